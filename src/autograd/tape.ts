@@ -1,0 +1,125 @@
+// Reverse-mode automatic differentiation on a tape.
+//
+// Every op computes its output eagerly and, if any input requires a gradient, calls `record()`
+// with a backward closure. The closure receives dL/dy (same shape as y) and returns dL/dx for
+// each input — or null where that input needs none (DeepDream never needs weight gradients).
+// `backward(y)` sorts the recorded graph topologically and walks it in reverse, summing the
+// contributions that reach a tensor along several paths (fan-out: z = f(x) + g(x)).
+//
+// The chain rule is all there is: for y = f(x1, …, xn),  dL/dxi += J_f,i(x)ᵀ · dL/dy.
+
+import { allocLike, formatShape, type Floats, type Tensor } from "../tensor/tensor.js";
+
+/** How an op output was made: its op name, inputs and the vector–Jacobian product. */
+export interface Node {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** Given dL/dy, the gradient w.r.t. each input (null if not needed). */
+  readonly backward: (dy: Floats) => ReadonlyArray<Floats | null>;
+}
+
+/** True if any of the tensors needs a gradient, i.e. the op must be recorded. */
+export function needsGrad(...inputs: readonly Tensor[]): boolean {
+  return inputs.some((t) => t.requiresGrad);
+}
+
+/**
+ * Attaches `backward` to `y` if any input requires a gradient; otherwise records nothing.
+ * Returns `y` for chaining.
+ */
+export function record(
+  y: Tensor,
+  op: string,
+  inputs: readonly Tensor[],
+  backward: Node["backward"],
+): Tensor {
+  if (!needsGrad(...inputs)) return y;
+  y.requiresGrad = true;
+  y.node = { op, inputs, backward };
+  return y;
+}
+
+/**
+ * Back-propagates from `y`. `seed` is dL/dy (default: ones, i.e. L = Σy).
+ * Afterwards every leaf tensor with `requiresGrad` holds its accumulated `grad`; the
+ * intermediate gradients are dropped as soon as they are used, to bound memory.
+ */
+export function backward(y: Tensor, seed?: Floats): void {
+  if (!y.requiresGrad) throw new Error("backward: the output does not depend on any tensor that requires a gradient");
+  const order = topologicalOrder(y);
+  const grads = new Map<Tensor, Floats>();
+  // Gradient buffers are summed into in place, so each must belong to exactly one tensor: an op
+  // may hand back the same array for two inputs (a sum passes dy to both), and then we copy it.
+  const owned = new Set<Floats>();
+  const dy = seed === undefined ? allocLike(y.data).fill(1) : seed.slice();
+  checkGradient(dy, y, "backward seed");
+  grads.set(y, dy);
+  owned.add(dy);
+
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i]!;
+    const g = grads.get(t);
+    if (g === undefined) continue;
+    const node = t.node;
+    if (node === null) {
+      // A leaf: keep its gradient, adding to any left by an earlier backward().
+      if (t.grad === null) t.grad = g;
+      else addInto(t.grad, g);
+      continue;
+    }
+    grads.delete(t); // intermediates: release as we go
+    const inputGrads = node.backward(g);
+    if (inputGrads.length !== node.inputs.length) {
+      throw new Error(`backward of op "${node.op}" returned ${inputGrads.length} gradients for ${node.inputs.length} inputs`);
+    }
+    node.inputs.forEach((x, k) => {
+      const gx = inputGrads[k];
+      if (gx === null || gx === undefined || !x.requiresGrad) return;
+      checkGradient(gx, x, `op "${node.op}" input ${k}`);
+      const prev = grads.get(x);
+      if (prev !== undefined) addInto(prev, gx);
+      else if (owned.has(gx)) grads.set(x, gx.slice());
+      else {
+        grads.set(x, gx);
+        owned.add(gx);
+      }
+    });
+  }
+}
+
+function checkGradient(g: Floats, x: Tensor, where: string): void {
+  if (g.length !== x.size || g.constructor !== x.data.constructor) {
+    throw new Error(
+      `${where}: gradient has ${g.length} ${g.constructor.name} values but the tensor is ` +
+        `${formatShape(x.shape)} ${x.data.constructor.name}`,
+    );
+  }
+}
+
+function addInto(acc: Floats, g: Floats): void {
+  for (let i = 0; i < acc.length; i++) acc[i]! += g[i]!;
+}
+
+/** Tensors reachable from `y` through recorded nodes, each after all of its inputs. */
+function topologicalOrder(y: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // Iterative DFS: GoogLeNet is only ~150 ops deep, but user graphs may be deeper.
+  const stack: Array<{ t: Tensor; next: number }> = [{ t: y, next: 0 }];
+  seen.add(y);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const inputs = top.t.node?.inputs ?? [];
+    if (top.next < inputs.length) {
+      const x = inputs[top.next++]!;
+      if (x.requiresGrad && !seen.has(x)) {
+        seen.add(x);
+        stack.push({ t: x, next: 0 });
+      }
+    } else {
+      order.push(top.t);
+      stack.pop();
+    }
+  }
+  return order;
+}

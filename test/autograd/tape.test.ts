@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { backward, record } from "../../src/autograd/tape.js";
+import { Tensor, type Floats } from "../../src/tensor/tensor.js";
+
+// Two throwaway ops, written here so the engine is tested on its own.
+function mul(a: Tensor, b: Tensor): Tensor {
+  const y = new Tensor(a.data.map((v, i) => v * b.data[i]!), a.shape);
+  // d(ab) = b da + a db
+  return record(y, "mul", [a, b], (dy) => [dy.map((g, i) => g * b.data[i]!), dy.map((g, i) => g * a.data[i]!)]);
+}
+function add(a: Tensor, b: Tensor): Tensor {
+  const y = new Tensor(a.data.map((v, i) => v + b.data[i]!), a.shape);
+  return record(y, "add", [a, b], (dy) => [dy, dy]); // the same buffer twice: the engine must copy
+}
+
+const f64 = (...v: number[]): Float64Array => Float64Array.from(v);
+
+describe("tape", () => {
+  it("accumulates gradients over fan-out: d/dx (x·x + x) = 2x + 1", () => {
+    const x = new Tensor(f64(1, 2, -3), [3], true);
+    const y = add(mul(x, x), x);
+    backward(y);
+    expect(x.grad).toBeAllClose([3, 5, -5], { atol: 0, rtol: 0 });
+  });
+
+  it("passes a seed as dL/dy and leaves tensors without requiresGrad alone", () => {
+    const x = new Tensor(f64(1, 2), [2], true);
+    const c = new Tensor(f64(10, 20), [2]);
+    backward(mul(x, c), f64(1, -1));
+    expect(x.grad).toBeAllClose([10, -20], { atol: 0, rtol: 0 });
+    expect(c.grad).toBeNull();
+  });
+
+  it("records nothing when no input needs a gradient", () => {
+    const y = mul(new Tensor(f64(1), [1]), new Tensor(f64(2), [1]));
+    expect(y.node).toBeNull();
+    expect(() => backward(y)).toThrow(/does not depend/);
+  });
+
+  it("names the op whose gradient has the wrong shape", () => {
+    const x = new Tensor(f64(1, 2), [2], true);
+    const bad = record(new Tensor(f64(0), [1]), "broken", [x], (): Floats[] => [f64(1)]);
+    expect(() => backward(bad)).toThrow(/op "broken" input 0: gradient has 1 Float64Array values but the tensor is \[2\]/);
+  });
+
+  it("rejects a data length that disagrees with the shape", () => {
+    expect(() => new Tensor(new Float32Array(5), [2, 3])).toThrow(/5 values but shape \[2, 3\] needs 6/);
+  });
+});
