@@ -40,22 +40,39 @@ export function record(
 }
 
 /**
- * Back-propagates from `y`. `seed` is dL/dy (default: ones, i.e. L = Σy).
- * Afterwards every leaf tensor with `requiresGrad` holds its accumulated `grad`; the
- * intermediate gradients are dropped as soon as they are used, to bound memory.
+ * Back-propagates from `y` (or from several outputs at once). `seed` is dL/dy (default: ones,
+ * i.e. L = Σy); with several outputs, L = Σ_k ⟨seed_k, y_k⟩. Afterwards every leaf tensor with
+ * `requiresGrad` holds its accumulated `grad`; the intermediate gradients are dropped as soon
+ * as they are used, to bound memory.
  */
-export function backward(y: Tensor, seed?: Floats): void {
-  if (!y.requiresGrad) throw new Error("backward: the output does not depend on any tensor that requires a gradient");
-  const order = topologicalOrder(y);
+export function backward(y: Tensor | readonly Tensor[], seed?: Floats | readonly Floats[]): void {
+  const roots = Array.isArray(y) ? (y as readonly Tensor[]) : [y as Tensor];
+  const seeds = seed === undefined ? [] : Array.isArray(seed) ? (seed as readonly Floats[]) : [seed as Floats];
+  if (seed !== undefined && seeds.length !== roots.length) {
+    throw new Error(`backward: ${seeds.length} seeds for ${roots.length} outputs`);
+  }
   const grads = new Map<Tensor, Floats>();
   // Gradient buffers are summed into in place, so each must belong to exactly one tensor: an op
   // may hand back the same array for two inputs (a sum passes dy to both), and then we copy it.
   const owned = new Set<Floats>();
-  const dy = seed === undefined ? allocLike(y.data).fill(1) : seed.slice();
-  checkGradient(dy, y, "backward seed");
-  grads.set(y, dy);
-  owned.add(dy);
+  const give = (x: Tensor, gx: Floats): void => {
+    const prev = grads.get(x);
+    if (prev !== undefined) addInto(prev, gx);
+    else if (owned.has(gx)) grads.set(x, gx.slice());
+    else {
+      grads.set(x, gx);
+      owned.add(gx);
+    }
+  };
+  roots.forEach((r, k) => {
+    if (!r.requiresGrad) throw new Error("backward: the output does not depend on any tensor that requires a gradient");
+    const s = seeds[k];
+    const dy = s === undefined ? allocLike(r.data).fill(1) : s.slice();
+    checkGradient(dy, r, "backward seed");
+    give(r, dy);
+  });
 
+  const order = topologicalOrder(roots);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i]!;
     const g = grads.get(t);
@@ -76,13 +93,7 @@ export function backward(y: Tensor, seed?: Floats): void {
       const gx = inputGrads[k];
       if (gx === null || gx === undefined || !x.requiresGrad) return;
       checkGradient(gx, x, `op "${node.op}" input ${k}`);
-      const prev = grads.get(x);
-      if (prev !== undefined) addInto(prev, gx);
-      else if (owned.has(gx)) grads.set(x, gx.slice());
-      else {
-        grads.set(x, gx);
-        owned.add(gx);
-      }
+      give(x, gx);
     });
   }
 }
@@ -100,13 +111,12 @@ function addInto(acc: Floats, g: Floats): void {
   for (let i = 0; i < acc.length; i++) acc[i]! += g[i]!;
 }
 
-/** Tensors reachable from `y` through recorded nodes, each after all of its inputs. */
-function topologicalOrder(y: Tensor): Tensor[] {
+/** Tensors reachable from the roots through recorded nodes, each after all of its inputs. */
+function topologicalOrder(roots: readonly Tensor[]): Tensor[] {
   const order: Tensor[] = [];
-  const seen = new Set<Tensor>();
+  const seen = new Set<Tensor>(roots);
   // Iterative DFS: GoogLeNet is only ~150 ops deep, but user graphs may be deeper.
-  const stack: Array<{ t: Tensor; next: number }> = [{ t: y, next: 0 }];
-  seen.add(y);
+  const stack: Array<{ t: Tensor; next: number }> = roots.map((t) => ({ t, next: 0 })).reverse();
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
     const inputs = top.t.node?.inputs ?? [];

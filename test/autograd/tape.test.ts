@@ -47,3 +47,14 @@ describe("tape", () => {
     expect(() => new Tensor(new Float32Array(5), [2, 3])).toThrow(/5 values but shape \[2, 3\] needs 6/);
   });
 });
+
+describe("tape with several outputs", () => {
+  it("sums ⟨seed_k, y_k⟩ over outputs that share a subgraph", () => {
+    const x = new Tensor(f64(1, 2), [2], true);
+    const sq = mul(x, x); // x²
+    const y2 = add(sq, x); // x² + x
+    // L = ⟨(1,1), x²⟩ + ⟨(2,0), x² + x⟩ → dL/dx = 2x + (2·(2x + 1), 0)
+    backward([sq, y2], [f64(1, 1), f64(2, 0)]);
+    expect(x.grad).toBeAllClose([2 + 6, 4], { atol: 0, rtol: 0 });
+  });
+});

@@ -1,0 +1,107 @@
+// LRN and max pooling at GoogLeNet's sizes for a 512×512 input: the sliding-window LRN against
+// its naive twin (every channel window summed from scratch), forward and backward, and the max
+// pooling kernel against its naive twin (Caffe's loops, literally). Every pair is validated on the
+// same inputs before it is timed.
+//
+// Napkin math. The FLOP counts are those of the naive algorithms, used for both kernels so that
+// GFLOP/s compares like with like (the sliding window does less arithmetic for the same result):
+//   LRN forward   (2n + 4) · N·C·H·W    n multiply-adds for the window, k + a·sum, the power, x·
+//   LRN backward  (2n + 8) · N·C·H·W    n adds of t = dy·y/s (3 each, counted once), the rest
+//   max pool      KH·KW · N·C·OH·OW     one comparison per window cell
+import {
+  lrnBackward,
+  lrnBackwardNaive,
+  lrnForward,
+  lrnForwardNaive,
+  lrnGeometry,
+  type LrnParams,
+} from "../src/layers/lrn.js";
+import { maxPoolBackward, maxPoolForward, maxPoolForwardNaive, poolGeometry, type PoolParams } from "../src/layers/pooling.js";
+import { fillRandom, maxRelDiff, medianMs, printTable, type BenchOptions } from "./util.js";
+
+const GOOGLENET_LRN: LrnParams = { localSize: 5, alpha: 1e-4, beta: 0.75, k: 1, region: "across" };
+const POOL_3x3_S2: PoolParams = { method: "max", kernel: [3, 3], stride: [2, 2], pad: [0, 0] };
+
+function validate(what: string, fast: ArrayLike<number>, naive: ArrayLike<number>): void {
+  const diff = maxRelDiff(fast, naive);
+  console.log(`validate ${what}: max relative diff ${diff.toExponential(2)}`);
+  if (!(diff <= 1e-4)) throw new Error(`${what}: the fast kernel disagrees with its naive twin (max relative diff ${diff})`);
+}
+
+const gflops = (flops: number, ms: number): string => (flops / ms / 1e6).toFixed(2);
+const row = (kernel: string, shape: number[], flops: number, naiveMs: number, fastMs: number): (string | number)[] => [
+  kernel, `[${shape.join(",")}]`, naiveMs.toFixed(1), fastMs.toFixed(1), `${(naiveMs / fastMs).toFixed(1)}×`,
+  gflops(flops, naiveMs), gflops(flops, fastMs),
+];
+
+export async function run(opts: BenchOptions): Promise<void> {
+  const reps = opts.quick ? 3 : 9;
+  const naiveReps = opts.quick ? 1 : 3;
+  const rows: (string | number)[][] = [];
+
+  // norm1 follows pool1 at 128×128 with 64 channels; norm2 follows conv2 at 128×128 with 192.
+  const lrnShapes = opts.quick ? [[1, 64, 128, 128]] : [[1, 64, 128, 128], [1, 192, 128, 128]];
+  for (const shape of lrnShapes) {
+    const g = lrnGeometry(shape, GOOGLENET_LRN);
+    const size = shape.reduce((a, b) => a * b, 1);
+    // conv outputs after ReLU: non-negative, tens to hundreds, so the normalization matters
+    const x = fillRandom(new Float32Array(size), 1).map((v) => 100 * Math.abs(v));
+    const dy = fillRandom(new Float32Array(size), 2);
+    const y = new Float32Array(size), scale = new Float32Array(size);
+    const yRef = new Float32Array(size), scaleRef = new Float32Array(size);
+    const dx = new Float32Array(size), dxRef = new Float32Array(size);
+
+    lrnForward(y, scale, x, g);
+    lrnForwardNaive(yRef, scaleRef, x, g);
+    validate(`lrn forward ${JSON.stringify(shape)}`, y, yRef);
+    lrnBackward(dx, dy, x, y, scale, g);
+    lrnBackwardNaive(dxRef, dy, x, g);
+    validate(`lrn backward ${JSON.stringify(shape)}`, dx, dxRef);
+
+    const n = g.localSize;
+    rows.push(row("lrn forward", shape, (2 * n + 4) * size,
+      medianMs(() => lrnForwardNaive(yRef, scaleRef, x, g), naiveReps),
+      medianMs(() => lrnForward(y, scale, x, g), reps)));
+    rows.push(row("lrn backward", shape, (2 * n + 8) * size,
+      medianMs(() => lrnBackwardNaive(dxRef, dy, x, g), naiveReps),
+      medianMs(() => lrnBackward(dx, dy, x, y, scale, g), reps)));
+  }
+
+  // pool1 sees conv1's 256×256 output at 512² (64 channels); pool2 sees conv2's 128×128 (192).
+  const poolShapes = opts.quick ? [[1, 64, 256, 256]] : [[1, 64, 256, 256], [1, 192, 128, 128]];
+  for (const shape of poolShapes) {
+    const g = poolGeometry(shape, POOL_3x3_S2);
+    const x = fillRandom(new Float32Array(shape.reduce((a, b) => a * b, 1)), 3);
+    const outSize = g.N * g.C * g.OH * g.OW;
+    const y = new Float32Array(outSize), yRef = new Float32Array(outSize);
+    const argmax = new Int32Array(outSize), argmaxRef = new Int32Array(outSize);
+    maxPoolForward(y, argmax, x, g);
+    maxPoolForwardNaive(yRef, argmaxRef, x, g);
+    validate(`max pool ${JSON.stringify(shape)}`, y, yRef);
+    validate(`max pool argmax ${JSON.stringify(shape)}`, argmax, argmaxRef);
+
+    rows.push(row("max pool 3×3/2 forward", shape, g.KH * g.KW * outSize,
+      medianMs(() => maxPoolForwardNaive(yRef, argmaxRef, x, g), reps),
+      medianMs(() => maxPoolForward(y, argmax, x, g), reps)));
+    const dy = fillRandom(new Float32Array(outSize), 4), dx = new Float32Array(x.length);
+    const backMs = medianMs(() => maxPoolBackward(dx, dy, argmax), reps);
+    rows.push(["max pool 3×3/2 backward", `[${shape.join(",")}]`, "-", backMs.toFixed(1), "-", "-", "-"]);
+  }
+
+  console.log();
+  printTable(["kernel", "shape", "naive ms", "fast ms", "speed-up", "naive GFLOP/s", "fast GFLOP/s"], rows);
+  console.log("\nFLOPs (napkin, the naive algorithm's, for both): LRN forward (2n+4)·N·C·H·W, " +
+    "LRN backward (2n+8)·N·C·H·W, max pool KH·KW·N·C·OH·OW comparisons; n = localSize = 5.");
+
+  // Why lrn.ts computes s^−β the way it does: three ways on one plane set.
+  const s = fillRandom(new Float32Array(64 * 128 * 128), 5).map((v) => 1 + 0.01 * Math.abs(v));
+  const out = new Float32Array(s.length);
+  const beta = 0.75;
+  const powRows = [
+    ["Math.pow(s, −β)", medianMs(() => { for (let i = 0; i < s.length; i++) out[i] = Math.pow(s[i]!, -beta); }, reps)],
+    ["Math.exp(−β·Math.log(s))", medianMs(() => { for (let i = 0; i < s.length; i++) out[i] = Math.exp(-beta * Math.log(s[i]!)); }, reps)],
+    ["1/√(s·√s)  (β = 0.75 only)", medianMs(() => { for (let i = 0; i < s.length; i++) { const v = s[i]!; out[i] = 1 / Math.sqrt(v * Math.sqrt(v)); } }, reps)],
+  ] as const;
+  console.log(`\ns^−0.75 over ${s.length} Float32 values:`);
+  printTable(["form", "ms"], powRows.map(([form, ms]) => [form, ms.toFixed(1)]));
+}

@@ -1,0 +1,23 @@
+// Errors a user can act on. Every failure caused by input — a bad model file, a bad image, a bad
+// option — is one of these, with a one-line message that names the problem and the fix. The CLI
+// prints `message` alone (no stack) for these; anything else is a bug and keeps its stack.
+
+/** Base class: a problem with what the caller supplied, explained in `message`. */
+export class InceptionismError extends Error {
+  override name = "InceptionismError";
+}
+
+/** A model file that cannot be read or does not describe a network we can run. */
+export class ModelError extends InceptionismError {
+  override name = "ModelError";
+}
+
+/** An image that cannot be decoded, is too large, or is of an unsupported kind. */
+export class ImageError extends InceptionismError {
+  override name = "ImageError";
+}
+
+/** An option or argument with a value that cannot work (negative octaves, unknown layer, …). */
+export class OptionError extends InceptionismError {
+  override name = "OptionError";
+}

@@ -1,0 +1,309 @@
+// pooling.ts — Caffe "Pooling": max or average over KH×KW windows of each channel plane.
+//
+// Shapes: x [N, C, H, W] → y [N, C, OH, OW]. Window (oh, ow) covers input rows
+// [oh·SH − PH, oh·SH − PH + KH) and columns likewise; the image is padded by PH/PW on each side.
+//
+// Caffe's output size rounds UP, unlike convolution:
+//     OH = ceil((H + 2·PH − KH) / SH) + 1
+// so a last window that runs past the padded edge still counts. With padding, Caffe then drops a
+// last window that would start at or beyond H + PH (in padding only):
+//     if PH > 0 and (OH − 1)·SH ≥ H + PH:  OH −= 1
+// (width likewise). Without padding Caffe keeps the rule out, so a stride larger than the kernel
+// can leave a last window wholly past the image; such an empty window gives 0 here and takes no
+// gradient (Caffe would write −FLT_MAX for max pooling there).
+//
+// MAX: the window is clipped to the image, so padding never wins. On ties the first maximum in
+// scan order (row by row) wins, as in Caffe; the forward stores that argmax as a flat index into
+// x, and the backward routes dy there.
+// AVE: the sum runs over the in-image cells only, but the divisor counts the window clipped to
+// the PADDED image [−PH, H + PH) × [−PW, W + PW), i.e. padding cells count as zeros while cells
+// past the padded edge (from rounding up) do not count at all. Exactly Caffe's rule.
+// Global pooling: KH×KW = H×W, stride 1, pad 0 (SqueezeNet's final `pool10`).
+// Caffe also requires pad < kernel, so that no window lies wholly in the padding.
+//
+// Legend: N batch, C channels, H W input height/width, KH KW kernel, SH SW stride, PH PW pad,
+// OH OW output height/width.
+
+import { record } from "../autograd/tape.js";
+import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
+
+/** [height, width] */
+export type Pair = readonly [number, number];
+
+export type PoolMethod = "max" | "ave";
+
+/** Caffe's `pooling_param`, with per-axis values resolved into [h, w] pairs. */
+export interface PoolParams {
+  method: PoolMethod;
+  kernel: Pair;
+  stride: Pair;
+  pad: Pair;
+  /** Pool each whole plane to 1×1; `kernel` is then ignored and stride/pad must be 1/0. */
+  global?: boolean;
+}
+
+/** Everything a pooling kernel needs to know, computed once per call by `poolGeometry`. */
+export interface PoolGeometry {
+  N: number; C: number; H: number; W: number;
+  KH: number; KW: number;
+  SH: number; SW: number;
+  PH: number; PW: number;
+  OH: number; OW: number;
+}
+
+/** Sizes of a pooling of an input of `shape` ([N, C, H, W]), with Caffe's round-up rule. */
+export function poolGeometry(shape: readonly number[], p: PoolParams): PoolGeometry {
+  if (shape.length !== 4) throw new RangeError(`pool2d: input must be 4-D [N, C, H, W], got ${formatShape(shape)}`);
+  const [N, C, H, W] = shape as [number, number, number, number];
+  let kernel = p.kernel;
+  if (p.global === true) {
+    if (p.stride[0] !== 1 || p.stride[1] !== 1 || p.pad[0] !== 0 || p.pad[1] !== 0) {
+      throw new RangeError(
+        `pool2d: global pooling needs stride [1, 1] and pad [0, 0], got stride ${formatShape(p.stride)} and pad ${formatShape(p.pad)}`,
+      );
+    }
+    kernel = [H, W];
+  }
+  const [KH, KW] = kernel, [SH, SW] = p.stride, [PH, PW] = p.pad;
+  if (![KH, KW, SH, SW].every((v) => Number.isInteger(v) && v >= 1) || ![PH, PW].every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new RangeError(
+      `pool2d: kernel and stride must be positive integers and pad a non-negative integer, ` +
+        `got kernel ${formatShape(kernel)}, stride ${formatShape(p.stride)}, pad ${formatShape(p.pad)}`,
+    );
+  }
+  if (PH >= KH || PW >= KW) {
+    throw new RangeError(`pool2d: pad ${formatShape(p.pad)} must be smaller than kernel ${formatShape(kernel)}`);
+  }
+  const OH = pooledSize(H, KH, SH, PH), OW = pooledSize(W, KW, SW, PW);
+  if (OH < 1 || OW < 1) {
+    throw new RangeError(
+      `pool2d: input ${formatShape(shape)} is too small for kernel ${formatShape(kernel)} with pad ${formatShape(p.pad)}`,
+    );
+  }
+  return { N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW };
+}
+
+/** One axis of Caffe's output size: round up, then drop a last window that starts in the padding. */
+function pooledSize(size: number, kernel: number, stride: number, pad: number): number {
+  let out = Math.ceil((size + 2 * pad - kernel) / stride) + 1;
+  if (pad > 0 && (out - 1) * stride >= size + pad) out--;
+  return out;
+}
+
+// ---- Window tables ----------------------------------------------------------------------------
+// The fast kernels compute each column window once per call instead of once per output.
+
+interface AxisWindows {
+  /** First in-image index of window o. */
+  start: Int32Array;
+  /** One past the last in-image index. */
+  end: Int32Array;
+  /** Average pooling's divisor along this axis: the window clipped to the padded extent. */
+  span: Int32Array;
+}
+
+function axisWindows(out: number, size: number, kernel: number, stride: number, pad: number): AxisWindows {
+  const start = new Int32Array(out), end = new Int32Array(out), span = new Int32Array(out);
+  for (let o = 0; o < out; o++) {
+    const s = o * stride - pad;
+    const e = Math.min(s + kernel, size + pad);
+    span[o] = e - s;
+    start[o] = Math.max(s, 0);
+    end[o] = Math.min(e, size);
+  }
+  return { start, end, span };
+}
+
+// ---- Max pooling --------------------------------------------------------------------------------
+
+/**
+ * y[n,c,oh,ow] = max of x over the window clipped to the image; argmax gets the flat index into
+ * x of the first maximum (−1 for an empty window, whose y is 0).
+ */
+export function maxPoolForward(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry): void {
+  const { H, W, OH, OW } = g;
+  const rows = axisWindows(OH, H, g.KH, g.SH, g.PH), cols = axisWindows(OW, W, g.KW, g.SW, g.PW);
+  for (let plane = 0; plane < g.N * g.C; plane++) {
+    const xBase = plane * H * W; // x[n, c] as one plane
+    let o = plane * OH * OW; // y[n, c, oh, ow]
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = rows.start[oh]!, h1 = rows.end[oh]!;
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
+        if (h0 >= h1 || w0 >= w1) {
+          y[o] = 0;
+          argmax[o] = -1;
+          continue;
+        }
+        let best = xBase + h0 * W + w0;
+        let bestValue = x[best]!;
+        for (let h = h0; h < h1; h++) {
+          const row = xBase + h * W;
+          for (let i = row + w0; i < row + w1; i++) {
+            if (x[i]! > bestValue) { // strict: the first maximum wins ties
+              bestValue = x[i]!;
+              best = i;
+            }
+          }
+        }
+        y[o] = bestValue;
+        argmax[o] = best;
+      }
+    }
+  }
+}
+
+/**
+ * dy/dx is 1 at the window's argmax and 0 elsewhere, so each dy goes to one input cell;
+ * overlapping windows (stride < kernel) may route several dy to the same cell. Accumulates.
+ */
+export function maxPoolBackward(dx: Floats, dy: Floats, argmax: Int32Array): void {
+  for (let o = 0; o < dy.length; o++) {
+    const i = argmax[o]!;
+    if (i >= 0) dx[i]! += dy[o]!;
+  }
+}
+
+// ---- Average pooling ----------------------------------------------------------------------------
+
+/** y[n,c,oh,ow] = (sum of x over the in-image window) / (window size clipped to the padded image). */
+export function avePoolForward(y: Floats, x: Floats, g: PoolGeometry): void {
+  const { H, W, OH, OW } = g;
+  const rows = axisWindows(OH, H, g.KH, g.SH, g.PH), cols = axisWindows(OW, W, g.KW, g.SW, g.PW);
+  for (let plane = 0; plane < g.N * g.C; plane++) {
+    const xBase = plane * H * W;
+    let o = plane * OH * OW;
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = rows.start[oh]!, h1 = rows.end[oh]!, spanH = rows.span[oh]!;
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
+        let sum = 0;
+        for (let h = h0; h < h1; h++) {
+          const row = xBase + h * W;
+          for (let i = row + w0; i < row + w1; i++) sum += x[i]!;
+        }
+        y[o] = sum / (spanH * cols.span[ow]!);
+      }
+    }
+  }
+}
+
+/**
+ * y_o = (1/d_o) Σ_{i ∈ window(o)} x_i, so dL/dx_i = Σ_{o : i ∈ window(o)} dy_o / d_o: each dy is
+ * spread evenly over its in-image cells, with the same divisor as the forward. Accumulates.
+ */
+export function avePoolBackward(dx: Floats, dy: Floats, g: PoolGeometry): void {
+  const { H, W, OH, OW } = g;
+  const rows = axisWindows(OH, H, g.KH, g.SH, g.PH), cols = axisWindows(OW, W, g.KW, g.SW, g.PW);
+  for (let plane = 0; plane < g.N * g.C; plane++) {
+    const xBase = plane * H * W;
+    let o = plane * OH * OW;
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = rows.start[oh]!, h1 = rows.end[oh]!, spanH = rows.span[oh]!;
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
+        const share = dy[o]! / (spanH * cols.span[ow]!);
+        for (let h = h0; h < h1; h++) {
+          const row = xBase + h * W;
+          for (let i = row + w0; i < row + w1; i++) dx[i]! += share;
+        }
+      }
+    }
+  }
+}
+
+// ---- The differentiable op ----------------------------------------------------------------------
+
+/**
+ * Caffe pooling of an NCHW tensor: `method` "max" or "ave", output size rounded up (see the
+ * header of this file for the exact rules).
+ */
+export function pool2d(x: Tensor, p: PoolParams): Tensor {
+  const g = poolGeometry(x.shape, p);
+  const y = new Tensor(allocLike(x.data, g.N * g.C * g.OH * g.OW), [g.N, g.C, g.OH, g.OW]);
+  if (p.method === "max") {
+    const argmax = new Int32Array(y.size);
+    maxPoolForward(y.data, argmax, x.data, g);
+    return record(y, "pool2d", [x], (dy) => {
+      const dx = allocLike(x.data);
+      maxPoolBackward(dx, dy, argmax);
+      return [dx];
+    });
+  }
+  if (p.method !== "ave") throw new RangeError(`pool2d: unknown method "${String(p.method)}" (expected "max" or "ave")`);
+  avePoolForward(y.data, x.data, g);
+  return record(y, "pool2d", [x], (dy) => {
+    const dx = allocLike(x.data);
+    avePoolBackward(dx, dy, g);
+    return [dx];
+  });
+}
+
+// ---- Naive twins: Caffe's loops, literally; the oracles for the tests and the benchmark --------
+
+export function maxPoolForwardNaive(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry): void {
+  const { N, C, H, W, OH, OW } = g;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          const hs = oh * g.SH - g.PH, ws = ow * g.SW - g.PW;
+          const h0 = Math.max(hs, 0), h1 = Math.min(hs + g.KH, H);
+          const w0 = Math.max(ws, 0), w1 = Math.min(ws + g.KW, W);
+          const o = ((n * C + c) * OH + oh) * OW + ow;
+          let best = -1, bestValue = -Infinity;
+          for (let h = h0; h < h1; h++) {
+            for (let w = w0; w < w1; w++) {
+              const i = ((n * C + c) * H + h) * W + w;
+              if (best < 0 || x[i]! > bestValue) {
+                best = i;
+                bestValue = x[i]!;
+              }
+            }
+          }
+          y[o] = best < 0 ? 0 : bestValue;
+          argmax[o] = best;
+        }
+      }
+    }
+  }
+}
+
+export function avePoolForwardNaive(y: Floats, x: Floats, g: PoolGeometry): void {
+  const { N, C, H, W, OH, OW } = g;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          const hs = oh * g.SH - g.PH, ws = ow * g.SW - g.PW;
+          const he = Math.min(hs + g.KH, H + g.PH), we = Math.min(ws + g.KW, W + g.PW);
+          const divisor = (he - hs) * (we - ws);
+          let sum = 0;
+          for (let h = Math.max(hs, 0); h < Math.min(he, H); h++) {
+            for (let w = Math.max(ws, 0); w < Math.min(we, W); w++) sum += x[((n * C + c) * H + h) * W + w]!;
+          }
+          y[((n * C + c) * OH + oh) * OW + ow] = sum / divisor;
+        }
+      }
+    }
+  }
+}
+
+export function avePoolBackwardNaive(dx: Floats, dy: Floats, g: PoolGeometry): void {
+  const { N, C, H, W, OH, OW } = g;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          const hs = oh * g.SH - g.PH, ws = ow * g.SW - g.PW;
+          const he = Math.min(hs + g.KH, H + g.PH), we = Math.min(ws + g.KW, W + g.PW);
+          const divisor = (he - hs) * (we - ws);
+          const share = dy[((n * C + c) * OH + oh) * OW + ow]! / divisor;
+          for (let h = Math.max(hs, 0); h < Math.min(he, H); h++) {
+            for (let w = Math.max(ws, 0); w < Math.min(we, W); w++) dx[((n * C + c) * H + h) * W + w]! += share;
+          }
+        }
+      }
+    }
+  }
+}
