@@ -1,0 +1,264 @@
+// Convolution, Caffe's "Convolution" layer (really a cross-correlation, as in every framework):
+//
+//     out[n, k, oh, ow] = bias[k] + Σ_{c, r, s} w[k, c, r, s] ·
+//                         x[n, g·C/G + c, oh·strideH − padH + r·dilationH, ow·strideW − padW + s·dilationW]
+//
+// where g = floor(k / (K/G)) is the group of output channel k, c runs over that group's C/G input
+// channels, and x is zero outside the image (the padding).
+//
+// Legend: N batch, C input channels, H W input size; K output channels, R S kernel size;
+// OH OW output size (see `convGeometry` in ./im2col.ts); G groups; P = OH·OW.
+// Shapes: x [N, C, H, W], w [K, C/G, R, S], bias [K], out [N, K, OH, OW].
+//
+// Caffe's convolution_param maps onto `conv2d`'s options as: kernel_size/kernel_h/kernel_w →
+// the weight shape, stride → stride, pad → pad, dilation → dilation, group → group, bias_term →
+// whether a bias is passed.
+//
+// The fast kernels go through im2col + GEMM, per image and group (./im2col.ts explains why):
+//     out_g[K/G × P] = w_g[K/G × C/G·R·S] · col[C/G·R·S × P]
+// A 1×1, stride-1, unpadded convolution (37 of GoogLeNet's 57) needs no im2col at all: the
+// input x_g [C/G × H·W] already is the column matrix.
+
+import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
+import { record } from "../autograd/tape.js";
+import { gemm } from "./gemm.js";
+import { col2im, convGeometry, im2col, type ConvGeometry } from "./im2col.js";
+
+// The geometry lives beside im2col, which needs it too; re-exported so a conv is one import.
+export { convGeometry, type ConvGeometry, type ConvParams } from "./im2col.js";
+
+/**
+ * out = conv(x, w) + bias, overwriting `out`. `scratch`, if given, is the column buffer (at least
+ * C/G·R·S·OH·OW values of x's type); by default the module reuses its own.
+ */
+export function conv2dForward(
+  out: Floats, x: Floats, w: Floats, bias: Floats | null, g: ConvGeometry, scratch?: Floats,
+): void {
+  checkBuffers("conv2dForward", g, { out, x, w, bias });
+  const { N, C, H, W, K, groups, OH, OW } = g;
+  const Cg = C / groups, Kg = K / groups, CRS = Cg * g.R * g.S, P = OH * OW;
+  const pointwise = isPointwise(g);
+  const col = pointwise ? null : columnBuffer(x, CRS * P, scratch);
+  for (let n = 0; n < N; n++) {
+    for (let grp = 0; grp < groups; grp++) {
+      const xg = x.subarray((n * C + grp * Cg) * H * W, (n * C + (grp + 1) * Cg) * H * W); // [C/G, H, W]
+      const wg = w.subarray(grp * Kg * CRS, (grp + 1) * Kg * CRS); // [K/G, C/G·R·S]
+      const og = out.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
+      // Start each output row at its bias and let the GEMM add the product on top.
+      if (bias !== null) for (let k = 0; k < Kg; k++) og.fill(bias[grp * Kg + k]!, k * P, (k + 1) * P);
+      if (col !== null) im2col(col, xg, g);
+      gemm(og, wg, col ?? xg, Kg, P, CRS, { accumulate: bias !== null });
+    }
+  }
+}
+
+/**
+ * Gradients of `conv2dForward`, each accumulated (+=) into its buffer; pass null to skip one.
+ * DeepDream only needs dx, and then never pays for dw.
+ *
+ * With out_g = w_g · col_g per image and group, the chain rule for a product gives
+ *     dcol_g = w_gᵀ · dout_g      → dx_g += col2im(dcol_g)   (col2im is im2col's transpose)
+ *     dw_g  += dout_g · col_gᵀ    (summed over the images)
+ *     db[k] += Σ_{n, oh, ow} dout[n, k, oh, ow]
+ * col_g is recomputed here from x rather than kept from the forward pass: the backward runs
+ * later, after other convolutions have reused the scratch buffer, and storing every layer's
+ * columns would cost R·S times the activations' memory.
+ */
+export function conv2dBackward(
+  dx: Floats | null, dw: Floats | null, db: Floats | null,
+  dout: Floats, x: Floats, w: Floats, g: ConvGeometry, scratch?: Floats,
+): void {
+  checkBuffers("conv2dBackward", g, { out: dout, x, w, bias: db, dx, dw });
+  const { N, C, H, W, K, groups, OH, OW } = g;
+  const Cg = C / groups, Kg = K / groups, CRS = Cg * g.R * g.S, P = OH * OW;
+  if (db !== null) {
+    for (let n = 0; n < N; n++) {
+      for (let k = 0; k < K; k++) {
+        let acc = 0;
+        for (let i = (n * K + k) * P, end = i + P; i < end; i++) acc += dout[i]!;
+        db[k]! += acc;
+      }
+    }
+  }
+  if (dx === null && dw === null) return;
+  const pointwise = isPointwise(g);
+  const col = pointwise ? null : columnBuffer(x, CRS * P, scratch);
+  for (let n = 0; n < N; n++) {
+    for (let grp = 0; grp < groups; grp++) {
+      const xOffset = (n * C + grp * Cg) * H * W, xEnd = xOffset + Cg * H * W; // x_g, dx_g [C/G, H, W]
+      const wg = w.subarray(grp * Kg * CRS, (grp + 1) * Kg * CRS); // [K/G, C/G·R·S]
+      const dg = dout.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
+      if (dw !== null) {
+        const xg = x.subarray(xOffset, xEnd);
+        if (col !== null) im2col(col, xg, g);
+        const dwg = dw.subarray(grp * Kg * CRS, (grp + 1) * Kg * CRS);
+        gemm(dwg, dg, col ?? xg, Kg, CRS, P, { transB: true, accumulate: true });
+      }
+      if (dx !== null) {
+        const dxg = dx.subarray(xOffset, xEnd);
+        if (col === null) {
+          gemm(dxg, wg, dg, CRS, P, Kg, { transA: true, accumulate: true });
+        } else {
+          gemm(col, wg, dg, CRS, P, Kg, { transA: true }); // col now holds dcol_g
+          col2im(dxg, col, g);
+        }
+      }
+    }
+  }
+}
+
+/** `conv2d`'s options: Caffe's convolution_param as [height, width] pairs. */
+export interface Conv2dOptions {
+  stride?: [number, number]; // default [1, 1]
+  pad?: [number, number]; // default [0, 0]
+  dilation?: [number, number]; // default [1, 1]
+  group?: number; // default 1
+}
+
+/**
+ * Differentiable 2-D convolution (Caffe "Convolution"). x [N, C, H, W], w [K, C/group, R, S],
+ * bias [K] or null; options default to stride 1, pad 0, dilation 1, group 1.
+ * Returns [N, K, OH, OW] with OH = floor((H + 2·padH − dilationH·(R − 1) − 1) / strideH) + 1.
+ */
+export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptions = {}): Tensor {
+  const g = convGeometry(x.shape, w.shape, {
+    stride: p.stride ?? [1, 1],
+    pad: p.pad ?? [0, 0],
+    dilation: p.dilation ?? [1, 1],
+    group: p.group ?? 1,
+  });
+  if (bias !== null && (bias.shape.length !== 1 || bias.shape[0] !== g.K)) {
+    throw new RangeError(`conv2d: bias must be [${g.K}] for weights ${formatShape(w.shape)}, got ${formatShape(bias.shape)}`);
+  }
+  const inputs = bias === null ? [x, w] : [x, w, bias];
+  if (inputs.some((t) => t.dtype !== x.dtype)) {
+    throw new TypeError(`conv2d: inputs must share a dtype, got ${inputs.map((t) => t.dtype).join(", ")}`);
+  }
+  const y = new Tensor(allocLike(x.data, g.N * g.K * g.OH * g.OW), [g.N, g.K, g.OH, g.OW]);
+  conv2dForward(y.data, x.data, w.data, bias?.data ?? null, g);
+  return record(y, "conv2d", inputs, (dy) => {
+    const dx = x.requiresGrad ? allocLike(x.data) : null;
+    const dw = w.requiresGrad ? allocLike(w.data) : null;
+    const db = bias?.requiresGrad ? allocLike(bias.data) : null;
+    conv2dBackward(dx, dw, db, dy, x.data, w.data, g);
+    return bias === null ? [dx, dw] : [dx, dw, db];
+  });
+}
+
+/** 1×1 kernel, stride 1, no padding: the input is its own column matrix. */
+function isPointwise(g: ConvGeometry): boolean {
+  return g.R === 1 && g.S === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 && g.padW === 0;
+}
+
+// The column buffers, one per dtype, grown on demand and shared by every convolution.
+let columns32 = new Float32Array(0);
+let columns64 = new Float64Array(0);
+
+/** `n` values of x's type to hold a column matrix: the caller's `scratch` or a shared buffer. */
+function columnBuffer(x: Floats, n: number, scratch: Floats | undefined): Floats {
+  if (scratch !== undefined) {
+    if (scratch.constructor !== x.constructor || scratch.length < n) {
+      throw new RangeError(
+        `conv2d: scratch must be a ${x.constructor.name} of at least ${n} values, got a ` +
+          `${scratch.constructor.name} of ${scratch.length}`,
+      );
+    }
+    return scratch.subarray(0, n);
+  }
+  if (x instanceof Float64Array) {
+    if (columns64.length < n) columns64 = new Float64Array(n);
+    return columns64.subarray(0, n);
+  }
+  if (columns32.length < n) columns32 = new Float32Array(n);
+  return columns32.subarray(0, n);
+}
+
+/** Checks every buffer's length against the geometry, naming the kernel and the buffer. */
+function checkBuffers(
+  kernel: string, g: ConvGeometry,
+  b: { out: Floats; x: Floats; w: Floats; bias: Floats | null; dx?: Floats | null; dw?: Floats | null },
+): void {
+  const outName = kernel === "conv2dBackward" ? "dout" : "out";
+  const biasName = kernel === "conv2dBackward" ? "db" : "bias";
+  const xShape = [g.N, g.C, g.H, g.W], wShape = [g.K, g.C / g.groups, g.R, g.S];
+  const expected: Array<[string, Floats | null | undefined, number[]]> = [
+    [outName, b.out, [g.N, g.K, g.OH, g.OW]],
+    ["x", b.x, xShape],
+    ["w", b.w, wShape],
+    [biasName, b.bias, [g.K]],
+    ["dx", b.dx, xShape],
+    ["dw", b.dw, wShape],
+  ];
+  for (const [name, buf, shape] of expected) {
+    if (buf === null || buf === undefined) continue;
+    const size = shape.reduce((a, d) => a * d, 1);
+    if (buf.length !== size) {
+      throw new RangeError(`${kernel}: ${name} has ${buf.length} values, expected ${formatShape(shape)} = ${size}`);
+    }
+    if (buf.constructor !== b.x.constructor) {
+      throw new TypeError(`${kernel}: ${name} is a ${buf.constructor.name} but x is a ${b.x.constructor.name}`);
+    }
+  }
+}
+
+/** Reference forward: the defining 7-loop sum, one bounds check per term. Overwrites `out`. */
+export function conv2dForwardNaive(out: Floats, x: Floats, w: Floats, bias: Floats | null, g: ConvGeometry): void {
+  const { N, C, H, W, K, R, S, OH, OW } = g;
+  const Cg = C / g.groups, Kg = K / g.groups;
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      const c0 = Math.floor(k / Kg) * Cg; // first input channel of k's group
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          let acc = bias === null ? 0 : bias[k]!;
+          for (let c = 0; c < Cg; c++) {
+            for (let r = 0; r < R; r++) {
+              for (let s = 0; s < S; s++) {
+                const ih = oh * g.strideH - g.padH + r * g.dilationH;
+                const iw = ow * g.strideW - g.padW + s * g.dilationW;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                acc += w[((k * Cg + c) * R + r) * S + s]! * x[((n * C + c0 + c) * H + ih) * W + iw]!;
+              }
+            }
+          }
+          out[((n * K + k) * OH + oh) * OW + ow] = acc;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Reference backward: the same loops, each term w·x of the forward sum sending dout·x to dw,
+ * dout·w to dx, and dout to db. Accumulates; null skips.
+ */
+export function conv2dBackwardNaive(
+  dx: Floats | null, dw: Floats | null, db: Floats | null,
+  dout: Floats, x: Floats, w: Floats, g: ConvGeometry,
+): void {
+  const { N, C, H, W, K, R, S, OH, OW } = g;
+  const Cg = C / g.groups, Kg = K / g.groups;
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) {
+      const c0 = Math.floor(k / Kg) * Cg;
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          const d = dout[((n * K + k) * OH + oh) * OW + ow]!;
+          if (db !== null) db[k]! += d;
+          for (let c = 0; c < Cg; c++) {
+            for (let r = 0; r < R; r++) {
+              for (let s = 0; s < S; s++) {
+                const ih = oh * g.strideH - g.padH + r * g.dilationH;
+                const iw = ow * g.strideW - g.padW + s * g.dilationW;
+                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                const wi = ((k * Cg + c) * R + r) * S + s, xi = ((n * C + c0 + c) * H + ih) * W + iw;
+                if (dx !== null) dx[xi]! += d * w[wi]!;
+                if (dw !== null) dw[wi]! += d * x[xi]!;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

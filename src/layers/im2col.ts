@@ -1,0 +1,203 @@
+// im2col / col2im: turning a convolution into a matrix product.
+//
+// Legend: N batch, C input channels, H W input height and width; K output channels, R S kernel
+// height and width; OH OW output height and width; G groups (each sees C/G inputs, makes K/G
+// outputs).
+//
+// A convolution output is a dot product between one filter (C/G·R·S weights) and the matching
+// input patch. im2col copies every patch into a column, so that for one image and one group
+//
+//     col[(c·R + r)·S + s, oh·OW + ow] = x[c, oh·strideH − padH + r·dilationH,
+//                                            ow·strideW − padW + s·dilationW]   (0 outside)
+//
+// and the convolution becomes a GEMM:  out[K/G × OH·OW] = W[K/G × C/G·R·S] · col[C/G·R·S × OH·OW].
+// The row order (c, r, s) is exactly the memory order of a Caffe weight blob [K, C/G, R, S], so
+// the weights need no reshuffling.
+//
+// col2im is the adjoint (transpose) of im2col: it adds every column entry back onto the pixel it
+// was copied from, summing where patches overlap. That is what the backward pass needs:
+// dx = col2im(Wᵀ · dout). The adjoint identity ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ is tested.
+//
+// Output size, Caffe's (rounding down; the last window must fit inside the padded input):
+//     OH = floor((H + 2·padH − (dilationH·(R − 1) + 1)) / strideH) + 1,  likewise OW.
+
+import { formatShape, type Floats } from "../tensor/tensor.js";
+
+/** Everything a convolution kernel needs to know about sizes, computed once per conv. */
+export interface ConvGeometry {
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  K: number;
+  R: number;
+  S: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+  groups: number;
+  OH: number;
+  OW: number;
+}
+
+/** Convolution hyper-parameters as [height, width] pairs (Caffe's kernel_h/kernel_w style). */
+export interface ConvParams {
+  stride: [number, number];
+  pad: [number, number];
+  dilation: [number, number];
+  group: number;
+}
+
+/**
+ * Checks a convolution's shapes and works out its output size.
+ * `xShape` is [N, C, H, W]; `wShape` is [K, C/group, R, S], Caffe's weight layout.
+ */
+export function convGeometry(xShape: readonly number[], wShape: readonly number[], p: ConvParams): ConvGeometry {
+  if (xShape.length !== 4) throw new RangeError(`conv2d: input must be 4-D [N, C, H, W], got ${formatShape(xShape)}`);
+  if (wShape.length !== 4) {
+    throw new RangeError(`conv2d: weights must be 4-D [K, C/group, R, S], got ${formatShape(wShape)}`);
+  }
+  const [N, C, H, W] = xShape as [number, number, number, number];
+  const [K, Cg, R, S] = wShape as [number, number, number, number];
+  const [strideH, strideW] = p.stride, [padH, padW] = p.pad, [dilationH, dilationW] = p.dilation;
+  const groups = p.group;
+  const positive = { "stride": p.stride, "dilation": p.dilation, "group": [groups] };
+  for (const [name, values] of Object.entries(positive)) {
+    if (!values.every((v) => Number.isInteger(v) && v >= 1)) {
+      throw new RangeError(`conv2d: ${name} must be positive integers, got ${values.join(", ")}`);
+    }
+  }
+  if (!p.pad.every((v) => Number.isInteger(v) && v >= 0)) {
+    throw new RangeError(`conv2d: pad must be non-negative integers, got ${p.pad.join(", ")}`);
+  }
+  if (R < 1 || S < 1) throw new RangeError(`conv2d: kernel must be at least 1×1, weights are ${formatShape(wShape)}`);
+  if (C % groups !== 0) throw new RangeError(`conv2d: input has ${C} channels, not divisible by group ${groups}`);
+  if (K % groups !== 0) {
+    throw new RangeError(`conv2d: weights have ${K} output channels, not divisible by group ${groups}`);
+  }
+  if (Cg !== C / groups) {
+    throw new RangeError(
+      `conv2d: weights ${formatShape(wShape)} expect ${Cg} input channels per group, but input ` +
+        `${formatShape(xShape)} with group ${groups} has ${C / groups}`,
+    );
+  }
+  const spanH = dilationH * (R - 1) + 1, spanW = dilationW * (S - 1) + 1; // the dilated kernel
+  const OH = Math.floor((H + 2 * padH - spanH) / strideH) + 1;
+  const OW = Math.floor((W + 2 * padW - spanW) / strideW) + 1;
+  if (OH < 1 || OW < 1) {
+    const minH = Math.max(1, spanH - 2 * padH), minW = Math.max(1, spanW - 2 * padW);
+    throw new RangeError(
+      `conv2d: output would be empty: input ${H}×${W} is smaller than the ${spanH}×${spanW} ` +
+        `(dilated) kernel with pad ${padH}×${padW}; the input must be at least ${minH}×${minW}`,
+    );
+  }
+  return { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, OH, OW };
+}
+
+/**
+ * col[C/G·R·S × OH·OW] = the patches of x[C/G, H, W] (one image, one group), zero where a patch
+ * hangs over the padding. Overwrites `col`.
+ */
+export function im2col(col: Floats, x: Floats, g: ConvGeometry): void {
+  const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
+  const Cg = g.C / g.groups;
+  let row = 0; // start of the current col row, (c·R + r)·S + s times OH·OW
+  for (let c = 0; c < Cg; c++) {
+    const xc = c * H * W;
+    for (let r = 0; r < R; r++) {
+      for (let s = 0; s < S; s++) {
+        const dw = s * dilationW - padW;
+        const [owLo, owHi] = validRange(dw, strideW, W, OW);
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * strideH - padH + r * dilationH;
+          const o = row + oh * OW;
+          if (ih < 0 || ih >= H) {
+            col.fill(0, o, o + OW);
+            continue;
+          }
+          const xrow = xc + ih * W + dw; // + ow·strideW gives the input column
+          for (let ow = 0; ow < owLo; ow++) col[o + ow] = 0;
+          for (let ow = owLo; ow < owHi; ow++) col[o + ow] = x[xrow + ow * strideW]!;
+          for (let ow = owHi; ow < OW; ow++) col[o + ow] = 0;
+        }
+        row += OH * OW;
+      }
+    }
+  }
+}
+
+/**
+ * x[C/G, H, W] += the column entries of col[C/G·R·S × OH·OW] added back onto the pixels they
+ * came from — the adjoint of `im2col`. Accumulates into `x`.
+ */
+export function col2im(x: Floats, col: Floats, g: ConvGeometry): void {
+  const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
+  const Cg = g.C / g.groups;
+  let row = 0;
+  for (let c = 0; c < Cg; c++) {
+    const xc = c * H * W;
+    for (let r = 0; r < R; r++) {
+      for (let s = 0; s < S; s++) {
+        const dw = s * dilationW - padW;
+        const [owLo, owHi] = validRange(dw, strideW, W, OW);
+        for (let oh = 0; oh < OH; oh++) {
+          const ih = oh * strideH - padH + r * dilationH;
+          if (ih < 0 || ih >= H) continue; // those entries came from the zero padding
+          const o = row + oh * OW;
+          const xrow = xc + ih * W + dw;
+          for (let ow = owLo; ow < owHi; ow++) x[xrow + ow * strideW]! += col[o + ow]!;
+        }
+        row += OH * OW;
+      }
+    }
+  }
+}
+
+/** The output columns [lo, hi) whose input column ow·stride + offset lies inside [0, size). */
+function validRange(offset: number, stride: number, size: number, outSize: number): [number, number] {
+  const lo = offset >= 0 ? 0 : Math.ceil(-offset / stride);
+  const hi = Math.min(outSize, Math.floor((size - 1 - offset) / stride) + 1);
+  return [Math.min(lo, outSize), Math.max(hi, 0)];
+}
+
+/** Reference im2col: the defining formula, one bounds check per element. */
+export function im2colNaive(col: Floats, x: Floats, g: ConvGeometry): void {
+  const { H, W, R, S, OH, OW } = g;
+  for (let c = 0; c < g.C / g.groups; c++) {
+    for (let r = 0; r < R; r++) {
+      for (let s = 0; s < S; s++) {
+        for (let oh = 0; oh < OH; oh++) {
+          for (let ow = 0; ow < OW; ow++) {
+            const ih = oh * g.strideH - g.padH + r * g.dilationH;
+            const iw = ow * g.strideW - g.padW + s * g.dilationW;
+            const inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+            col[(((c * R + r) * S + s) * OH + oh) * OW + ow] = inside ? x[(c * H + ih) * W + iw]! : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Reference col2im: the same loops as `im2colNaive`, with the copy turned around. */
+export function col2imNaive(x: Floats, col: Floats, g: ConvGeometry): void {
+  const { H, W, R, S, OH, OW } = g;
+  for (let c = 0; c < g.C / g.groups; c++) {
+    for (let r = 0; r < R; r++) {
+      for (let s = 0; s < S; s++) {
+        for (let oh = 0; oh < OH; oh++) {
+          for (let ow = 0; ow < OW; ow++) {
+            const ih = oh * g.strideH - g.padH + r * g.dilationH;
+            const iw = ow * g.strideW - g.padW + s * g.dilationW;
+            if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
+              x[(c * H + ih) * W + iw]! += col[(((c * R + r) * S + s) * OH + oh) * OW + ow]!;
+            }
+          }
+        }
+      }
+    }
+  }
+}

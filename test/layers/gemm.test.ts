@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { gemm, gemmNaive, type GemmOptions } from "../../src/layers/gemm.js";
+import { mulberry32 } from "../../src/tensor/random.js";
+
+type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor;
+
+function random(Type: ArrayType, n: number, seed: number): Float32Array | Float64Array {
+  const rand = mulberry32(seed);
+  const a = new Type(n);
+  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
+  return a;
+}
+
+// Sizes around the register tile (4), the packed blocks (MC = 96, KC = 256, NC = 2048) and 1.
+const shapes: Array<[M: number, N: number, K: number]> = [
+  [1, 1, 1],
+  [1, 7, 3],
+  [3, 1, 65],
+  [7, 63, 5],
+  [63, 65, 7],
+  [65, 3, 130],
+  [130, 17, 300],
+  [5, 2050, 3],
+];
+const transCombos: GemmOptions[] = [
+  {},
+  { transA: true },
+  { transB: true },
+  { transA: true, transB: true },
+];
+
+describe("gemm vs gemmNaive", () => {
+  for (const [Type, rtol] of [[Float32Array, 1e-5], [Float64Array, 1e-12]] as const) {
+    for (const [M, N, K] of shapes) {
+      for (const trans of transCombos) {
+        const label = `${Type.name} M=${M} N=${N} K=${K} transA=${!!trans.transA} transB=${!!trans.transB}`;
+        it(label, () => {
+          const A = random(Type, M * K, 1), B = random(Type, K * N, 2);
+          // Overwrite: C starts as garbage that must disappear.
+          const C = random(Type, M * N, 3), expected = new Type(M * N);
+          gemm(C, A, B, M, N, K, trans);
+          gemmNaive(expected, A, B, M, N, K, trans);
+          expect(C).toBeAllClose(expected, { rtol, atol: rtol * Math.sqrt(K) });
+          // Accumulate: C += op(A)·op(B) on top of the previous result.
+          gemm(C, A, B, M, N, K, { ...trans, accumulate: true });
+          gemmNaive(expected, A, B, M, N, K, { ...trans, accumulate: true });
+          expect(C).toBeAllClose(expected, { rtol, atol: rtol * Math.sqrt(K) });
+        });
+      }
+    }
+  }
+
+  it("gives the textbook answer on a 2×3 · 3×2 product", () => {
+    const A = Float64Array.from([1, 2, 3, 4, 5, 6]);
+    const B = Float64Array.from([7, 8, 9, 10, 11, 12]);
+    const C = new Float64Array(4);
+    gemm(C, A, B, 2, 2, 3);
+    expect(C).toBeAllClose([58, 64, 139, 154], { rtol: 0, atol: 0 });
+  });
+
+  it("zeroes C when K = 0 and leaves it alone when accumulating", () => {
+    const C = Float32Array.from([1, 2, 3, 4]);
+    gemm(C, new Float32Array(0), new Float32Array(0), 2, 2, 0, { accumulate: true });
+    expect(C).toBeAllClose([1, 2, 3, 4], { rtol: 0, atol: 0 });
+    gemm(C, new Float32Array(0), new Float32Array(0), 2, 2, 0);
+    expect(C).toBeAllClose([0, 0, 0, 0], { rtol: 0, atol: 0 });
+  });
+
+  it("works on subarray views without touching their neighbours", () => {
+    const big = random(Float32Array, 100, 4);
+    const before = big.slice();
+    const C = big.subarray(10, 16); // 2×3
+    gemm(C, random(Float32Array, 8, 5), random(Float32Array, 12, 6), 2, 3, 4);
+    expect(big.subarray(0, 10)).toBeAllClose(before.subarray(0, 10), { rtol: 0, atol: 0 });
+    expect(big.subarray(16)).toBeAllClose(before.subarray(16), { rtol: 0, atol: 0 });
+  });
+});
+
+describe("gemm argument errors", () => {
+  it("names the array whose size is wrong", () => {
+    const f = (): void => gemm(new Float32Array(6), new Float32Array(5), new Float32Array(12), 2, 3, 4);
+    expect(f).toThrow("gemm: A has 5 values, expected 2×4 = 8");
+    expect(() => gemmNaive(new Float32Array(5), new Float32Array(8), new Float32Array(12), 2, 3, 4)).toThrow(
+      "gemmNaive: C has 5 values, expected 2×3 = 6",
+    );
+  });
+
+  it("rejects mixed Float32/Float64 arrays", () => {
+    const f = (): void => gemm(new Float32Array(1), new Float64Array(1), new Float32Array(1), 1, 1, 1);
+    expect(f).toThrow("gemm: C, A and B must all be Float32Array or all Float64Array, got Float32Array, Float64Array, Float32Array");
+  });
+
+  it("rejects negative or fractional sizes", () => {
+    expect(() => gemm(new Float32Array(0), new Float32Array(0), new Float32Array(0), -1, 0, 0)).toThrow(
+      "gemm: M must be a non-negative integer, got -1",
+    );
+    expect(() => gemm(new Float32Array(0), new Float32Array(0), new Float32Array(0), 0, 0, 1.5)).toThrow(
+      "gemm: K must be a non-negative integer, got 1.5",
+    );
+  });
+});
