@@ -65,7 +65,7 @@ export interface ConvolutionParam {
 
 export interface PoolingParam {
   method: "max" | "ave" | "stochastic"; // default max
-  kernel: Pair;
+  kernel: Pair; // [0, 0] with globalPooling: the window is the whole input
   stride: Pair; // default 1
   pad: Pair; // default 0
   globalPooling: boolean; // default false

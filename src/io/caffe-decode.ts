@@ -1,0 +1,483 @@
+// Reading a .caffemodel: binary protobuf `caffe.NetParameter` → the normalized `NetDef`.
+//
+// Both dialects (see ./caffe-schema.ts) come out the same:
+//   layers    modern `layer` (field 100) if non-empty, else legacy `layers` (field 2); V1 enum
+//             types become the modern strings (CONVOLUTION → "Convolution", SOFTMAX_LOSS →
+//             "SoftmaxWithLoss", …) through Caffe's own upgrade table; an enum value outside it
+//             becomes "unknown V1 type N", left for the net builder to refuse if it is needed.
+//   blobs     shape from the legacy num/channels/height/width if any is present (kept 4-D as
+//             declared, e.g. a V1 bias is [1, 1, 1, 64]), else from BlobShape; values from
+//             `data` (float) or `double_data` (converted to Float32Array); diffs are skipped.
+//   inputs    NetParameter `input` + `input_shape` or `input_dim` (4 per input), then, in layer
+//             order, the tops of "Input" layers (with their shapes) and the first top of data
+//             layers ("Data", "ImageData", …; shape null). One entry per name.
+//   phase     from the `include` rules (or, failing that, `exclude` rules) → "train" | "test" |
+//             null for both.
+//   params    only the parameter message the layer's type uses, with Caffe's defaults filled in
+//             and per-axis values resolved into [h, w] pairs (see below); float parameters are
+//             given as the shortest decimal with the same float32 value (alpha 1e-4, not
+//             9.99999974e-5), which is what the prototxt said.
+//
+// Robustness: any bytes in, a NetDef or a ModelError out, with one line naming the layer and
+// blob. protobufjs checks every length against the bytes present before it reads, so nothing is
+// allocated from a declared size; blob dims are checked against the values actually read.
+//
+// Speed: nearly all of a model's bytes are blob values (GoogLeNet: 7M floats). protobufjs would
+// decode a packed float field into a number[] (8 bytes per value, then a copy); instead the
+// decoder declares `blobs` as bytes and reads each BlobProto itself (`readBlobProto`), copying
+// the little-endian floats straight into a Float32Array. protobufjs's own BlobProto decoding
+// (`caffeRoot`) is its naive twin in the tests.
+
+import protobuf from "protobufjs/light.js";
+import { ModelError } from "../errors.js";
+import type {
+  BlobDef,
+  ConcatParam,
+  ConvolutionParam,
+  EltwiseParam,
+  InputDef,
+  InnerProductParam,
+  LayerDef,
+  LrnParam,
+  NetDef,
+  Pair,
+  Phase,
+  PoolingParam,
+} from "../models/net-def.js";
+import {
+  V1_LAYER_TYPES,
+  createCaffeRoot,
+  has,
+  type BlobShapeMessage,
+  type ConvolutionParameterMessage,
+  type Int64,
+  type LayerMessage,
+  type LayerParamMessages,
+  type NetParameterMessage,
+  type PoolingParameterMessage,
+} from "./caffe-schema.js";
+
+/** Layer types that produce the network's input from a data source; their first top is an input. */
+export const DATA_LAYER_TYPES: ReadonlySet<string> = new Set([
+  "Data",
+  "ImageData",
+  "HDF5Data",
+  "MemoryData",
+  "WindowData",
+  "DummyData",
+  "AnnotatedData",
+]);
+
+const V1_TYPE_NAMES: ReadonlyMap<number, string> = new Map(Object.values(V1_LAYER_TYPES));
+
+/** Caffe stores element counts in an int: no blob may hold 2^31 values or more. */
+const MAX_COUNT = 2 ** 31 - 1;
+
+const root = createCaffeRoot({ blobsAsBytes: true });
+const netParameterType = root.lookupType("caffe.NetParameter");
+const layerParameterType = root.lookupType("caffe.LayerParameter");
+const blobShapeType = root.lookupType("caffe.BlobShape");
+
+/**
+ * Decodes a binary Caffe model (a `.caffemodel`, either the legacy V1 or the modern format).
+ * @throws {ModelError} if the bytes are not a readable Caffe network.
+ */
+export function decodeCaffeModel(bytes: Uint8Array): NetDef {
+  if (bytes.length === 0) throw new ModelError("empty model file (0 bytes): expected a binary Caffe .caffemodel");
+  const net = readNetParameter(bytes);
+  const v1 = net.layer.length === 0;
+  const messages = v1 ? net.layers : net.layer;
+  if (messages.length === 0) {
+    throw new ModelError(
+      "no layers in the model file (neither `layer` nor legacy `layers`): not a Caffe .caffemodel",
+    );
+  }
+  const layers = messages.map((m, i) => toLayerDef(m, i, v1));
+  return { name: net.name, inputs: collectInputs(net, layers), layers };
+}
+
+function readNetParameter(bytes: Uint8Array): NetParameterMessage {
+  try {
+    // The shape the schema describes: protobufjs's reflection API returns untyped messages.
+    return netParameterType.decode(bytes) as unknown as NetParameterMessage;
+  } catch (e) {
+    throw new ModelError(`not a Caffe model file, or truncated: ${errorText(e)}`);
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// BlobProto, read by hand: fields 1–4 num/channels/height/width (int64), 5 data (float),
+// 7 shape (BlobShape), 8 double_data (double). Repeated numbers may come packed (wire type 2,
+// what Caffe writes) or one per field (wire type 5 / 1); protobuf concatenates all occurrences.
+
+/** A BlobProto as written in the file, before any checks. */
+export interface RawBlob {
+  /** [num, channels, height, width] if any of the four is present (absent ones are 0), else null. */
+  legacyDims: number[] | null;
+  /** BlobShape.dim, or null when the blob has no `shape`. */
+  shapeDims: number[] | null;
+  data: Float32Array;
+  doubleData: Float64Array;
+}
+
+/** Parses one serialized BlobProto. Throws a RangeError or Error on malformed bytes. */
+export function readBlobProto(bytes: Uint8Array): RawBlob {
+  const reader = protobuf.Reader.create(bytes);
+  let legacyDims: number[] | null = null;
+  let shapeDims: number[] | null = null;
+  const data: Float32Array[] = [];
+  const doubleData: Float64Array[] = [];
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    if (field >= 1 && field <= 4 && wireType === 0) {
+      legacyDims ??= [0, 0, 0, 0];
+      legacyDims[field - 1] = int64ToNumber(reader.int64());
+    } else if (field === 5 && wireType === 2) {
+      data.push(readPacked(reader, 4, (view, i) => view.getFloat32(4 * i, true), Float32Array));
+    } else if (field === 5 && wireType === 5) {
+      data.push(Float32Array.of(reader.float()));
+    } else if (field === 7 && wireType === 2) {
+      const shape = blobShapeType.decode(reader, reader.uint32()) as unknown as BlobShapeMessage;
+      shapeDims = shape.dim.map(int64ToNumber);
+    } else if (field === 8 && wireType === 2) {
+      doubleData.push(readPacked(reader, 8, (view, i) => view.getFloat64(8 * i, true), Float64Array));
+    } else if (field === 8 && wireType === 1) {
+      doubleData.push(Float64Array.of(reader.double()));
+    } else {
+      reader.skipType(wireType); // diff, double_diff, or a field from a newer Caffe
+    }
+  }
+  return { legacyDims, shapeDims, data: concat(data, Float32Array), doubleData: concat(doubleData, Float64Array) };
+}
+
+type TypedArrayOf<T> = { new (length: number): T };
+
+// A packed field: a varint byte length, then little-endian values back to back. The length is
+// checked against the bytes present (reader.skip throws) before anything is allocated.
+function readPacked<T extends Float32Array | Float64Array>(
+  reader: protobuf.Reader,
+  bytesPerValue: number,
+  get: (view: DataView, i: number) => number,
+  Out: TypedArrayOf<T>,
+): T {
+  const length = reader.uint32();
+  const start = reader.pos;
+  reader.skip(length);
+  if (length % bytesPerValue !== 0) {
+    throw new RangeError(`packed field of ${length} bytes is not a whole number of ${bytesPerValue}-byte values`);
+  }
+  const view = new DataView(reader.buf.buffer, reader.buf.byteOffset + start, length);
+  const out = new Out(length / bytesPerValue);
+  for (let i = 0; i < out.length; i++) out[i] = get(view, i);
+  return out;
+}
+
+function concat<T extends Float32Array | Float64Array>(parts: T[], Out: TypedArrayOf<T>): T {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Out(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Checks a raw blob against its dims and returns it as a BlobDef. */
+function toBlobDef(raw: RawBlob, where: string): BlobDef {
+  // Caffe's rule: the legacy dims win when any of them is present.
+  const shape = checkDims(raw.legacyDims ?? raw.shapeDims ?? [], where);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const values = raw.doubleData.length > 0 ? raw.doubleData : raw.data;
+  if (values.length !== count) {
+    throw new ModelError(`${where}: ${values.length} values but dims [${shape.join(",")}] need ${count}`);
+  }
+  return { shape, data: values instanceof Float32Array ? values : Float32Array.from(values) };
+}
+
+/** Dims as plain numbers, each ≥ 0, describing fewer than 2^31 values. */
+function checkDims(dims: number[], where: string): number[] {
+  if (dims.some((d) => d < 0)) throw new ModelError(`${where}: negative dimension in dims [${dims.join(",")}]`);
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count > MAX_COUNT) {
+    throw new ModelError(`${where}: dims [${dims.join(",")}] describe ${count} values, more than Caffe's limit 2^31 - 1`);
+  }
+  return dims;
+}
+
+// Exact below 2^53; beyond, close enough to be rejected by checkDims.
+function int64ToNumber(value: Int64): number {
+  return typeof value === "number" ? value : value.high * 2 ** 32 + (value.low >>> 0);
+}
+
+// ------------------------------------------------------------------------------------------
+// Layers
+
+function toLayerDef(m: LayerMessage, index: number, v1: boolean): LayerDef {
+  const where = m.name ? `layer "${m.name}"` : `layer #${index}`;
+  const type = layerType(m, v1, where);
+  const blobs = m.blobs.map((bytes, i) => {
+    let raw: RawBlob;
+    try {
+      raw = readBlobProto(bytes);
+    } catch (e) {
+      throw new ModelError(`${where} blob ${i}: not a valid BlobProto, or truncated: ${errorText(e)}`);
+    }
+    return toBlobDef(raw, `${where} blob ${i}`);
+  });
+  return {
+    name: m.name,
+    type,
+    bottoms: [...m.bottom],
+    tops: [...m.top],
+    blobs,
+    phase: layerPhase(m, where),
+    ...layerParams(type, m, where),
+  };
+}
+
+function layerType(m: LayerMessage, v1: boolean, where: string): string {
+  if (!v1) {
+    if (typeof m.type !== "string" || m.type === "") throw new ModelError(`${where} has no type`);
+    return m.type;
+  }
+  if (m.type === 0) throw new ModelError(`${where} has no type (V1 type NONE)`);
+  // An enum value from a Caffe fork we do not know stays a layer: the net builder complains only
+  // if that layer is needed.
+  return V1_TYPE_NAMES.get(Number(m.type)) ?? `unknown V1 type ${m.type}`;
+}
+
+// Caffe keeps a layer if its state meets ANY `include` rule (a rule without a phase meets both
+// phases) and NO `exclude` rule. Rules may also name levels and stages, which we ignore.
+function layerPhase(m: LayerMessage, where: string): Phase | null {
+  const rulePhases = (rule: { phase: number }): Phase[] =>
+    has(rule, "phase") ? [rule.phase === 0 ? "train" : "test"] : ["train", "test"];
+  const phases = m.include.length === 0 ? new Set<Phase>(["train", "test"]) : new Set(m.include.flatMap(rulePhases));
+  for (const rule of m.exclude) if (has(rule, "phase")) phases.delete(rule.phase === 0 ? "train" : "test");
+  if (phases.size === 0) throw new ModelError(`${where}: its include/exclude rules leave no phase to run in`);
+  return phases.size === 2 ? null : [...phases][0]!;
+}
+
+type LayerParams = Pick<LayerDef, "convolution" | "pooling" | "lrn" | "innerProduct" | "concat" | "eltwise" | "relu" | "softmax" | "dropout" | "input">;
+
+function layerParams(type: string, m: LayerMessage, where: string): LayerParams {
+  switch (type) {
+    case "Convolution":
+    case "Deconvolution":
+      return { convolution: convolutionParam(params(m, "convolution_param"), where) };
+    case "Pooling":
+      return { pooling: poolingParam(params(m, "pooling_param"), where) };
+    case "LRN": {
+      const p = params(m, "lrn_param");
+      const lrn: LrnParam = {
+        localSize: p.local_size,
+        alpha: float32(p.alpha),
+        beta: float32(p.beta),
+        k: float32(p.k),
+        normRegion: p.norm_region === 1 ? "within" : "across",
+      };
+      return { lrn };
+    }
+    case "InnerProduct": {
+      const p = params(m, "inner_product_param");
+      const innerProduct: InnerProductParam = {
+        numOutput: p.num_output,
+        biasTerm: p.bias_term,
+        axis: p.axis,
+        transpose: p.transpose,
+      };
+      return { innerProduct };
+    }
+    case "Concat": {
+      const p = params(m, "concat_param");
+      if (has(p, "axis") && has(p, "concat_dim")) throw new ModelError(`${where}: concat sets both axis and concat_dim`);
+      const concat: ConcatParam = { axis: has(p, "concat_dim") ? p.concat_dim : p.axis };
+      return { concat };
+    }
+    case "Eltwise":
+      return { eltwise: eltwiseParam(m, where) };
+    case "ReLU":
+      return { relu: { negativeSlope: float32(params(m, "relu_param").negative_slope) } };
+    case "Softmax":
+    case "SoftmaxWithLoss":
+      return { softmax: { axis: params(m, "softmax_param").axis } };
+    case "Dropout":
+      return { dropout: { ratio: float32(params(m, "dropout_param").dropout_ratio) } };
+    case "Input":
+      return { input: { shapes: inputShapes(m, where) } };
+    default:
+      return {};
+  }
+}
+
+/** The layer's parameter message, or an empty one (all defaults) when the file has none. */
+function params<K extends keyof LayerParamMessages>(m: LayerMessage, key: K): NonNullable<LayerParamMessages[K]> {
+  const empty = () => (layerParameterType.fields[key]!.resolvedType as protobuf.Type).create();
+  return (m[key] ?? empty()) as NonNullable<LayerParamMessages[K]>;
+}
+
+// Convolution geometry, Caffe's rule for each of kernel/stride/pad: the `_h`/`_w` pair if either
+// is set (the repeated field must then be empty), else the repeated field — one value for both
+// axes, or [h, w] — else the default. Dilation has only the repeated form.
+function convolutionParam(p: ConvolutionParameterMessage, where: string): ConvolutionParam {
+  type HW = ["kernel_h", "kernel_w"] | ["stride_h", "stride_w"] | ["pad_h", "pad_w"];
+  const pair = (name: string, values: number[], hw: HW | null, fallback: number | null): Pair => {
+    if (hw !== null && (has(p, hw[0]) || has(p, hw[1]))) {
+      if (values.length > 0) throw new ModelError(`${where}: convolution sets both ${name} and ${hw.join("/")}`);
+      return [p[hw[0]], p[hw[1]]];
+    }
+    if (values.length > 2) {
+      throw new ModelError(`${where}: ${name} has ${values.length} values, but only 2-D convolution is supported`);
+    }
+    if (values.length === 0) {
+      if (fallback === null) throw new ModelError(`${where}: convolution needs kernel_size, or kernel_h and kernel_w`);
+      return [fallback, fallback];
+    }
+    return [values[0]!, values[values.length - 1]!];
+  };
+  const conv: ConvolutionParam = {
+    numOutput: p.num_output,
+    biasTerm: p.bias_term,
+    kernel: pair("kernel_size", p.kernel_size, ["kernel_h", "kernel_w"], null),
+    stride: pair("stride", p.stride, ["stride_h", "stride_w"], 1),
+    pad: pair("pad", p.pad, ["pad_h", "pad_w"], 0),
+    dilation: pair("dilation", p.dilation, null, 1),
+    group: p.group,
+  };
+  requirePositive(where, "convolution", {
+    num_output: [conv.numOutput],
+    kernel: conv.kernel,
+    stride: conv.stride,
+    dilation: conv.dilation,
+    group: [conv.group],
+  });
+  return conv;
+}
+
+// Pooling geometry: kernel_size, or kernel_h and kernel_w (none with global_pooling, whose window
+// is the whole input: kernel [0, 0] here, the net builder knows the size); stride and pad as
+// single values or `_h`/`_w` pairs.
+function poolingParam(p: PoolingParameterMessage, where: string): PoolingParam {
+  const hasKernel = has(p, "kernel_size") || has(p, "kernel_h") || has(p, "kernel_w");
+  let kernel: Pair;
+  if (p.global_pooling) {
+    if (hasKernel) throw new ModelError(`${where}: global pooling takes no kernel size`);
+    kernel = [0, 0];
+  } else if (has(p, "kernel_size")) {
+    if (has(p, "kernel_h") || has(p, "kernel_w")) throw new ModelError(`${where}: pooling sets both kernel_size and kernel_h/kernel_w`);
+    kernel = [p.kernel_size, p.kernel_size];
+  } else if (has(p, "kernel_h") && has(p, "kernel_w")) {
+    kernel = [p.kernel_h, p.kernel_w];
+  } else {
+    throw new ModelError(`${where}: pooling needs kernel_size, or kernel_h and kernel_w, or global_pooling`);
+  }
+  const pooling: PoolingParam = {
+    method: (["max", "ave", "stochastic"] as const)[p.pool] ?? unknownEnum(where, "pooling method", p.pool),
+    kernel,
+    stride: has(p, "stride_h") || has(p, "stride_w") ? [p.stride_h, p.stride_w] : [p.stride, p.stride],
+    pad: has(p, "pad_h") || has(p, "pad_w") ? [p.pad_h, p.pad_w] : [p.pad, p.pad],
+    globalPooling: p.global_pooling,
+  };
+  requirePositive(where, "pooling", { stride: pooling.stride, ...(p.global_pooling ? {} : { kernel }) });
+  if (p.global_pooling && (pooling.stride.some((s) => s !== 1) || pooling.pad.some((q) => q !== 0))) {
+    throw new ModelError(`${where}: global pooling needs stride 1 and pad 0`);
+  }
+  if (!p.global_pooling && (pooling.pad[0] >= kernel[0] || pooling.pad[1] >= kernel[1])) {
+    throw new ModelError(`${where}: pooling pad [${pooling.pad.join(",")}] must be smaller than the kernel [${kernel.join(",")}]`);
+  }
+  if (p.round_mode !== 0) {
+    throw new ModelError(`${where}: pooling round_mode FLOOR is not supported (only Caffe's default, CEIL)`);
+  }
+  return pooling;
+}
+
+function eltwiseParam(m: LayerMessage, where: string): EltwiseParam {
+  const p = params(m, "eltwise_param");
+  const operation = (["prod", "sum", "max"] as const)[p.operation] ?? unknownEnum(where, "eltwise operation", p.operation);
+  if (p.coeff.length > 0 && operation !== "sum") throw new ModelError(`${where}: eltwise coefficients need operation SUM`);
+  if (p.coeff.length > 0 && p.coeff.length !== m.bottom.length) {
+    throw new ModelError(`${where}: ${p.coeff.length} eltwise coefficients for ${m.bottom.length} bottoms`);
+  }
+  return { operation, coeff: p.coeff.map(float32) };
+}
+
+// An Input layer gives one shape per top, or one shape for all tops, or none (shapes unknown).
+function inputShapes(m: LayerMessage, where: string): number[][] {
+  const shapes = params(m, "input_param").shape.map((s) => checkDims(s.dim.map(int64ToNumber), where));
+  if (shapes.length === 0) return [];
+  if (shapes.length === 1) return m.top.map(() => [...shapes[0]!]);
+  if (shapes.length !== m.top.length) {
+    throw new ModelError(`${where}: ${shapes.length} input shapes for ${m.top.length} tops; give one, or one per top`);
+  }
+  return shapes;
+}
+
+function requirePositive(where: string, what: string, values: Record<string, readonly number[]>): void {
+  for (const [name, v] of Object.entries(values)) {
+    if (v.some((x) => x <= 0)) throw new ModelError(`${where}: ${what} ${name} must be positive, got [${v.join(",")}]`);
+  }
+}
+
+function unknownEnum(where: string, what: string, value: number): never {
+  throw new ModelError(`${where}: unknown ${what} ${value}`);
+}
+
+/** The shortest decimal that rounds to the same float32: 1e-4 rather than 9.99999974e-5. */
+function float32(x: number): number {
+  for (let digits = 1; digits < 9; digits++) {
+    const shorter = Number(x.toPrecision(digits));
+    if (Math.fround(shorter) === x) return shorter;
+  }
+  return x;
+}
+
+// ------------------------------------------------------------------------------------------
+// Inputs
+
+function collectInputs(net: NetParameterMessage, layers: LayerDef[]): InputDef[] {
+  const found: InputDef[] = [...netInputs(net)];
+  for (const layer of layers) {
+    if (layer.type === "Input") {
+      layer.tops.forEach((name, i) => found.push({ name, shape: layer.input!.shapes[i] ?? null }));
+    } else if (DATA_LAYER_TYPES.has(layer.type) && layer.tops.length > 0) {
+      found.push({ name: layer.tops[0]!, shape: null });
+    }
+  }
+  // One entry per name (train and test data layers often share a top): the first declared
+  // shape wins over none.
+  const byName = new Map<string, InputDef>();
+  for (const input of found) {
+    const seen = byName.get(input.name);
+    if (seen === undefined) byName.set(input.name, { name: input.name, shape: input.shape && [...input.shape] });
+    else if (seen.shape === null && input.shape !== null) seen.shape = [...input.shape];
+  }
+  return [...byName.values()];
+}
+
+// The deprecated NetParameter fields: names in `input`, shapes in `input_shape` (one BlobShape per
+// input) or `input_dim` (4 numbers per input), or no shapes at all (old weight-only files).
+function netInputs(net: NetParameterMessage): InputDef[] {
+  const names = net.input;
+  if (net.input_shape.length > 0) {
+    if (net.input_shape.length !== names.length) {
+      throw new ModelError(`${names.length} inputs but ${net.input_shape.length} input_shape entries; need one per input`);
+    }
+    return names.map((name, i) => ({ name, shape: checkDims(net.input_shape[i]!.dim.map(int64ToNumber), `input "${name}"`) }));
+  }
+  if (net.input_dim.length > 0) {
+    if (net.input_dim.length !== 4 * names.length) {
+      throw new ModelError(
+        `input_dim has ${net.input_dim.length} values but ${names.length} inputs need ${4 * names.length} (num, channels, height, width each)`,
+      );
+    }
+    const dims = net.input_dim.map(int64ToNumber);
+    return names.map((name, i) => ({ name, shape: checkDims(dims.slice(4 * i, 4 * i + 4), `input "${name}"`) }));
+  }
+  return names.map((name) => ({ name, shape: null }));
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
