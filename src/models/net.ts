@@ -1,0 +1,299 @@
+// A Caffe network on our engine: layers in file order, blobs by name, run to any named output.
+//
+// Caffe runs layers in order over named blobs, and many layers work in place (top == bottom:
+// every ReLU in GoogLeNet). So a blob *name* has several values over time. We give each value
+// an address — the layer that wrote it and which of its tops — and resolve every bottom to the
+// value current when its layer runs. A requested name means what Caffe's `forward(end=name)`
+// leaves behind: the top of the layer of that name, right after it ran. So in GoogLeNet
+// `inception_4c/3x3` (a convolution) is pre-ReLU and `inception_4c/relu_3x3` post-ReLU. A name
+// that is only a blob name means its last value.
+//
+// Only the layers the requested outputs depend on run: auxiliary classifiers and loss layers in
+// a training-net file are never touched.
+
+import { ModelError, OptionError } from "../errors.js";
+import { Tensor, formatShape, type DType } from "../tensor/tensor.js";
+import { DATA_TYPES, LAYER_RULES, SKIPPED_TYPES, isLayerType, type LayerType } from "./layer-table.js";
+import type { LayerDef, NetDef } from "./net-def.js";
+
+/** The address of one blob value: the layer that wrote it (-1 for the net input) and its top. */
+interface ValueRef {
+  layer: number;
+  top: number;
+}
+
+interface NetLayer {
+  def: LayerDef;
+  /** Null for a type we do not support; an error only if an output needs this layer. */
+  type: LayerType | null;
+  bottoms: ValueRef[];
+  /** The layer's parameters as tensors, reshaped to what the op expects (Float32). */
+  weights: Tensor[];
+}
+
+/** One row of `CaffeNet.describe()`: a layer, its type, the blob it writes and that blob's shape. */
+export interface BlobInfo {
+  name: string;
+  type: string;
+  top: string;
+  shape: number[];
+}
+
+/** Caffe's ImageNet mean pixel in BGR order, used by BVLC GoogLeNet and SqueezeNet. */
+export const IMAGENET_MEAN_BGR: readonly [number, number, number] = [104, 117, 123];
+
+const INPUT: ValueRef = { layer: -1, top: 0 };
+
+export class CaffeNet {
+  readonly name: string;
+  /** The input blob's name ("data" in BVLC's files). */
+  readonly inputName: string;
+  /** The declared input shape [N, C, H, W], if the file gives one. */
+  readonly declaredInputShape: readonly number[] | null;
+  /** Input channels the first layers expect (3 for BGR images). */
+  readonly inputChannels: number;
+  /** Mean pixel subtracted from BGR 0–255 inputs (Caffe files do not record it). */
+  readonly meanBgr: readonly [number, number, number] = IMAGENET_MEAN_BGR;
+
+  private readonly layers: NetLayer[] = [];
+  private readonly byLayerName = new Map<string, ValueRef>();
+  private readonly byBlobName = new Map<string, ValueRef>();
+  private readonly weights64 = new Map<Tensor, Tensor>();
+
+  constructor(def: NetDef) {
+    this.name = def.name;
+    const dataLayer = def.layers.find((l) => DATA_TYPES.has(l.type) && l.tops.length > 0);
+    const declared = def.inputs[0] ?? (dataLayer ? { name: dataLayer.tops[0]!, shape: null } : undefined);
+    if (declared === undefined) throw new ModelError(`model "${def.name}" declares no input blob (no input, Input layer or data layer)`);
+    this.inputName = declared.name;
+    this.declaredInputShape = declared.shape;
+    this.inputChannels = declared.shape?.[1] ?? 3;
+
+    const current = new Map<string, ValueRef>([[this.inputName, INPUT]]);
+    this.byBlobName.set(this.inputName, INPUT);
+    for (const def_ of def.layers) {
+      if (SKIPPED_TYPES.has(def_.type) || def_.phase === "train") continue;
+      const index = this.layers.length;
+      const bottoms = def_.bottoms.map((b) => {
+        const ref = current.get(b);
+        if (ref === undefined) throw new ModelError(`layer "${def_.name}" reads blob "${b}", which no earlier layer writes`);
+        return ref;
+      });
+      const type = isLayerType(def_.type) ? def_.type : null;
+      this.layers.push({ def: def_, type, bottoms, weights: type ? prepareWeights(def_, type) : [] });
+      def_.tops.forEach((top, k) => {
+        current.set(top, { layer: index, top: k });
+        this.byBlobName.set(top, { layer: index, top: k });
+      });
+      if (def_.tops.length > 0 && !this.byLayerName.has(def_.name)) this.byLayerName.set(def_.name, { layer: index, top: 0 });
+    }
+    if (this.layers.length === 0) throw new ModelError(`model "${def.name}" has no layers to run`);
+  }
+
+  /** Every name `forward` accepts: the input, then layer names and blob names in file order. */
+  get outputNames(): string[] {
+    const names = new Set<string>([this.inputName]);
+    for (const l of this.layers) {
+      names.add(l.def.name);
+      for (const t of l.def.tops) names.add(t);
+    }
+    return [...names];
+  }
+
+  /**
+   * Runs the net on `x` ([N, C, H, W]: BGR, mean subtracted) up to the named outputs and returns
+   * them in the same order. Records the tape when `x.requiresGrad`. Float64 inputs run the whole
+   * net in Float64.
+   */
+  forward(x: Tensor, outputs: readonly string[]): Tensor[] {
+    this.checkInput(x.shape);
+    const targets = outputs.map((n) => this.resolve(n));
+    const plan = this.plan(targets);
+    const values = new Map<number, Tensor[]>([[-1, [x]]]);
+    // Without a tape, drop each value after its last reader so memory stays at the working set.
+    const readersLeft = new Map<number, number>();
+    if (!x.requiresGrad) {
+      for (const i of plan) for (const b of this.layers[i]!.bottoms) readersLeft.set(b.layer, (readersLeft.get(b.layer) ?? 0) + 1);
+      for (const t of targets) readersLeft.set(t.layer, Infinity);
+    }
+    for (const i of plan) {
+      const layer = this.layers[i]!;
+      const inputs = layer.bottoms.map((b) => values.get(b.layer)![b.top]!);
+      const weights = layer.weights.map((w) => this.weightsFor(w, x.dtype));
+      values.set(i, LAYER_RULES[layer.type!].forward(layer.def, inputs, weights));
+      if (!x.requiresGrad) {
+        for (const b of layer.bottoms) {
+          const left = readersLeft.get(b.layer)! - 1;
+          readersLeft.set(b.layer, left);
+          if (left === 0) values.delete(b.layer);
+        }
+      }
+    }
+    return targets.map((t) => values.get(t.layer)![t.top]!);
+  }
+
+  /** Output shapes of every runnable layer for an input of `inputShape` ([N, C, H, W]). */
+  describe(inputShape: readonly number[]): BlobInfo[] {
+    this.checkInput(inputShape);
+    const shapes = this.inferShapes(inputShape, this.layers.length - 1);
+    const rows: BlobInfo[] = [{ name: this.inputName, type: "Input", top: this.inputName, shape: [...inputShape] }];
+    this.layers.forEach((l, i) => {
+      const s = shapes.get(i);
+      if (s === undefined) return;
+      l.def.tops.forEach((top, k) => rows.push({ name: l.def.name, type: l.def.type, top, shape: s[k]! }));
+    });
+    return rows;
+  }
+
+  /** The shape of a named output for a given input shape, without running the net. */
+  outputShape(name: string, inputShape: readonly number[]): number[] {
+    this.checkInput(inputShape);
+    const ref = this.resolve(name);
+    if (ref.layer < 0) return [...inputShape];
+    return this.inferShapes(inputShape, ref.layer, true).get(ref.layer)![ref.top]!;
+  }
+
+  /**
+   * The smallest square input side for which `name` is non-empty (its layers' windows fit).
+   * Height and width are independent in convolutions and pooling, so this bounds each side.
+   */
+  minimumInputSize(name: string): number {
+    const fits = (side: number): boolean => {
+      try {
+        return this.outputShape(name, [1, this.inputChannels, side, side]).every((d) => d > 0);
+      } catch {
+        return false;
+      }
+    };
+    let hi = 1;
+    while (!fits(hi)) {
+      if (hi > 1 << 16) throw new ModelError(`no input size up to ${hi} pixels reaches "${name}"`);
+      hi *= 2;
+    }
+    let lo = Math.floor(hi / 2); // fits(lo) is false unless lo = 0
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (fits(mid)) hi = mid;
+      else lo = mid;
+    }
+    return hi;
+  }
+
+  /** Throws a clear OptionError if `name` is not an output of this net. */
+  resolve(name: string): ValueRef {
+    const ref = this.byLayerName.get(name) ?? this.byBlobName.get(name);
+    if (ref === undefined) {
+      throw new OptionError(`unknown layer "${name}"; valid names: ${this.outputNames.join(", ")}`);
+    }
+    return ref;
+  }
+
+  private checkInput(shape: readonly number[]): void {
+    if (shape.length !== 4 || shape[1] !== this.inputChannels) {
+      throw new OptionError(
+        `the input must be [N, ${this.inputChannels}, H, W] (BGR planes), got ${formatShape(shape)}`,
+      );
+    }
+  }
+
+  /** Indices of the layers the targets depend on, in execution order. */
+  private plan(targets: readonly ValueRef[]): number[] {
+    const needed = new Set<number>();
+    const stack = targets.map((t) => t.layer).filter((i) => i >= 0);
+    while (stack.length > 0) {
+      const i = stack.pop()!;
+      if (needed.has(i)) continue;
+      needed.add(i);
+      const layer = this.layers[i]!;
+      if (layer.type === null) {
+        throw new ModelError(
+          `layer "${layer.def.name}" has type "${layer.def.type}", which inceptionism does not support`,
+        );
+      }
+      for (const b of layer.bottoms) if (b.layer >= 0) stack.push(b.layer);
+    }
+    return [...needed].sort((a, b) => a - b);
+  }
+
+  /**
+   * Output shapes of the layers needed for `last` (or of all layers up to it when `needOnly`
+   * is false). A layer too small for its input throws an OptionError naming the minimum size.
+   */
+  private inferShapes(inputShape: readonly number[], last: number, needOnly = false): Map<number, number[][]> {
+    const order = needOnly ? this.plan([{ layer: last, top: 0 }]) : this.layers.map((_, i) => i).slice(0, last + 1);
+    const shapes = new Map<number, number[][]>([[-1, [[...inputShape]]]]);
+    for (const i of order) {
+      const layer = this.layers[i]!;
+      if (layer.type === null) {
+        if (needOnly) this.plan([{ layer: i, top: 0 }]); // throws the unsupported-type error
+        continue;
+      }
+      const inputs = layer.bottoms.map((b) => shapes.get(b.layer)?.[b.top]);
+      if (inputs.some((s) => s === undefined)) continue;
+      try {
+        shapes.set(i, LAYER_RULES[layer.type].shapes(layer.def, inputs as number[][], layer.weights));
+      } catch (e) {
+        if (!needOnly) continue; // describe(): list what can be computed
+        throw e;
+      }
+    }
+    return shapes;
+  }
+
+  private weightsFor(w: Tensor, dtype: DType): Tensor {
+    if (dtype === "float32") return w;
+    let w64 = this.weights64.get(w);
+    if (w64 === undefined) {
+      w64 = w.to("float64");
+      this.weights64.set(w, w64);
+    }
+    return w64;
+  }
+}
+
+/**
+ * The layer's blobs as tensors in the shapes our ops take, checked against its parameters so
+ * that a file whose weights disagree with its layers fails here, naming the layer.
+ */
+function prepareWeights(layer: LayerDef, type: LayerType): Tensor[] {
+  const blobs = layer.blobs;
+  const fail = (what: string): never => {
+    throw new ModelError(`layer "${layer.name}" (${layer.type}): ${what}`);
+  };
+  const tensor = (k: number, shape: number[]): Tensor => {
+    const b = blobs[k];
+    if (b === undefined) return fail(`blob ${k} is missing`);
+    const need = shape.reduce((a, d) => a * d, 1);
+    if (b.data.length !== need) {
+      fail(`blob ${k} has ${b.data.length} values (dims ${formatShape(b.shape)}) but the layer needs ${formatShape(shape)}`);
+    }
+    return new Tensor(b.data, shape);
+  };
+  switch (type) {
+    case "Convolution": {
+      const p = layer.convolution ?? fail("no convolution parameters");
+      const w = blobs[0] ?? fail("has no weights (blob 0)");
+      const [kh, kw] = p.kernel;
+      const perOutput = p.numOutput * kh * kw;
+      if (perOutput <= 0 || w.data.length % perOutput !== 0) {
+        fail(`weights have ${w.data.length} values, not a multiple of num_output × kernel = ${p.numOutput}×${kh}×${kw}`);
+      }
+      const weights = [tensor(0, [p.numOutput, w.data.length / perOutput, kh, kw])];
+      if (p.biasTerm) weights.push(tensor(1, [p.numOutput]));
+      return weights;
+    }
+    case "InnerProduct": {
+      const p = layer.innerProduct ?? fail("no inner_product parameters");
+      const w = blobs[0] ?? fail("has no weights (blob 0)");
+      if (p.numOutput <= 0 || w.data.length % p.numOutput !== 0) {
+        fail(`weights have ${w.data.length} values, not a multiple of num_output ${p.numOutput}`);
+      }
+      const k = w.data.length / p.numOutput;
+      const weights = [tensor(0, p.transpose ? [k, p.numOutput] : [p.numOutput, k])];
+      if (p.biasTerm) weights.push(tensor(1, [p.numOutput]));
+      return weights;
+    }
+    default:
+      return [];
+  }
+}
