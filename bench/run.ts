@@ -1,0 +1,28 @@
+// `npm run bench [-- --quick] [-- NAME…]`: the microbenchmarks, each validating its fast kernel
+// against the naive twin before timing it. Numbers are medians; compare within one run.
+import * as conv from "./conv.bench.js";
+import * as gemm from "./gemm.bench.js";
+import * as lrnPool from "./lrn-pool.bench.js";
+import type { BenchOptions } from "./util.js";
+
+const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
+  gemm: gemm.run,
+  conv: conv.run,
+  "lrn-pool": lrnPool.run,
+};
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const chosen = args.filter((a) => !a.startsWith("--"));
+for (const name of chosen) {
+  if (!(name in benches)) {
+    console.error(`unknown benchmark "${name}"; choose from: ${Object.keys(benches).join(", ")}`);
+    process.exit(2);
+  }
+}
+console.log(`inceptionism benchmarks — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}${quick ? ", quick" : ""}`);
+for (const [name, run] of Object.entries(benches)) {
+  if (chosen.length > 0 && !chosen.includes(name)) continue;
+  console.log(`\n## ${name}\n`);
+  await run({ quick });
+}
