@@ -1,0 +1,129 @@
+// Image files: recognising PNG and JPEG by their first bytes, reading, and writing safely.
+//
+// Node side: uses node:fs and the pngjs/jpeg-js codecs, so it is not part of the browser core
+// (in a browser, decode bytes with `decodePng`/`decodeJpeg` yourself or build an `RgbImage`).
+//
+// Writing is atomic: the encoded bytes go to a temporary file in the destination's directory,
+// are flushed to disk, and the file is renamed into place. A rename within one directory is
+// atomic, so readers see the old file or the whole new one, and a failure (disk full, a crash,
+// an encoding error) never leaves a half-written image under the real name.
+
+import { randomBytes } from "node:crypto";
+import { open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { ImageError } from "../errors.js";
+import { DEFAULT_MAX_PIXELS, type DecodeOptions, type RgbImage } from "./image.js";
+import { decodeJpeg, encodeJpeg } from "./jpeg-codec.js";
+import { PNG_SIGNATURE, decodePng, encodePng } from "./png-codec.js";
+
+export interface WriteImageOptions {
+  /** JPEG quality, 1–100 (default 92); ignored for PNG. */
+  quality?: number;
+}
+
+/** File formats we write, by lower-case extension. */
+const FORMATS: Record<string, "png" | "jpeg"> = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg" };
+
+/** Recognisable non-PNG/JPEG signatures, to say what a file is instead of only what it is not. */
+const OTHER_FORMATS: [name: string, signature: number[]][] = [
+  ["GIF", [0x47, 0x49, 0x46, 0x38]], // "GIF8"
+  ["WebP", [0x52, 0x49, 0x46, 0x46]], // "RIFF" (…"WEBP")
+  ["BMP", [0x42, 0x4d]], // "BM"
+  ["TIFF", [0x49, 0x49, 0x2a, 0x00]], // "II*\0"
+  ["TIFF", [0x4d, 0x4d, 0x00, 0x2a]], // "MM\0*"
+];
+
+const startsWith = (bytes: Uint8Array, signature: readonly number[]): boolean =>
+  bytes.length >= signature.length && signature.every((b, i) => bytes[i] === b);
+
+/** Decodes PNG or JPEG bytes, telling them apart by their signature. */
+export function decodeImage(bytes: Uint8Array, { maxPixels = DEFAULT_MAX_PIXELS }: DecodeOptions = {}): RgbImage {
+  if (startsWith(bytes, PNG_SIGNATURE)) return decodePng(bytes, { maxPixels });
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return decodeJpeg(bytes, { maxPixels }); // SOI, then a marker
+  const other = OTHER_FORMATS.find(([, signature]) => startsWith(bytes, signature));
+  const what = bytes.length === 0 ? "it is empty" : other ? `it looks like ${other[0]}` : "unrecognised content";
+  throw new ImageError(`the data is not a PNG or JPEG image (${what}); convert it to PNG or JPEG`);
+}
+
+/** Reads and decodes a PNG or JPEG file. Errors name the file. */
+export async function readImage(path: string, options: DecodeOptions = {}): Promise<RgbImage> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new ImageError(`cannot read image ${path}: ${describeFsError(e)}`);
+  }
+  try {
+    return decodeImage(bytes, options);
+  } catch (e) {
+    if (e instanceof ImageError) throw new ImageError(`${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The format for an output path, from its extension (case-insensitive). */
+function formatFor(path: string): "png" | "jpeg" {
+  const format = FORMATS[extname(path).toLowerCase()];
+  if (format === undefined) {
+    throw new ImageError(
+      `cannot write ${path}: unknown image extension "${extname(path)}"; use ${Object.keys(FORMATS).join(", ")}`,
+    );
+  }
+  return format;
+}
+
+/**
+ * Checks, before any long work, that `writeImage(path, …)` can succeed: the extension is one we
+ * write, the directory exists, and the output would not overwrite `inputPath`.
+ */
+export async function checkOutputPath(path: string, inputPath?: string): Promise<void> {
+  formatFor(path);
+  await checkDirectory(path);
+  if (inputPath !== undefined && resolve(path) === resolve(inputPath)) {
+    throw new ImageError(`output ${path} is the input image; choose another output file name`);
+  }
+}
+
+async function checkDirectory(path: string): Promise<string> {
+  const dir = dirname(resolve(path));
+  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+  if (!isDir) throw new ImageError(`cannot write ${path}: directory ${dir} does not exist; create it first`);
+  return dir;
+}
+
+/**
+ * Encodes an image as PNG or JPEG, chosen by the extension (.png, .jpg, .jpeg), and writes it
+ * atomically: through a temporary file in the same directory, renamed into place.
+ */
+export async function writeImage(path: string, img: RgbImage, { quality = 92 }: WriteImageOptions = {}): Promise<void> {
+  const bytes = formatFor(path) === "png" ? encodePng(img) : encodeJpeg(img, quality);
+  const dir = await checkDirectory(path);
+  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const file = await open(temp, "wx"); // wx: never reuse an existing file
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (e) {
+    await unlink(temp).catch(() => {}); // it may never have been created
+    throw new ImageError(`cannot write image ${path}: ${describeFsError(e)}`);
+  }
+}
+
+/** A file-system error as a short phrase with a hint, e.g. "no such file (ENOENT); check the path". */
+function describeFsError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const hints: Record<string, string> = {
+    ENOENT: "no such file (ENOENT); check the path",
+    EISDIR: "it is a directory (EISDIR); give a file name",
+    EACCES: "permission denied (EACCES); check the file's permissions",
+    EPERM: "operation not permitted (EPERM); check the file's permissions",
+    ENOSPC: "no space left on the device (ENOSPC); free some space",
+    ENOTDIR: "a part of the path is not a directory (ENOTDIR); check the path",
+  };
+  return (code !== undefined && hints[code]) || `${(e as Error).message}`;
+}

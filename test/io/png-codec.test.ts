@@ -1,0 +1,197 @@
+import { readFileSync } from "node:fs";
+import { PNG, type ColorType } from "pngjs";
+import { describe, expect, it } from "vitest";
+import { ImageError } from "../../src/errors.js";
+import { quantize, type RgbImage } from "../../src/io/image.js";
+import { decodePng, encodePng } from "../../src/io/png-codec.js";
+import { mulberry32 } from "../../src/tensor/random.js";
+
+const images = new URL("../fixtures/images/", import.meta.url);
+const fixture = (name: string): Uint8Array => readFileSync(new URL(name, images));
+
+const CHANNELS: Record<ColorType, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
+
+/** Random samples for a W×H picture of the given PNG colour type and depth, and its PNG file (by pngjs). */
+function pngjsPicture(colorType: ColorType, bitDepth: 8 | 16, W: number, H: number, seed: number) {
+  const rand = mulberry32(seed);
+  const max = 2 ** bitDepth - 1;
+  const samples = Array.from({ length: W * H * CHANNELS[colorType] }, () => Math.floor(rand() * (max + 1)));
+  // pngjs takes 8-bit samples as bytes, 16-bit ones in a Uint16Array's buffer (platform order).
+  const raw = bitDepth === 8 ? Buffer.from(samples) : Buffer.from(Uint16Array.from(samples).buffer);
+  const png = new PNG();
+  png.width = W;
+  png.height = H;
+  png.data = raw;
+  const file = PNG.sync.write(png, { colorType, inputColorType: colorType, bitDepth, inputHasAlpha: colorType >= 4 });
+  return { samples, max, file };
+}
+
+/** What the decoder should give for interleaved samples: gray replicated, alpha over white. */
+function expected(samples: number[], channels: number, max: number): Float32Array {
+  const n = samples.length / channels;
+  const out = new Float32Array(3 * n);
+  for (let p = 0; p < n; p++) {
+    const px = samples.slice(p * channels, (p + 1) * channels).map((s) => (s * 255) / max);
+    const rgb = channels >= 3 ? px.slice(0, 3) : [px[0]!, px[0]!, px[0]!];
+    const alpha = channels === 2 || channels === 4 ? px[channels - 1]! / 255 : 1;
+    rgb.forEach((v, c) => (out[3 * p + c] = v * alpha + 255 * (1 - alpha)));
+  }
+  return out;
+}
+
+describe("decodePng: every kind pngjs writes", () => {
+  const kinds: [name: string, colorType: ColorType, bitDepth: 8 | 16][] = [
+    ["gray 8-bit", 0, 8],
+    ["gray 16-bit", 0, 16],
+    ["gray+alpha 8-bit", 4, 8],
+    ["gray+alpha 16-bit", 4, 16],
+    ["RGB 8-bit", 2, 8],
+    ["RGB 16-bit", 2, 16],
+    ["RGBA 8-bit", 6, 8],
+    ["RGBA 16-bit", 6, 16],
+  ];
+  it.each(kinds)("%s", (_, colorType, bitDepth) => {
+    const W = 7;
+    const H = 5;
+    const { samples, max, file } = pngjsPicture(colorType, bitDepth, W, H, colorType * 100 + bitDepth);
+    expect(file[24]).toBe(bitDepth); // IHDR really says what we asked for
+    expect(file[25]).toBe(colorType);
+    const img = decodePng(file);
+    expect([img.width, img.height]).toEqual([W, H]);
+    expect(img.data).toBeAllClose(expected(samples, CHANNELS[colorType], max), { rtol: 1e-6, atol: 1e-4 });
+  });
+
+  it("keeps 16-bit precision (no rounding to 256 levels)", () => {
+    const png = new PNG();
+    png.width = 3;
+    png.height = 1;
+    png.data = Buffer.from(Uint16Array.from([1, 1000, 65534]).buffer);
+    const img = decodePng(PNG.sync.write(png, { colorType: 0, inputColorType: 0, bitDepth: 16, inputHasAlpha: false }));
+    expect(Array.from(img.data.filter((_, i) => i % 3 === 0))).toBeAllClose([255 / 65535, (1000 * 255) / 65535, (65534 * 255) / 65535], {
+      rtol: 1e-6,
+    });
+    expect(img.data[3]).not.toBe(Math.round(img.data[3]!));
+  });
+
+  it("composites alpha onto white, numerically", () => {
+    const png = new PNG();
+    png.width = 3;
+    png.height = 1;
+    // Opaque red, transparent black, half-transparent (128/255) blue.
+    png.data = Buffer.from([255, 0, 0, 255, 0, 0, 0, 0, 0, 0, 255, 128]);
+    const img = decodePng(PNG.sync.write(png, { colorType: 6, inputColorType: 6, bitDepth: 8 }));
+    const a = 128 / 255;
+    expect(img.data).toBeAllClose([255, 0, 0, 255, 255, 255, 255 * (1 - a), 255 * (1 - a), 255], { rtol: 1e-6 });
+  });
+});
+
+describe("decodePng: fixtures made by ImageMagick", () => {
+  // The formulas from test/fixtures/images/README.md.
+  const PAL = [[255, 0, 0, 255], [0, 128, 255, 0], [10, 20, 30, 128], [255, 255, 255, 255]];
+  const picture = (W: number, H: number, channels: number, px: (x: number, y: number) => number[]): number[] => {
+    const out: number[] = [];
+    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) out.push(...px(x, y).slice(0, channels));
+    return out;
+  };
+
+  it("palette, 2-bit indices, no tRNS", () => {
+    const img = decodePng(fixture("palette.png"));
+    expect([img.width, img.height]).toEqual([7, 5]);
+    expect(img.data).toEqual(expected(picture(7, 5, 3, (x, y) => PAL[(x + 2 * y) % 4]!), 3, 255));
+  });
+
+  it("palette with tRNS: alpha 0 → white, alpha 128 blended", () => {
+    const img = decodePng(fixture("palette-trns.png"));
+    expect(img.data).toBeAllClose(expected(picture(7, 5, 4, (x, y) => PAL[(x + 2 * y) % 4]!), 4, 255), { rtol: 1e-6 });
+    expect(Array.from(img.data.subarray(3, 6))).toEqual([255, 255, 255]); // pixel (1, 0): fully transparent
+    expect(Array.from(img.data.subarray(6, 9))).toBeAllClose([132.02, 137.04, 142.06], { atol: 0.01 }); // (10, 20, 30) at 128/255
+  });
+
+  it("interlaced RGB 8-bit", () => {
+    const img = decodePng(fixture("interlaced-rgb8.png"));
+    const px = (x: number, y: number): number[] => [(37 * x + 11 * y) % 256, (5 * x + 29 * y) % 256, (7 * x * y) % 256];
+    expect([img.width, img.height]).toEqual([13, 11]);
+    expect(img.data).toEqual(expected(picture(13, 11, 3, px), 3, 255));
+  });
+
+  it("interlaced RGBA 16-bit", () => {
+    const img = decodePng(fixture("interlaced-rgba16.png"));
+    const px = (x: number, y: number): number[] => [
+      (4099 * x + 1231 * y) % 65536,
+      (9001 * x + 17 * y) % 65536,
+      (257 * x * y) % 65536,
+      (6007 * (x + y)) % 65536,
+    ];
+    expect(img.data).toBeAllClose(expected(picture(13, 11, 4, px), 4, 65535), { rtol: 1e-6, atol: 1e-4 });
+  });
+
+  it("gray 4-bit", () => {
+    const img = decodePng(fixture("gray4.png"));
+    expect([img.width, img.height]).toEqual([9, 3]);
+    expect(img.data).toEqual(expected(picture(9, 3, 1, (x, y) => [(x + 5 * y) % 16]), 1, 15));
+  });
+});
+
+/** A PNG signature and IHDR chunk claiming the given size, and nothing else. */
+function pngHeader(width: number, height: number): Uint8Array {
+  const bytes = new Uint8Array(33);
+  const view = new DataView(bytes.buffer);
+  bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  bytes.set([8, 2, 0, 0, 0], 24); // 8-bit RGB, not interlaced; CRC left zero
+  return bytes;
+}
+
+describe("decodePng: bad input", () => {
+  const good = pngjsPicture(2, 8, 9, 6, 3).file;
+
+  it("refuses a huge image from its header, before pngjs allocates anything", () => {
+    // Only a header: if pngjs ran, it would report a truncated file instead.
+    expect(() => decodePng(pngHeader(100_000, 100_000))).toThrow(
+      "image is 100000×100000 (10,000 megapixels), more than the limit of 50 megapixels",
+    );
+    expect(() => decodePng(good, { maxPixels: 53 })).toThrow(/image is 9×6 .* more than the limit/);
+    expect(() => decodePng(good, { maxPixels: 54 })).not.toThrow();
+  });
+
+  it("refuses a zero-sized image", () => {
+    expect(() => decodePng(pngHeader(0, 10))).toThrow("image size 0×10 is invalid");
+  });
+
+  it("reports truncation at any point as a corrupt or truncated PNG", () => {
+    for (const n of [0, 7, 8, 20, 33, 40, good.length - 13, good.length - 1]) {
+      expect(() => decodePng(good.subarray(0, n))).toThrow(ImageError);
+      expect(() => decodePng(good.subarray(0, n))).toThrow(/^PNG image is corrupt or truncated \(.*\); re-save it with an image editor$/);
+    }
+  });
+
+  it("reports a bad checksum", () => {
+    const bad = Uint8Array.from(good);
+    bad[30] ^= 0xff; // inside the IHDR CRC
+    expect(() => decodePng(bad)).toThrow(/^PNG image is corrupt or truncated/);
+  });
+
+  it("reports corrupt compressed data", () => {
+    const bad = Uint8Array.from(good);
+    for (let i = 45; i < bad.length - 16; i++) bad[i] = 0x55; // scribble over IDAT
+    expect(() => decodePng(bad)).toThrow(ImageError);
+  });
+});
+
+describe("encodePng", () => {
+  const rand = mulberry32(11);
+  const img: RgbImage = { width: 13, height: 7, data: Float32Array.from({ length: 13 * 7 * 3 }, () => rand() * 300 - 20) };
+
+  it("writes 8-bit RGB", () => {
+    const file = encodePng(img);
+    expect(file).toBeInstanceOf(Uint8Array);
+    expect([file[24], file[25], file[28]]).toEqual([8, 2, 0]); // depth, colour type, not interlaced
+  });
+
+  it("round-trips the quantized image exactly", () => {
+    const back = decodePng(encodePng(img));
+    expect([back.width, back.height]).toEqual([13, 7]);
+    expect(back.data).toEqual(Float32Array.from(quantize(img)));
+  });
+});
