@@ -1,4 +1,51 @@
-// The public surface of inceptionism. Everything a user imports comes from here.
+// The public surface of inceptionism (the Node entry: it adds file loading and the bundled
+// model to the core, which itself imports nothing from node:* and runs in a browser too).
+
+import { dream as dreamCore, type DreamOptions } from "./dream/dream.js";
+import type { RgbImage } from "./io/image.js";
+import { imageFromNdarray } from "./io/image.js";
+import { loadGoogLeNet } from "./models/load.js";
+import type { NdArray } from "ndarray";
+
+// Dreaming
+export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
+export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
+export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/objective.js";
+export { zoomAboutCentre } from "./dream/zoom.js";
+
+// Models
+export { CaffeNet, IMAGENET_MEAN_BGR, type BlobInfo } from "./models/net.js";
+export { loadCaffeModel, loadGoogLeNet, loadImageNetLabels, GOOGLENET_PATH } from "./models/load.js";
+export { classify, parseSynsetWords, type Prediction } from "./models/classify.js";
+export { imageToInput, inputToImage } from "./models/preprocess.js";
+export { decodeCaffeModel } from "./io/caffe-decode.js";
+export { encodeCaffeModel } from "./io/caffe-encode.js";
+export type { NetDef, LayerDef } from "./models/net-def.js";
+
+// Images
+export { type RgbImage, createImage, imageFromNdarray, imageToNdarray, DEFAULT_MAX_PIXELS } from "./io/image.js";
+export { resizeImage, resizeToFit } from "./io/resize.js";
+export { readImage, writeImage, decodeImage } from "./io/image-file.js";
+
+// The engine
 export { Tensor, type Floats, type DType } from "./tensor/tensor.js";
 export { backward } from "./autograd/tape.js";
 export { gradcheck, type GradcheckResult } from "./autograd/gradcheck.js";
+export { InceptionismError, ModelError, ImageError, OptionError } from "./errors.js";
+
+/**
+ * Dreams a picture, as the original DeepDream notebook did, with the bundled GoogLeNet unless
+ * `options.model` says otherwise. `image` is an `RgbImage` (RGB, 0–255) or an H×W×C ndarray.
+ *
+ * ```ts
+ * const out = await dream(await readImage("in.jpg"), { layer: "inception_4c/output" });
+ * await writeImage("out.png", out);
+ * ```
+ */
+export async function dream(
+  image: RgbImage | NdArray,
+  options: Partial<DreamOptions> = {},
+): Promise<RgbImage> {
+  const img = "shape" in image ? imageFromNdarray(image) : image;
+  return dreamCore(img, { ...options, model: options.model ?? (await loadGoogLeNet()) });
+}

@@ -1,0 +1,235 @@
+// DeepDream (Mordvintsev, Olah & Tyka, "Inceptionism", 2015): gradient ascent on the picture.
+//
+// One step, as in the original Caffe notebook:
+//   1. roll the image by a random (dx, dy) in [−jitter, jitter] (so the net's stride-aligned
+//      grid never sits in one place: without it, a checkerboard of artefacts appears);
+//   2. forward to the layer, score it (objective.ts), backpropagate to get g = dL/dx;
+//   3. x ← x + stepSize · g / mean(|g|)   (normalizing makes the step size mean "pixels");
+//   4. roll back, and clip to the range of real pixels (0–255 before mean subtraction).
+// Octaves: the same at several scales, smallest first. Each octave starts from the *original*
+// picture at its scale plus the detail dreamed so far (upscaled), so large structures grow at
+// coarse scales and fine texture at fine ones, while the photo itself is never blurred.
+
+import { OptionError } from "../errors.js";
+import type { RgbImage } from "../io/image.js";
+import { resizePlanes } from "../io/resize.js";
+import type { CaffeNet } from "../models/net.js";
+import { imageToInput, inputToImage } from "../models/preprocess.js";
+import { mulberry32, randomInt } from "../tensor/random.js";
+import { Tensor } from "../tensor/tensor.js";
+import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTerm } from "./objective.js";
+import { rollPlanes } from "./roll.js";
+import { gradientTiles } from "./tiles.js";
+
+/** A layer to dream on, with the weight of its score when several are combined. */
+export interface LayerWeight {
+  name: string;
+  weight?: number;
+}
+
+export interface DreamProgress {
+  /** 1-based octave, counted from the smallest. */
+  octave: number;
+  octaves: number;
+  /** 1-based step within the octave. */
+  iteration: number;
+  iterations: number;
+  /** The objective after this step's gradient (before the step was applied). */
+  loss: number;
+  /** The share of the whole dream's work done, 0–1, counting each step by its pixels. */
+  fraction: number;
+}
+
+export interface DreamOptions {
+  /** The network; `dream` from the package entry defaults to the bundled GoogLeNet. */
+  model: CaffeNet;
+  /** Layer(s) to amplify (default "inception_4c/output", as the notebook). */
+  layer?: string | readonly (string | LayerWeight)[];
+  /** What to maximize at each layer: "l2" = ½Σa² (default, the notebook's) or "mean". */
+  objective?: ObjectiveKind;
+  /** Amplify only these channels of the layer(s). */
+  channels?: readonly number[];
+  /** Pull every place toward its best-matching feature of this picture (the notebook's guide). */
+  guide?: RgbImage;
+  /** Number of scales (default 4). */
+  octaves?: number;
+  /** Size ratio between successive octaves (default 1.4). */
+  octaveScale?: number;
+  /** Gradient steps per octave (default 10). */
+  iterations?: number;
+  /** Step length, in mean-|gradient|-normalized pixel units (default 1.5). */
+  stepSize?: number;
+  /** Largest random shift in pixels, in x and in y (default 32). */
+  jitter?: number;
+  /** Seed for the jitter: the same seed and inputs give the same picture, bit for bit (default 0). */
+  seed?: number;
+  /**
+   * Compute each step's gradient in tiles of at most this many pixels a side, each seen with
+   * 64 pixels of context (so memory is bounded by (tile + 128)² rather than the image size).
+   */
+  tile?: number;
+  onProgress?: (p: DreamProgress) => void;
+  /** Told about adjustments, e.g. octaves dropped because they are too small for the layer. */
+  onNote?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+export const DREAM_DEFAULTS = {
+  layer: "inception_4c/output",
+  octaves: 4,
+  octaveScale: 1.4,
+  iterations: 10,
+  stepSize: 1.5,
+  jitter: 32,
+  seed: 0,
+} as const;
+
+/** Dreams `image` (RGB, 0–255) and returns the dreamed picture at the same size. */
+export async function dream(image: RgbImage, options: DreamOptions): Promise<RgbImage> {
+  const o = checkOptions(options);
+  const net = o.model;
+  const mean = net.meanBgr;
+  const terms = layerTerms(o, net);
+  const minSide = Math.max(...terms.map((t) => net.minimumInputSize(t.layer)));
+  const { width, height } = image;
+  if (Math.min(width, height) < minSide) {
+    throw new OptionError(
+      `the image is ${width}×${height} but layer "${terms.map((t) => t.layer).join('", "')}" needs at least ` +
+        `${minSide}×${minSide} pixels; use a larger image or a lower layer`,
+    );
+  }
+  if (o.tile !== undefined && o.tile < minSide) {
+    throw new OptionError(`tile ${o.tile} is smaller than the ${minSide} pixels the layer needs; use --tile ${minSide} or more`);
+  }
+
+  // The pyramid of the original picture, largest first, each 1/octaveScale of the previous.
+  const base = imageToInput(image, mean);
+  const pyramid: Tensor[] = [base];
+  for (let k = 1; k < o.octaves; k++) {
+    const prev = pyramid[k - 1]!;
+    const [, , h, w] = prev.shape as number[];
+    const nh = Math.round(h! / o.octaveScale), nw = Math.round(w! / o.octaveScale);
+    if (Math.min(nh, nw) < minSide) {
+      o.onNote?.(
+        `dropped ${o.octaves - k} octave(s) smaller than the ${minSide}×${minSide} pixels "${terms[0]!.layer}" needs`,
+      );
+      break;
+    }
+    // No antialiasing, as the notebook's scipy zoom(order=1): octaves keep their crisp detail.
+    pyramid.push(new Tensor(resizePlanes(prev.data as Float32Array, 3, h!, w!, nh, nw, { antialias: false }), [1, 3, nh, nw]));
+  }
+  pyramid.reverse(); // smallest first
+
+  if (o.guide !== undefined) {
+    const guideInput = imageToInput(o.guide, mean);
+    for (const t of terms) t.guide = guideFeatures(net, guideInput, t.layer);
+  }
+
+  const rand = mulberry32(o.seed);
+  const low = mean.map((m) => -m), high = mean.map((m) => 255 - m);
+  let detail: Float32Array | null = null;
+  let detailH = 0, detailW = 0;
+  let x = base.data as Float32Array;
+  const pixels = pyramid.map((t) => t.size);
+  const totalWork = pixels.reduce((a, b) => a + b, 0) * o.iterations;
+  let work = 0;
+  for (const [k, octaveBase] of pyramid.entries()) {
+    const [, , h, w] = octaveBase.shape as [number, number, number, number];
+    const plane = h * w;
+    x = new Float32Array(octaveBase.data);
+    if (detail !== null) {
+      const up = resizePlanes(detail, 3, detailH, detailW, h, w, { antialias: false });
+      for (let i = 0; i < x.length; i++) x[i]! += up[i]!;
+    }
+    for (let it = 0; it < o.iterations; it++) {
+      if (o.signal?.aborted) throw o.signal.reason ?? new DOMException("The dream was aborted", "AbortError");
+      const dx = randomInt(rand, -o.jitter, o.jitter), dy = randomInt(rand, -o.jitter, o.jitter);
+      const rolled = rollPlanes(x, 3, h, w, dy, dx);
+      const { loss, grad } = tiledGradient(net, rolled, h, w, terms, o.tile, minSide);
+      let meanAbs = 0;
+      for (let i = 0; i < grad.length; i++) meanAbs += Math.abs(grad[i]!);
+      meanAbs /= grad.length;
+      const scale = meanAbs > 0 ? o.stepSize / meanAbs : 0;
+      for (let i = 0; i < rolled.length; i++) rolled[i]! += scale * grad[i]!;
+      x = rollPlanes(rolled, 3, h, w, -dy, -dx);
+      for (let c = 0; c < 3; c++) {
+        const lo = low[c]!, hi = high[c]!;
+        for (let i = c * plane; i < (c + 1) * plane; i++) x[i] = Math.min(hi, Math.max(lo, x[i]!));
+      }
+      work += pixels[k]!;
+      const fraction = work / totalWork;
+      o.onProgress?.({ octave: k + 1, octaves: pyramid.length, iteration: it + 1, iterations: o.iterations, loss, fraction });
+      await new Promise((resolve) => setTimeout(resolve, 0)); // let aborts and progress UIs through
+    }
+    detail = new Float32Array(x.length);
+    for (let i = 0; i < x.length; i++) detail[i] = x[i]! - octaveBase.data[i]!;
+    detailH = h;
+    detailW = w;
+  }
+  return inputToImage(new Tensor(x, [1, 3, height, width]), mean);
+}
+
+/** The objective's gradient for the whole (rolled) image, computed whole or tile by tile. */
+function tiledGradient(
+  net: CaffeNet, x: Float32Array, h: number, w: number,
+  terms: readonly ObjectiveTerm[], tile: number | undefined, minSide: number,
+): { loss: number; grad: Float32Array } {
+  if (tile === undefined || (h <= tile && w <= tile)) {
+    const { loss, grad } = objectiveGradient(net, new Tensor(x, [1, 3, h, w]), terms);
+    return { loss, grad: grad as Float32Array };
+  }
+  const grad = new Float32Array(x.length);
+  let loss = 0;
+  for (const t of gradientTiles(h, w, tile, minSide)) {
+    const crop = new Float32Array(3 * t.cropH * t.cropW);
+    for (let c = 0; c < 3; c++) {
+      for (let r = 0; r < t.cropH; r++) {
+        const src = (c * h + t.cropY + r) * w + t.cropX;
+        crop.set(x.subarray(src, src + t.cropW), (c * t.cropH + r) * t.cropW);
+      }
+    }
+    const part = objectiveGradient(net, new Tensor(crop, [1, 3, t.cropH, t.cropW]), terms);
+    loss += part.loss; // context overlaps, so the tiled loss only approximates the whole one
+    for (let c = 0; c < 3; c++) {
+      for (let r = 0; r < t.h; r++) {
+        const from = (c * t.cropH + t.y - t.cropY + r) * t.cropW + (t.x - t.cropX);
+        grad.set(part.grad.subarray(from, from + t.w), (c * h + t.y + r) * w + t.x);
+      }
+    }
+  }
+  return { loss, grad };
+}
+
+type CheckedOptions = Required<Pick<DreamOptions, "octaves" | "octaveScale" | "iterations" | "stepSize" | "jitter" | "seed">> &
+  DreamOptions;
+
+function checkOptions(options: DreamOptions): CheckedOptions {
+  const o = { ...DREAM_DEFAULTS, ...options };
+  const integer = (name: string, v: number, min: number): void => {
+    if (!Number.isInteger(v) || v < min) throw new OptionError(`${name} must be a whole number ≥ ${min}, got ${v}`);
+  };
+  integer("octaves", o.octaves, 1);
+  integer("iterations", o.iterations, 1);
+  integer("jitter", o.jitter, 0);
+  if (!Number.isSafeInteger(o.seed)) throw new OptionError(`seed must be a whole number, got ${o.seed}`);
+  if (!(o.octaveScale > 1) || !Number.isFinite(o.octaveScale)) {
+    throw new OptionError(`octave scale must be a number greater than 1, got ${o.octaveScale}`);
+  }
+  if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) throw new OptionError(`step size must be a positive number, got ${o.stepSize}`);
+  if (o.tile !== undefined) integer("tile", o.tile, 1);
+  if (o.model === undefined) throw new OptionError("dream needs a model");
+  return o;
+}
+
+function layerTerms(o: CheckedOptions, net: CaffeNet): ObjectiveTerm[] {
+  const layers = o.layer === undefined ? [DREAM_DEFAULTS.layer] : typeof o.layer === "string" ? [o.layer] : o.layer;
+  if (layers.length === 0) throw new OptionError("give at least one layer to dream on");
+  return layers.map((l) => {
+    const { name, weight = 1 } = typeof l === "string" ? { name: l } : l;
+    net.resolve(name); // unknown names fail here, listing the valid ones
+    if (!Number.isFinite(weight)) throw new OptionError(`the weight of layer "${name}" must be a number, got ${weight}`);
+    const term: ObjectiveTerm = { layer: name, weight, objective: o.objective ?? "l2" };
+    if (o.channels !== undefined) term.channels = o.channels;
+    return term;
+  });
+}

@@ -1,0 +1,177 @@
+// The `inceptionism` command as a user runs it: a child process, its exit code, its stderr.
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { readImage } from "../../src/io/image-file.js";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const IMAGES = join(ROOT, "test/fixtures/images");
+const CLI = join(ROOT, "src/cli.ts");
+
+function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Fast dream settings for tiny test images. */
+const QUICK = ["--layer", "conv2/3x3", "--octaves", "1", "--iterations", "1", "--quiet"];
+
+let dir: string;
+let rgba: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "inceptionism-cli-"));
+  // A 40×30 RGBA PNG whose left half is transparent.
+  const png = new PNG({ width: 40, height: 30 });
+  for (let i = 0; i < 40 * 30; i++) png.data.set([200, (i * 7) % 256, 50, i % 40 < 20 ? 0 : 255], i * 4);
+  rgba = join(dir, "rgba.png");
+  writeFileSync(rgba, PNG.sync.write(png));
+});
+
+const sha = (file: string): string => createHash("sha256").update(readFileSync(file)).digest("hex");
+
+/** A failure as the brief wants it: the exit code, one line on stderr, no stack trace. */
+function expectCleanFailure(r: ReturnType<typeof run>, code: number, message: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  const lines = r.stderr.trim().split("\n");
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^inceptionism: /);
+  expect(lines[0]).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe("inceptionism --help", () => {
+  for (const args of [["--help"], ["dream", "--help"], ["zoom", "--help"], ["classify", "--help"], ["layers", "--help"]]) {
+    it(args.join(" "), () => {
+      const r = run(...args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: inceptionism/);
+    });
+  }
+});
+
+describe("usage errors exit 2 with one line", () => {
+  const out = () => join(dir, "never.png");
+  const cases: Array<[string, string[], RegExp]> = [
+    ["an unknown command", ["dreem"], /unknown command "dreem"/],
+    ["an unknown flag", ["dream", "x.jpg", "-o", "y.png", "--octavez", "3"], /Unknown option '--octavez'/],
+    ["a missing output", ["dream", join(IMAGES, "gray.jpg")], /needs an output file/],
+    ["negative octaves", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--octaves", "-1"], /--octaves must be a whole number ≥ 1, got "-1"/],
+    ["octave scale 0", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--octave-scale", "0"], /--octave-scale must be greater than 1, got 0/],
+    ["a non-numeric step", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--step", "big"], /--step must be a number, got "big"/],
+    ["bad channels", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--channels", "1,x"], /--channels must be a comma-separated list/],
+    ["an unknown layer, listing the valid names", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_9z"],
+      /unknown layer "inception_9z"; valid names: data, conv1\/7x7_s2, .*inception_4c\/output/],
+    ["a bad --size", ["layers", "--size", "big"], /--size must look like 224x224/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(what, () => {
+      const r = run(...args.map((a) => (a === "OUT" ? out() : a)));
+      expectCleanFailure(r, 2, message);
+      expect(existsSync(out())).toBe(false);
+    });
+  }
+});
+
+describe("bad files exit 1 with one line, writing nothing", () => {
+  it("refuses to write over the input, leaving it untouched", () => {
+    const input = join(dir, "same.png");
+    writeFileSync(input, readFileSync(rgba));
+    const before = sha(input);
+    expectCleanFailure(run("dream", input, "-o", input, ...QUICK), 1, /is the input image; choose another output/);
+    expect(sha(input)).toBe(before);
+  });
+  it("refuses an output in a missing directory", () => {
+    expectCleanFailure(run("dream", rgba, "-o", join(dir, "no/such/dir/out.png"), ...QUICK), 1, /does not exist; create it first/);
+    expect(existsSync(join(dir, "no"))).toBe(false);
+  });
+  it("refuses an output with an unknown extension", () => {
+    expectCleanFailure(run("dream", rgba, "-o", join(dir, "out.gif"), ...QUICK), 1, /unknown image extension ".gif"; use .png, .jpg, .jpeg/);
+  });
+  for (const [name, bytes, message] of [
+    ["empty.jpg", () => new Uint8Array(0), /not a PNG or JPEG image \(it is empty\)/],
+    ["text.png", () => new TextEncoder().encode("hello, I am not a picture\n"), /not a PNG or JPEG image/],
+    ["truncated.jpg", () => readFileSync(join(IMAGES, "flowers.jpg")).subarray(0, 2000), /truncated|corrupt|JPEG/i],
+    ["truncated.png", () => readFileSync(rgba).subarray(0, 60), /PNG/],
+  ] as const) {
+    it(`refuses ${name}`, () => {
+      const input = join(dir, name);
+      writeFileSync(input, bytes());
+      const output = join(dir, `${name}.out.png`);
+      const r = run("dream", input, "-o", output, ...QUICK);
+      expectCleanFailure(r, 1, message);
+      expect(existsSync(output)).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    });
+  }
+  it("refuses a missing input", () => {
+    expectCleanFailure(run("classify", join(dir, "nope.jpg")), 1, /cannot read image .*nope\.jpg: no such file/);
+  });
+  it("refuses a model file that is not one", () => {
+    expectCleanFailure(run("layers", "--model", rgba), 1, /not a Caffe model|Caffe/);
+  });
+});
+
+describe("inputs of every kind dream", () => {
+  for (const [name, file] of [
+    ["an RGBA PNG (alpha over white)", () => rgba],
+    ["a 16-bit interlaced RGBA PNG", () => join(IMAGES, "interlaced-rgba16.png")],
+    ["a 4-bit grayscale PNG", () => join(IMAGES, "gray4.png")],
+    ["a palette PNG", () => join(IMAGES, "palette-trns.png")],
+    ["a grayscale JPEG", () => join(IMAGES, "gray.jpg")],
+  ] as const) {
+    it(name, async () => {
+      const input = file();
+      const before = sha(input);
+      const output = join(dir, `${name.replace(/\W+/g, "-")}.png`);
+      const r = run("dream", input, "-o", output, ...QUICK);
+      expect(r.code, r.stderr).toBe(0);
+      const [a, b] = [await readImage(input), await readImage(output)];
+      expect([b.width, b.height]).toEqual([a.width, a.height]);
+      expect(sha(input)).toBe(before);
+    });
+  }
+  it("writes JPEG by extension and scales with --max-size", async () => {
+    const output = join(dir, "small.jpg");
+    const r = run("dream", join(IMAGES, "fish-bike.jpg"), "-o", output, "--max-size", "64", ...QUICK);
+    expect(r.code, r.stderr).toBe(0);
+    const img = await readImage(output);
+    expect([img.width, img.height]).toEqual([64, 43]); // 481×323 scaled to a longer side of 64
+  });
+});
+
+describe("classify and layers", () => {
+  it("classify cat.jpg: tiger cat, then tabby", () => {
+    const r = run("classify", join(IMAGES, "cat.jpg"), "--json");
+    expect(r.code, r.stderr).toBe(0);
+    const { top } = JSON.parse(r.stdout) as { top: Array<{ index: number; label: string; probability: number }> };
+    expect(top.slice(0, 2).map((t) => t.label)).toEqual(["tiger cat", "tabby"]);
+    expect(top[0]!.index).toBe(282);
+    expect(top[0]!.probability).toBeCloseTo(0.44, 1);
+  });
+  it("classify fish-bike.jpg: barrow", () => {
+    const r = run("classify", join(IMAGES, "fish-bike.jpg"), "--top", "1");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^0\.\d{4} {2}barrow \(428\)\n$/);
+  });
+  it("layers --json lists blobs in order with shapes", () => {
+    const r = run("layers", "--json", "--size", "320x240");
+    expect(r.code, r.stderr).toBe(0);
+    const { blobs } = JSON.parse(r.stdout) as { blobs: Array<{ name: string; shape: number[] }> };
+    expect(blobs[0]).toMatchObject({ name: "data", shape: [1, 3, 240, 320] });
+    expect(blobs.find((b) => b.name === "inception_4c/output")!.shape).toEqual([1, 512, 15, 20]);
+  });
+});
+
+describe("zoom", () => {
+  it("writes numbered frames and refuses a directory that already has some", () => {
+    const frames = join(dir, "frames");
+    const r = run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "2", ...QUICK);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(frames).sort()).toEqual(["frame-0000.png", "frame-0001.png"]);
+    expectCleanFailure(run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "2", ...QUICK), 1, /already holds 2 frame/);
+  });
+});
