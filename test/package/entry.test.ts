@@ -1,0 +1,23 @@
+// The package entry as an npm user imports it: dream() with the bundled model, from an ndarray.
+import ndarray from "ndarray";
+import { describe, expect, it } from "vitest";
+import * as inceptionism from "../../src/index.js";
+
+describe("import { dream } from 'inceptionism'", () => {
+  it("dreams an H×W×C ndarray with the bundled GoogLeNet and keeps its size", async () => {
+    const h = 40, w = 56;
+    const rgb = ndarray(new Uint8Array(h * w * 3).map((_, i) => (i * 37) % 256), [h, w, 3]);
+    const out = await inceptionism.dream(rgb, { layer: "conv2/3x3", octaves: 1, iterations: 2 });
+    expect([out.width, out.height]).toEqual([w, h]);
+    let changed = 0;
+    for (let i = 0; i < out.data.length; i++) changed += Math.abs(out.data[i]! - rgb.data[i]!);
+    expect(changed / out.data.length).toBeGreaterThan(1); // the picture really changed
+  });
+
+  it("exports the documented surface", () => {
+    for (const name of ["dream", "readImage", "writeImage", "classify", "inputGradient", "loadCaffeModel", "loadGoogLeNet",
+      "CaffeNet", "Tensor", "backward", "gradcheck", "tensorFromNdarray", "tensorToNdarray", "ModelError", "ImageError", "OptionError"]) {
+      expect(inceptionism, name).toHaveProperty(name);
+    }
+  });
+});
