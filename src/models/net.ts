@@ -11,7 +11,7 @@
 // Only the layers the requested outputs depend on run: auxiliary classifiers and loss layers in
 // a training-net file are never touched.
 
-import { ModelError, OptionError } from "../errors.js";
+import { InceptionismError, ModelError, OptionError } from "../errors.js";
 import { Tensor, formatShape, type DType } from "../tensor/tensor.js";
 import { DATA_TYPES, LAYER_RULES, SKIPPED_TYPES, isLayerType, type LayerType } from "./layer-table.js";
 import type { LayerDef, NetDef } from "./net-def.js";
@@ -108,7 +108,8 @@ export class CaffeNet {
   forward(x: Tensor, outputs: readonly string[]): Tensor[] {
     this.checkInput(x.shape);
     const targets = outputs.map((n) => this.resolve(n));
-    const plan = this.plan(targets);
+    const plan = this.plan(targets); // first, so an unsupported layer is reported as such
+    for (const name of outputs) this.checkFits(name, x.shape);
     const values = new Map<number, Tensor[]>([[-1, [x]]]);
     // Without a tape, drop each value after its last reader so memory stays at the working set.
     const readersLeft = new Map<number, number>();
@@ -179,6 +180,23 @@ export class CaffeNet {
     return hi;
   }
 
+  /** Throws an OptionError naming the minimum size if `name` is empty for this input. */
+  private checkFits(name: string, inputShape: readonly number[]): void {
+    let fits: boolean;
+    let problem: unknown = null;
+    try {
+      fits = this.outputShape(name, inputShape).every((d) => d > 0);
+    } catch (e) {
+      fits = false;
+      problem = e;
+    }
+    if (fits) return;
+    const [h, w] = [inputShape[2]!, inputShape[3]!];
+    const min = this.minimumInputSize(name);
+    if (problem !== null && Math.min(h, w) >= min) throw problem; // not a matter of size
+    throw new OptionError(`the input is ${w}×${h} pixels but "${name}" needs at least ${min}×${min}; use a larger image or a lower layer`);
+  }
+
   /** Throws a clear OptionError if `name` is not an output of this net. */
   resolve(name: string): ValueRef {
     const ref = this.byLayerName.get(name) ?? this.byBlobName.get(name);
@@ -234,7 +252,8 @@ export class CaffeNet {
         shapes.set(i, LAYER_RULES[layer.type].shapes(layer.def, inputs as number[][], layer.weights));
       } catch (e) {
         if (!needOnly) continue; // describe(): list what can be computed
-        throw e;
+        if (e instanceof InceptionismError) throw e;
+        throw new ModelError(`layer "${layer.def.name}" (${layer.def.type}): ${(e as Error).message}`);
       }
     }
     return shapes;

@@ -79,6 +79,12 @@ describe("CaffeNet", () => {
     expect(() => net.outputShape("conv2", [1, 3, 5, 5])).toThrow();
   });
 
+  it("says how large the input must be when a layer would be empty", () => {
+    expect(() => net.forward(randomTensor([1, 3, 5, 9]).to("float32"), ["conv2"])).toThrow(
+      'the input is 9×5 pixels but "conv2" needs at least 6×6; use a larger image or a lower layer',
+    );
+  });
+
   it("checks the input's channels", () => {
     expect(() => net.forward(randomTensor([1, 1, 12, 12]).to("float32"), ["conv1"])).toThrow(/\[N, 3, H, W\]/);
   });
