@@ -3,12 +3,14 @@
 import * as conv from "./conv.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
+import * as step from "./step.bench.js";
 import type { BenchOptions } from "./util.js";
 
 const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   gemm: gemm.run,
   conv: conv.run,
   "lrn-pool": lrnPool.run,
+  step: step.run,
 };
 
 const args = process.argv.slice(2);
