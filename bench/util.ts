@@ -1,4 +1,4 @@
-import { mulberry32 } from "../src/tensor/random.js";
+import { fillUniform } from "../src/tensor/random.js";
 
 // Timing helpers for the microbenchmarks. The machines are shared and noisy, so every number
 // is a median of several runs, and comparisons are made side by side within one run.
@@ -26,9 +26,7 @@ export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Fills an array with uniform values in [-1, 1) from a fixed seed. */
 export function fillRandom<T extends Float32Array | Float64Array>(a: T, seed = 1): T {
-  const rand = mulberry32(seed);
-  for (let i = 0; i < a.length; i++) a[i] = rand() * 2 - 1;
-  return a;
+  return fillUniform(a, seed);
 }
 
 /** Prints rows as an aligned text table. */

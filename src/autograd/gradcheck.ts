@@ -7,7 +7,7 @@
 // that is ~1e-10 relative; in Float32 it would be ~1e-2, which is why checks run in Float64.
 
 import { backward } from "./tape.js";
-import { mulberry32 } from "../tensor/random.js";
+import { fillUniform } from "../tensor/random.js";
 import { shapeSize, Tensor, type Floats } from "../tensor/tensor.js";
 
 export interface GradcheckResult {
@@ -66,8 +66,5 @@ export function gradcheck(
 
 /** A Float64 tensor of uniform values in [lo, hi) from a fixed seed, for checks and tests. */
 export function randomTensor(shape: readonly number[], seed = 7, lo = -1, hi = 1, requiresGrad = false): Tensor {
-  const rand = mulberry32(seed);
-  const data = new Float64Array(shapeSize(shape));
-  for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * rand();
-  return new Tensor(data, shape, requiresGrad);
+  return new Tensor(fillUniform(new Float64Array(shapeSize(shape)), seed, lo, hi), shape, requiresGrad);
 }

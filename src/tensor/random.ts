@@ -19,3 +19,10 @@ export function mulberry32(seed: number): () => number {
 export function randomInt(rand: () => number, lo: number, hi: number): number {
   return lo + Math.floor(rand() * (hi - lo + 1));
 }
+
+/** Fills `a` with uniform values in [lo, hi) from `seed`: test data and benchmark inputs. */
+export function fillUniform<T extends { length: number; [i: number]: number }>(a: T, seed: number, lo = -1, hi = 1): T {
+  const rand = mulberry32(seed);
+  for (let i = 0; i < a.length; i++) a[i] = lo + (hi - lo) * rand();
+  return a;
+}

@@ -7,15 +7,12 @@ import { decodeCaffeModel } from "../../src/io/caffe-decode.js";
 import { encodeCaffeModel } from "../../src/io/caffe-encode.js";
 import { caffeRoot } from "../../src/io/caffe-schema.js";
 import type { BlobDef, LayerDef, NetDef } from "../../src/models/net-def.js";
-import { mulberry32 } from "../../src/tensor/random.js";
+import { fillUniform } from "../../src/tensor/random.js";
 
 const GOOGLENET = new URL("../../models/bvlc_googlenet.caffemodel", import.meta.url);
 
 function blob(shape: number[], seed: number): BlobDef {
-  const rand = mulberry32(seed);
-  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) data[i] = rand() * 2 - 1;
-  return { shape, data };
+  return { shape, data: fillUniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), seed) };
 }
 
 const layer = (name: string, type: string, bottoms: string[], tops: string[], rest: Partial<LayerDef> = {}): LayerDef => ({

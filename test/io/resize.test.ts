@@ -4,13 +4,12 @@ import { ImageError } from "../../src/errors.js";
 import type { RgbImage } from "../../src/io/image.js";
 import { decodeJpeg } from "../../src/io/jpeg-codec.js";
 import { resizeImage, resizePlanes, resizePlanesNaive, resizeToFit } from "../../src/io/resize.js";
-import { mulberry32 } from "../../src/tensor/random.js";
+import { fillUniform } from "../../src/tensor/random.js";
 
 const fixtures = new URL("../fixtures/", import.meta.url);
 
 function random(n: number, seed = 1): Float32Array {
-  const rand = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => rand() * 255);
+  return fillUniform(new Float32Array(n), seed, 0, 255);
 }
 
 /** H×W×3 interleaved → 3×H×W planes. */

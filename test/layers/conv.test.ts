@@ -4,7 +4,7 @@ import { backward } from "../../src/autograd/tape.js";
 import {
   conv2d, conv2dBackward, conv2dBackwardNaive, conv2dForward, conv2dForwardNaive, convGeometry, type ConvParams,
 } from "../../src/layers/conv.js";
-import { mulberry32 } from "../../src/tensor/random.js";
+import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { GRADCHECK_TOLERANCE } from "../gradcheck/cases.js";
 import { convCases } from "../gradcheck/conv.cases.js";
@@ -12,10 +12,7 @@ import { convCases } from "../gradcheck/conv.cases.js";
 type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor;
 
 function random(Type: ArrayType, n: number, seed: number): Float32Array | Float64Array {
-  const rand = mulberry32(seed);
-  const a = new Type(n);
-  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
-  return a;
+  return fillUniform(new Type(n), seed);
 }
 
 function params(p: Partial<ConvParams> = {}): ConvParams {

@@ -1,14 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { gemm, gemmNaive, type GemmOptions } from "../../src/layers/gemm.js";
-import { mulberry32 } from "../../src/tensor/random.js";
+import { fillUniform } from "../../src/tensor/random.js";
 
 type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor;
 
 function random(Type: ArrayType, n: number, seed: number): Float32Array | Float64Array {
-  const rand = mulberry32(seed);
-  const a = new Type(n);
-  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
-  return a;
+  return fillUniform(new Type(n), seed);
 }
 
 // Sizes around the register tile (4), the packed blocks (MC = 96, KC = 256, NC = 2048) and 1.

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { col2im, col2imNaive, convGeometry, im2col, im2colNaive, type ConvParams } from "../../src/layers/im2col.js";
-import { mulberry32 } from "../../src/tensor/random.js";
+import { fillUniform } from "../../src/tensor/random.js";
 
 function random(n: number, seed: number): Float64Array {
-  const rand = mulberry32(seed);
-  return Float64Array.from({ length: n }, () => rand() * 2 - 1);
+  return fillUniform(new Float64Array(n), seed);
 }
 
 function params(p: Partial<ConvParams> = {}): ConvParams {

@@ -5,16 +5,13 @@ import {
   innerProduct, innerProductBackward, innerProductBackwardNaive, innerProductForward, innerProductForwardNaive,
   type InnerProductGeometry,
 } from "../../src/layers/inner-product.js";
-import { mulberry32 } from "../../src/tensor/random.js";
+import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 
 type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor;
 
 function random(Type: ArrayType, n: number, seed: number): Float32Array | Float64Array {
-  const rand = mulberry32(seed);
-  const a = new Type(n);
-  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
-  return a;
+  return fillUniform(new Type(n), seed);
 }
 
 const geometries: InnerProductGeometry[] = [
