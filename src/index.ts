@@ -31,6 +31,7 @@ export { readImage, writeImage, decodeImage } from "./io/image-file.js";
 export { Tensor, type Floats, type DType } from "./tensor/tensor.js";
 export { tensorFromNdarray, tensorToNdarray } from "./tensor/ndarray-interop.js";
 export { backward } from "./autograd/tape.js";
+export { setGemmBackend, gemmBackend, type GemmBackend } from "./layers/gemm.js";
 export { gradcheck, type GradcheckResult } from "./autograd/gradcheck.js";
 export { InceptionismError, ModelError, ImageError, OptionError } from "./errors.js";
 

@@ -3,10 +3,15 @@
 // op(A) = A, stored M×K, or Aᵀ when `transA` (then A is stored K×M); likewise op(B) = B (K×N)
 // or Bᵀ (B stored N×K) when `transB`. With `accumulate` the product is added to C, otherwise
 // it overwrites C. Convolution and InnerProduct are both built on this one function, so it is
-// the only place where speed really matters — and the one small seam where a WebAssembly
-// backend could be swapped in later.
+// the only place where speed really matters — and the one seam where backends are swapped.
 //
-// How the fast version works (the Goto/BLIS layering, in plain JS):
+// Backends: Float32 calls go to the WebAssembly SIMD kernel (./wasm/gemm-simd.ts, ≈ 9× faster)
+// where the runtime supports simd128, otherwise to the plain-JS kernel below, which also serves
+// every Float64 call and is the fallback and the oracle (with `gemmNaive`). `setGemmBackend`
+// forces a choice; so does the environment variable INCEPTIONISM_GEMM=js|wasm|auto, read once
+// at start-up where there is a `process` (Node), so that whole test runs can be forced.
+//
+// How the plain-JS kernel works (the Goto/BLIS layering):
 //
 //   for jc over N in blocks of NC            a block of columns of B and C
 //     for pc over K in blocks of KC          a slab of depth KC
@@ -32,6 +37,7 @@
 // MC = 96 (a 192 KiB packed A block, in L2).
 
 import type { Floats } from "../tensor/tensor.js";
+import { gemmSimd, simdFlavour } from "./wasm/gemm-simd.js";
 
 export interface GemmOptions {
   /** Read A as stored K×M and use its transpose. */
@@ -60,6 +66,51 @@ const tile = new Float64Array(MR * NR);
  */
 export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
   checkGemmArgs("gemm", C, A, B, M, N, K);
+  if (useWasm && C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array) {
+    gemmSimd(C, A, B, M, N, K, opts);
+  } else {
+    gemmJs(C, A, B, M, N, K, opts);
+  }
+}
+
+/** Which kernel `setGemmBackend` may force; "auto" picks WebAssembly SIMD where it is supported. */
+export type GemmBackend = "auto" | "js" | "wasm";
+
+const backends: readonly GemmBackend[] = ["auto", "js", "wasm"];
+let useWasm = false;
+
+/**
+ * Chooses the kernel for Float32 GEMMs (Float64 always runs in plain JS). Throws if "wasm" is
+ * forced on a runtime without WebAssembly SIMD.
+ */
+export function setGemmBackend(backend: GemmBackend): void {
+  if (!backends.includes(backend)) {
+    throw new RangeError(`setGemmBackend: unknown backend "${backend}"; choose from ${backends.join(", ")}`);
+  }
+  const supported = simdFlavour() !== null;
+  if (backend === "wasm" && !supported) {
+    throw new Error('setGemmBackend("wasm"): this runtime has no WebAssembly SIMD (simd128); use "js" or "auto"');
+  }
+  useWasm = backend === "wasm" || (backend === "auto" && supported);
+}
+
+/** The kernel Float32 GEMMs run on now (Float64 ones always run in plain JS). */
+export function gemmBackend(): "js" | "wasm" {
+  return useWasm ? "wasm" : "js";
+}
+
+// Start-up choice: the environment variable where there is one, else "auto".
+const fromEnv = globalThis.process?.env?.INCEPTIONISM_GEMM || "auto";
+if (!backends.includes(fromEnv as GemmBackend)) {
+  throw new RangeError(`INCEPTIONISM_GEMM="${fromEnv}": expected one of ${backends.join(", ")}`);
+}
+if (fromEnv === "wasm" && simdFlavour() === null) {
+  throw new Error("INCEPTIONISM_GEMM=wasm: this runtime has no WebAssembly SIMD (simd128)");
+}
+setGemmBackend(fromEnv as GemmBackend);
+
+/** The plain-JS kernel: the packed, register-blocked loops described at the top. */
+function gemmJs(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions): void {
   const { transA = false, transB = false, accumulate = false } = opts;
   if (!accumulate) C.fill(0);
   if (M === 0 || N === 0 || K === 0) return;

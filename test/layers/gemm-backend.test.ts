@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+// A runtime without WebAssembly SIMD, simulated: the SIMD module reports no support. Module
+// mocks apply to this whole file, hence its own file.
+vi.mock("../../src/layers/wasm/gemm-simd.js", () => ({
+  simdFlavour: () => null,
+  gemmSimd: () => {
+    throw new Error("gemmSimd must not be called without SIMD");
+  },
+}));
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.resetModules();
+});
+
+describe("gemm without WebAssembly SIMD", () => {
+  it("falls back to plain JS on auto and refuses to force wasm", async () => {
+    vi.stubEnv("INCEPTIONISM_GEMM", "auto");
+    const { gemm, gemmBackend, setGemmBackend } = await import("../../src/layers/gemm.js");
+    expect(gemmBackend()).toBe("js");
+    const C = new Float32Array(1);
+    gemm(C, Float32Array.from([2]), Float32Array.from([3]), 1, 1, 1);
+    expect(C[0]).toBe(6);
+    expect(() => setGemmBackend("wasm")).toThrow(
+      'setGemmBackend("wasm"): this runtime has no WebAssembly SIMD (simd128); use "js" or "auto"',
+    );
+  });
+
+  it("fails at start-up when INCEPTIONISM_GEMM forces wasm", async () => {
+    vi.stubEnv("INCEPTIONISM_GEMM", "wasm");
+    await expect(import("../../src/layers/gemm.js")).rejects.toThrow("INCEPTIONISM_GEMM=wasm: this runtime has no WebAssembly SIMD (simd128)");
+  });
+});
+
+describe("INCEPTIONISM_GEMM", () => {
+  it("rejects a value that is not a backend", async () => {
+    vi.stubEnv("INCEPTIONISM_GEMM", "fast");
+    await expect(import("../../src/layers/gemm.js")).rejects.toThrow('INCEPTIONISM_GEMM="fast": expected one of auto, js, wasm');
+  });
+
+  it("forces js", async () => {
+    vi.stubEnv("INCEPTIONISM_GEMM", "js");
+    const { gemmBackend } = await import("../../src/layers/gemm.js");
+    expect(gemmBackend()).toBe("js");
+  });
+});

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gemm, gemmBackend, gemmNaive, setGemmBackend, type GemmOptions } from "../../src/layers/gemm.js";
+import { simdFlavour } from "../../src/layers/wasm/gemm-simd.js";
+import { fillUniform } from "../../src/tensor/random.js";
+
+// The WebAssembly SIMD GEMM against gemmNaive, through `gemm` with the backend forced.
+// Sizes around the register tile (4×8), the blocks (MC = 128, KC = 256, NC = 2048) and 1.
+const shapes: Array<[M: number, N: number, K: number]> = [
+  [1, 1, 1],
+  [1, 7, 3],
+  [3, 1, 65],
+  [7, 63, 5],
+  [63, 65, 7],
+  [65, 3, 130],
+  [130, 17, 257],
+  [257, 9, 63],
+  [127, 8, 256],
+  [128, 16, 255],
+  [129, 33, 513],
+  [5, 2049, 3],
+  [9, 4103, 2],
+];
+const transCombos: GemmOptions[] = [{}, { transA: true }, { transB: true }, { transA: true, transB: true }];
+
+describe.runIf(simdFlavour() !== null)(`gemm on WebAssembly SIMD (${simdFlavour()}) vs gemmNaive`, () => {
+  let previous: "js" | "wasm";
+  beforeAll(() => {
+    previous = gemmBackend();
+    setGemmBackend("wasm");
+  });
+  afterAll(() => setGemmBackend(previous));
+
+  for (const [M, N, K] of shapes) {
+    for (const trans of transCombos) {
+      it(`M=${M} N=${N} K=${K} transA=${!!trans.transA} transB=${!!trans.transB}`, () => {
+        expect(gemmBackend()).toBe("wasm");
+        const A = fillUniform(new Float32Array(M * K), 1), B = fillUniform(new Float32Array(K * N), 2);
+        const C = fillUniform(new Float32Array(M * N), 3), expected = new Float32Array(M * N);
+        const tol = { rtol: 1e-5, atol: 1e-5 * Math.sqrt(K) };
+        gemm(C, A, B, M, N, K, trans); // overwrite: the garbage in C must disappear
+        gemmNaive(expected, A, B, M, N, K, trans);
+        expect(C).toBeAllClose(expected, tol);
+        gemm(C, A, B, M, N, K, { ...trans, accumulate: true });
+        gemmNaive(expected, A, B, M, N, K, { ...trans, accumulate: true });
+        expect(C).toBeAllClose(expected, tol);
+      });
+    }
+  }
+
+  it("gives bit-identical results on repeated calls, whatever ran in between", () => {
+    const [M, N, K] = [70, 300, 600];
+    const A = fillUniform(new Float32Array(M * K), 4), B = fillUniform(new Float32Array(K * N), 5);
+    const first = new Float32Array(M * N), second = new Float32Array(M * N);
+    gemm(first, A, B, M, N, K);
+    gemm(new Float32Array(9 * 4103), fillUniform(new Float32Array(9 * 2), 6), fillUniform(new Float32Array(2 * 4103), 7), 9, 4103, 2);
+    gemm(second, A, B, M, N, K);
+    expect(second).toEqual(first);
+  });
+
+  it("leaves subarray neighbours alone and handles empty products", () => {
+    const big = fillUniform(new Float32Array(100), 8);
+    const before = big.slice();
+    gemm(big.subarray(10, 16), fillUniform(new Float32Array(8), 9), fillUniform(new Float32Array(12), 10), 2, 3, 4);
+    expect(big.subarray(0, 10)).toEqual(before.subarray(0, 10));
+    expect(big.subarray(16)).toEqual(before.subarray(16));
+    const C = Float32Array.from([1, 2, 3, 4]);
+    gemm(C, new Float32Array(0), new Float32Array(0), 2, 2, 0, { accumulate: true });
+    expect([...C]).toEqual([1, 2, 3, 4]);
+    gemm(C, new Float32Array(0), new Float32Array(0), 2, 2, 0);
+    expect([...C]).toEqual([0, 0, 0, 0]);
+  });
+
+  it("still runs Float64 in plain JS, in double precision", () => {
+    const A = Float64Array.from([1 + 1e-12, 1]), B = Float64Array.from([1, -1]);
+    const C = new Float64Array(1);
+    gemm(C, A, B, 1, 1, 2);
+    expect(C[0]).toBe(A[0]! - 1); // ≈ 1e-12, which float32 sums would round away to 0
+    expect(C[0]).not.toBe(0);
+  });
+});
+
+describe("gemm backend choice", () => {
+  it("reports what auto picks and can be forced to js and back", () => {
+    const previous = gemmBackend();
+    try {
+      setGemmBackend("auto");
+      expect(gemmBackend()).toBe(simdFlavour() === null ? "js" : "wasm");
+      setGemmBackend("js");
+      expect(gemmBackend()).toBe("js");
+    } finally {
+      setGemmBackend(previous);
+    }
+  });
+
+  it("rejects an unknown backend by name", () => {
+    expect(() => setGemmBackend("gpu" as "js")).toThrow('setGemmBackend: unknown backend "gpu"; choose from auto, js, wasm');
+  });
+});
