@@ -1,13 +1,17 @@
 // LRN and max pooling at GoogLeNet's sizes for a 512×512 input: the sliding-window LRN against
 // its naive twin (every channel window summed from scratch), forward and backward, and the max
-// pooling kernel against its naive twin (Caffe's loops, literally). Every pair is validated on the
-// same inputs before it is timed.
+// pooling kernel against its naive twin (Caffe's loops, literally). Then the other memory-bound
+// kernels of a step: the branch-free ReLU against its branching twin on random-signed values, and
+// im2col (block copies of stride-1 rows) against its naive twin at GoogLeNet's 3×3 shapes for 448².
+// Every pair is validated on the same inputs before it is timed.
 //
 // Napkin math. The FLOP counts are those of the naive algorithms, used for both kernels so that
 // GFLOP/s compares like with like (the sliding window does less arithmetic for the same result):
 //   LRN forward   (2n + 4) · N·C·H·W    n multiply-adds for the window, k + a·sum, the power, x·
 //   LRN backward  (2n + 8) · N·C·H·W    n adds of t = dy·y/s (3 each, counted once), the rest
 //   max pool      KH·KW · N·C·OH·OW     one comparison per window cell
+//   ReLU          1 per value (a compare, or a compare and a multiply-add backward)
+//   im2col        0 (a copy; reported as ns per column value instead)
 import {
   lrnBackward,
   lrnBackwardNaive,
@@ -17,6 +21,8 @@ import {
   type LrnParams,
 } from "../src/layers/lrn.js";
 import { maxPoolBackward, maxPoolForward, maxPoolForwardNaive, poolGeometry, type PoolParams } from "../src/layers/pooling.js";
+import { im2col, im2colNaive, convGeometry } from "../src/layers/im2col.js";
+import { reluBackward, reluBackwardNaive, reluForward, reluForwardNaive } from "../src/layers/relu.js";
 import { fillRandom, maxRelDiff, medianMs, printTable, type BenchOptions } from "./util.js";
 
 const GOOGLENET_LRN: LrnParams = { localSize: 5, alpha: 1e-4, beta: 0.75, k: 1, region: "across" };
@@ -92,6 +98,41 @@ export async function run(opts: BenchOptions): Promise<void> {
   printTable(["kernel", "shape", "naive ms", "fast ms", "speed-up", "naive GFLOP/s", "fast GFLOP/s"], rows);
   console.log("\nFLOPs (napkin, the naive algorithm's, for both): LRN forward (2n+4)·N·C·H·W, " +
     "LRN backward (2n+8)·N·C·H·W, max pool KH·KW·N·C·OH·OW comparisons; n = localSize = 5.");
+
+  // ReLU on 2²¹ random-signed values: the branch the naive twin takes mispredicts half the time.
+  const n = 1 << 21;
+  const rx = fillRandom(new Float32Array(n), 6), rdy = fillRandom(new Float32Array(n), 7);
+  const ry = new Float32Array(n), ryRef = new Float32Array(n), rdx = new Float32Array(n), rdxRef = new Float32Array(n);
+  reluForward(ry, rx, 0);
+  reluForwardNaive(ryRef, rx, 0);
+  validate("relu forward", ry, ryRef);
+  reluBackward(rdx, rdy, rx, 0);
+  reluBackwardNaive(rdxRef, rdy, rx, 0);
+  validate("relu backward", rdx, rdxRef);
+  const nsPerValue = (ms: number): string => ((ms * 1e6) / n).toFixed(2);
+  const reluRows = [
+    ["forward", nsPerValue(medianMs(() => reluForwardNaive(ryRef, rx, 0), reps)), nsPerValue(medianMs(() => reluForward(ry, rx, 0), reps))],
+    ["backward", nsPerValue(medianMs(() => reluBackwardNaive(rdxRef, rdy, rx, 0), reps)), nsPerValue(medianMs(() => reluBackward(rdx, rdy, rx, 0), reps))],
+  ];
+  console.log(`\nReLU on ${n} random-signed Float32 values:`);
+  printTable(["relu", "naive (branch) ns/value", "fast (branch-free) ns/value"], reluRows);
+
+  // im2col at the 3×3 layers of a 448² step: conv2 (112² rows), inception_3a (56²), 4a (28²).
+  const im2colShapes: [number, number][] = opts.quick ? [[64, 112]] : [[64, 112], [96, 56], [96, 28]];
+  const colRows: string[][] = [];
+  for (const [C, H] of im2colShapes) {
+    const g = convGeometry([1, C, H, H], [1, C, 3, 3], { stride: [1, 1], pad: [1, 1], dilation: [1, 1], group: 1 });
+    const x = fillRandom(new Float32Array(C * H * H), 8);
+    const size = C * 9 * g.OH * g.OW;
+    const col = new Float32Array(size), colRef = new Float32Array(size);
+    im2col(col, x, g);
+    im2colNaive(colRef, x, g);
+    validate(`im2col [1,${C},${H},${H}] 3×3 pad 1`, col, colRef);
+    const ns = (ms: number): string => ((ms * 1e6) / size).toFixed(2);
+    colRows.push([`[1,${C},${H},${H}]`, ns(medianMs(() => im2colNaive(colRef, x, g), naiveReps)), ns(medianMs(() => im2col(col, x, g), reps))]);
+  }
+  console.log("\nim2col, 3×3 pad 1 stride 1 (ns per column value):");
+  printTable(["input", "naive", "fast"], colRows);
 
   // Why lrn.ts computes s^−β the way it does: three ways on one plane set.
   const s = fillRandom(new Float32Array(64 * 128 * 128), 5).map((v) => 1 + 0.01 * Math.abs(v));

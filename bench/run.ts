@@ -3,6 +3,7 @@
 import * as conv from "./conv.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
+import * as pytorch from "./pytorch.bench.js";
 import * as step from "./step.bench.js";
 import type { BenchOptions } from "./util.js";
 
@@ -11,6 +12,7 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   conv: conv.run,
   "lrn-pool": lrnPool.run,
   step: step.run,
+  pytorch: pytorch.run,
 };
 
 const args = process.argv.slice(2);

@@ -98,6 +98,13 @@ export function convGeometry(xShape: readonly number[], wShape: readonly number[
 }
 
 /**
+ * With stride 1 a patch row is a contiguous run of x, and `TypedArray.set` copies it as one block:
+ * on GoogLeNet's 3×3 layers at 448² that made im2col 2.3× faster for 112-wide rows and 1.5× for
+ * 56-wide ones, but 15% slower for 28-wide rows, where the call costs more than the copy.
+ */
+const MIN_SET_LENGTH = 32;
+
+/**
  * col[C/G·R·S × OH·OW] = the patches of x[C/G, H, W] (one image, one group), zero where a patch
  * hangs over the padding. Overwrites `col`.
  */
@@ -120,7 +127,11 @@ export function im2col(col: Floats, x: Floats, g: ConvGeometry): void {
           }
           const xrow = xc + ih * W + dw; // + ow·strideW gives the input column
           for (let ow = 0; ow < owLo; ow++) col[o + ow] = 0;
-          for (let ow = owLo; ow < owHi; ow++) col[o + ow] = x[xrow + ow * strideW]!;
+          if (strideW === 1 && owHi - owLo >= MIN_SET_LENGTH) {
+            col.set(x.subarray(xrow + owLo, xrow + owHi), o + owLo); // one contiguous run: a memcpy
+          } else {
+            for (let ow = owLo; ow < owHi; ow++) col[o + ow] = x[xrow + ow * strideW]!;
+          }
           for (let ow = owHi; ow < OW; ow++) col[o + ow] = 0;
         }
         row += OH * OW;

@@ -4,6 +4,12 @@
 // In a Caffe prototxt ReLU is almost always in place (top == bottom), so Caffe's backward reads
 // the output where we read the input; with slope ≥ 0 they have the same sign, so both rules agree.
 // Ours is functional — a new tensor — and the net maps the in-place names onto it.
+//
+// Both kernels are branch-free: the sign test becomes a number, keep = +(x > 0) ∈ {0, 1}, and
+// the slope a product, x · (keep + (1 − keep)·slope). Activations have random signs, so a branch
+// mispredicts about half the time; on 2²¹ Float32 values (bench/README.md) the forward went from
+// 7 to 2 ns a value and the backward from 6 to 3. (Math.max branches too: 6–8 ns.) The `+ 0`
+// turns the −0 of a negative x times 0 into +0. An x of −∞ would give NaN rather than 0.
 
 import { record } from "../autograd/tape.js";
 import { allocLike, Tensor, type Floats } from "../tensor/tensor.js";
@@ -11,13 +17,17 @@ import { allocLike, Tensor, type Floats } from "../tensor/tensor.js";
 export function reluForward(y: Floats, x: Floats, negativeSlope: number): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
-    y[i] = v > 0 ? v : negativeSlope * v;
+    const keep = +(v > 0);
+    y[i] = v * (keep + (1 - keep) * negativeSlope) + 0;
   }
 }
 
 /** dy/dx = 1 where x > 0, else negativeSlope (at x = 0 too, as Caffe). Accumulates into dx. */
 export function reluBackward(dx: Floats, dy: Floats, x: Floats, negativeSlope: number): void {
-  for (let i = 0; i < x.length; i++) dx[i]! += x[i]! > 0 ? dy[i]! : negativeSlope * dy[i]!;
+  for (let i = 0; i < x.length; i++) {
+    const keep = +(x[i]! > 0);
+    dx[i]! += dy[i]! * (keep + (1 - keep) * negativeSlope);
+  }
 }
 
 /** Caffe ReLU: max(x, 0), or x·negativeSlope for x ≤ 0 when a slope is given. */
@@ -29,4 +39,14 @@ export function relu(x: Tensor, negativeSlope = 0): Tensor {
     reluBackward(dx, dy, x.data, negativeSlope);
     return [dx];
   });
+}
+
+// ---- Naive twins: the rule as written, with the branch; the oracles for tests and benchmarks ----
+
+export function reluForwardNaive(y: Floats, x: Floats, negativeSlope: number): void {
+  for (let i = 0; i < x.length; i++) y[i] = x[i]! > 0 ? x[i]! : negativeSlope * x[i]!;
+}
+
+export function reluBackwardNaive(dx: Floats, dy: Floats, x: Floats, negativeSlope: number): void {
+  for (let i = 0; i < x.length; i++) dx[i]! += x[i]! > 0 ? dy[i]! : negativeSlope * dy[i]!;
 }

@@ -21,6 +21,9 @@ const geometries: Array<{ name: string; x: [number, number, number]; k: [number,
   { name: "dilation 2", x: [2, 9, 8], k: [3, 3], p: params({ dilation: [2, 2], pad: [1, 2] }) },
   { name: "non-square everything", x: [3, 10, 7], k: [5, 2], p: params({ stride: [3, 1], pad: [2, 0], dilation: [1, 3] }) },
   { name: "wide image, 65 columns", x: [1, 3, 65], k: [3, 3], p: params({ pad: [1, 1] }) },
+  // Stride-1 rows of ≥ 32 values are copied as blocks; around the threshold, clipped by the pad.
+  { name: "5×5 pad 2 on 63 columns (block copies)", x: [2, 4, 63], k: [5, 5], p: params({ pad: [2, 2] }) },
+  { name: "3×3 pad 1 on 33 columns (31–33 valid)", x: [1, 3, 33], k: [3, 3], p: params({ pad: [1, 1] }) },
 ];
 
 describe("convGeometry", () => {
@@ -94,6 +97,16 @@ describe("im2col / col2im", () => {
       expect(Math.abs(lhs - rhs)).toBeLessThan(1e-12 * Math.max(1, Math.abs(lhs)) * Math.sqrt(colSize));
     });
   }
+
+  it("match their naive twins in Float32 on a GoogLeNet-like 3×3 layer (block copies)", () => {
+    const g = convGeometry([1, 3, 40, 45], [1, 3, 3, 3], params({ pad: [1, 1] }));
+    const x = fillUniform(new Float32Array(3 * 40 * 45), 6);
+    const n = 3 * 9 * g.OH * g.OW;
+    const col = new Float32Array(n).fill(7), colRef = new Float32Array(n);
+    im2col(col, x, g);
+    im2colNaive(colRef, x, g);
+    expect(col).toBeAllClose(colRef, { rtol: 0, atol: 0 });
+  });
 
   it("reads only its own group's channels from a group view", () => {
     // Two groups of 1 channel: im2col of the second group's view sees channel 1 only.

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { backward } from "../../src/autograd/tape.js";
 import { gradcheck } from "../../src/autograd/gradcheck.js";
-import { relu } from "../../src/layers/relu.js";
+import { relu, reluBackward, reluBackwardNaive, reluForward, reluForwardNaive } from "../../src/layers/relu.js";
+import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { GRADCHECK_TOLERANCE } from "../gradcheck/cases.js";
 import { layerCases } from "../gradcheck/layers.cases.js";
@@ -28,6 +29,34 @@ describe("relu", () => {
     const x = new Tensor(Float64Array.from([-1, 1]), [2]);
     relu(x);
     expect(x.data).toBeAllClose([-1, 1], { atol: 0, rtol: 0 });
+  });
+});
+
+describe("branch-free relu kernels vs their naive twins", () => {
+  for (const Ctor of [Float32Array, Float64Array]) {
+    for (const n of [1, 7, 63, 65, 1000]) {
+      for (const slope of [0, 0.1]) {
+        it(`${Ctor.name} n=${n} slope=${slope}: identical results`, () => {
+          const x = fillUniform(new Ctor(n), n);
+          if (n > 3) x[2] = 0; // x = 0 takes the slope, as in Caffe
+          const dy = fillUniform(new Ctor(n), n + 1);
+          const y = new Ctor(n), yRef = new Ctor(n);
+          reluForward(y, x, slope);
+          reluForwardNaive(yRef, x, slope);
+          expect(y).toBeAllClose(yRef, { atol: 0, rtol: 0 });
+          const dx = new Ctor(n).fill(0.5), dxRef = new Ctor(n).fill(0.5); // accumulates
+          reluBackward(dx, dy, x, slope);
+          reluBackwardNaive(dxRef, dy, x, slope);
+          expect(dx).toBeAllClose(dxRef, { atol: 0, rtol: 0 });
+        });
+      }
+    }
+  }
+
+  it("writes +0, not −0, for negative inputs", () => {
+    const y = new Float32Array(2);
+    reluForward(y, Float32Array.from([-3, -0]), 0);
+    expect(Object.is(y[0], 0) && Object.is(y[1], 0)).toBe(true);
   });
 });
 
