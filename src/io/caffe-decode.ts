@@ -92,8 +92,21 @@ export function decodeCaffeModel(bytes: Uint8Array): NetDef {
       "no layers in the model file (neither `layer` nor legacy `layers`): not a Caffe .caffemodel",
     );
   }
+  checkName(net.name, "the model");
+  for (const name of net.input) checkName(name, "an input");
   const layers = messages.map((m, i) => toLayerDef(m, i, v1));
   return { name: net.name, inputs: collectInputs(net, layers), layers };
+}
+
+// Names end up in messages and on the terminal. Real Caffe names are printable; a control
+// character (a newline, a NUL) means damaged bytes, and quoting it would break the one-line
+// message, so the file is refused here with the name escaped.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function checkName(name: string, what: string): void {
+  if (CONTROL.test(name)) {
+    throw new ModelError(`${what} has a name with control characters, ${JSON.stringify(name.slice(0, 40))}: the file is damaged`);
+  }
 }
 
 function readNetParameter(bytes: Uint8Array): NetParameterMessage {
@@ -216,7 +229,9 @@ function int64ToNumber(value: Int64): number {
 // Layers
 
 function toLayerDef(m: LayerMessage, index: number, v1: boolean): LayerDef {
+  checkName(m.name, `layer #${index}`);
   const where = m.name ? `layer "${m.name}"` : `layer #${index}`;
+  for (const blob of [...m.bottom, ...m.top]) checkName(blob, `${where}: a blob it reads or writes`);
   const type = layerType(m, v1, where);
   const blobs = m.blobs.map((bytes, i) => {
     let raw: RawBlob;
@@ -241,6 +256,7 @@ function toLayerDef(m: LayerMessage, index: number, v1: boolean): LayerDef {
 function layerType(m: LayerMessage, v1: boolean, where: string): string {
   if (!v1) {
     if (typeof m.type !== "string" || m.type === "") throw new ModelError(`${where} has no type`);
+    checkName(m.type, `${where}: its type`);
     return m.type;
   }
   if (m.type === 0) throw new ModelError(`${where} has no type (V1 type NONE)`);
@@ -278,6 +294,11 @@ function layerParams(type: string, m: LayerMessage, where: string): LayerParams 
         k: float32(p.k),
         normRegion: p.norm_region === 1 ? "within" : "across",
       };
+      // Caffe's own LRN refuses an even window (it is centred on the channel): so do we, here,
+      // rather than when the layer first runs.
+      if (!(lrn.localSize > 0 && lrn.localSize % 2 === 1)) {
+        throw new ModelError(`${where}: LRN local_size must be a positive odd number, got ${lrn.localSize}`);
+      }
       return { lrn };
     }
     case "InnerProduct": {
