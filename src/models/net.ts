@@ -39,6 +39,11 @@ export interface BlobInfo {
   shape: number[];
 }
 
+/** One row of `CaffeNet.plannedShapes()`: a blob, and the scratch values its layer's kernel needs. */
+export interface PlannedBlob extends BlobInfo {
+  scratch: number;
+}
+
 /** Caffe's ImageNet mean pixel in BGR order, used by BVLC GoogLeNet and SqueezeNet. */
 export const IMAGENET_MEAN_BGR: readonly [number, number, number] = [104, 117, 123];
 
@@ -71,6 +76,8 @@ export class CaffeNet {
 
     const current = new Map<string, ValueRef>([[this.inputName, INPUT]]);
     this.byBlobName.set(this.inputName, INPUT);
+    // Channel counts of each value, where they are known: see checkChannels.
+    const channels = new Map<number, (Channels | null)[]>([[-1, [{ count: this.inputChannels, flat: false }]]]);
     for (const def_ of def.layers) {
       if (SKIPPED_TYPES.has(def_.type) || def_.phase === "train") continue;
       const index = this.layers.length;
@@ -80,7 +87,10 @@ export class CaffeNet {
         return ref;
       });
       const type = isLayerType(def_.type) ? def_.type : null;
-      this.layers.push({ def: def_, type, bottoms, weights: type ? prepareWeights(def_, type) : [] });
+      if (type !== null) checkArity(def_, type);
+      const layer: NetLayer = { def: def_, type, bottoms, weights: type ? prepareWeights(def_, type) : [] };
+      this.layers.push(layer);
+      channels.set(index, checkChannels(layer, bottoms.map((b) => channels.get(b.layer)?.[b.top] ?? null)));
       def_.tops.forEach((top, k) => {
         current.set(top, { layer: index, top: k });
         this.byBlobName.set(top, { layer: index, top: k });
@@ -136,7 +146,7 @@ export class CaffeNet {
   /** Output shapes of every runnable layer for an input of `inputShape` ([N, C, H, W]). */
   describe(inputShape: readonly number[]): BlobInfo[] {
     this.checkInput(inputShape);
-    const shapes = this.inferShapes(inputShape, this.layers.length - 1);
+    const shapes = this.inferShapes(inputShape, this.layers.map((_, i) => i), false);
     const rows: BlobInfo[] = [{ name: this.inputName, type: "Input", top: this.inputName, shape: [...inputShape] }];
     this.layers.forEach((l, i) => {
       const s = shapes.get(i);
@@ -146,12 +156,30 @@ export class CaffeNet {
     return rows;
   }
 
+  /**
+   * The layers a forward to `outputs` runs, in order, with the shape of each top, for an input
+   * of `inputShape` — without running anything. What the memory estimate counts.
+   */
+  plannedShapes(outputs: readonly string[], inputShape: readonly number[]): PlannedBlob[] {
+    this.checkInput(inputShape);
+    const plan = this.plan(outputs.map((n) => this.resolve(n)));
+    const shapes = this.inferShapes(inputShape, plan, true);
+    return plan.flatMap((i) => {
+      const l = this.layers[i]!;
+      const out = shapes.get(i)!;
+      // A convolution's im2col columns: C/group·R·S rows of OH·OW (see layers/conv.ts).
+      const [, cPerGroup = 0, r = 0, s = 0] = l.type === "Convolution" ? l.weights[0]!.shape : [];
+      const scratch = cPerGroup * r * s * (out[0]![2] ?? 0) * (out[0]![3] ?? 0);
+      return l.def.tops.map((top, k) => ({ name: l.def.name, type: l.def.type, top, shape: out[k]!, scratch }));
+    });
+  }
+
   /** The shape of a named output for a given input shape, without running the net. */
   outputShape(name: string, inputShape: readonly number[]): number[] {
     this.checkInput(inputShape);
     const ref = this.resolve(name);
     if (ref.layer < 0) return [...inputShape];
-    return this.inferShapes(inputShape, ref.layer, true).get(ref.layer)![ref.top]!;
+    return this.inferShapes(inputShape, this.plan([ref]), true).get(ref.layer)![ref.top]!;
   }
 
   /**
@@ -234,11 +262,10 @@ export class CaffeNet {
   }
 
   /**
-   * Output shapes of the layers needed for `last` (or of all layers up to it when `needOnly`
-   * is false). A layer too small for its input throws an OptionError naming the minimum size.
+   * Output shapes of the layers in `order` (a plan when `needOnly`, else every layer). With
+   * `needOnly`, a layer too small for its input throws; otherwise it is left out.
    */
-  private inferShapes(inputShape: readonly number[], last: number, needOnly = false): Map<number, number[][]> {
-    const order = needOnly ? this.plan([{ layer: last, top: 0 }]) : this.layers.map((_, i) => i).slice(0, last + 1);
+  private inferShapes(inputShape: readonly number[], order: readonly number[], needOnly: boolean): Map<number, number[][]> {
     const shapes = new Map<number, number[][]>([[-1, [[...inputShape]]]]);
     for (const i of order) {
       const layer = this.layers[i]!;
@@ -249,6 +276,8 @@ export class CaffeNet {
       const inputs = layer.bottoms.map((b) => shapes.get(b.layer)?.[b.top]);
       if (inputs.some((s) => s === undefined)) continue;
       try {
+        if (layer.type === "InnerProduct") checkInnerProductInput(layer, inputs[0]!);
+        if (layer.type === "Concat" || layer.type === "Eltwise") checkBranchesAlign(layer, inputs as number[][]);
         shapes.set(i, LAYER_RULES[layer.type].shapes(layer.def, inputs as number[][], layer.weights));
       } catch (e) {
         if (!needOnly) continue; // describe(): list what can be computed
@@ -267,6 +296,131 @@ export class CaffeNet {
       this.weights64.set(w, w64);
     }
     return w64;
+  }
+}
+
+/**
+ * Bottoms and tops each type takes. Caffe lets a convolution map several bottoms to as many
+ * tops with shared weights; no model we know does, and we run one, so more is refused at load.
+ */
+function checkArity(def: LayerDef, type: LayerType): void {
+  const many = type === "Concat" || type === "Eltwise";
+  const [bottoms, tops] = [def.bottoms.length, def.tops.length];
+  const wantBottoms = many ? "at least 1 bottom" : "exactly 1 bottom";
+  const wantTops = type === "Split" ? "at least 1 top" : "exactly 1 top";
+  if ((many ? bottoms < 1 : bottoms !== 1) || (type === "Split" ? tops < 1 : tops !== 1)) {
+    throw new ModelError(`layer "${def.name}" (${def.type}) has ${bottoms} bottom(s) and ${tops} top(s); it needs ${wantBottoms} and ${wantTops}`);
+  }
+}
+
+/** What is known of a blob value's channels: axis 1, and whether the blob is 2-D [N, count]. */
+interface Channels {
+  count: number;
+  flat: boolean;
+}
+
+/**
+ * Channel counts do not depend on the picture's size, so they can be followed through the net
+ * at load time: a weight blob that disagrees with the channels reaching its layer (a conv whose
+ * weights are not out × in/group × kh × kw) is a broken file, refused here with the layer named
+ * rather than found as a wrong result or a kernel error later. Returns the channels of the
+ * layer's tops; null where they are unknown (after an unsupported layer, whose refusal waits
+ * until some output needs it, or after an InnerProduct on an axis other than 1).
+ */
+function checkChannels(layer: NetLayer, inputs: readonly (Channels | null)[]): (Channels | null)[] {
+  const { def, type, weights } = layer;
+  const tops = (c: Channels | null): (Channels | null)[] => def.tops.map(() => c);
+  const fail = (what: string): never => {
+    throw new ModelError(`layer "${def.name}" (${def.type}): ${what}`);
+  };
+  const [x] = inputs;
+  switch (type) {
+    case null:
+      return tops(null);
+    case "Convolution": {
+      const p = def.convolution!;
+      const w = weights[0]!;
+      if (x) {
+        if (x.flat) fail(`its input is a 2-D blob [N, ${x.count}], but a convolution needs [N, C, H, W]`);
+        if (x.count % p.group !== 0) fail(`${x.count} input channels cannot be split into ${p.group} groups`);
+        if (w.shape[1] !== x.count / p.group) {
+          fail(
+            `weights are ${formatShape(w.shape)} (out × in/group × kh × kw) but ${x.count} channels reach the layer` +
+              `${p.group > 1 ? ` in ${p.group} groups` : ""}, so they should be ` +
+              `${formatShape([p.numOutput, x.count / p.group, ...p.kernel])}; the file is broken or mismatched`,
+          );
+        }
+      }
+      if (p.numOutput % p.group !== 0) fail(`num_output ${p.numOutput} cannot be split into ${p.group} groups`);
+      return tops({ count: p.numOutput, flat: false });
+    }
+    case "InnerProduct": {
+      const p = def.innerProduct!;
+      const k = weights[0]!.shape[p.transpose ? 0 : 1]!;
+      // On a 4-D blob the input size is C·H·W, which depends on the picture: checked when run.
+      if (x?.flat && p.axis === 1 && k !== x.count) {
+        fail(`weights take ${k} inputs but the ${x.count} outputs of the layer before reach it; the file is broken or mismatched`);
+      }
+      return tops(p.axis === 1 ? { count: p.numOutput, flat: true } : null);
+    }
+    case "Concat": {
+      const axis = def.concat?.axis ?? 1;
+      if (inputs.some((c) => c === null)) return tops(null);
+      const known = inputs as Channels[];
+      if (axis === 1) return tops({ count: known.reduce((n, c) => n + c.count, 0), flat: known[0]!.flat });
+      if (known.some((c) => c.count !== known[0]!.count)) {
+        fail(`its inputs have ${known.map((c) => c.count).join(", ")} channels; concatenating on axis ${axis} needs equal ones`);
+      }
+      return tops(known[0]!);
+    }
+    case "Eltwise": {
+      const counts = inputs.filter((c): c is Channels => c !== null).map((c) => c.count);
+      if (counts.some((c) => c !== counts[0])) fail(`its inputs have ${counts.join(", ")} channels; they must be equal`);
+      return tops(x ?? null);
+    }
+    case "Pooling":
+    case "LRN":
+    case "ReLU":
+    case "Softmax":
+    case "Dropout":
+    case "Split":
+      return tops(x ?? null);
+  }
+}
+
+/**
+ * An InnerProduct takes exactly K values per image, so on a 4-D blob it fixes the picture size:
+ * GoogLeNet's classifier needs 224×224. Another size is the caller's choice, not a broken file.
+ */
+function checkInnerProductInput(layer: NetLayer, x: readonly number[]): void {
+  const p = layer.def.innerProduct!;
+  const axis = p.axis < 0 ? p.axis + x.length : p.axis;
+  const k = layer.weights[0]!.shape[p.transpose ? 0 : 1]!;
+  const got = x.slice(axis).reduce((a, d) => a * d, 1);
+  if (axis >= 0 && axis < x.length && got !== k) {
+    throw new OptionError(
+      `layer "${layer.def.name}" (InnerProduct) takes ${k} values per image but gets ${formatShape(x.slice(axis))} = ${got} ` +
+        `at this input size; fully connected layers only run at the size the net was made for — choose an earlier layer`,
+    );
+  }
+}
+
+/**
+ * Concat joins blobs along one axis and Eltwise combines them value by value, so their inputs
+ * must agree on every other axis (on all of them for Eltwise). Branches with different strides
+ * or pads can line up at some input sizes and not at others: said here, before anything runs.
+ */
+function checkBranchesAlign(layer: NetLayer, inputs: readonly (readonly number[])[]): void {
+  const rank = inputs[0]!.length;
+  const raw = layer.type === "Concat" ? (layer.def.concat?.axis ?? 1) : null;
+  const axis = raw === null ? -1 : raw < 0 ? raw + rank : raw;
+  const differs = inputs.find((s) => s.length !== rank || s.some((d, i) => i !== axis && d !== inputs[0]![i]));
+  if (differs !== undefined) {
+    const what = layer.type === "Concat" ? `every axis but ${raw}` : "every axis";
+    throw new ModelError(
+      `layer "${layer.def.name}" (${layer.def.type}): its inputs ${inputs.map(formatShape).join(" and ")} must agree on ${what} ` +
+        `for this input size; the branches before it do not line up — try another picture size or an earlier layer`,
+    );
   }
 }
 
