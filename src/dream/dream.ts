@@ -18,6 +18,7 @@ import { imageToInput, inputToImage } from "../models/preprocess.js";
 import { mulberry32, randomInt } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
 import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTerm } from "./objective.js";
+import { DEFAULT_MAX_MEMORY, checkDreamMemory } from "./memory.js";
 import { rollPlanes } from "./roll.js";
 import { gradientTiles } from "./tiles.js";
 
@@ -68,6 +69,11 @@ export interface DreamOptions {
    * 64 pixels of context (so memory is bounded by (tile + 128)² rather than the image size).
    */
   tile?: number;
+  /**
+   * Refuse, before starting, a dream estimated (see memory.ts) to need more than this many bytes
+   * (default 1.5 GiB, sized for a 2 GB heap); the error suggests a tile or picture size that fits.
+   */
+  maxMemory?: number;
   onProgress?: (p: DreamProgress) => void;
   /** Told about adjustments, e.g. octaves dropped because they are too small for the layer. */
   onNote?: (message: string) => void;
@@ -101,6 +107,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   if (o.tile !== undefined && o.tile < minSide) {
     throw new OptionError(`tile ${o.tile} is smaller than the ${minSide} pixels the layer needs; use --tile ${minSide} or more`);
   }
+  checkDreamMemory(net, terms.map((t) => t.layer), height, width, o.tile, minSide, o.maxMemory ?? DEFAULT_MAX_MEMORY);
 
   // The pyramid of the original picture, largest first, each 1/octaveScale of the previous.
   const base = imageToInput(image, mean);
@@ -217,6 +224,7 @@ function checkOptions(options: DreamOptions): CheckedOptions {
   }
   if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) throw new OptionError(`step size must be a positive number, got ${o.stepSize}`);
   if (o.tile !== undefined) integer("tile", o.tile, 1);
+  if (o.maxMemory !== undefined && !(o.maxMemory > 0)) throw new OptionError(`maxMemory must be a positive number of bytes, got ${o.maxMemory}`);
   if (o.model === undefined) throw new OptionError("dream needs a model");
   return o;
 }
