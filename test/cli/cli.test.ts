@@ -1,7 +1,7 @@
 // The `inceptionism` command as a user runs it: a child process, its exit code, its stderr.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
@@ -57,7 +57,7 @@ describe("usage errors exit 2 with one line", () => {
   const out = () => join(dir, "never.png");
   const cases: Array<[string, string[], RegExp]> = [
     ["an unknown command", ["dreem"], /unknown command "dreem"/],
-    ["an unknown flag", ["dream", "x.jpg", "-o", "y.png", "--octavez", "3"], /Unknown option '--octavez'/],
+    ["an unknown flag", ["dream", "x.jpg", "-o", "y.png", "--octavez", "3"], /unknown option "--octavez"/],
     ["a missing output", ["dream", join(IMAGES, "gray.jpg")], /needs an output file/],
     ["negative octaves", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--octaves", "-1"], /--octaves must be a whole number ≥ 1, got "-1"/],
     ["octave scale 0", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--octave-scale", "0"], /--octave-scale must be greater than 1, got 0/],
@@ -172,6 +172,45 @@ describe("zoom", () => {
     const r = run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "2", ...QUICK);
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(frames).sort()).toEqual(["frame-0000.png", "frame-0001.png"]);
-    expectCleanFailure(run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "2", ...QUICK), 1, /already holds 2 frame/);
+    expectCleanFailure(
+      run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "2", ...QUICK), 1,
+      /already holds 2 frame\(s\), up to frame-0001.png; pass --resume to continue from there, or remove them to start over/,
+    );
+  });
+  it("--resume continues after the last frame, and does nothing when all are there", () => {
+    const frames = join(dir, "resumed");
+    expect(run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "1", ...QUICK).code).toBe(0);
+    const first = sha(join(frames, "frame-0000.png"));
+    const r = run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "3", "--resume", ...QUICK);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(frames).sort()).toEqual(["frame-0000.png", "frame-0001.png", "frame-0002.png"]);
+    expect(sha(join(frames, "frame-0000.png"))).toBe(first);
+    expect(run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "3", "--resume", ...QUICK).code).toBe(0);
+  });
+});
+
+describe("memory and interruption", () => {
+  it("refuses a dream over --max-memory before starting, suggesting a tile", () => {
+    const output = join(dir, "too-big.png");
+    expectCleanFailure(run("dream", join(IMAGES, "cat.jpg"), "-o", output, "--max-memory", "100", "--quiet"), 2,
+      /would need about \d+ MB .*more than the limit of 100 MB; use --tile \d+/);
+    expect(existsSync(output)).toBe(false);
+  });
+
+  it("Ctrl-C mid-dream stops it: exit 130, one line, no output and no temporary file", async () => {
+    const out = join(dir, "interrupted");
+    mkdirSync(out);
+    const output = join(out, "never.png");
+    // 500 steps at 224 pixels: minutes of work, interrupted after the model has loaded.
+    const child = spawn(process.execPath, ["--import", "tsx", CLI, "dream", join(IMAGES, "cat.jpg"), "-o", output, "--max-size", "224", "--octaves", "1", "--iterations", "500", "--quiet"], { cwd: ROOT });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    child.kill("SIGINT");
+    const code = await exited;
+    expect(code, stderr).toBe(130);
+    expect(stderr.trim()).toBe("inceptionism: interrupted; no partial file was written");
+    expect(readdirSync(out)).toEqual([]);
   });
 });

@@ -1,0 +1,332 @@
+// The `inceptionism` command line, from argv to a checked plan — no files touched, nothing run.
+//
+// Everything that can be refused without reading a file is refused here, as a UsageError (exit
+// code 2): unknown commands and flags, numbers that are not numbers or out of range, a missing
+// output. Keeping this step pure lets the tests (and the fuzzer) throw thousands of argument
+// lists at it in-process. src/cli.ts then does the work the plan describes.
+//
+// The flag reader is our own rather than node:util's parseArgs so that this file stays core (no
+// `node:*`) and a value may start with "-": `--octaves -1` reaches the range check, which says
+// what is wrong, instead of being read as a flag.
+
+import { DREAM_DEFAULTS, type DreamOptions, type LayerWeight } from "../dream/dream.js";
+import { DEFAULT_MAX_MEMORY_MB } from "../dream/memory.js";
+import { InceptionismError } from "../errors.js";
+import { DEFAULT_MAX_PIXELS } from "../io/image.js";
+
+/** A mistake in how the command was called: exit code 2. */
+export class UsageError extends InceptionismError {
+  override name = "UsageError";
+}
+
+export const MAIN_HELP = `Usage: inceptionism <command> [options]
+
+DeepDream with the BVLC GoogLeNet, in plain TypeScript.
+
+Commands:
+  dream IN -o OUT       dream a picture (PNG or JPEG in, PNG or JPEG out)
+  zoom IN -o DIR        the infinite-zoom loop: dream, zoom in, repeat; numbered PNG frames
+  classify IMAGE        the ImageNet classes the net sees in a picture
+  layers                the net's layers and their output shapes
+
+Run "inceptionism <command> --help" for a command's options.`;
+
+const DREAM_OPTIONS = `Dream options:
+  -o, --output FILE     where to write the result (.png, .jpg or .jpeg)
+  --model FILE          a Caffe .caffemodel (default: the bundled BVLC GoogLeNet)
+  --layer NAME[:W]      layer to amplify; repeat for several, each with an optional weight
+                        (default ${DREAM_DEFAULTS.layer}; see "inceptionism layers")
+  --octaves N           number of scales (default ${DREAM_DEFAULTS.octaves})
+  --octave-scale F      size ratio between scales, > 1 (default ${DREAM_DEFAULTS.octaveScale})
+  --iterations N        gradient steps per scale (default ${DREAM_DEFAULTS.iterations})
+  --step F              step size (default ${DREAM_DEFAULTS.stepSize})
+  --jitter N            largest random shift in pixels (default ${DREAM_DEFAULTS.jitter})
+  --seed N              random seed; the same seed gives the same picture (default ${DREAM_DEFAULTS.seed})
+  --channels LIST       amplify only these channels of the layer, e.g. 3,17,101
+  --guide IMG           dream toward what the net sees in this picture
+  --objective l2|mean   what to maximize (default l2, the original ½·Σa²)
+  --max-size N          first scale the picture so its longer side is at most N pixels
+  --max-pixels N        refuse pictures larger than N pixels (default ${DEFAULT_MAX_PIXELS})
+  --tile N              compute gradients in tiles of at most N×N pixels (bounds memory)
+  --max-memory MB       refuse, before starting, a dream estimated to need more (default ${DEFAULT_MAX_MEMORY_MB})
+  --quality N           JPEG quality 1–100 (default 92)
+  --quiet               no progress bar`;
+
+export const HELP: Record<Command, string> = {
+  dream: `Usage: inceptionism dream IN -o OUT [options]
+
+Dreams the picture IN as the original DeepDream notebook did and writes OUT.
+
+${DREAM_OPTIONS}
+  -h, --help            show this help`,
+  zoom: `Usage: inceptionism zoom IN -o DIR --frames N [--zoom F] [--resume] [dream options]
+
+The notebook's infinite zoom: dream the picture, zoom in about its centre, dream again, …
+Writes DIR/frame-0000.png, frame-0001.png, … (DIR is created if missing; if it already holds
+frames, pass --resume to continue from the last one, or remove them to start over).
+
+  --frames N            number of frames in all (required)
+  --zoom F              zoom factor per frame, > 1 (default 1.05)
+  --resume              continue after the frames already in DIR
+${DREAM_OPTIONS.replace("Dream options:\n", "").replace(/^ {2}-o, --output FILE.*\n/m, "")}
+  -h, --help            show this help`,
+  classify: `Usage: inceptionism classify IMAGE [--model FILE] [--top K] [--json]
+
+Resizes the whole picture to the net's input size (224×224 for GoogLeNet; no crop) and prints
+the K most probable ImageNet classes.
+
+  --model FILE          a Caffe .caffemodel (default: the bundled BVLC GoogLeNet)
+  --top K               how many classes (default 5)
+  --json                print {"top":[{"index":…,"label":…,"probability":…},…]}
+  -h, --help            show this help`,
+  layers: `Usage: inceptionism layers [--model FILE] [--size WxH] [--json]
+
+Lists the net's layers in order with the shape of each output for an input of the given size.
+Any of these names can be dreamed on with --layer.
+
+  --model FILE          a Caffe .caffemodel (default: the bundled BVLC GoogLeNet)
+  --size WxH            input size (default 224x224)
+  --json                print JSON
+  -h, --help            show this help`,
+};
+
+// --- flags ---------------------------------------------------------------------------------
+
+interface FlagSpec {
+  type: "string" | "boolean";
+  multiple?: boolean;
+  short?: string;
+}
+
+const DREAM_FLAGS = {
+  output: { type: "string", short: "o" },
+  model: { type: "string" },
+  layer: { type: "string", multiple: true },
+  octaves: { type: "string" },
+  "octave-scale": { type: "string" },
+  iterations: { type: "string" },
+  step: { type: "string" },
+  jitter: { type: "string" },
+  seed: { type: "string" },
+  channels: { type: "string" },
+  guide: { type: "string" },
+  objective: { type: "string" },
+  "max-size": { type: "string" },
+  "max-pixels": { type: "string" },
+  "max-memory": { type: "string" },
+  tile: { type: "string" },
+  quality: { type: "string" },
+  quiet: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies Record<string, FlagSpec>;
+
+/** Every flag each command accepts (a table typed by command, so a new command needs one). */
+export const FLAGS = {
+  dream: DREAM_FLAGS,
+  zoom: { ...DREAM_FLAGS, frames: { type: "string" }, zoom: { type: "string" }, resume: { type: "boolean" } },
+  classify: { model: { type: "string" }, top: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  layers: { model: { type: "string" }, size: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+} as const satisfies Record<string, Record<string, FlagSpec>>;
+
+export type Command = keyof typeof FLAGS;
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+/**
+ * Splits argv into flag values and positionals. `--name value`, `--name=value`, `-o value`; a
+ * string flag takes the next argument whatever it looks like; "--" ends the flags. A repeated
+ * flag keeps its last value unless it is `multiple`.
+ */
+export function readFlags(args: readonly string[], flags: Readonly<Record<string, FlagSpec>>, cmd: string): { values: Values; positionals: string[] } {
+  const values: Values = {};
+  const positionals: string[] = [];
+  const byShort = new Map(Object.entries(flags).flatMap(([name, f]) => (f.short ? [[f.short, name] as const] : [])));
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const long = arg.startsWith("--");
+    const key = long ? arg.slice(2, eq < 0 ? undefined : eq) : arg.slice(1, eq < 0 ? undefined : eq);
+    const name = long ? key : byShort.get(key);
+    const spec = name === undefined ? undefined : flags[name];
+    if (name === undefined || spec === undefined || (long && spec.short === key && key.length === 1)) {
+      throw new UsageError(`unknown option ${quote(arg.slice(0, eq < 0 ? undefined : eq))}; run "inceptionism ${cmd} --help"`);
+    }
+    if (spec.type === "boolean") {
+      if (eq >= 0) throw new UsageError(`option --${name} takes no value, got ${quote(arg)}`);
+      values[name] = true;
+      continue;
+    }
+    let value: string;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else if (i + 1 < args.length) value = args[++i]!;
+    else throw new UsageError(`option --${name} needs a value; run "inceptionism ${cmd} --help"`);
+    if (spec.multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), value];
+    else values[name] = value;
+  }
+  return { values, positionals };
+}
+
+// --- the plans -------------------------------------------------------------------------------
+
+/** What a dream needs besides the files: everything checked. */
+export interface DreamPlan {
+  input: string;
+  /** Output file (dream) or directory (zoom). */
+  output: string;
+  model: string | undefined;
+  guide: string | undefined;
+  options: Omit<DreamOptions, "model" | "guide">;
+  maxPixels: number;
+  maxSize: number | undefined;
+  quality: number | undefined;
+  quiet: boolean;
+}
+
+export type CommandLine =
+  | { command: "help"; text: string }
+  | ({ command: "dream" } & DreamPlan)
+  | ({ command: "zoom"; frames: number; zoom: number; resume: boolean } & DreamPlan)
+  | { command: "classify"; input: string; model: string | undefined; top: number; json: boolean }
+  | { command: "layers"; model: string | undefined; width: number; height: number; json: boolean };
+
+/**
+ * Reads and checks a command line (without the `node` and script path).
+ * @throws {UsageError} naming the problem and how to get help.
+ */
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") return { command: "help", text: MAIN_HELP };
+  if (!Object.prototype.hasOwnProperty.call(FLAGS, command)) {
+    throw new UsageError(`unknown command ${quote(command)}; run "inceptionism --help" for the list`);
+  }
+  const cmd = command as Command;
+  const { values, positionals } = readFlags(rest, FLAGS[cmd], cmd);
+  if (values.help) return { command: "help", text: HELP[cmd] };
+  const model = stringFlag(values, "model");
+  switch (cmd) {
+    case "dream": {
+      const input = onePositional(positionals, "dream", "IN");
+      const output = stringFlag(values, "output") ?? usage(`dream needs an output file: inceptionism dream ${quote(input)} -o OUT.png`);
+      return { command: "dream", ...dreamPlan(values, input, output) };
+    }
+    case "zoom": {
+      const input = onePositional(positionals, "zoom", "IN");
+      const output = stringFlag(values, "output") ?? usage(`zoom needs an output directory: inceptionism zoom ${quote(input)} -o frames/ --frames 30`);
+      const frames = intFlag(values, "frames", 1) ?? usage("zoom needs --frames N");
+      const zoom = floatFlag(values, "zoom") ?? 1.05;
+      if (!(zoom > 1)) usage(`--zoom must be greater than 1, got ${zoom}`);
+      return { command: "zoom", frames, zoom, resume: values.resume === true, ...dreamPlan(values, input, output) };
+    }
+    case "classify":
+      return { command: "classify", input: onePositional(positionals, "classify", "IMAGE"), model, top: intFlag(values, "top", 1) ?? 5, json: values.json === true };
+    case "layers": {
+      if (positionals.length > 0) usage(`layers takes no file argument (got ${quote(positionals[0]!)}); use --model FILE`);
+      const size = stringFlag(values, "size") ?? "224x224";
+      const m = /^(\d{1,9})x(\d{1,9})$/i.exec(size) ?? usage(`--size must look like 224x224, got ${quote(size)}`);
+      const [width, height] = [Number(m[1]), Number(m[2])];
+      if (width < 1 || height < 1) usage(`--size must be at least 1x1, got ${quote(size)}`);
+      return { command: "layers", model, width, height, json: values.json === true };
+    }
+  }
+}
+
+function dreamPlan(values: Values, input: string, output: string): DreamPlan {
+  return {
+    input,
+    output,
+    model: stringFlag(values, "model"),
+    guide: stringFlag(values, "guide"),
+    options: dreamOptions(values),
+    maxPixels: intFlag(values, "max-pixels", 1) ?? DEFAULT_MAX_PIXELS,
+    maxSize: intFlag(values, "max-size", 1),
+    quality: intFlag(values, "quality", 1, 100),
+    quiet: values.quiet === true,
+  };
+}
+
+function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide"> {
+  const o: Omit<DreamOptions, "model" | "guide"> = {};
+  const layers = (values.layer as string[] | undefined)?.map(parseLayer);
+  if (layers !== undefined) o.layer = layers;
+  const set = <K extends keyof DreamOptions>(key: K, v: DreamOptions[K] | undefined): void => {
+    if (v !== undefined) (o as DreamOptions)[key] = v;
+  };
+  set("octaves", intFlag(values, "octaves", 1));
+  set("octaveScale", floatFlag(values, "octave-scale"));
+  if (o.octaveScale !== undefined && !(o.octaveScale > 1)) usage(`--octave-scale must be greater than 1, got ${o.octaveScale}`);
+  set("iterations", intFlag(values, "iterations", 1));
+  set("stepSize", floatFlag(values, "step"));
+  if (o.stepSize !== undefined && !(o.stepSize > 0)) usage(`--step must be a positive number, got ${o.stepSize}`);
+  set("jitter", intFlag(values, "jitter", 0));
+  set("seed", intFlag(values, "seed", 0));
+  set("tile", intFlag(values, "tile", 1));
+  const maxMemory = intFlag(values, "max-memory", 1);
+  if (maxMemory !== undefined) o.maxMemory = maxMemory * 2 ** 20;
+  const channels = stringFlag(values, "channels");
+  if (channels !== undefined) {
+    o.channels = channels.split(",").map((c) => {
+      if (!/^\s*\d{1,9}\s*$/.test(c)) usage(`--channels must be a comma-separated list of channel numbers, got ${quote(channels)}`);
+      return Number(c);
+    });
+  }
+  const objective = stringFlag(values, "objective");
+  if (objective !== undefined) {
+    if (objective !== "l2" && objective !== "mean") usage(`--objective must be l2 or mean, got ${quote(objective)}`);
+    o.objective = objective;
+  }
+  return o;
+}
+
+function parseLayer(spec: string): LayerWeight {
+  const m = /^(.+?)(?::(-?[\d.]+(?:e[+-]?\d+)?))?$/i.exec(spec);
+  if (m === null || spec.trim() === "") usage(`--layer needs a layer name, got ${quote(spec)}`);
+  const weight = m[2] === undefined ? 1 : Number(m[2]);
+  if (!Number.isFinite(weight)) usage(`--layer ${quote(spec)}: the weight after ":" must be a number`);
+  return { name: m[1]!, weight };
+}
+
+function onePositional(positionals: string[], cmd: string, what: string): string {
+  if (positionals.length === 0) usage(`${cmd} needs ${what}; run "inceptionism ${cmd} --help"`);
+  if (positionals.length > 1) usage(`${cmd} takes one ${what}, got ${positionals.length}: ${positionals.map(quote).join(" ")}`);
+  return positionals[0]!;
+}
+
+function stringFlag(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+function floatFlag(values: Values, name: string): number | undefined {
+  const v = stringFlag(values, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!NUMBER.test(v.trim()) || !Number.isFinite(n)) usage(`--${name} must be a number, got ${quote(v)}`);
+  return n;
+}
+
+function intFlag(values: Values, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const v = stringFlag(values, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^[+-]?\d+$/.test(v.trim()) || n < min || n > max) {
+    usage(`--${name} must be a whole number ${max < Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}` : `≥ ${min}`}, got ${quote(v)}`);
+  }
+  return n;
+}
+
+/** A user's string in a message: in quotes, with newlines and the like escaped (one line). */
+const quote = (s: string): string => JSON.stringify(s);
+
+function usage(message: string): never {
+  throw new UsageError(message);
+}

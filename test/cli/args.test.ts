@@ -1,0 +1,69 @@
+// The command line, read and checked in-process (src/cli/args.ts): no files, no net.
+import { describe, expect, it } from "vitest";
+import { UsageError, parseCommandLine, readFlags } from "../../src/cli/args.js";
+
+const fails = (argv: string[], message: RegExp): void => {
+  let error: unknown;
+  try {
+    parseCommandLine(argv);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(UsageError);
+  expect((error as Error).message).toMatch(message);
+  expect((error as Error).message).not.toMatch(/\n/);
+};
+
+describe("readFlags", () => {
+  const flags = { output: { type: "string", short: "o" }, layer: { type: "string", multiple: true }, quiet: { type: "boolean" } } as const;
+  it("reads --name value, --name=value, -o value, repeats and positionals, and stops at --", () => {
+    expect(readFlags(["in.png", "-o", "out.png", "--layer=a", "--layer", "b:2", "--quiet", "--", "--not-a-flag"], flags, "dream")).toEqual({
+      values: { output: "out.png", layer: ["a", "b:2"], quiet: true },
+      positionals: ["in.png", "--not-a-flag"],
+    });
+  });
+  it("lets a value start with a dash, so a negative number reaches its range check", () => {
+    expect(readFlags(["--output", "-1"], flags, "dream").values.output).toBe("-1");
+  });
+  it("refuses unknown flags, a missing value and a value for a switch", () => {
+    expect(() => readFlags(["--octavez", "3"], flags, "dream")).toThrow('unknown option "--octavez"; run "inceptionism dream --help"');
+    expect(() => readFlags(["-x"], flags, "dream")).toThrow('unknown option "-x"');
+    expect(() => readFlags(["--o", "x"], flags, "dream")).toThrow('unknown option "--o"');
+    expect(() => readFlags(["--output"], flags, "dream")).toThrow("option --output needs a value");
+    expect(() => readFlags(["--quiet=yes"], flags, "dream")).toThrow('option --quiet takes no value, got "--quiet=yes"');
+  });
+});
+
+describe("parseCommandLine", () => {
+  it("gives a checked dream plan", () => {
+    const line = parseCommandLine(["dream", "in.jpg", "-o", "out.png", "--octaves", "2", "--step", "0.5", "--tile", "512", "--max-memory", "800", "--channels", "1, 2", "--layer", "conv1:0.5"]);
+    expect(line).toMatchObject({
+      command: "dream", input: "in.jpg", output: "out.png", quiet: false,
+      options: { octaves: 2, stepSize: 0.5, tile: 512, maxMemory: 800 * 2 ** 20, channels: [1, 2], layer: [{ name: "conv1", weight: 0.5 }] },
+    });
+  });
+  it("gives help for no command, --help, and a command's --help", () => {
+    expect(parseCommandLine([])).toMatchObject({ command: "help", text: expect.stringMatching(/^Usage: inceptionism <command>/) });
+    expect(parseCommandLine(["zoom", "-h"])).toMatchObject({ command: "help", text: expect.stringMatching(/--resume/) });
+  });
+  it("reads zoom's --resume and layers' --size", () => {
+    expect(parseCommandLine(["zoom", "in.png", "-o", "d", "--frames", "3", "--resume"])).toMatchObject({ frames: 3, zoom: 1.05, resume: true });
+    expect(parseCommandLine(["layers", "--size", "320x240"])).toMatchObject({ width: 320, height: 240 });
+  });
+  it("refuses bad numbers with one line that quotes the value", () => {
+    fails(["dream", "a.png", "-o", "b.png", "--octaves", "-1"], /^--octaves must be a whole number ≥ 1, got "-1"$/);
+    fails(["dream", "a.png", "-o", "b.png", "--step", "1e999"], /^--step must be a number, got "1e999"$/);
+    fails(["dream", "a.png", "-o", "b.png", "--octave-scale", "Infinity"], /--octave-scale must be a number/);
+    fails(["dream", "a.png", "-o", "b.png", "--max-memory", "0"], /--max-memory must be a whole number ≥ 1/);
+    fails(["dream", "a.png", "-o", "b.png", "--quality", "101"], /--quality must be a whole number from 1 to 100/);
+    fails(["dream", "a.png", "-o", "b.png", "--channels", "1\n2"], /--channels must be .*got "1\\n2"/);
+    fails(["layers", "--size", "0x10"], /--size must be at least 1x1/);
+    fails(["zoom", "a.png", "-o", "d", "--frames", "2", "--zoom", "1"], /--zoom must be greater than 1, got 1/);
+  });
+  it("refuses unknown commands and missing arguments", () => {
+    fails(["dreem"], /^unknown command "dreem"/);
+    fails(["dream", "in.png"], /dream needs an output file: inceptionism dream "in.png" -o OUT.png/);
+    fails(["dream", "a", "b", "-o", "c.png"], /dream takes one IN, got 2: "a" "b"/);
+    fails(["zoom", "in.png", "-o", "d"], /zoom needs --frames N/);
+  });
+});
