@@ -37,6 +37,7 @@
 // MC = 96 (a 192 KiB packed A block, in L2).
 
 import type { Floats } from "../tensor/tensor.js";
+import { packPanels } from "./pack-panels.js";
 import { gemmSimd, simdFlavour } from "./wasm/gemm-simd.js";
 
 export interface GemmOptions {
@@ -127,10 +128,10 @@ function gemmJs(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number
     const nc = Math.min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = Math.min(KC, K - pc);
-      packPanels(packedB, B, pc * bRow + jc * bCol, nc, kc, bCol, bRow, NR);
+      packPanels(packedB, 0, B, pc * bRow + jc * bCol, nc, kc, bCol, bRow, NR);
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
-        packPanels(packedA, A, ic * aRow + pc * aCol, mc, kc, aRow, aCol, MR);
+        packPanels(packedA, 0, A, ic * aRow + pc * aCol, mc, kc, aRow, aCol, MR);
         for (let j0 = 0; j0 < nc; j0 += NR) {
           const nr = Math.min(NR, nc - j0);
           for (let i0 = 0; i0 < mc; i0 += MR) {
@@ -139,27 +140,6 @@ function gemmJs(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number
           }
         }
       }
-    }
-  }
-}
-
-/**
- * Packs a `len`×`depth` block of a strided matrix (element (t, p) at src[origin + t·tStride +
- * p·pStride]) into panels of `width` consecutive t's: panel q holds, for p = 0…depth−1, the
- * `width` values t = q·width … q·width+width−1, zero-filled past `len`.
- */
-function packPanels(
-  dst: Float64Array, src: Floats, origin: number,
-  len: number, depth: number, tStride: number, pStride: number, width: number,
-): void {
-  let o = 0;
-  for (let t0 = 0; t0 < len; t0 += width) {
-    const w = Math.min(width, len - t0);
-    for (let p = 0; p < depth; p++) {
-      const s = origin + t0 * tStride + p * pStride;
-      for (let t = 0; t < w; t++) dst[o + t] = src[s + t * tStride]!;
-      for (let t = w; t < width; t++) dst[o + t] = 0;
-      o += width;
     }
   }
 }

@@ -45,6 +45,7 @@ import {
   newMemory, Op, v128Load, v128Load32Splat, v128Store, v128Zero, validates, ValType, type FuncDef, type WasmMemory,
 } from "./assembler.js";
 import type { GemmOptions } from "../gemm.js";
+import { packPanels } from "../pack-panels.js";
 
 const MR = 4; // rows of the register tile
 const NR = 8; // columns of the register tile (two vectors)
@@ -270,27 +271,6 @@ export function gemmSimd(
       }
     }
     for (let i = 0; i < M; i++) C.set(heap.subarray(cStrip + i * ldc, cStrip + i * ldc + nc), i * N + jc);
-  }
-}
-
-/**
- * Packs a `len`×`depth` block of a strided matrix (element (t, p) at src[origin + t·tStride +
- * p·pStride]) into dst from `at` on, as panels of `width` consecutive t's: panel q holds, for
- * p = 0…depth−1, the `width` values t = q·width … q·width+width−1, zero-filled past `len`.
- */
-function packPanels(
-  dst: Float32Array, at: number, src: Float32Array, origin: number,
-  len: number, depth: number, tStride: number, pStride: number, width: number,
-): void {
-  let o = at;
-  for (let t0 = 0; t0 < len; t0 += width) {
-    const w = Math.min(width, len - t0);
-    for (let p = 0; p < depth; p++) {
-      const s = origin + t0 * tStride + p * pStride;
-      for (let t = 0; t < w; t++) dst[o + t] = src[s + t * tStride]!;
-      for (let t = w; t < width; t++) dst[o + t] = 0;
-      o += width;
-    }
   }
 }
 
