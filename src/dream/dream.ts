@@ -143,22 +143,27 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   for (const [k, octaveBase] of pyramid.entries()) {
     const [, , h, w] = octaveBase.shape as [number, number, number, number];
     const plane = h * w;
-    x = new Float32Array(octaveBase.data);
+    const last = k === pyramid.length - 1;
+    // The last octave's base is not needed afterwards, so it is dreamed in place: large pictures
+    // then hold three full-size buffers (picture, rolled copy, gradient) instead of five.
+    x = last ? (octaveBase.data as Float32Array) : new Float32Array(octaveBase.data);
     if (detail !== null) {
       const up = resizePlanes(detail, 3, detailH, detailW, h, w, { antialias: false });
       for (let i = 0; i < x.length; i++) x[i]! += up[i]!;
     }
+    const rolled = new Float32Array(x.length); // reused by every step of this octave
+    const tileGrad = o.tile === undefined ? undefined : new Float32Array(x.length); // likewise, when tiling
     for (let it = 0; it < o.iterations; it++) {
       if (o.signal?.aborted) throw o.signal.reason ?? new DOMException("The dream was aborted", "AbortError");
       const dx = randomInt(rand, -o.jitter, o.jitter), dy = randomInt(rand, -o.jitter, o.jitter);
-      const rolled = rollPlanes(x, 3, h, w, dy, dx);
-      const { loss, grad } = tiledGradient(net, rolled, h, w, terms, o.tile, minSide);
+      rollPlanes(x, 3, h, w, dy, dx, rolled);
+      const { loss, grad } = tiledGradient(net, rolled, h, w, terms, o.tile, minSide, tileGrad);
       let meanAbs = 0;
       for (let i = 0; i < grad.length; i++) meanAbs += Math.abs(grad[i]!);
       meanAbs /= grad.length;
       const scale = meanAbs > 0 ? o.stepSize / meanAbs : 0;
       for (let i = 0; i < rolled.length; i++) rolled[i]! += scale * grad[i]!;
-      x = rollPlanes(rolled, 3, h, w, -dy, -dx);
+      rollPlanes(rolled, 3, h, w, -dy, -dx, x);
       for (let c = 0; c < 3; c++) {
         const lo = low[c]!, hi = high[c]!;
         for (let i = c * plane; i < (c + 1) * plane; i++) x[i] = Math.min(hi, Math.max(lo, x[i]!));
@@ -168,10 +173,12 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
       o.onProgress?.({ octave: k + 1, octaves: pyramid.length, iteration: it + 1, iterations: o.iterations, loss, fraction });
       await new Promise((resolve) => setTimeout(resolve, 0)); // let aborts and progress UIs through
     }
-    detail = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) detail[i] = x[i]! - octaveBase.data[i]!;
-    detailH = h;
-    detailW = w;
+    if (!last) {
+      detail = new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) detail[i] = x[i]! - octaveBase.data[i]!;
+      detailH = h;
+      detailW = w;
+    }
   }
   return inputToImage(new Tensor(x, [1, 3, height, width]), mean);
 }
@@ -180,13 +187,13 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
 function tiledGradient(
   net: CaffeNet, x: Float32Array, h: number, w: number,
   terms: readonly ObjectiveTerm[], tile: number | undefined, minSide: number,
+  grad: Float32Array = new Float32Array(x.length),
 ): { loss: number; grad: Float32Array } {
   if (tile === undefined || (h <= tile && w <= tile)) {
     const { loss, grad } = objectiveGradient(net, new Tensor(x, [1, 3, h, w]), terms);
     return { loss, grad: grad as Float32Array };
   }
-  const grad = new Float32Array(x.length);
-  let loss = 0;
+  let loss = 0; // every pixel of `grad` belongs to exactly one tile's core, so no zeroing is needed
   for (const t of gradientTiles(h, w, tile, minSide)) {
     const crop = new Float32Array(3 * t.cropH * t.cropW);
     for (let c = 0; c < 3; c++) {

@@ -3,9 +3,12 @@
 // offset before each step and rolls it back after, so the net sees a different alignment of
 // its stride grid every time.
 
-/** A rolled copy of C planes of H×W. */
-export function rollPlanes(src: Float32Array, C: number, H: number, W: number, dy: number, dx: number): Float32Array {
-  const out = new Float32Array(src.length);
+/** C planes of H×W rolled by (dy, dx), written into `out` (a new array by default; not `src`). */
+export function rollPlanes(
+  src: Float32Array, C: number, H: number, W: number, dy: number, dx: number,
+  out: Float32Array = new Float32Array(src.length),
+): Float32Array {
+  if (out === src) throw new RangeError("rollPlanes: out must not be src");
   const sy = ((dy % H) + H) % H, sx = ((dx % W) + W) % W;
   for (let c = 0; c < C; c++) {
     const plane = c * H * W;
