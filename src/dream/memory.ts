@@ -19,10 +19,11 @@
 // at most (tile + 2·64 + 32)² (the 32 for aligning the crop to the net's stride).
 //
 // The picture itself lives in several full-size float copies beside the net: the decoded image,
-// the octave pyramid, the current picture, its rolled copy, its gradient, the detail, the result
-// — not all at once. Measured with --tile 512 (so the net's part is the same): peak RSS 805 MB at
-// 1024² and 1830 MB at 4096², 65 bytes more per extra pixel, about 5.5 RGB float copies; we
-// count 6. Tiling cannot shrink that part; only --max-size can.
+// the octave pyramid, the current picture, its rolled copy, its gradient (when tiling), the
+// result — not all at once. Measured with --tile 512 (so the net's part is the same), 1 step:
+// peak RSS 764 MB at 1024², 1056 MB at 2048² and 1726 MB at 4096², about 61 bytes more per extra
+// pixel, i.e. about five RGB float copies; we count 6, to stay on the safe side. Tiling cannot
+// shrink that part; only --max-size can.
 
 import { OptionError } from "../errors.js";
 import type { CaffeNet } from "../models/net.js";
