@@ -44,6 +44,7 @@ import type {
   Phase,
   PoolingParam,
 } from "../models/net-def.js";
+import { DATA_LAYER_TYPES } from "../models/net-def.js";
 import {
   V1_LAYER_TYPES,
   createCaffeRoot,
@@ -57,16 +58,7 @@ import {
   type PoolingParameterMessage,
 } from "./caffe-schema.js";
 
-/** Layer types that produce the network's input from a data source; their first top is an input. */
-export const DATA_LAYER_TYPES: ReadonlySet<string> = new Set([
-  "Data",
-  "ImageData",
-  "HDF5Data",
-  "MemoryData",
-  "WindowData",
-  "DummyData",
-  "AnnotatedData",
-]);
+export { DATA_LAYER_TYPES };
 
 const V1_TYPE_NAMES: ReadonlyMap<number, string> = new Map(Object.values(V1_LAYER_TYPES));
 

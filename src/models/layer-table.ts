@@ -16,7 +16,7 @@ import { pool2d, poolGeometry } from "../layers/pooling.js";
 import { relu } from "../layers/relu.js";
 import { softmax } from "../layers/softmax.js";
 import type { Tensor } from "../tensor/tensor.js";
-import type { LayerDef } from "./net-def.js";
+import { DATA_LAYER_TYPES, type LayerDef } from "./net-def.js";
 
 export type LayerType =
   | "Convolution"
@@ -32,15 +32,11 @@ export type LayerType =
 
 /** Layers that feed or score training; they never take part in a forward to a named blob. */
 export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
-  "Input", "Data", "ImageData", "HDF5Data", "MemoryData", "WindowData", "DummyData", "AnnotatedData",
+  "Input", ...DATA_LAYER_TYPES,
   "SoftmaxWithLoss", "EuclideanLoss", "HingeLoss", "InfogainLoss", "MultinomialLogisticLoss",
   "SigmoidCrossEntropyLoss", "ContrastiveLoss", "Accuracy", "Silence",
 ]);
 
-/** Data layers name the input blob with their first top. */
-export const DATA_TYPES: ReadonlySet<string> = new Set([
-  "Data", "ImageData", "HDF5Data", "MemoryData", "WindowData", "DummyData", "AnnotatedData",
-]);
 
 export interface LayerRule {
   /** Output shapes from input shapes; throws when the input is too small for the layer. */

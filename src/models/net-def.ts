@@ -6,6 +6,11 @@
 // (see caffe.proto), and per-axis values (kernel_h/kernel_w, repeated kernel_size) are resolved
 // into [h, w] pairs.
 
+/** Layer types that produce the network's input from a data source; their first top is an input. */
+export const DATA_LAYER_TYPES: ReadonlySet<string> = new Set([
+  "Data", "ImageData", "HDF5Data", "MemoryData", "WindowData", "DummyData", "AnnotatedData",
+]);
+
 /** A decoded network: its declared inputs and its layers in file order. */
 export interface NetDef {
   name: string;

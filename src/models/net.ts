@@ -13,8 +13,8 @@
 
 import { InceptionismError, ModelError, OptionError } from "../errors.js";
 import { Tensor, formatShape, type DType } from "../tensor/tensor.js";
-import { DATA_TYPES, LAYER_RULES, SKIPPED_TYPES, isLayerType, type LayerType } from "./layer-table.js";
-import type { LayerDef, NetDef } from "./net-def.js";
+import { LAYER_RULES, SKIPPED_TYPES, isLayerType, type LayerType } from "./layer-table.js";
+import { DATA_LAYER_TYPES, type LayerDef, type NetDef } from "./net-def.js";
 
 /** The address of one blob value: the layer that wrote it (-1 for the net input) and its top. */
 interface ValueRef {
@@ -67,7 +67,7 @@ export class CaffeNet {
 
   constructor(def: NetDef) {
     this.name = def.name;
-    const dataLayer = def.layers.find((l) => DATA_TYPES.has(l.type) && l.tops.length > 0);
+    const dataLayer = def.layers.find((l) => DATA_LAYER_TYPES.has(l.type) && l.tops.length > 0);
     const declared = def.inputs[0] ?? (dataLayer ? { name: dataLayer.tops[0]!, shape: null } : undefined);
     if (declared === undefined) throw new ModelError(`model "${def.name}" declares no input blob (no input, Input layer or data layer)`);
     this.inputName = declared.name;
