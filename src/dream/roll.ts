@@ -3,10 +3,9 @@
 // offset before each step and rolls it back after, so the net sees a different alignment of
 // its stride grid every time.
 
-/** C planes of H×W rolled by (dy, dx), written into `out` (a new array by default; not `src`). */
+/** C planes of H×W rolled by (dy, dx), written into `out` (same length as `src`, not `src`). */
 export function rollPlanes(
-  src: Float32Array, C: number, H: number, W: number, dy: number, dx: number,
-  out: Float32Array = new Float32Array(src.length),
+  src: Float32Array, C: number, H: number, W: number, dy: number, dx: number, out: Float32Array,
 ): Float32Array {
   if (out === src) throw new RangeError("rollPlanes: out must not be src");
   const sy = ((dy % H) + H) % H, sx = ((dx % W) + W) % W;
