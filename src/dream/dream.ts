@@ -136,7 +136,6 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   const low = mean.map((m) => -m), high = mean.map((m) => 255 - m);
   let detail: Float32Array | null = null;
   let detailH = 0, detailW = 0;
-  let x = base.data as Float32Array;
   const pixels = pyramid.map((t) => t.size);
   const totalWork = pixels.reduce((a, b) => a + b, 0) * o.iterations;
   let work = 0;
@@ -146,7 +145,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     const last = k === pyramid.length - 1;
     // The last octave's base is not needed afterwards, so it is dreamed in place: large pictures
     // then hold three full-size buffers (picture, rolled copy, gradient) instead of five.
-    x = last ? (octaveBase.data as Float32Array) : new Float32Array(octaveBase.data);
+    const x = last ? (octaveBase.data as Float32Array) : new Float32Array(octaveBase.data);
     if (detail !== null) {
       const up = resizePlanes(detail, 3, detailH, detailW, h, w, { antialias: false });
       for (let i = 0; i < x.length; i++) x[i]! += up[i]!;
@@ -180,7 +179,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
       detailW = w;
     }
   }
-  return inputToImage(new Tensor(x, [1, 3, height, width]), mean);
+  return inputToImage(base, mean); // the last octave was dreamed in place, in `base`
 }
 
 /** The objective's gradient for the whole (rolled) image, computed whole or tile by tile. */
