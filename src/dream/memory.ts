@@ -26,6 +26,7 @@
 // shrink that part; only --max-size can.
 
 import { OptionError } from "../errors.js";
+import { fitSize } from "../io/resize.js";
 import type { CaffeNet } from "../models/net.js";
 import { TILE_ALIGN, TILE_MARGIN } from "./tiles.js";
 
@@ -119,8 +120,7 @@ function largestFittingSide(
 ): number | null {
   const longest = Math.max(height, width);
   const at = (side: number): number => {
-    const s = side / longest;
-    const h = Math.max(1, Math.round(height * s)), w = Math.max(1, Math.round(width * s));
+    const [w, h] = fitSize(width, height, side); // what --max-size side will make
     if (Math.min(h, w) < minSide) return Infinity;
     return estimateDreamMemory(net, layers, h, w, tile).bytes;
   };

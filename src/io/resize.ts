@@ -216,8 +216,14 @@ export function resizeToFit(img: RgbImage, maxSide: number): RgbImage {
   if (!Number.isInteger(maxSide) || maxSide < 1) {
     throw new ImageError(`maximum image side ${maxSide} is invalid; pass a positive whole number of pixels`);
   }
-  const longer = Math.max(img.width, img.height);
-  if (longer <= maxSide) return img;
+  const [width, height] = fitSize(img.width, img.height, maxSide);
+  return width === img.width && height === img.height ? img : resizeImage(img, width, height);
+}
+
+/** The size `resizeToFit` gives a width×height picture: the longer side scaled to `maxSide`. */
+export function fitSize(width: number, height: number, maxSide: number): [width: number, height: number] {
+  const longer = Math.max(width, height);
+  if (longer <= maxSide) return [width, height];
   const fit = (side: number): number => Math.max(1, Math.round((side * maxSide) / longer));
-  return resizeImage(img, fit(img.width), fit(img.height));
+  return [fit(width), fit(height)];
 }
