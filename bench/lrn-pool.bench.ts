@@ -90,7 +90,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       medianMs(() => maxPoolForwardNaive(yRef, argmaxRef, x, g), reps),
       medianMs(() => maxPoolForward(y, argmax, x, g), reps)));
     const dy = fillRandom(new Float32Array(outSize), 4), dx = new Float32Array(x.length);
-    const backMs = medianMs(() => maxPoolBackward(dx, dy, argmax), reps);
+    const backMs = medianMs(() => maxPoolBackward(dx, dy, argmax, g), reps);
     rows.push(["max pool 3×3/2 backward", `[${shape.join(",")}]`, "-", backMs.toFixed(1), "-", "-", "-"]);
   }
 

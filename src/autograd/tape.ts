@@ -8,7 +8,7 @@
 //
 // The chain rule is all there is: for y = f(x1, …, xn),  dL/dxi += J_f,i(x)ᵀ · dL/dy.
 
-import { allocLike, formatShape, type Floats, type Tensor } from "../tensor/tensor.js";
+import { allocLike, copyOf, formatShape, type Floats, type Tensor } from "../tensor/tensor.js";
 
 /** How an op output was made: its op name, inputs and the vector–Jacobian product. */
 export interface Node {
@@ -58,7 +58,7 @@ export function backward(y: Tensor | readonly Tensor[], seed?: Floats | readonly
   const give = (x: Tensor, gx: Floats): void => {
     const prev = grads.get(x);
     if (prev !== undefined) addInto(prev, gx);
-    else if (owned.has(gx)) grads.set(x, gx.slice());
+    else if (owned.has(gx)) grads.set(x, copyOf(gx));
     else {
       grads.set(x, gx);
       owned.add(gx);
@@ -67,7 +67,7 @@ export function backward(y: Tensor | readonly Tensor[], seed?: Floats | readonly
   roots.forEach((r, k) => {
     if (!r.requiresGrad) throw new Error("backward: the output does not depend on any tensor that requires a gradient");
     const s = seeds[k];
-    const dy = s === undefined ? allocLike(r.data).fill(1) : s.slice();
+    const dy = s === undefined ? allocLike(r.data).fill(1) : copyOf(s);
     checkGradient(dy, r, "backward seed");
     give(r, dy);
   });

@@ -13,7 +13,8 @@
 
 import { backward } from "../autograd/tape.js";
 import { OptionError } from "../errors.js";
-import { Tensor, allocLike, type Floats } from "../tensor/tensor.js";
+import { BufferPool, withRecycling } from "../tensor/buffers.js";
+import { Tensor, allocLike, copyOf, type Floats } from "../tensor/tensor.js";
 import type { CaffeNet } from "../models/net.js";
 
 export type ObjectiveKind = "l2" | "mean";
@@ -44,16 +45,29 @@ export interface InputGradient {
  */
 export function objectiveGradient(net: CaffeNet, x: Tensor, terms: readonly ObjectiveTerm[]): InputGradient {
   if (terms.length === 0) throw new OptionError("the objective needs at least one layer");
-  const input = new Tensor(x.data, x.shape, true);
-  const outputs = net.forward(input, terms.map((t) => t.layer));
-  let loss = 0;
-  const seeds = outputs.map((a, k) => {
-    const { value, seed } = scoreTerm(a, terms[k]!);
-    loss += value;
-    return seed;
+  // A dream calls this with the same shapes step after step: every activation and gradient
+  // array is recycled from the previous call (../tensor/buffers.ts), and only the gradient,
+  // copied out, escapes.
+  return withRecycling(poolFor(net), () => {
+    const input = new Tensor(copyOf(x.data), x.shape, true); // in shared memory when threads are on
+    const outputs = net.forward(input, terms.map((t) => t.layer));
+    let loss = 0;
+    const seeds = outputs.map((a, k) => {
+      const { value, seed } = scoreTerm(a, terms[k]!);
+      loss += value;
+      return seed;
+    });
+    backward(outputs, seeds);
+    return { loss, grad: (input.grad ?? input.data.fill(0)).slice() }; // slice(): a fresh, unshared copy
   });
-  backward(outputs, seeds);
-  return { loss, grad: input.grad ?? allocLike(x.data) };
+}
+
+const pools = new WeakMap<CaffeNet, BufferPool>();
+
+function poolFor(net: CaffeNet): BufferPool {
+  let pool = pools.get(net);
+  if (pool === undefined) pools.set(net, (pool = new BufferPool()));
+  return pool;
 }
 
 /**

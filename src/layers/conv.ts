@@ -19,6 +19,7 @@
 // A 1×1, stride-1, unpadded convolution (37 of GoogLeNet's 57) needs no im2col at all: the
 // input x_g [C/G × H·W] already is the column matrix.
 
+import { scratchFor } from "../tensor/buffers.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { record } from "../autograd/tape.js";
 import { gemm } from "./gemm.js";
@@ -150,7 +151,8 @@ function isPointwise(g: ConvGeometry): boolean {
   return g.R === 1 && g.S === 1 && g.strideH === 1 && g.strideW === 1 && g.padH === 0 && g.padW === 0;
 }
 
-// The column buffers, one per dtype, grown on demand and shared by every convolution.
+// The column buffers, one per dtype, grown on demand and used by every convolution (in shared
+// memory while threads are in use, see ../tensor/buffers.ts).
 let columns32 = new Float32Array(0);
 let columns64 = new Float64Array(0);
 
@@ -165,12 +167,8 @@ function columnBuffer(x: Floats, n: number, scratch: Floats | undefined): Floats
     }
     return scratch.subarray(0, n);
   }
-  if (x instanceof Float64Array) {
-    if (columns64.length < n) columns64 = new Float64Array(n);
-    return columns64.subarray(0, n);
-  }
-  if (columns32.length < n) columns32 = new Float32Array(n);
-  return columns32.subarray(0, n);
+  if (x instanceof Float64Array) return (columns64 = scratchFor(columns64, n)).subarray(0, n);
+  return (columns32 = scratchFor(columns32, n)).subarray(0, n);
 }
 
 /** Checks every buffer's length against the geometry, naming the kernel and the buffer. */

@@ -37,6 +37,7 @@
 // MC = 96 (a 192 KiB packed A block, in L2).
 
 import type { Floats } from "../tensor/tensor.js";
+import { defineJob, partRange } from "../threads/pool.js";
 import { packPanels } from "./pack-panels.js";
 import { gemmSimd, simdFlavour } from "./wasm/gemm-simd.js";
 
@@ -67,12 +68,29 @@ const tile = new Float64Array(MR * NR);
  */
 export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
   checkGemmArgs("gemm", C, A, B, M, N, K);
-  if (useWasm && C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array) {
-    gemmSimd(C, A, B, M, N, K, opts);
-  } else {
-    gemmJs(C, A, B, M, N, K, opts);
-  }
+  const wasm = useWasm && C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
+  // Small products are not worth a thread's wake-up (tens of microseconds).
+  const parts = M * N * K >= PARALLEL_MIN_WORK ? Math.ceil(N / COLUMN_PIECE) : 1;
+  gemmJob.run({ C, A, B, M, N, K, opts, wasm }, parts);
 }
+
+// Threads split C by columns, in pieces of COLUMN_PIECE: every element of C is the same sum in
+// the same order whichever thread computes it, so the result does not depend on the split.
+const COLUMN_PIECE = 8;
+const PARALLEL_MIN_WORK = 1 << 20;
+
+interface GemmJob {
+  C: Floats; A: Floats; B: Floats; M: number; N: number; K: number; opts: GemmOptions;
+  wasm: boolean; // the backend the caller chose: a worker's own default may differ
+}
+
+/** The job that `gemm` splits between threads (listed in ../threads/jobs.ts). */
+export const gemmJob = defineJob("gemm", ({ C, A, B, M, N, K, opts, wasm }: GemmJob, part: number, parts: number) => {
+  const [p0, p1] = partRange(Math.ceil(N / COLUMN_PIECE), part, parts);
+  const columns = [p0 * COLUMN_PIECE, Math.min(N, p1 * COLUMN_PIECE)] as const;
+  if (wasm) gemmSimd(C as Float32Array, A as Float32Array, B as Float32Array, M, N, K, opts, columns);
+  else gemmJs(C, A, B, M, N, K, opts, columns);
+});
 
 /** Which kernel `setGemmBackend` may force; "auto" picks WebAssembly SIMD where it is supported. */
 export type GemmBackend = "auto" | "js" | "wasm";
@@ -110,22 +128,24 @@ if (fromEnv === "wasm" && simdFlavour() === null) {
 }
 setGemmBackend(fromEnv as GemmBackend);
 
-/** The plain-JS kernel: the packed, register-blocked loops described at the top. */
-function gemmJs(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions): void {
+/** The plain-JS kernel: the packed, register-blocked loops described at the top, on C's columns [n0, n1). */
+function gemmJs(
+  C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions, [n0, n1]: readonly [number, number],
+): void {
   const { transA = false, transB = false, accumulate = false } = opts;
-  if (!accumulate) C.fill(0);
-  if (M === 0 || N === 0 || K === 0) return;
+  if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, i * N + n0, i * N + n1);
+  if (M === 0 || n1 <= n0 || K === 0) return;
 
   // op(A)[i, p] = A[i·aRow + p·aCol];  op(B)[p, j] = B[p·bRow + j·bCol]
   const aRow = transA ? 1 : K, aCol = transA ? M : 1;
   const bRow = transB ? 1 : N, bCol = transB ? K : 1;
 
-  const ncMax = roundUp(Math.min(NC, N), NR);
+  const ncMax = roundUp(Math.min(NC, n1 - n0), NR);
   const kcMax = Math.min(KC, K);
   if (packedB.length < ncMax * kcMax) packedB = new Float64Array(ncMax * kcMax);
 
-  for (let jc = 0; jc < N; jc += NC) {
-    const nc = Math.min(NC, N - jc);
+  for (let jc = n0; jc < n1; jc += NC) {
+    const nc = Math.min(NC, n1 - jc);
     for (let pc = 0; pc < K; pc += KC) {
       const kc = Math.min(KC, K - pc);
       packPanels(packedB, 0, B, pc * bRow + jc * bCol, nc, kc, bCol, bRow, NR);

@@ -22,6 +22,7 @@
 //     OH = floor((H + 2·padH − (dilationH·(R − 1) + 1)) / strideH) + 1,  likewise OW.
 
 import { formatShape, type Floats } from "../tensor/tensor.js";
+import { defineJob, partRange, partsFor } from "../threads/pool.js";
 
 /** Everything a convolution kernel needs to know about sizes, computed once per conv. */
 export interface ConvGeometry {
@@ -109,10 +110,25 @@ const MIN_SET_LENGTH = 32;
  * hangs over the padding. Overwrites `col`.
  */
 export function im2col(col: Floats, x: Floats, g: ConvGeometry): void {
+  im2colJob.run({ col, x, g }, partsFor(col.length));
+}
+
+/**
+ * x[C/G, H, W] += the column entries of col[C/G·R·S × OH·OW] added back onto the pixels they
+ * came from — the adjoint of `im2col`. Accumulates into `x`.
+ */
+export function col2im(x: Floats, col: Floats, g: ConvGeometry): void {
+  col2imJob.run({ x, col, g }, partsFor(col.length));
+}
+
+// Threads take whole input channels: channel c owns col rows c·R·S … (c+1)·R·S − 1 and x's
+// plane c, so no two threads write the same value.
+
+export const im2colJob = defineJob("im2col", ({ col, x, g }: { col: Floats; x: Floats; g: ConvGeometry }, part: number, parts: number) => {
   const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
-  const Cg = g.C / g.groups;
-  let row = 0; // start of the current col row, (c·R + r)·S + s times OH·OW
-  for (let c = 0; c < Cg; c++) {
+  const [c0, c1] = partRange(g.C / g.groups, part, parts);
+  let row = c0 * R * S * OH * OW; // start of the current col row, (c·R + r)·S + s times OH·OW
+  for (let c = c0; c < c1; c++) {
     const xc = c * H * W;
     for (let r = 0; r < R; r++) {
       for (let s = 0; s < S; s++) {
@@ -138,17 +154,13 @@ export function im2col(col: Floats, x: Floats, g: ConvGeometry): void {
       }
     }
   }
-}
+});
 
-/**
- * x[C/G, H, W] += the column entries of col[C/G·R·S × OH·OW] added back onto the pixels they
- * came from — the adjoint of `im2col`. Accumulates into `x`.
- */
-export function col2im(x: Floats, col: Floats, g: ConvGeometry): void {
+export const col2imJob = defineJob("col2im", ({ x, col, g }: { x: Floats; col: Floats; g: ConvGeometry }, part: number, parts: number) => {
   const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
-  const Cg = g.C / g.groups;
-  let row = 0;
-  for (let c = 0; c < Cg; c++) {
+  const [c0, c1] = partRange(g.C / g.groups, part, parts);
+  let row = c0 * R * S * OH * OW;
+  for (let c = c0; c < c1; c++) {
     const xc = c * H * W;
     for (let r = 0; r < R; r++) {
       for (let s = 0; s < S; s++) {
@@ -165,7 +177,7 @@ export function col2im(x: Floats, col: Floats, g: ConvGeometry): void {
       }
     }
   }
-}
+});
 
 /** The output columns [lo, hi) whose input column ow·stride + offset lies inside [0, size). */
 function validRange(offset: number, stride: number, size: number, outSize: number): [number, number] {

@@ -17,6 +17,7 @@
 
 import { record } from "../autograd/tape.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
+import { defineJob, partRange, partsFor } from "../threads/pool.js";
 import { avePoolBackward, avePoolForward, poolGeometry, type PoolGeometry } from "./pooling.js";
 
 export type LrnRegion = "across" | "within";
@@ -72,28 +73,39 @@ export function lrnForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry):
  * the same squares stays far below Float32 precision.
  */
 function lrnAcrossForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry): void {
-  const { N, C, H, W, localSize: n, alpha, beta, k } = g;
-  const P = H * W, half = (n - 1) / 2, a = alpha / n;
-  const sum = new Float64Array(P); // Σ x² over the channel window of the current channel, per pixel
-  const slide = (offset: number, sign: 1 | -1): void => {
-    for (let p = 0; p < P; p++) sum[p]! += sign * x[offset + p]! * x[offset + p]!;
-  };
-  for (let b = 0; b < N; b++) {
-    const base = b * C * P;
-    sum.fill(0);
-    for (let c = 0; c < Math.min(half, C); c++) slide(base + c * P, 1);
-    for (let c = 0; c < C; c++) {
-      if (c + half < C) slide(base + (c + half) * P, 1);
-      if (c - half - 1 >= 0) slide(base + (c - half - 1) * P, -1);
-      const o = base + c * P;
-      for (let p = 0; p < P; p++) {
-        const s = k + a * sum[p]!;
-        scale[o + p] = s;
-        y[o + p] = x[o + p]! * powNegBeta(s, beta);
+  lrnAcrossForwardJob.run({ y, scale, x, g }, partsFor(x.length));
+}
+
+// Threads take runs of pixels: a pixel's sliding sum runs over its own channels only, in the
+// same order whichever thread owns it.
+
+export const lrnAcrossForwardJob = defineJob(
+  "lrnAcrossForward",
+  ({ y, scale, x, g }: { y: Floats; scale: Floats; x: Floats; g: LrnGeometry }, part: number, parts: number) => {
+    const { N, C, H, W, localSize: n, alpha, beta, k } = g;
+    const P = H * W, half = (n - 1) / 2, a = alpha / n;
+    const [p0, p1] = partRange(P, part, parts);
+    const sum = new Float64Array(P); // Σ x² over the channel window of the current channel, per pixel
+    const slide = (offset: number, sign: 1 | -1): void => {
+      for (let p = p0; p < p1; p++) sum[p]! += sign * x[offset + p]! * x[offset + p]!;
+    };
+    for (let b = 0; b < N; b++) {
+      const base = b * C * P;
+      sum.fill(0);
+      for (let c = 0; c < Math.min(half, C); c++) slide(base + c * P, 1);
+      for (let c = 0; c < C; c++) {
+        if (c + half < C) slide(base + (c + half) * P, 1);
+        if (c - half - 1 >= 0) slide(base + (c - half - 1) * P, -1);
+        const o = base + c * P;
+        for (let p = p0; p < p1; p++) {
+          const s = k + a * sum[p]!;
+          scale[o + p] = s;
+          y[o + p] = x[o + p]! * powNegBeta(s, beta);
+        }
       }
     }
-  }
-}
+  },
+);
 
 /** scale = 1 + α · avgpool(x²), the pooling exactly Caffe's (n×n, stride 1, pad h). */
 function lrnWithinForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry): void {
@@ -134,28 +146,39 @@ export function lrnBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale:
 }
 
 function lrnAcrossBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry): void {
-  const { N, C, H, W, localSize: n, alpha, beta } = g;
-  const P = H * W, half = (n - 1) / 2, coef = (2 * alpha * beta) / n;
-  const sum = new Float64Array(P); // Σ t over the channel window of the current channel, per pixel
-  // A plane's t is recomputed when it leaves the window rather than stored: a division costs
-  // less than writing and rereading C·P more values.
-  const slide = (offset: number, sign: 1 | -1): void => {
-    for (let p = 0; p < P; p++) sum[p]! += (sign * dy[offset + p]! * y[offset + p]!) / scale[offset + p]!;
-  };
-  for (let b = 0; b < N; b++) {
-    const base = b * C * P;
-    sum.fill(0);
-    for (let c = 0; c < Math.min(half, C); c++) slide(base + c * P, 1);
-    for (let c = 0; c < C; c++) {
-      if (c + half < C) slide(base + (c + half) * P, 1);
-      if (c - half - 1 >= 0) slide(base + (c - half - 1) * P, -1);
-      const o = base + c * P;
-      for (let p = 0; p < P; p++) {
-        dx[o + p]! += dy[o + p]! * powNegBeta(scale[o + p]!, beta) - coef * x[o + p]! * sum[p]!;
+  lrnAcrossBackwardJob.run({ dx, dy, x, y, scale, g }, partsFor(x.length));
+}
+
+export const lrnAcrossBackwardJob = defineJob(
+  "lrnAcrossBackward",
+  (
+    { dx, dy, x, y, scale, g }: { dx: Floats; dy: Floats; x: Floats; y: Floats; scale: Floats; g: LrnGeometry },
+    part: number, parts: number,
+  ) => {
+    const { N, C, H, W, localSize: n, alpha, beta } = g;
+    const P = H * W, half = (n - 1) / 2, coef = (2 * alpha * beta) / n;
+    const [p0, p1] = partRange(P, part, parts);
+    const sum = new Float64Array(P); // Σ t over the channel window of the current channel, per pixel
+    // A plane's t is recomputed when it leaves the window rather than stored: a division costs
+    // less than writing and rereading C·P more values.
+    const slide = (offset: number, sign: 1 | -1): void => {
+      for (let p = p0; p < p1; p++) sum[p]! += (sign * dy[offset + p]! * y[offset + p]!) / scale[offset + p]!;
+    };
+    for (let b = 0; b < N; b++) {
+      const base = b * C * P;
+      sum.fill(0);
+      for (let c = 0; c < Math.min(half, C); c++) slide(base + c * P, 1);
+      for (let c = 0; c < C; c++) {
+        if (c + half < C) slide(base + (c + half) * P, 1);
+        if (c - half - 1 >= 0) slide(base + (c - half - 1) * P, -1);
+        const o = base + c * P;
+        for (let p = p0; p < p1; p++) {
+          dx[o + p]! += dy[o + p]! * powNegBeta(scale[o + p]!, beta) - coef * x[o + p]! * sum[p]!;
+        }
       }
     }
-  }
-}
+  },
+);
 
 function lrnWithinBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry): void {
   const t = new Float64Array(x.length);

@@ -25,7 +25,9 @@
 // OH OW output height/width.
 
 import { record } from "../autograd/tape.js";
+import { allocIndices } from "../tensor/buffers.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
+import { defineJob, partRange, partsFor } from "../threads/pool.js";
 
 /** [height, width] */
 export type Pair = readonly [number, number];
@@ -121,48 +123,66 @@ function axisWindows(out: number, size: number, kernel: number, stride: number, 
  * x of the first maximum (−1 for an empty window, whose y is 0).
  */
 export function maxPoolForward(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry): void {
-  const { H, W, OH, OW } = g;
-  const rows = axisWindows(OH, H, g.KH, g.SH, g.PH), cols = axisWindows(OW, W, g.KW, g.SW, g.PW);
-  for (let plane = 0; plane < g.N * g.C; plane++) {
-    const xBase = plane * H * W; // x[n, c] as one plane
-    let o = plane * OH * OW; // y[n, c, oh, ow]
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = rows.start[oh]!, h1 = rows.end[oh]!;
-      for (let ow = 0; ow < OW; ow++, o++) {
-        const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
-        if (h0 >= h1 || w0 >= w1) {
-          y[o] = 0;
-          argmax[o] = -1;
-          continue;
-        }
-        let best = xBase + h0 * W + w0;
-        let bestValue = x[best]!;
-        for (let h = h0; h < h1; h++) {
-          const row = xBase + h * W;
-          for (let i = row + w0; i < row + w1; i++) {
-            if (x[i]! > bestValue) { // strict: the first maximum wins ties
-              bestValue = x[i]!;
-              best = i;
-            }
-          }
-        }
-        y[o] = bestValue;
-        argmax[o] = best;
-      }
-    }
-  }
+  maxPoolForwardJob.run({ y, argmax, x, g }, partsFor(x.length));
 }
 
 /**
  * dy/dx is 1 at the window's argmax and 0 elsewhere, so each dy goes to one input cell;
  * overlapping windows (stride < kernel) may route several dy to the same cell. Accumulates.
  */
-export function maxPoolBackward(dx: Floats, dy: Floats, argmax: Int32Array): void {
-  for (let o = 0; o < dy.length; o++) {
-    const i = argmax[o]!;
-    if (i >= 0) dx[i]! += dy[o]!;
-  }
+export function maxPoolBackward(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry): void {
+  maxPoolBackwardJob.run({ dx, dy, argmax, g }, partsFor(dx.length));
 }
+
+// Threads take whole planes (n, c): a window never leaves its plane, so neither does a write.
+
+export const maxPoolForwardJob = defineJob(
+  "maxPoolForward",
+  ({ y, argmax, x, g }: { y: Floats; argmax: Int32Array; x: Floats; g: PoolGeometry }, part: number, parts: number) => {
+    const { H, W, OH, OW } = g;
+    const rows = axisWindows(OH, H, g.KH, g.SH, g.PH), cols = axisWindows(OW, W, g.KW, g.SW, g.PW);
+    const [first, end] = partRange(g.N * g.C, part, parts);
+    for (let plane = first; plane < end; plane++) {
+      const xBase = plane * H * W; // x[n, c] as one plane
+      let o = plane * OH * OW; // y[n, c, oh, ow]
+      for (let oh = 0; oh < OH; oh++) {
+        const h0 = rows.start[oh]!, h1 = rows.end[oh]!;
+        for (let ow = 0; ow < OW; ow++, o++) {
+          const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
+          if (h0 >= h1 || w0 >= w1) {
+            y[o] = 0;
+            argmax[o] = -1;
+            continue;
+          }
+          let best = xBase + h0 * W + w0;
+          let bestValue = x[best]!;
+          for (let h = h0; h < h1; h++) {
+            const row = xBase + h * W;
+            for (let i = row + w0; i < row + w1; i++) {
+              if (x[i]! > bestValue) { // strict: the first maximum wins ties
+                bestValue = x[i]!;
+                best = i;
+              }
+            }
+          }
+          y[o] = bestValue;
+          argmax[o] = best;
+        }
+      }
+    }
+  },
+);
+
+export const maxPoolBackwardJob = defineJob(
+  "maxPoolBackward",
+  ({ dx, dy, argmax, g }: { dx: Floats; dy: Floats; argmax: Int32Array; g: PoolGeometry }, part: number, parts: number) => {
+    const [first, end] = partRange(g.N * g.C, part, parts);
+    for (let o = first * g.OH * g.OW; o < end * g.OH * g.OW; o++) {
+      const i = argmax[o]!;
+      if (i >= 0) dx[i]! += dy[o]!;
+    }
+  },
+);
 
 // ---- Average pooling ----------------------------------------------------------------------------
 
@@ -222,11 +242,11 @@ export function pool2d(x: Tensor, p: PoolParams): Tensor {
   const g = poolGeometry(x.shape, p);
   const y = new Tensor(allocLike(x.data, g.N * g.C * g.OH * g.OW), [g.N, g.C, g.OH, g.OW]);
   if (p.method === "max") {
-    const argmax = new Int32Array(y.size);
+    const argmax = allocIndices(y.size);
     maxPoolForward(y.data, argmax, x.data, g);
     return record(y, "pool2d", [x], (dy) => {
       const dx = allocLike(x.data);
-      maxPoolBackward(dx, dy, argmax);
+      maxPoolBackward(dx, dy, argmax, g);
       return [dx];
     });
   }

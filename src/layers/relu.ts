@@ -12,23 +12,42 @@
 // turns the −0 of a negative x times 0 into +0. An x of −∞ would give NaN rather than 0.
 
 import { record } from "../autograd/tape.js";
+import { defineJob, partRange, partsFor } from "../threads/pool.js";
 import { allocLike, Tensor, type Floats } from "../tensor/tensor.js";
 
 export function reluForward(y: Floats, x: Floats, negativeSlope: number): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    const keep = +(v > 0);
-    y[i] = v * (keep + (1 - keep) * negativeSlope) + 0;
-  }
+  reluForwardJob.run({ y, x, negativeSlope }, partsFor(x.length));
 }
 
 /** dy/dx = 1 where x > 0, else negativeSlope (at x = 0 too, as Caffe). Accumulates into dx. */
 export function reluBackward(dx: Floats, dy: Floats, x: Floats, negativeSlope: number): void {
-  for (let i = 0; i < x.length; i++) {
-    const keep = +(x[i]! > 0);
-    dx[i]! += dy[i]! * (keep + (1 - keep) * negativeSlope);
-  }
+  reluBackwardJob.run({ dx, dy, x, negativeSlope }, partsFor(x.length));
 }
+
+// Elementwise, so threads take any runs of values (../threads/pool.ts).
+
+export const reluForwardJob = defineJob(
+  "reluForward",
+  ({ y, x, negativeSlope }: { y: Floats; x: Floats; negativeSlope: number }, part: number, parts: number) => {
+    const [start, end] = partRange(x.length, part, parts);
+    for (let i = start; i < end; i++) {
+      const v = x[i]!;
+      const keep = +(v > 0);
+      y[i] = v * (keep + (1 - keep) * negativeSlope) + 0;
+    }
+  },
+);
+
+export const reluBackwardJob = defineJob(
+  "reluBackward",
+  ({ dx, dy, x, negativeSlope }: { dx: Floats; dy: Floats; x: Floats; negativeSlope: number }, part: number, parts: number) => {
+    const [start, end] = partRange(x.length, part, parts);
+    for (let i = start; i < end; i++) {
+      const keep = +(x[i]! > 0);
+      dx[i]! += dy[i]! * (keep + (1 - keep) * negativeSlope);
+    }
+  },
+);
 
 /** Caffe ReLU: max(x, 0), or x·negativeSlope for x ≤ 0 when a slope is given. */
 export function relu(x: Tensor, negativeSlope = 0): Tensor {

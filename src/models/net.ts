@@ -13,6 +13,8 @@
 
 import { InceptionismError, ModelError, OptionError } from "../errors.js";
 import { Tensor, formatShape, type DType } from "../tensor/tensor.js";
+import { allocKept, isShared } from "../tensor/buffers.js";
+import { threadCount } from "../threads/pool.js";
 import { LAYER_RULES, SKIPPED_TYPES, isLayerType, type LayerType } from "./layer-table.js";
 import { DATA_LAYER_TYPES, type LayerDef, type NetDef } from "./net-def.js";
 
@@ -63,7 +65,7 @@ export class CaffeNet {
   private readonly layers: NetLayer[] = [];
   private readonly byLayerName = new Map<string, ValueRef>();
   private readonly byBlobName = new Map<string, ValueRef>();
-  private readonly weights64 = new Map<Tensor, Tensor>();
+  private readonly weightCopies = new Map<string, Map<Tensor, Tensor>>(); // see weightsFor
 
   constructor(def: NetDef) {
     this.name = def.name;
@@ -288,14 +290,24 @@ export class CaffeNet {
     return shapes;
   }
 
+  /**
+   * The weights as a layer gets them: Float64 copies for a Float64 input, and copies in shared
+   * memory while threads are in use, so that every thread can read them. Each copy is made once
+   * and kept (never from a step's recycled buffers: weights outlive the step).
+   */
   private weightsFor(w: Tensor, dtype: DType): Tensor {
-    if (dtype === "float32") return w;
-    let w64 = this.weights64.get(w);
-    if (w64 === undefined) {
-      w64 = w.to("float64");
-      this.weights64.set(w, w64);
+    const shared = threadCount() > 1;
+    if (dtype === "float32" && isShared(w.data) === shared) return w;
+    const key = `${dtype} ${shared ? "shared" : "local"}`;
+    let copies = this.weightCopies.get(key);
+    if (copies === undefined) this.weightCopies.set(key, (copies = new Map()));
+    let copy = copies.get(w);
+    if (copy === undefined) {
+      const data = allocKept(dtype, w.size);
+      data.set(w.data);
+      copies.set(w, (copy = new Tensor(data, w.shape)));
     }
-    return w64;
+    return copy;
   }
 }
 

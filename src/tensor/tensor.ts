@@ -9,6 +9,10 @@
 // tensor is simply the type of its typed array.
 
 import type { Node } from "../autograd/tape.js";
+import { allocFloats } from "./buffers.js";
+
+// Every new array comes from ./buffers.ts, which decides whether it is shared or recycled.
+export { allocFloats, allocLike, copyOf } from "./buffers.js";
 
 /** The two storage types every kernel accepts. */
 export type Floats = Float32Array | Float64Array;
@@ -69,15 +73,6 @@ export function shapeSize(shape: readonly number[]): number {
     n *= d;
   }
   return n;
-}
-
-export function allocFloats(dtype: DType, n: number): Floats {
-  return dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
-}
-
-/** A zeroed array of the same type as `like`. */
-export function allocLike(like: Floats, n: number = like.length): Floats {
-  return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {

@@ -196,7 +196,7 @@ describe.each(["float32", "float64"] as DType[])("fast kernels match the naive t
     // The backward routes dy to the argmax cells; summing dy·x over them must give Σ dy·y.
     const dy = randomTensor([n], 6).to(dtype).data;
     const dx = x.slice().fill(0);
-    maxPoolBackward(dx, dy, arg);
+    maxPoolBackward(dx, dy, arg, g);
     let viaDx = 0, viaY = 0;
     for (let i = 0; i < x.length; i++) viaDx += dx[i]! * x[i]!;
     for (let o = 0; o < n; o++) viaY += dy[o]! * y[o]!;

@@ -16,6 +16,8 @@ const NODE_SIDE = new Set([
   "io/image-file.ts",
   "io/png-codec.ts",
   "io/jpeg-codec.ts",
+  "threads/node-host.ts",
+  "threads/node-worker.ts",
 ]);
 
 function sourceFiles(dir: string): string[] {

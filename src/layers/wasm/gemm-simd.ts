@@ -224,15 +224,19 @@ function instance(bytesNeeded: number): { gemmBlock: GemmBlock; packB: PackB } {
 }
 
 /**
- * C[M×N] = op(A)·op(B), or C += op(A)·op(B) with `accumulate`, on WebAssembly SIMD. The
- * arguments are assumed checked (`gemm` in ../gemm.ts does it and dispatches here).
+ * C[M×N] = op(A)·op(B), or C += op(A)·op(B) with `accumulate`, on WebAssembly SIMD — only
+ * columns [n0, n1) of C when `columns` is given (each column's values do not depend on the
+ * range, which is how ../gemm.ts splits a product between threads). The arguments are assumed
+ * checked (`gemm` in ../gemm.ts does it and dispatches here).
  */
 export function gemmSimd(
   C: Float32Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number, opts: GemmOptions = {},
+  columns: readonly [number, number] = [0, N],
 ): void {
   const { transA = false, transB = false, accumulate = false } = opts;
-  if (M === 0 || N === 0 || K === 0) {
-    if (!accumulate) C.fill(0);
+  const [n0, n1] = columns;
+  if (M === 0 || n1 <= n0 || K === 0) {
+    if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, i * N + n0, i * N + n1);
     return;
   }
   // op(A)[i, p] = A[i·aRow + p·aCol];  op(B)[p, j] = B[p·bRow + j·bCol]
@@ -240,12 +244,12 @@ export function gemmSimd(
   const bRow = transB ? 1 : N, bCol = transB ? K : 1;
 
   const rows = roundUp(M, MR); // rows of the C strip
-  const ldcMax = roundUp(Math.min(NC, N), NR);
+  const ldcMax = roundUp(Math.min(NC, n1 - n0), NR);
   const { gemmBlock, packB } = instance(C_OFFSET + rows * ldcMax * 4);
   const cStrip = C_OFFSET / 4, rawB = RAW_B_OFFSET / 4; // in floats
 
-  for (let jc = 0; jc < N; jc += NC) {
-    const nc = Math.min(NC, N - jc), ldc = roundUp(nc, NR);
+  for (let jc = n0; jc < n1; jc += NC) {
+    const nc = Math.min(NC, n1 - jc), ldc = roundUp(nc, NR);
     if (accumulate) {
       for (let i = 0; i < M; i++) heap.set(C.subarray(i * N + jc, i * N + jc + nc), cStrip + i * ldc);
     } else {

@@ -1,0 +1,109 @@
+// Where a new array's memory comes from.
+//
+// Every op gets its output and gradient arrays from `allocFloats`/`allocLike` (re-exported by
+// ./tensor.ts), so this one place decides two things:
+//
+// Shared or not. When jobs are split over worker threads (../threads/pool.ts), the arrays they
+// read and write must live in a SharedArrayBuffer, which every thread sees; so while more than
+// one thread is in use, new arrays are shared. (A job handed an ordinary array just runs on the
+// calling thread, so mixing the two is slower, never wrong.)
+//
+// Fresh or recycled. A DeepDream step allocates the same arrays, of the same sizes, every time:
+// one per activation, one per gradient. Fresh arrays cost more than their size suggests: the
+// allocator zeroes them, the first writes fault their pages in, and the collector later frees
+// them. Inside `withRecycling(pool, fn)` arrays are taken from `pool` instead — the arrays of the
+// previous call with the same dtype and length, zeroed — and all of them go back to the pool
+// when `fn` returns. Nothing allocated inside may be used after `fn` returns: copy out what
+// escapes (../dream/objective.ts returns a copy of the gradient). Arrays the last call did not
+// use are dropped, so a pool holds about one step's worth, of the latest sizes.
+
+import { threadCount } from "../threads/pool.js";
+import type { DType, Floats } from "./tensor.js";
+
+/** Arrays kept between calls of `withRecycling`, by dtype and length. */
+export class BufferPool {
+  /** kind:length → arrays not in use. */
+  free = new Map<string, Array<Floats | Int32Array>>();
+}
+
+let recycling: { pool: BufferPool; taken: Map<string, Recyclable[]> } | null = null;
+
+type Recyclable = Floats | Int32Array;
+type Kind = DType | "int32";
+
+/** A zeroed array of `n` values of `dtype`: shared while threads are in use, recycled inside `withRecycling`. */
+export function allocFloats(dtype: DType, n: number): Floats {
+  return alloc(dtype, n) as Floats;
+}
+
+/** A zeroed Int32Array (pooling's argmax indices), served like `allocFloats`. */
+export function allocIndices(n: number): Int32Array {
+  return alloc("int32", n) as Int32Array;
+}
+
+function alloc(kind: Kind, n: number): Recyclable {
+  const shared = threadCount() > 1;
+  if (recycling === null) return fresh(kind, n, shared);
+  const key = `${kind}:${n}`;
+  const reuse = recycling.pool.free.get(key)?.pop();
+  const out = reuse !== undefined && isShared(reuse) === shared ? reuse.fill(0) : fresh(kind, n, shared);
+  const taken = recycling.taken.get(key);
+  if (taken === undefined) recycling.taken.set(key, [out]);
+  else taken.push(out);
+  return out;
+}
+
+/** A zeroed array of the same type as `like`. */
+export function allocLike(like: Floats, n: number = like.length): Floats {
+  return allocFloats(like instanceof Float64Array ? "float64" : "float32", n);
+}
+
+/** A copy of `a` from `allocLike` (unlike `a.slice()`, which is never shared). */
+export function copyOf(a: Floats): Floats {
+  const out = allocLike(a);
+  out.set(a);
+  return out;
+}
+
+/**
+ * A zeroed array that is never recycled, for what outlives a step (a net's converted weights):
+ * shared while threads are in use, like every other.
+ */
+export function allocKept(dtype: DType, n: number): Floats {
+  return fresh(dtype, n, threadCount() > 1) as Floats;
+}
+
+/**
+ * Runs `fn` with every allocation served from `pool`; afterwards all of them are back in the
+ * pool for the next call. A nested call just joins the outer one.
+ */
+export function withRecycling<T>(pool: BufferPool, fn: () => T): T {
+  if (recycling !== null) return fn();
+  recycling = { pool, taken: new Map() };
+  try {
+    return fn();
+  } finally {
+    pool.free = recycling.taken; // what this call used is what the next one will want
+    recycling = null;
+  }
+}
+
+/**
+ * A scratch array of at least `n` values of `like`'s type: `current` if it is big enough (and
+ * shared when threads are in use), otherwise a new one, for the caller to keep.
+ */
+export function scratchFor<T extends Floats>(current: T, n: number): T {
+  const shared = threadCount() > 1;
+  if (current.length >= n && isShared(current) === shared) return current;
+  return fresh(current instanceof Float64Array ? "float64" : "float32", n, shared) as T;
+}
+
+export function isShared(a: ArrayBufferView): boolean {
+  return typeof SharedArrayBuffer === "function" && a.buffer instanceof SharedArrayBuffer;
+}
+
+function fresh(kind: Kind, n: number, shared: boolean): Recyclable {
+  const bytes = kind === "float64" ? 8 : 4;
+  const buffer = shared ? new SharedArrayBuffer(n * bytes) : new ArrayBuffer(n * bytes);
+  return kind === "float64" ? new Float64Array(buffer) : kind === "float32" ? new Float32Array(buffer) : new Int32Array(buffer);
+}

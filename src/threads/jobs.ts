@@ -1,0 +1,45 @@
+// The worker's side of ./pool.ts: every job a worker can be asked to run, and the loop that runs
+// them. A worker finds a job's code by its name in `JOBS`; the caller runs the same function
+// for its own part, so both sides execute one definition.
+
+import { gemmJob } from "../layers/gemm.js";
+import { col2imJob, im2colJob } from "../layers/im2col.js";
+import { lrnAcrossBackwardJob, lrnAcrossForwardJob } from "../layers/lrn.js";
+import { maxPoolBackwardJob, maxPoolForwardJob } from "../layers/pooling.js";
+import { reluBackwardJob, reluForwardJob } from "../layers/relu.js";
+import { ERROR_BYTES, DONE, FAILED, type JobMessage, type ParallelJob, type WorkerInit } from "./pool.js";
+
+/** Every job, by name. A job missing here fails in the worker with "unknown job". */
+export const JOBS: ReadonlyArray<ParallelJob<never>> = [
+  gemmJob, im2colJob, col2imJob, reluForwardJob, reluBackwardJob, maxPoolForwardJob, maxPoolBackwardJob,
+  lrnAcrossForwardJob, lrnAcrossBackwardJob,
+];
+
+/**
+ * A message handler for a worker: the first message is `WorkerInit`, then `JobMessage`s, each
+ * answered by raising this worker's flag (DONE, or FAILED with the error's message).
+ */
+export function serveJobs(): (message: WorkerInit | JobMessage) => void {
+  const parts = new Map(JOBS.map((j) => [j.name, j.part]));
+  let init: WorkerInit | null = null;
+  return (message) => {
+    if (message.type === "init") {
+      init = message;
+      return;
+    }
+    if (init === null) throw new Error("worker: a job arrived before its init message");
+    const { index, flags, errors } = init;
+    try {
+      const part = parts.get(message.job);
+      if (part === undefined) throw new Error(`unknown job "${message.job}"`);
+      (part as (args: unknown, part: number, parts: number) => void)(message.args, message.part, message.parts);
+      Atomics.store(flags, index, DONE);
+    } catch (e) {
+      const text = new TextEncoder().encode(String(e instanceof Error ? e.message : e)).subarray(0, ERROR_BYTES - 1);
+      errors.fill(0, index * ERROR_BYTES, (index + 1) * ERROR_BYTES);
+      errors.set(text, index * ERROR_BYTES);
+      Atomics.store(flags, index, FAILED);
+    }
+    Atomics.notify(flags, index);
+  };
+}

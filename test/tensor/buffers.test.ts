@@ -1,0 +1,74 @@
+// Where arrays come from: recycled inside withRecycling, shared while threads are in use.
+import { afterAll, describe, expect, it } from "vitest";
+import "../../src/threads/node-host.js";
+import { BufferPool, allocFloats, allocIndices, copyOf, isShared, scratchFor, withRecycling } from "../../src/tensor/buffers.js";
+import { shutdownThreads, withThreads } from "../../src/threads/pool.js";
+
+afterAll(() => shutdownThreads());
+
+describe("withRecycling", () => {
+  it("hands the next call the arrays of the last one, zeroed", () => {
+    const pool = new BufferPool();
+    const first = withRecycling(pool, () => {
+      const a = allocFloats("float32", 10).fill(7), b = allocFloats("float64", 10).fill(8), c = allocIndices(10).fill(9);
+      return [a, b, c];
+    });
+    const second = withRecycling(pool, () => [allocFloats("float32", 10), allocFloats("float64", 10), allocIndices(10)]);
+    second.forEach((arr, k) => {
+      expect(arr).toBe(first[k]);
+      expect(Array.from(arr).every((v) => v === 0)).toBe(true);
+    });
+  });
+
+  it("gives distinct arrays to allocations within one call", () => {
+    const pool = new BufferPool();
+    withRecycling(pool, () => [allocFloats("float32", 5), allocFloats("float32", 5)]);
+    const [a, b] = withRecycling(pool, () => [allocFloats("float32", 5), allocFloats("float32", 5)]);
+    expect(a).not.toBe(b);
+  });
+
+  it("drops what the last call did not use, and lets a nested call join the outer one", () => {
+    const pool = new BufferPool();
+    withRecycling(pool, () => allocFloats("float32", 3));
+    withRecycling(pool, () => allocFloats("float32", 4));
+    expect([...pool.free.keys()]).toEqual(["float32:4"]);
+    withRecycling(pool, () => withRecycling(new BufferPool(), () => allocFloats("float32", 6)));
+    expect([...pool.free.keys()]).toEqual(["float32:6"]);
+  });
+
+  it("serves fresh arrays outside any call", () => {
+    expect(allocFloats("float32", 3)).not.toBe(allocFloats("float32", 3));
+  });
+});
+
+describe("shared memory", () => {
+  it("is used for new arrays while more than one thread is in use", () => {
+    expect(isShared(allocFloats("float32", 3))).toBe(false);
+    withThreads(2, () => {
+      expect(isShared(allocFloats("float32", 3))).toBe(true);
+      expect(isShared(allocIndices(3))).toBe(true);
+      expect(isShared(copyOf(new Float32Array([1, 2])))).toBe(true);
+      expect(Array.from(copyOf(new Float64Array([1, 2])))).toEqual([1, 2]);
+    });
+  });
+
+  it("is not mixed up by recycling: a pool filled at one thread hands out fresh shared arrays at two", () => {
+    const pool = new BufferPool();
+    const local = withRecycling(pool, () => allocFloats("float32", 8));
+    const shared = withThreads(2, () => withRecycling(pool, () => allocFloats("float32", 8)));
+    expect(shared).not.toBe(local);
+    expect(isShared(shared)).toBe(true);
+  });
+
+  it("makes scratchFor replace a buffer that is too small or of the wrong kind", () => {
+    const small = new Float32Array(4);
+    expect(scratchFor(small, 4)).toBe(small);
+    expect(scratchFor(small, 5).length).toBe(5);
+    withThreads(2, () => {
+      const grown = scratchFor(small, 4);
+      expect(grown).not.toBe(small);
+      expect(isShared(grown)).toBe(true);
+      expect(scratchFor(grown, 4)).toBe(grown);
+    });
+  });
+});

@@ -1,0 +1,173 @@
+// Worker threads: every kernel split over 2 and 3 threads must give exactly — bit for bit — what
+// it gives on one, and the pool must report failures, fall back for unshared arrays, and refuse
+// bad counts. The workers here are real Node worker_threads (../../src/threads/node-host.ts).
+import { afterAll, describe, expect, it } from "vitest";
+import "../../src/threads/node-host.js";
+import { inputGradient } from "../../src/dream/objective.js";
+import { gemm, gemmBackend, setGemmBackend } from "../../src/layers/gemm.js";
+import { col2im, convGeometry, im2col } from "../../src/layers/im2col.js";
+import { lrnBackward, lrnForward, lrnGeometry } from "../../src/layers/lrn.js";
+import { maxPoolBackward, maxPoolForward, poolGeometry } from "../../src/layers/pooling.js";
+import { reluBackward, reluForward } from "../../src/layers/relu.js";
+import { loadGoogLeNet } from "../../src/models/load.js";
+import { allocFloats, allocIndices } from "../../src/tensor/buffers.js";
+import { fillUniform } from "../../src/tensor/random.js";
+import { Tensor } from "../../src/tensor/tensor.js";
+import { JOBS } from "../../src/threads/jobs.js";
+import {
+  defineJob, definedJobs, partRange, setThreads, shutdownThreads, threadCount, withThreads,
+} from "../../src/threads/pool.js";
+
+afterAll(() => shutdownThreads());
+
+/** Shared (while threads > 1) arrays filled with a seeded ramp of random values. */
+function random(n: number, seed: number): Float32Array {
+  return fillUniform(allocFloats("float32", n) as Float32Array, seed);
+}
+
+/**
+ * Runs `compute` (which allocates its own inputs and outputs, so they are shared when threads
+ * are) at 1, 2 and 3 threads and expects identical outputs.
+ */
+function sameForEveryThreadCount(compute: () => ArrayLike<number>[]): void {
+  const reference = withThreads(1, compute).map((a) => Array.from(a));
+  for (const n of [2, 3]) {
+    const outputs = withThreads(n, compute);
+    outputs.forEach((a, k) => expect(Array.from(a), `output ${k} at ${n} threads`).toEqual(reference[k]));
+  }
+}
+
+describe("partRange", () => {
+  it("deals every piece out exactly once, in order, as evenly as possible", () => {
+    for (const count of [0, 1, 7, 8, 100]) {
+      for (const parts of [1, 2, 3, 5]) {
+        const ranges = Array.from({ length: parts }, (_, p) => partRange(count, p, parts));
+        expect(ranges[0]![0]).toBe(0);
+        expect(ranges[parts - 1]![1]).toBe(count);
+        for (let p = 1; p < parts; p++) expect(ranges[p]![0]).toBe(ranges[p - 1]![1]);
+        const sizes = ranges.map(([a, b]) => b - a);
+        expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+});
+
+describe("the job list", () => {
+  it("lists every job the kernels define, so a worker can run each", () => {
+    const listed = new Set(JOBS.map((j) => j.name));
+    expect(definedJobs().filter((name) => !listed.has(name))).toEqual([]);
+    expect(listed.size).toBe(JOBS.length);
+  });
+});
+
+describe("kernels split over threads give the same bits", () => {
+  for (const backend of ["js", "wasm"] as const) {
+    it(`gemm (${backend}), plain and transposed, overwriting and accumulating`, () => {
+      const initial = gemmBackend();
+      setGemmBackend(backend);
+      try {
+        const [M, N, K] = [37, 1003, 61]; // N splits into pieces of 8 with a ragged last one
+        sameForEveryThreadCount(() => {
+          const A = random(M * K, 1), B = random(K * N, 2);
+          const C1 = allocFloats("float32", M * N), C2 = random(M * N, 3), C3 = allocFloats("float32", M * N);
+          gemm(C1, A, B, M, N, K);
+          gemm(C2, A, B, M, N, K, { accumulate: true });
+          gemm(C3, A, random(N * K, 4), M, N, K, { transB: true });
+          const C4 = allocFloats("float32", K * N);
+          gemm(C4, A, C1, K, N, M, { transA: true });
+          return [C1, C2, C3, C4];
+        });
+      } finally {
+        setGemmBackend(initial);
+      }
+    });
+  }
+
+  it("im2col and col2im", () => {
+    const g = convGeometry([1, 24, 33, 35], [8, 24, 3, 3], { stride: [1, 2], pad: [1, 1], dilation: [1, 1], group: 1 });
+    sameForEveryThreadCount(() => {
+      const x = random(24 * 33 * 35, 5);
+      const col = allocFloats("float32", 24 * 9 * g.OH * g.OW);
+      im2col(col, x, g);
+      const dx = random(x.length, 6);
+      col2im(dx, random(col.length, 7), g);
+      return [col, dx];
+    });
+  });
+
+  it("ReLU forward and backward", () => {
+    sameForEveryThreadCount(() => {
+      const x = random(100_003, 8), y = allocFloats("float32", x.length), dx = random(x.length, 9);
+      reluForward(y, x, 0.1);
+      reluBackward(dx, random(x.length, 10), x, 0.1);
+      return [y, dx];
+    });
+  });
+
+  it("max pooling forward (values and argmax) and backward", () => {
+    const g = poolGeometry([2, 16, 57, 43], { method: "max", kernel: [3, 3], stride: [2, 2], pad: [0, 0] });
+    sameForEveryThreadCount(() => {
+      const x = random(2 * 16 * 57 * 43, 11), y = allocFloats("float32", 2 * 16 * g.OH * g.OW);
+      const argmax = allocIndices(y.length);
+      maxPoolForward(y, argmax, x, g);
+      const dx = allocFloats("float32", x.length);
+      maxPoolBackward(dx, random(y.length, 12), argmax, g);
+      return [y, argmax, dx];
+    });
+  });
+
+  it("LRN across channels, forward and backward", () => {
+    const g = lrnGeometry([2, 16, 47, 45], { localSize: 5, alpha: 1e-4, beta: 0.75, k: 1, region: "across" });
+    sameForEveryThreadCount(() => {
+      const n = 2 * 16 * 47 * 45;
+      const x = random(n, 13), y = allocFloats("float32", n), scale = allocFloats("float32", n);
+      lrnForward(y, scale, x, g);
+      const dx = random(n, 14);
+      lrnBackward(dx, random(n, 15), x, y, scale, g);
+      return [y, scale, dx];
+    });
+  });
+
+  it("a whole GoogLeNet step: the same loss and input gradient", async () => {
+    const net = await loadGoogLeNet();
+    const x = new Tensor(fillUniform(new Float32Array(3 * 224 * 224), 16, -100, 100), [1, 3, 224, 224]);
+    const one = withThreads(1, () => inputGradient(net, x, { layer: "inception_4c/output" }));
+    const two = withThreads(2, () => inputGradient(net, x, { layer: "inception_4c/output" }));
+    expect(two.loss).toBe(one.loss);
+    expect(Array.from(two.grad)).toEqual(Array.from(one.grad));
+  });
+});
+
+describe("the pool", () => {
+  it("runs a job inline when an array is not in shared memory, with the same result", () => {
+    const x = fillUniform(new Float32Array(100_000), 17), y = new Float32Array(x.length);
+    withThreads(2, () => reluForward(y, x, 0));
+    for (let i = 0; i < x.length; i++) expect(y[i]).toBe(Math.max(x[i]!, 0));
+  });
+
+  it("reports a job that fails in a worker, naming the job and the worker", () => {
+    // Defined here only, so the workers do not know it: part 1 fails there.
+    const ghost = defineJob("test-only-ghost", (_args: { a: Float32Array }) => {});
+    withThreads(2, () => {
+      const a = allocFloats("float32", 4);
+      expect(() => ghost.run({ a: a as Float32Array }, 2)).toThrow('job "test-only-ghost" failed in worker 1: unknown job "test-only-ghost"');
+    });
+  });
+
+  it("refuses a thread count that is not a whole number from 1 to 64", () => {
+    for (const bad of [0, -1, 1.5, 65, Number.NaN]) {
+      expect(() => setThreads(bad)).toThrow(`setThreads: expected a whole number from 1 to 64, got ${bad}`);
+    }
+  });
+
+  it("restores the previous count after withThreads, even when it throws", () => {
+    setThreads(1);
+    expect(() =>
+      withThreads(2, () => {
+        expect(threadCount()).toBe(2);
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
+    expect(threadCount()).toBe(1);
+  });
+});
