@@ -20,6 +20,7 @@ import { resizeToFit } from "./io/resize.js";
 import { classify } from "./models/classify.js";
 import { loadCaffeModel, loadGoogLeNet, loadImageNetLabels } from "./models/load.js";
 import type { CaffeNet } from "./models/net.js";
+import "./threads/node-host.js"; // worker threads for dreams (--threads)
 
 /** Aborted on Ctrl-C (SIGINT): the running dream stops at its next step and nothing is written. */
 const interrupt = new AbortController();

@@ -6,6 +6,7 @@ import type { RgbImage } from "./io/image.js";
 import { imageFromNdarray } from "./io/image.js";
 import { loadGoogLeNet } from "./models/load.js";
 import type { NdArray } from "ndarray";
+import "./threads/node-host.js"; // lets the core start worker threads here
 
 // Dreaming
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
@@ -32,6 +33,7 @@ export { Tensor, type Floats, type DType } from "./tensor/tensor.js";
 export { tensorFromNdarray, tensorToNdarray } from "./tensor/ndarray-interop.js";
 export { backward } from "./autograd/tape.js";
 export { setGemmBackend, gemmBackend, type GemmBackend } from "./layers/gemm.js";
+export { setThreads, threadCount, defaultThreads, shutdownThreads } from "./threads/pool.js";
 export { gradcheck, type GradcheckResult } from "./autograd/gradcheck.js";
 export { InceptionismError, ModelError, ImageError, OptionError } from "./errors.js";
 

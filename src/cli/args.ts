@@ -13,6 +13,7 @@ import { DREAM_DEFAULTS, type DreamOptions, type LayerWeight } from "../dream/dr
 import { DEFAULT_MAX_MEMORY_MB } from "../dream/memory.js";
 import { InceptionismError } from "../errors.js";
 import { DEFAULT_MAX_PIXELS } from "../io/image.js";
+import { MAX_THREADS } from "../threads/pool.js";
 
 /** A mistake in how the command was called: exit code 2. */
 export class UsageError extends InceptionismError {
@@ -49,6 +50,7 @@ const DREAM_OPTIONS = `Dream options:
   --max-pixels N        refuse pictures larger than N pixels (default ${DEFAULT_MAX_PIXELS})
   --tile N              compute gradients in tiles of at most N×N pixels (bounds memory)
   --max-memory MB       refuse, before starting, a dream estimated to need more (default ${DEFAULT_MAX_MEMORY_MB})
+  --threads N           threads to compute with (default: one per core; the result is the same)
   --quality N           JPEG quality 1–100 (default 92)
   --quiet               no progress bar`;
 
@@ -115,6 +117,7 @@ const DREAM_FLAGS = {
   "max-pixels": { type: "string" },
   "max-memory": { type: "string" },
   tile: { type: "string" },
+  threads: { type: "string" },
   quality: { type: "string" },
   quiet: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -268,6 +271,7 @@ function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide"> {
   set("jitter", intFlag(values, "jitter", 0));
   set("seed", intFlag(values, "seed", 0));
   set("tile", intFlag(values, "tile", 1));
+  set("threads", intFlag(values, "threads", 1, MAX_THREADS));
   const maxMemory = intFlag(values, "max-memory", 1);
   if (maxMemory !== undefined) o.maxMemory = maxMemory * 2 ** 20;
   const channels = stringFlag(values, "channels");

@@ -17,6 +17,7 @@ import type { CaffeNet } from "../models/net.js";
 import { imageToInput, inputToImage } from "../models/preprocess.js";
 import { mulberry32, randomInt } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
+import { MAX_THREADS, defaultThreads, threadsAvailable, withThreads } from "../threads/pool.js";
 import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTerm } from "./objective.js";
 import { DEFAULT_MAX_MEMORY, checkDreamMemory } from "./memory.js";
 import { rollPlanes } from "./roll.js";
@@ -74,6 +75,12 @@ export interface DreamOptions {
    * (default 1.5 GiB, sized for a 2 GB heap); the error suggests a tile or picture size that fits.
    */
   maxMemory?: number;
+  /**
+   * Threads to compute with: this one and threads − 1 workers sharing its memory (default: one
+   * per core where workers can be started — in Node; otherwise 1). The picture is the same for
+   * every count.
+   */
+  threads?: number;
   onProgress?: (p: DreamProgress) => void;
   /** Told about adjustments, e.g. octaves dropped because they are too small for the layer. */
   onNote?: (message: string) => void;
@@ -132,6 +139,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     for (const t of terms) t.guide = guideFeatures(net, guideInput, t.layer);
   }
 
+  const threads = o.threads ?? defaultThreads();
   const rand = mulberry32(o.seed);
   const low = mean.map((m) => -m), high = mean.map((m) => 255 - m);
   let detail: Float32Array | null = null;
@@ -156,7 +164,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
       if (o.signal?.aborted) throw o.signal.reason ?? new DOMException("The dream was aborted", "AbortError");
       const dx = randomInt(rand, -o.jitter, o.jitter), dy = randomInt(rand, -o.jitter, o.jitter);
       rollPlanes(x, 3, h, w, dy, dx, rolled);
-      const { loss, grad } = tiledGradient(net, rolled, h, w, terms, o.tile, minSide, tileGrad);
+      const { loss, grad } = withThreads(threads, () => tiledGradient(net, rolled, h, w, terms, o.tile, minSide, tileGrad));
       let meanAbs = 0;
       for (let i = 0; i < grad.length; i++) meanAbs += Math.abs(grad[i]!);
       meanAbs /= grad.length;
@@ -230,6 +238,13 @@ function checkOptions(options: DreamOptions): CheckedOptions {
   }
   if (!(o.stepSize > 0) || !Number.isFinite(o.stepSize)) throw new OptionError(`step size must be a positive number, got ${o.stepSize}`);
   if (o.tile !== undefined) integer("tile", o.tile, 1);
+  if (o.threads !== undefined) {
+    integer("threads", o.threads, 1);
+    if (o.threads > MAX_THREADS) throw new OptionError(`threads must be at most ${MAX_THREADS}, got ${o.threads}`);
+    if (o.threads > 1 && !threadsAvailable()) {
+      throw new OptionError(`threads ${o.threads}: this runtime cannot start worker threads over shared memory; use 1`);
+    }
+  }
   if (o.maxMemory !== undefined && !(o.maxMemory > 0)) throw new OptionError(`maxMemory must be a positive number of bytes, got ${o.maxMemory}`);
   if (o.model === undefined) throw new OptionError("dream needs a model");
   return o;

@@ -36,10 +36,10 @@ describe("readFlags", () => {
 
 describe("parseCommandLine", () => {
   it("gives a checked dream plan", () => {
-    const line = parseCommandLine(["dream", "in.jpg", "-o", "out.png", "--octaves", "2", "--step", "0.5", "--tile", "512", "--max-memory", "800", "--channels", "1, 2", "--layer", "conv1:0.5"]);
+    const line = parseCommandLine(["dream", "in.jpg", "-o", "out.png", "--octaves", "2", "--step", "0.5", "--tile", "512", "--max-memory", "800", "--threads", "3", "--channels", "1, 2", "--layer", "conv1:0.5"]);
     expect(line).toMatchObject({
       command: "dream", input: "in.jpg", output: "out.png", quiet: false,
-      options: { octaves: 2, stepSize: 0.5, tile: 512, maxMemory: 800 * 2 ** 20, channels: [1, 2], layer: [{ name: "conv1", weight: 0.5 }] },
+      options: { octaves: 2, stepSize: 0.5, tile: 512, maxMemory: 800 * 2 ** 20, threads: 3, channels: [1, 2], layer: [{ name: "conv1", weight: 0.5 }] },
     });
   });
   it("gives help for no command, --help, and a command's --help", () => {
@@ -56,6 +56,7 @@ describe("parseCommandLine", () => {
     fails(["dream", "a.png", "-o", "b.png", "--octave-scale", "Infinity"], /--octave-scale must be a number/);
     fails(["dream", "a.png", "-o", "b.png", "--max-memory", "0"], /--max-memory must be a whole number ≥ 1/);
     fails(["dream", "a.png", "-o", "b.png", "--quality", "101"], /--quality must be a whole number from 1 to 100/);
+    fails(["dream", "a.png", "-o", "b.png", "--threads", "0"], /^--threads must be a whole number from 1 to 64, got "0"$/);
     fails(["dream", "a.png", "-o", "b.png", "--channels", "1\n2"], /--channels must be .*got "1\\n2"/);
     fails(["layers", "--size", "0x10"], /--size must be at least 1x1/);
     fails(["zoom", "a.png", "-o", "d", "--frames", "2", "--zoom", "1"], /--zoom must be greater than 1, got 1/);

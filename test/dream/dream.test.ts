@@ -1,5 +1,7 @@
 // DeepDream end to end on the bundled GoogLeNet, at small sizes so the suite stays quick.
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import "../../src/threads/node-host.js";
+import { shutdownThreads, threadCount } from "../../src/threads/pool.js";
 import { dream, type DreamOptions } from "../../src/dream/dream.js";
 import { guideFeatures, objectiveValue, type ObjectiveTerm } from "../../src/dream/objective.js";
 import type { RgbImage } from "../../src/io/image.js";
@@ -20,6 +22,8 @@ beforeAll(async () => {
   photo = resizeImage(full, 320, 214);
   small = resizeImage(full, 112, 75);
 });
+
+afterAll(() => shutdownThreads());
 
 const score = (img: RgbImage, terms: ObjectiveTerm[]): number => objectiveValue(net, imageToInput(img, net.meanBgr), terms);
 
@@ -42,6 +46,15 @@ describe("dream", () => {
     const c = await dream(small, opts({ seed: 8 }));
     expect(Buffer.from(a.data.buffer).equals(Buffer.from(b.data.buffer))).toBe(true);
     expect(Buffer.from(a.data.buffer).equals(Buffer.from(c.data.buffer))).toBe(false);
+  });
+
+  it("is bit-identical whatever the number of threads", async () => {
+    const one = await dream(small, opts({ seed: 3, threads: 1 }));
+    for (const threads of [2, 3]) {
+      const many = await dream(small, opts({ seed: 3, threads }));
+      expect(Buffer.from(many.data.buffer).equals(Buffer.from(one.data.buffer)), `${threads} threads`).toBe(true);
+    }
+    expect(threadCount()).toBe(1); // the dream's count was for the dream only
   });
 
   it("keeps pixels within 0–255 and reports progress for every step", async () => {
@@ -112,6 +125,8 @@ describe("dream", () => {
     await expect(dream(small, opts({ stepSize: Number.NaN }))).rejects.toThrow(/step size must be a positive number/);
     await expect(dream(small, opts({ layer: "nope" }))).rejects.toThrow(/unknown layer "nope"; valid names: data, conv1\/7x7_s2/);
     await expect(dream(small, opts({ channels: [999] }))).rejects.toThrow(/channel 999 is out of range/);
+    await expect(dream(small, opts({ threads: 0 }))).rejects.toThrow(/threads must be a whole number ≥ 1, got 0/);
+    await expect(dream(small, opts({ threads: 65 }))).rejects.toThrow(/threads must be at most 64, got 65/);
   });
 
   it("stops when aborted", async () => {
