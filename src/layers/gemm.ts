@@ -37,7 +37,7 @@
 // MC = 96 (a 192 KiB packed A block, in L2).
 
 import type { Floats } from "../tensor/tensor.js";
-import { defineJob, partRange } from "../threads/pool.js";
+import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 import { packPanels } from "./pack-panels.js";
 import { gemmSimd, simdFlavour } from "./wasm/gemm-simd.js";
 
@@ -69,26 +69,29 @@ const tile = new Float64Array(MR * NR);
 export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
   checkGemmArgs("gemm", C, A, B, M, N, K);
   const wasm = useWasm && C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
-  // Small products are not worth a thread's wake-up (tens of microseconds).
-  const parts = M * N * K >= PARALLEL_MIN_WORK ? Math.ceil(N / COLUMN_PIECE) : 1;
-  gemmJob.run({ C, A, B, M, N, K, opts, wasm }, parts);
+  const pieces = M * N * K >= PARALLEL_MIN_WORK ? piecesFor(M * N, Math.ceil(N / MIN_PIECE_COLUMNS)) : 1;
+  gemmJob.run({ C, A, B, M, N, K, opts, wasm, call: ++calls }, pieces);
 }
 
-// Threads split C by columns, in pieces of COLUMN_PIECE: every element of C is the same sum in
-// the same order whichever thread computes it, so the result does not depend on the split.
-const COLUMN_PIECE = 8;
-const PARALLEL_MIN_WORK = 1 << 20;
+// The pieces for threads are blocks of columns of C, cut at multiples of 8 (the kernel's tile
+// width): every element of C is the same sum in the same order whichever piece it falls in.
+// A piece copies its rows of B and C in and out, so it is at least MIN_PIECE_COLUMNS wide.
+const MIN_PIECE_COLUMNS = 256;
+const PARALLEL_MIN_WORK = 1 << 20; // M·N·K: smaller products are not worth a worker's wake-up
 
 interface GemmJob {
   C: Floats; A: Floats; B: Floats; M: number; N: number; K: number; opts: GemmOptions;
   wasm: boolean; // the backend the caller chose: a worker's own default may differ
+  call: number; // numbers this product, so that a thread packs A once for all its pieces
 }
 
+let calls = 0;
+
 /** The job that `gemm` splits between threads (listed in ../threads/jobs.ts). */
-export const gemmJob = defineJob("gemm", ({ C, A, B, M, N, K, opts, wasm }: GemmJob, part: number, parts: number) => {
-  const [p0, p1] = partRange(Math.ceil(N / COLUMN_PIECE), part, parts);
-  const columns = [p0 * COLUMN_PIECE, Math.min(N, p1 * COLUMN_PIECE)] as const;
-  if (wasm) gemmSimd(C as Float32Array, A as Float32Array, B as Float32Array, M, N, K, opts, columns);
+export const gemmJob = defineJob("gemm", ({ C, A, B, M, N, K, opts, wasm, call }: GemmJob, piece: number, pieces: number) => {
+  const [t0, t1] = pieceRange(Math.ceil(N / 8), piece, pieces); // in tiles of 8 columns
+  const columns = [t0 * 8, Math.min(N, t1 * 8)] as const;
+  if (wasm) gemmSimd(C as Float32Array, A as Float32Array, B as Float32Array, M, N, K, opts, columns, call);
   else gemmJs(C, A, B, M, N, K, opts, columns);
 });
 

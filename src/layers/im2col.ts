@@ -22,7 +22,7 @@
 //     OH = floor((H + 2·padH − (dilationH·(R − 1) + 1)) / strideH) + 1,  likewise OW.
 
 import { formatShape, type Floats } from "../tensor/tensor.js";
-import { defineJob, partRange, partsFor } from "../threads/pool.js";
+import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 
 /** Everything a convolution kernel needs to know about sizes, computed once per conv. */
 export interface ConvGeometry {
@@ -110,7 +110,7 @@ const MIN_SET_LENGTH = 32;
  * hangs over the padding. Overwrites `col`.
  */
 export function im2col(col: Floats, x: Floats, g: ConvGeometry): void {
-  im2colJob.run({ col, x, g }, partsFor(col.length));
+  im2colJob.run({ col, x, g }, piecesFor(col.length, g.C / g.groups));
 }
 
 /**
@@ -118,15 +118,15 @@ export function im2col(col: Floats, x: Floats, g: ConvGeometry): void {
  * came from — the adjoint of `im2col`. Accumulates into `x`.
  */
 export function col2im(x: Floats, col: Floats, g: ConvGeometry): void {
-  col2imJob.run({ x, col, g }, partsFor(col.length));
+  col2imJob.run({ x, col, g }, piecesFor(col.length, g.C / g.groups));
 }
 
-// Threads take whole input channels: channel c owns col rows c·R·S … (c+1)·R·S − 1 and x's
+// The pieces for threads are input channels: channel c owns col rows c·R·S … (c+1)·R·S − 1 and x's
 // plane c, so no two threads write the same value.
 
-export const im2colJob = defineJob("im2col", ({ col, x, g }: { col: Floats; x: Floats; g: ConvGeometry }, part: number, parts: number) => {
+export const im2colJob = defineJob("im2col", ({ col, x, g }: { col: Floats; x: Floats; g: ConvGeometry }, piece: number, pieces: number) => {
   const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
-  const [c0, c1] = partRange(g.C / g.groups, part, parts);
+  const [c0, c1] = pieceRange(g.C / g.groups, piece, pieces);
   let row = c0 * R * S * OH * OW; // start of the current col row, (c·R + r)·S + s times OH·OW
   for (let c = c0; c < c1; c++) {
     const xc = c * H * W;
@@ -156,9 +156,9 @@ export const im2colJob = defineJob("im2col", ({ col, x, g }: { col: Floats; x: F
   }
 });
 
-export const col2imJob = defineJob("col2im", ({ x, col, g }: { x: Floats; col: Floats; g: ConvGeometry }, part: number, parts: number) => {
+export const col2imJob = defineJob("col2im", ({ x, col, g }: { x: Floats; col: Floats; g: ConvGeometry }, piece: number, pieces: number) => {
   const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
-  const [c0, c1] = partRange(g.C / g.groups, part, parts);
+  const [c0, c1] = pieceRange(g.C / g.groups, piece, pieces);
   let row = c0 * R * S * OH * OW;
   for (let c = c0; c < c1; c++) {
     const xc = c * H * W;

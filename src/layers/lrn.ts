@@ -17,7 +17,7 @@
 
 import { record } from "../autograd/tape.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
-import { defineJob, partRange, partsFor } from "../threads/pool.js";
+import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 import { avePoolBackward, avePoolForward, poolGeometry, type PoolGeometry } from "./pooling.js";
 
 export type LrnRegion = "across" | "within";
@@ -73,18 +73,19 @@ export function lrnForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry):
  * the same squares stays far below Float32 precision.
  */
 function lrnAcrossForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry): void {
-  lrnAcrossForwardJob.run({ y, scale, x, g }, partsFor(x.length));
+  lrnAcrossForwardJob.run({ y, scale, x, g }, piecesFor(x.length, Math.ceil((g.H * g.W) / MIN_PIECE)));
 }
 
-// Threads take runs of pixels: a pixel's sliding sum runs over its own channels only, in the
-// same order whichever thread owns it.
+// The pieces for threads are runs of pixels (MIN_PIECE or more): a pixel's sliding sum runs over
+// its own channels only, in the same order whichever piece it falls in.
+const MIN_PIECE = 64;
 
 export const lrnAcrossForwardJob = defineJob(
   "lrnAcrossForward",
-  ({ y, scale, x, g }: { y: Floats; scale: Floats; x: Floats; g: LrnGeometry }, part: number, parts: number) => {
+  ({ y, scale, x, g }: { y: Floats; scale: Floats; x: Floats; g: LrnGeometry }, piece: number, pieces: number) => {
     const { N, C, H, W, localSize: n, alpha, beta, k } = g;
     const P = H * W, half = (n - 1) / 2, a = alpha / n;
-    const [p0, p1] = partRange(P, part, parts);
+    const [p0, p1] = pieceRange(P, piece, pieces);
     const sum = new Float64Array(P); // Σ x² over the channel window of the current channel, per pixel
     const slide = (offset: number, sign: 1 | -1): void => {
       for (let p = p0; p < p1; p++) sum[p]! += sign * x[offset + p]! * x[offset + p]!;
@@ -146,18 +147,18 @@ export function lrnBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale:
 }
 
 function lrnAcrossBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry): void {
-  lrnAcrossBackwardJob.run({ dx, dy, x, y, scale, g }, partsFor(x.length));
+  lrnAcrossBackwardJob.run({ dx, dy, x, y, scale, g }, piecesFor(x.length, Math.ceil((g.H * g.W) / MIN_PIECE)));
 }
 
 export const lrnAcrossBackwardJob = defineJob(
   "lrnAcrossBackward",
   (
     { dx, dy, x, y, scale, g }: { dx: Floats; dy: Floats; x: Floats; y: Floats; scale: Floats; g: LrnGeometry },
-    part: number, parts: number,
+    piece: number, pieces: number,
   ) => {
     const { N, C, H, W, localSize: n, alpha, beta } = g;
     const P = H * W, half = (n - 1) / 2, coef = (2 * alpha * beta) / n;
-    const [p0, p1] = partRange(P, part, parts);
+    const [p0, p1] = pieceRange(P, piece, pieces);
     const sum = new Float64Array(P); // Σ t over the channel window of the current channel, per pixel
     // A plane's t is recomputed when it leaves the window rather than stored: a division costs
     // less than writing and rereading C·P more values.

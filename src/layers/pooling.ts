@@ -27,7 +27,7 @@
 import { record } from "../autograd/tape.js";
 import { allocIndices } from "../tensor/buffers.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
-import { defineJob, partRange, partsFor } from "../threads/pool.js";
+import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 
 /** [height, width] */
 export type Pair = readonly [number, number];
@@ -123,7 +123,7 @@ function axisWindows(out: number, size: number, kernel: number, stride: number, 
  * x of the first maximum (−1 for an empty window, whose y is 0).
  */
 export function maxPoolForward(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry): void {
-  maxPoolForwardJob.run({ y, argmax, x, g }, partsFor(x.length));
+  maxPoolForwardJob.run({ y, argmax, x, g }, piecesFor(x.length, g.N * g.C));
 }
 
 /**
@@ -131,17 +131,18 @@ export function maxPoolForward(y: Floats, argmax: Int32Array, x: Floats, g: Pool
  * overlapping windows (stride < kernel) may route several dy to the same cell. Accumulates.
  */
 export function maxPoolBackward(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry): void {
-  maxPoolBackwardJob.run({ dx, dy, argmax, g }, partsFor(dx.length));
+  maxPoolBackwardJob.run({ dx, dy, argmax, g }, piecesFor(dx.length, g.N * g.C));
 }
 
-// Threads take whole planes (n, c): a window never leaves its plane, so neither does a write.
+// The pieces for threads are runs of planes (n, c): a window never leaves its plane, so neither
+// does a write.
 
 export const maxPoolForwardJob = defineJob(
   "maxPoolForward",
-  ({ y, argmax, x, g }: { y: Floats; argmax: Int32Array; x: Floats; g: PoolGeometry }, part: number, parts: number) => {
+  ({ y, argmax, x, g }: { y: Floats; argmax: Int32Array; x: Floats; g: PoolGeometry }, piece: number, pieces: number) => {
     const { H, W, OH, OW } = g;
     const rows = axisWindows(OH, H, g.KH, g.SH, g.PH), cols = axisWindows(OW, W, g.KW, g.SW, g.PW);
-    const [first, end] = partRange(g.N * g.C, part, parts);
+    const [first, end] = pieceRange(g.N * g.C, piece, pieces);
     for (let plane = first; plane < end; plane++) {
       const xBase = plane * H * W; // x[n, c] as one plane
       let o = plane * OH * OW; // y[n, c, oh, ow]
@@ -175,8 +176,8 @@ export const maxPoolForwardJob = defineJob(
 
 export const maxPoolBackwardJob = defineJob(
   "maxPoolBackward",
-  ({ dx, dy, argmax, g }: { dx: Floats; dy: Floats; argmax: Int32Array; g: PoolGeometry }, part: number, parts: number) => {
-    const [first, end] = partRange(g.N * g.C, part, parts);
+  ({ dx, dy, argmax, g }: { dx: Floats; dy: Floats; argmax: Int32Array; g: PoolGeometry }, piece: number, pieces: number) => {
+    const [first, end] = pieceRange(g.N * g.C, piece, pieces);
     for (let o = first * g.OH * g.OW; o < end * g.OH * g.OW; o++) {
       const i = argmax[o]!;
       if (i >= 0) dx[i]! += dy[o]!;

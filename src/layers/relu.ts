@@ -12,24 +12,25 @@
 // turns the −0 of a negative x times 0 into +0. An x of −∞ would give NaN rather than 0.
 
 import { record } from "../autograd/tape.js";
-import { defineJob, partRange, partsFor } from "../threads/pool.js";
+import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 import { allocLike, Tensor, type Floats } from "../tensor/tensor.js";
 
 export function reluForward(y: Floats, x: Floats, negativeSlope: number): void {
-  reluForwardJob.run({ y, x, negativeSlope }, partsFor(x.length));
+  reluForwardJob.run({ y, x, negativeSlope }, piecesFor(x.length, Math.ceil(x.length / MIN_PIECE)));
 }
 
 /** dy/dx = 1 where x > 0, else negativeSlope (at x = 0 too, as Caffe). Accumulates into dx. */
 export function reluBackward(dx: Floats, dy: Floats, x: Floats, negativeSlope: number): void {
-  reluBackwardJob.run({ dx, dy, x, negativeSlope }, partsFor(x.length));
+  reluBackwardJob.run({ dx, dy, x, negativeSlope }, piecesFor(x.length, Math.ceil(x.length / MIN_PIECE)));
 }
 
-// Elementwise, so threads take any runs of values (../threads/pool.ts).
+// Elementwise, so the pieces for threads (../threads/pool.ts) are any runs of values.
+const MIN_PIECE = 4096;
 
 export const reluForwardJob = defineJob(
   "reluForward",
-  ({ y, x, negativeSlope }: { y: Floats; x: Floats; negativeSlope: number }, part: number, parts: number) => {
-    const [start, end] = partRange(x.length, part, parts);
+  ({ y, x, negativeSlope }: { y: Floats; x: Floats; negativeSlope: number }, piece: number, pieces: number) => {
+    const [start, end] = pieceRange(x.length, piece, pieces);
     for (let i = start; i < end; i++) {
       const v = x[i]!;
       const keep = +(v > 0);
@@ -40,8 +41,8 @@ export const reluForwardJob = defineJob(
 
 export const reluBackwardJob = defineJob(
   "reluBackward",
-  ({ dx, dy, x, negativeSlope }: { dx: Floats; dy: Floats; x: Floats; negativeSlope: number }, part: number, parts: number) => {
-    const [start, end] = partRange(x.length, part, parts);
+  ({ dx, dy, x, negativeSlope }: { dx: Floats; dy: Floats; x: Floats; negativeSlope: number }, piece: number, pieces: number) => {
+    const [start, end] = pieceRange(x.length, piece, pieces);
     for (let i = start; i < end; i++) {
       const keep = +(x[i]! > 0);
       dx[i]! += dy[i]! * (keep + (1 - keep) * negativeSlope);

@@ -1,13 +1,13 @@
 // The worker's side of ./pool.ts: every job a worker can be asked to run, and the loop that runs
 // them. A worker finds a job's code by its name in `JOBS`; the caller runs the same function
-// for its own part, so both sides execute one definition.
+// for the pieces it claims, so both sides execute one definition.
 
 import { gemmJob } from "../layers/gemm.js";
 import { col2imJob, im2colJob } from "../layers/im2col.js";
 import { lrnAcrossBackwardJob, lrnAcrossForwardJob } from "../layers/lrn.js";
 import { maxPoolBackwardJob, maxPoolForwardJob } from "../layers/pooling.js";
 import { reluBackwardJob, reluForwardJob } from "../layers/relu.js";
-import { ERROR_BYTES, DONE, FAILED, type JobMessage, type ParallelJob, type WorkerInit } from "./pool.js";
+import { claimPieces, DONE, ERROR_BYTES, FAILED, type JobMessage, type JobPiece, type ParallelJob, type WorkerInit } from "./pool.js";
 
 /** Every job, by name. A job missing here fails in the worker with "unknown job". */
 export const JOBS: ReadonlyArray<ParallelJob<never>> = [
@@ -17,10 +17,11 @@ export const JOBS: ReadonlyArray<ParallelJob<never>> = [
 
 /**
  * A message handler for a worker: the first message is `WorkerInit`, then `JobMessage`s, each
- * answered by raising this worker's flag (DONE, or FAILED with the error's message).
+ * served by claiming pieces until none are left, then raising this worker's flag (DONE, or
+ * FAILED with the error's message).
  */
 export function serveJobs(): (message: WorkerInit | JobMessage) => void {
-  const parts = new Map(JOBS.map((j) => [j.name, j.part]));
+  const pieces = new Map(JOBS.map((j) => [j.name, j.piece]));
   let init: WorkerInit | null = null;
   return (message) => {
     if (message.type === "init") {
@@ -28,13 +29,14 @@ export function serveJobs(): (message: WorkerInit | JobMessage) => void {
       return;
     }
     if (init === null) throw new Error("worker: a job arrived before its init message");
-    const { index, flags, errors } = init;
+    const { index, next, flags, errors } = init;
     try {
-      const part = parts.get(message.job);
-      if (part === undefined) throw new Error(`unknown job "${message.job}"`);
-      (part as (args: unknown, part: number, parts: number) => void)(message.args, message.part, message.parts);
+      const piece = pieces.get(message.job);
+      if (piece === undefined) throw new Error(`unknown job "${message.job}"`);
+      claimPieces(next, piece as JobPiece<unknown>, message.args, message.pieces);
       Atomics.store(flags, index, DONE);
     } catch (e) {
+      Atomics.store(next, 0, message.pieces); // nothing more for anyone: the job has failed
       const text = new TextEncoder().encode(String(e instanceof Error ? e.message : e)).subarray(0, ERROR_BYTES - 1);
       errors.fill(0, index * ERROR_BYTES, (index + 1) * ERROR_BYTES);
       errors.set(text, index * ERROR_BYTES);

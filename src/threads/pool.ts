@@ -3,27 +3,33 @@
 // JavaScript has one thread per realm, but workers (Node's worker_threads, a browser's Web
 // Workers) are more realms with threads of their own, and a SharedArrayBuffer is memory that
 // several realms see at once. So a kernel whose arrays live in shared memory can be cut into
-// parts: the calling thread runs part 0 itself and posts parts 1 … T−1 to T−1 workers, each of
-// which runs the same function on the same arrays and writes its own, disjoint slice of the
-// output. The caller then blocks until every worker has raised its flag:
+// pieces — columns of a matrix product, planes of an image — that write disjoint parts of the
+// output, and the pieces can run on different threads at once:
 //
-//     caller                                  worker t
-//     flags[t] = PENDING; post {job, args, t}   ─►  run job(args, t, T)
-//     run job(args, 0, T)                            flags[t] = DONE; notify(flags[t])
-//     wait until flags[t] ≠ PENDING  ◄──────────────┘
+//     caller                                        worker t
+//     next = 0; flags[t] = PENDING
+//     post {job, args, pieces}             ──►      loop: i = next++ (atomically)
+//     loop: i = next++; run piece i                       until i ≥ pieces: run piece i
+//       until i ≥ pieces                                flags[t] = DONE; notify
+//     wait until flags[t] ≠ PENDING        ◄──────────┘
+//
+// Pieces are claimed, not assigned: whichever thread is free takes the next one, so a worker
+// that wakes late, or a core that is busy with something else, costs only its own share.
 //
 // Posting a typed array whose buffer is shared sends a view of the same memory, not a copy;
 // an array in ordinary memory would arrive as a copy, and writes to it would be lost, so a job
-// whose arrays are not all shared simply runs every part on the calling thread.
+// whose arrays are not all shared simply runs every piece on the calling thread.
 //
-// Results must not depend on the number of threads. Each job therefore cuts its work into
-// pieces whose results do not depend on where the cuts fall (columns of a matrix product, planes
-// of an image, fixed blocks of channels) and gives each thread a run of whole pieces: the same
-// arithmetic in the same order, whichever thread does it.
+// Results must not depend on the number of threads. Every job is cut only where a cut cannot
+// change any value — a column of C is the same sum whichever columns are computed beside it, a
+// plane is pooled the same whoever pools its neighbour — so each value is the same arithmetic in
+// the same order however many pieces there are and whichever thread runs them. The number of
+// pieces is therefore free to follow the thread count (a few per thread: enough for a free
+// thread to claim, few enough that per-piece costs stay small), and one thread runs one piece.
 //
 // This file is the core half: it knows nothing of how a worker is started. A host — the Node
-// side's ./node-host.ts, which starts worker_threads running ./worker.ts — hands it workers by
-// `installThreadHost`. Without a host, or with `setThreads(1)`, every job runs inline.
+// side's ./node-host.ts, which starts worker_threads running ./node-worker.ts — hands it workers
+// by `installThreadHost`. Without a host, or with `setThreads(1)`, every job runs inline.
 
 /** What the pool needs of a worker: a way to post it a message, and to stop it. */
 export interface WorkerHandle {
@@ -39,47 +45,47 @@ export interface ThreadHost {
   spawn(): WorkerHandle;
 }
 
-/** The first message a worker gets (again when the pool grows): where to raise its flag and write a failure. */
+/** The first message a worker gets (again when the pool grows): where to claim and report. */
 export interface WorkerInit {
   type: "init";
   index: number; // this worker's slot in `flags` and `errors`
+  next: Int32Array; // shared, one value: the next unclaimed piece of the current job
   flags: Int32Array; // shared: PENDING, DONE or FAILED per worker
   errors: Uint8Array; // shared: ERROR_BYTES per worker, a UTF-8 message when FAILED
 }
 
-/** Every later message: run part `part` of `parts` of the job named `job`. */
+/** Every later message: help with the job named `job`, claiming pieces until none are left. */
 export interface JobMessage {
   type: "job";
   job: string;
   args: unknown;
-  part: number;
-  parts: number;
+  pieces: number;
 }
 
 export const PENDING = 0, DONE = 1, FAILED = 2;
 export const ERROR_BYTES = 1024;
 
-/** One part of a job: must only write what part `part` of `parts` owns. */
-export type JobPart<A> = (args: A, part: number, parts: number) => void;
+/** One piece of a job: must only write what piece `piece` of `pieces` owns. */
+export type JobPiece<A> = (args: A, piece: number, pieces: number) => void;
 
-/** A kernel that can be run in parts: `run(args)` splits it over the pool's threads. */
+/** A kernel that can be run in pieces: `run(args, pieces)` spreads them over the pool's threads. */
 export interface ParallelJob<A> {
   readonly name: string;
-  readonly part: JobPart<A>;
-  /** Runs every part, `parts` of them at most (default: the thread count). */
-  run(args: A, maxParts?: number): void;
+  readonly piece: JobPiece<A>;
+  /** Runs pieces 0 … pieces − 1 of the job, each once, on whichever threads are free. */
+  run(args: A, pieces: number): void;
 }
 
-const defined = new Map<string, JobPart<never>>();
+const defined = new Map<string, JobPiece<never>>();
 
 /**
  * Declares a job under a unique name; workers find its `part` by that name in ./jobs.ts, which
  * must list it (a test checks that every job is listed).
  */
-export function defineJob<A extends object>(name: string, part: JobPart<A>): ParallelJob<A> {
+export function defineJob<A extends object>(name: string, piece: JobPiece<A>): ParallelJob<A> {
   if (defined.has(name)) throw new Error(`defineJob: "${name}" is defined twice`);
-  defined.set(name, part as JobPart<never>);
-  return { name, part, run: (args, maxParts) => runJob(name, part, args, maxParts ?? threads) };
+  defined.set(name, piece as JobPiece<never>);
+  return { name, piece, run: (args, pieces) => runJob(name, piece, args, pieces) };
 }
 
 /** The names of every job defined so far. */
@@ -90,6 +96,7 @@ export function definedJobs(): string[] {
 let host: ThreadHost | null = null;
 let threads = 1;
 let workers: WorkerHandle[] = [];
+let next: Int32Array = new Int32Array(0);
 let flags: Int32Array = new Int32Array(0);
 let errors: Uint8Array = new Uint8Array(0);
 
@@ -122,10 +129,11 @@ export function setThreads(n: number): void {
   }
   if (n - 1 > workers.length) {
     // New flags and error slots for the larger pool; the old workers are told where they are.
+    next = new Int32Array(new SharedArrayBuffer(4));
     flags = new Int32Array(new SharedArrayBuffer(4 * (n - 1)));
     errors = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES * (n - 1)));
     while (workers.length < n - 1) workers.push(host!.spawn());
-    workers.forEach((w, index) => w.postMessage({ type: "init", index, flags, errors } satisfies WorkerInit));
+    workers.forEach((w, index) => w.postMessage({ type: "init", index, next, flags, errors } satisfies WorkerInit));
   }
   threads = n;
 }
@@ -165,50 +173,61 @@ function allShared(args: object): boolean {
   return true;
 }
 
-function runJob<A extends object>(name: string, part: JobPart<A>, args: A, parts: number): void {
-  parts = Math.max(1, Math.min(parts, threads));
-  if (parts === 1 || !allShared(args)) {
-    part(args, 0, 1);
+function runJob<A extends object>(name: string, piece: JobPiece<A>, args: A, pieces: number): void {
+  const helpers = Math.min(threads, pieces) - 1;
+  if (helpers <= 0 || !allShared(args)) {
+    for (let i = 0; i < pieces; i++) piece(args, i, pieces);
     return;
   }
-  for (let t = 1; t < parts; t++) {
-    Atomics.store(flags, t - 1, PENDING);
-    workers[t - 1]!.postMessage({ type: "job", job: name, args, part: t, parts } satisfies JobMessage);
+  Atomics.store(next, 0, 0);
+  for (let t = 0; t < helpers; t++) {
+    Atomics.store(flags, t, PENDING);
+    workers[t]!.postMessage({ type: "job", job: name, args, pieces } satisfies JobMessage);
   }
   let failure: unknown = null;
   try {
-    part(args, 0, parts);
+    claimPieces(next, piece, args, pieces);
   } catch (e) {
     failure = e;
+    Atomics.store(next, 0, pieces); // let the workers stop early
   }
-  for (let t = 1; t < parts; t++) {
-    while (Atomics.load(flags, t - 1) === PENDING) Atomics.wait(flags, t - 1, PENDING);
-    if (failure === null && Atomics.load(flags, t - 1) === FAILED) {
-      const bytes = errors.slice((t - 1) * ERROR_BYTES, t * ERROR_BYTES);
-      const text = new TextDecoder().decode(bytes.subarray(0, Math.max(0, bytes.indexOf(0)) || ERROR_BYTES));
-      failure = new Error(`job "${name}" failed in worker ${t}: ${text}`);
+  for (let t = 0; t < helpers; t++) {
+    while (Atomics.load(flags, t) === PENDING) Atomics.wait(flags, t, PENDING);
+    if (failure === null && Atomics.load(flags, t) === FAILED) {
+      const bytes = errors.subarray(t * ERROR_BYTES, (t + 1) * ERROR_BYTES);
+      const end = bytes.indexOf(0);
+      const text = new TextDecoder().decode(bytes.slice(0, end < 0 ? ERROR_BYTES : end));
+      failure = new Error(`job "${name}" failed in worker ${t + 1}: ${text}`);
     }
   }
   if (failure !== null) throw failure;
 }
 
-/**
- * How many parts a job touching `values` array elements is worth: below PARALLEL_MIN_VALUES
- * (about 20 µs of memory-bound work) waking a worker costs more than it saves.
- */
-export function partsFor(values: number): number {
-  return values >= PARALLEL_MIN_VALUES ? threads : 1;
+/** Runs the pieces of a job that this thread claims from the shared counter `next`. */
+export function claimPieces<A>(next: Int32Array, piece: JobPiece<A>, args: A, pieces: number): void {
+  for (let i = Atomics.add(next, 0, 1); i < pieces; i = Atomics.add(next, 0, 1)) piece(args, i, pieces);
 }
 
+/**
+ * How many pieces to cut a job into, given the array elements it touches and the most pieces
+ * it can be cut into (its planes, channels, column blocks …): one while a single thread is in
+ * use, or when the job is below PARALLEL_MIN_VALUES (about 20 µs of memory-bound work, less
+ * than waking a worker costs); otherwise PIECES_PER_THREAD per thread, at most `units`.
+ */
+export function piecesFor(values: number, units: number): number {
+  if (threads === 1 || values < PARALLEL_MIN_VALUES) return 1;
+  return Math.max(1, Math.min(units, threads * PIECES_PER_THREAD));
+}
+
+const PIECES_PER_THREAD = 4;
 const PARALLEL_MIN_VALUES = 1 << 16;
 
 /**
- * [start, end) of part `part` when `count` pieces are dealt out in `parts` runs as even as
- * possible (the first runs get one more). With `count` pieces of fixed size, the cuts fall
- * between pieces whatever `parts` is.
+ * [start, end) of piece `piece` when `count` units are cut into `pieces` runs as even as
+ * possible (the first runs get one more).
  */
-export function partRange(count: number, part: number, parts: number): [number, number] {
-  const base = Math.floor(count / parts), extra = count % parts;
-  const start = part * base + Math.min(part, extra);
-  return [start, start + base + (part < extra ? 1 : 0)];
+export function pieceRange(count: number, piece: number, pieces: number): [number, number] {
+  const base = Math.floor(count / pieces), extra = count % pieces;
+  const start = piece * base + Math.min(piece, extra);
+  return [start, start + base + (piece < extra ? 1 : 0)];
 }

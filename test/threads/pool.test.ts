@@ -15,7 +15,7 @@ import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { JOBS } from "../../src/threads/jobs.js";
 import {
-  defineJob, definedJobs, partRange, setThreads, shutdownThreads, threadCount, withThreads,
+  defineJob, definedJobs, pieceRange, setThreads, shutdownThreads, threadCount, withThreads,
 } from "../../src/threads/pool.js";
 
 afterAll(() => shutdownThreads());
@@ -37,11 +37,11 @@ function sameForEveryThreadCount(compute: () => ArrayLike<number>[]): void {
   }
 }
 
-describe("partRange", () => {
-  it("deals every piece out exactly once, in order, as evenly as possible", () => {
+describe("pieceRange", () => {
+  it("cuts a range into runs that cover it once, in order, as evenly as possible", () => {
     for (const count of [0, 1, 7, 8, 100]) {
       for (const parts of [1, 2, 3, 5]) {
-        const ranges = Array.from({ length: parts }, (_, p) => partRange(count, p, parts));
+        const ranges = Array.from({ length: parts }, (_, p) => pieceRange(count, p, parts));
         expect(ranges[0]![0]).toBe(0);
         expect(ranges[parts - 1]![1]).toBe(count);
         for (let p = 1; p < parts; p++) expect(ranges[p]![0]).toBe(ranges[p - 1]![1]);

@@ -8,14 +8,18 @@
 // step — is copied in row by row (a memcpy each) and packed by a second WebAssembly function,
 // `packB`: packing it in JS, 2–3 ns a value, took a third of the time of a conv-shaped GEMM.
 //
+//   pack all of A → for each slab of KC, panels of 4 rows, k-major         (JS, once per call)
 //   for jc over N in blocks of NC
 //     copy C[:, jc:jc+nc] into the C strip (or zero it), rows padded to 4, columns to 8
 //     for pc over K in blocks of KC
 //       pack B[pc:pc+kc, jc:jc+nc] → panels of 8 columns, k-major        (WASM, or JS if transB)
 //       for ic over M in blocks of MC
-//         pack A[ic:ic+mc, pc:pc+kc] → panels of 4 rows, k-major         (JS)
 //         gemmBlock: for each B panel, for each A panel, the 4×8 tile     (WASM)
 //     copy the C strip back into C[:, jc:jc+nc]
+//
+// A is packed whole, once, and kept: a call may cover many column blocks, and when ../gemm.ts
+// splits a product into pieces of columns for several threads, each thread is called once per
+// piece with the same `call` number and packs A only for the first.
 //
 // The micro-kernel holds a 4×8 tile of C in eight v128 accumulators (row r, columns 0–3 and
 // 4–7). Each step p loads the 8 values of B's panel row p as two vectors, and for each of the
@@ -27,7 +31,8 @@
 //
 // Linear memory, in bytes (all offsets multiples of 16, so vector accesses are aligned):
 //
-//   A_OFFSET = 0     packed A: MC/4 panels, each kc steps × 4 floats      (MC·KC·4 bytes)
+//   A_OFFSET = 0     packed A: slab pc at pc·Mp floats (Mp = roundUp(M, 4)), in it the
+//                    Mp/4 panels of kc steps × 4 floats                    (Mp·K·4 bytes)
 //   B_OFFSET         packed B: NC/8 panels, each kc steps × 8 floats      (KC·NC·4 bytes)
 //   RAW_B_OFFSET     B block as copied in: kc rows × ldc floats           (KC·NC·4 bytes)
 //   C_OFFSET         C strip: roundUp(M, 4) rows × ldc floats, ldc = roundUp(nc, 8)
@@ -55,9 +60,7 @@ const NC = 2048; // columns of B packed at once (2 MiB); a multiple of NR
 
 const PAGE = 65536; // bytes in a WebAssembly memory page
 const A_OFFSET = 0;
-const B_OFFSET = A_OFFSET + MC * KC * 4;
-const RAW_B_OFFSET = B_OFFSET + KC * NC * 4;
-const C_OFFSET = RAW_B_OFFSET + KC * NC * 4;
+const B_BYTES = KC * NC * 4; // the packed B block, and again the B block as copied in
 
 /** How multiply–adds are done: one fused instruction, or a multiply then an add. */
 export type SimdFlavour = "relaxed-madd" | "mul-add";
@@ -226,12 +229,13 @@ function instance(bytesNeeded: number): { gemmBlock: GemmBlock; packB: PackB } {
 /**
  * C[M×N] = op(A)·op(B), or C += op(A)·op(B) with `accumulate`, on WebAssembly SIMD — only
  * columns [n0, n1) of C when `columns` is given (each column's values do not depend on the
- * range, which is how ../gemm.ts splits a product between threads). The arguments are assumed
+ * range, which is how ../gemm.ts splits a product between threads). Calls that pass the same
+ * non-zero `call` number promise the same A, and reuse its packing. The arguments are assumed
  * checked (`gemm` in ../gemm.ts does it and dispatches here).
  */
 export function gemmSimd(
   C: Float32Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number, opts: GemmOptions = {},
-  columns: readonly [number, number] = [0, N],
+  columns: readonly [number, number] = [0, N], call = 0,
 ): void {
   const { transA = false, transB = false, accumulate = false } = opts;
   const [n0, n1] = columns;
@@ -243,11 +247,21 @@ export function gemmSimd(
   const aRow = transA ? 1 : K, aCol = transA ? M : 1;
   const bRow = transB ? 1 : N, bCol = transB ? K : 1;
 
-  const rows = roundUp(M, MR); // rows of the C strip
+  const rows = roundUp(M, MR); // rows of the C strip, and of packed A
+  const B_OFFSET = A_OFFSET + rows * K * 4, RAW_B_OFFSET = B_OFFSET + B_BYTES, C_OFFSET = RAW_B_OFFSET + B_BYTES;
   const ldcMax = roundUp(Math.min(NC, n1 - n0), NR);
   const { gemmBlock, packB } = instance(C_OFFSET + rows * ldcMax * 4);
   const cStrip = C_OFFSET / 4, rawB = RAW_B_OFFSET / 4; // in floats
 
+  if (call === 0 || call !== packedCall) {
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = Math.min(KC, K - pc);
+      for (let ic = 0; ic < M; ic += MC) {
+        packA(heap, A_OFFSET / 4 + pc * rows + ic * kc, A, ic * aRow + pc * aCol, Math.min(MC, M - ic), kc, aRow, aCol);
+      }
+    }
+    packedCall = call;
+  }
   for (let jc = n0; jc < n1; jc += NC) {
     const nc = Math.min(NC, n1 - jc), ldc = roundUp(nc, NR);
     if (accumulate) {
@@ -270,13 +284,16 @@ export function gemmSimd(
       }
       for (let ic = 0; ic < M; ic += MC) {
         const mc = Math.min(MC, M - ic);
-        packA(heap, A_OFFSET / 4, A, ic * aRow + pc * aCol, mc, kc, aRow, aCol);
-        gemmBlock(A_OFFSET, B_OFFSET, C_OFFSET + ic * ldc * 4, roundUp(mc, MR), ldc, kc, ldc * 4);
+        const aBlock = A_OFFSET + (pc * rows + ic * kc) * 4;
+        gemmBlock(aBlock, B_OFFSET, C_OFFSET + ic * ldc * 4, roundUp(mc, MR), ldc, kc, ldc * 4);
       }
     }
     for (let i = 0; i < M; i++) C.set(heap.subarray(cStrip + i * ldc, cStrip + i * ldc + nc), i * N + jc);
   }
 }
+
+/** The `call` whose A is packed in memory now (0: none to reuse). */
+let packedCall = 0;
 
 /**
  * `packPanels` with width 4, for A: whole panels unrolled (3× faster than the general loop,
