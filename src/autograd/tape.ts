@@ -9,6 +9,7 @@
 // The chain rule is all there is: for y = f(x1, …, xn),  dL/dxi += J_f,i(x)ᵀ · dL/dy.
 
 import { allocLike, copyOf, formatShape, type Floats, type Tensor } from "../tensor/tensor.js";
+import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 
 /** How an op output was made: its op name, inputs and the vector–Jacobian product. */
 export interface Node {
@@ -107,9 +108,15 @@ function checkGradient(g: Floats, x: Tensor, where: string): void {
   }
 }
 
+/** acc += g, split over threads for large arrays (../threads/pool.ts). */
 function addInto(acc: Floats, g: Floats): void {
-  for (let i = 0; i < acc.length; i++) acc[i]! += g[i]!;
+  addIntoJob.run({ acc, g }, piecesFor(acc.length, Math.ceil(acc.length / 4096)));
 }
+
+export const addIntoJob = defineJob("addInto", ({ acc, g }: { acc: Floats; g: Floats }, piece: number, pieces: number) => {
+  const [start, end] = pieceRange(acc.length, piece, pieces);
+  for (let i = start; i < end; i++) acc[i]! += g[i]!;
+});
 
 /** Tensors reachable from the roots through recorded nodes, each after all of its inputs. */
 function topologicalOrder(roots: readonly Tensor[]): Tensor[] {

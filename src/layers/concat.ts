@@ -9,6 +9,7 @@
 // Legend: A_k the size of input k along the axis, A = Σ A_k.
 
 import { record } from "../autograd/tape.js";
+import { allocOutput } from "../tensor/buffers.js";
 import { allocLike, formatShape, shapeSize, Tensor, type Floats } from "../tensor/tensor.js";
 
 export interface ConcatGeometry {
@@ -80,9 +81,19 @@ export function concat(xs: readonly Tensor[], axis = 1): Tensor {
   }
   const ax = axis < 0 ? axis + first.shape.length : axis;
   const shape = first.shape.map((d, i) => (i === ax ? g.sizes.reduce((a, b) => a + b, 0) : d));
-  const y = new Tensor(allocLike(first.data, shapeSize(shape)), shape);
+  const y = new Tensor(allocOutput(first.data, shapeSize(shape)), shape);
   concatForward(y.data, xs.map((x) => x.data), g);
   return record(y, "concat", xs, (dy) => {
+    // With one outer block (a single image, channels axis) dx_k is a contiguous run of dy: hand
+    // it back as a view, no copy. The tape may then add into it; dy is not read again.
+    if (g.outer === 1) {
+      let at = 0;
+      return xs.map((x, k) => {
+        const run = dy.subarray(at * g.inner, (at + g.sizes[k]!) * g.inner);
+        at += g.sizes[k]!;
+        return x.requiresGrad ? run : null;
+      });
+    }
     const dxs = xs.map((x) => (x.requiresGrad ? allocLike(x.data) : null));
     concatBackward(dxs, dy, g);
     return dxs;

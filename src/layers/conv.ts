@@ -19,7 +19,7 @@
 // A 1×1, stride-1, unpadded convolution (37 of GoogLeNet's 57) needs no im2col at all: the
 // input x_g [C/G × H·W] already is the column matrix.
 
-import { scratchFor } from "../tensor/buffers.js";
+import { allocOutput, scratchFor } from "../tensor/buffers.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { record } from "../autograd/tape.js";
 import { gemm } from "./gemm.js";
@@ -135,7 +135,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptio
   if (inputs.some((t) => t.dtype !== x.dtype)) {
     throw new TypeError(`conv2d: inputs must share a dtype, got ${inputs.map((t) => t.dtype).join(", ")}`);
   }
-  const y = new Tensor(allocLike(x.data, g.N * g.K * g.OH * g.OW), [g.N, g.K, g.OH, g.OW]);
+  const y = new Tensor(allocOutput(x.data, g.N * g.K * g.OH * g.OW), [g.N, g.K, g.OH, g.OW]);
   conv2dForward(y.data, x.data, w.data, bias?.data ?? null, g);
   return record(y, "conv2d", inputs, (dy) => {
     const dx = x.requiresGrad ? allocLike(x.data) : null;

@@ -16,6 +16,7 @@
 // Legend: N batch, C channels, H W height/width, P = H·W pixels per plane, n = localSize.
 
 import { record } from "../autograd/tape.js";
+import { allocOutput } from "../tensor/buffers.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 import { avePoolBackward, avePoolForward, poolGeometry, type PoolGeometry } from "./pooling.js";
@@ -197,8 +198,8 @@ function lrnWithinBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale: 
 /** Caffe local response normalization of an NCHW tensor (across or within channels). */
 export function lrn(x: Tensor, p: LrnParams): Tensor {
   const g = lrnGeometry(x.shape, p);
-  const y = new Tensor(allocLike(x.data), x.shape);
-  const scale = allocLike(x.data);
+  const y = new Tensor(allocOutput(x.data), x.shape);
+  const scale = allocOutput(x.data);
   lrnForward(y.data, scale, x.data, g);
   return record(y, "lrn", [x], (dy) => {
     const dx = allocLike(x.data);

@@ -25,7 +25,7 @@
 // OH OW output height/width.
 
 import { record } from "../autograd/tape.js";
-import { allocIndices } from "../tensor/buffers.js";
+import { allocIndices, allocOutput } from "../tensor/buffers.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 
@@ -241,7 +241,7 @@ export function avePoolBackward(dx: Floats, dy: Floats, g: PoolGeometry): void {
  */
 export function pool2d(x: Tensor, p: PoolParams): Tensor {
   const g = poolGeometry(x.shape, p);
-  const y = new Tensor(allocLike(x.data, g.N * g.C * g.OH * g.OW), [g.N, g.C, g.OH, g.OW]);
+  const y = new Tensor(allocOutput(x.data, g.N * g.C * g.OH * g.OW), [g.N, g.C, g.OH, g.OW]);
   if (p.method === "max") {
     const argmax = allocIndices(y.size);
     maxPoolForward(y.data, argmax, x.data, g);

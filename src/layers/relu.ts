@@ -13,6 +13,7 @@
 
 import { record } from "../autograd/tape.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
+import { allocOutput } from "../tensor/buffers.js";
 import { allocLike, Tensor, type Floats } from "../tensor/tensor.js";
 
 export function reluForward(y: Floats, x: Floats, negativeSlope: number): void {
@@ -52,7 +53,7 @@ export const reluBackwardJob = defineJob(
 
 /** Caffe ReLU: max(x, 0), or x·negativeSlope for x ≤ 0 when a slope is given. */
 export function relu(x: Tensor, negativeSlope = 0): Tensor {
-  const y = new Tensor(allocLike(x.data), x.shape);
+  const y = new Tensor(allocOutput(x.data), x.shape);
   reluForward(y.data, x.data, negativeSlope);
   return record(y, "relu", [x], (dy) => {
     const dx = allocLike(x.data);

@@ -12,12 +12,13 @@
 // one per activation, one per gradient. Fresh arrays cost more than their size suggests: the
 // allocator zeroes them, the first writes fault their pages in, and the collector later frees
 // them. Inside `withRecycling(pool, fn)` arrays are taken from `pool` instead — the arrays of the
-// previous call with the same dtype and length, zeroed — and all of them go back to the pool
-// when `fn` returns. Nothing allocated inside may be used after `fn` returns: copy out what
+// previous call with the same dtype and length — and all of them go back to the pool when `fn`
+// returns. A recycled array is zeroed (by all threads) unless it comes from `allocOutput`, whose
+// caller promises to overwrite every value: a forward kernel's output needs no zeros. Nothing allocated inside may be used after `fn` returns: copy out what
 // escapes (../dream/objective.ts returns a copy of the gradient). Arrays the last call did not
 // use are dropped, so a pool holds about one step's worth, of the latest sizes.
 
-import { threadCount } from "../threads/pool.js";
+import { defineJob, pieceRange, piecesFor, threadCount } from "../threads/pool.js";
 import type { DType, Floats } from "./tensor.js";
 
 /** Arrays kept between calls of `withRecycling`, by dtype and length. */
@@ -33,20 +34,34 @@ type Kind = DType | "int32";
 
 /** A zeroed array of `n` values of `dtype`: shared while threads are in use, recycled inside `withRecycling`. */
 export function allocFloats(dtype: DType, n: number): Floats {
-  return alloc(dtype, n) as Floats;
+  return alloc(dtype, n, true) as Floats;
 }
 
-/** A zeroed Int32Array (pooling's argmax indices), served like `allocFloats`. */
+/**
+ * An array of `n` values of `like`'s type for a caller that will write every one of them (a
+ * forward kernel's output): like `allocLike`, but a recycled array keeps its old values.
+ */
+export function allocOutput(like: Floats, n: number = like.length): Floats {
+  return alloc(like instanceof Float64Array ? "float64" : "float32", n, false) as Floats;
+}
+
+/** An Int32Array for a kernel that writes every value (pooling's argmax), served like `allocOutput`. */
 export function allocIndices(n: number): Int32Array {
-  return alloc("int32", n) as Int32Array;
+  return alloc("int32", n, false) as Int32Array;
 }
 
-function alloc(kind: Kind, n: number): Recyclable {
+function alloc(kind: Kind, n: number, zeroed: boolean): Recyclable {
   const shared = threadCount() > 1;
   if (recycling === null) return fresh(kind, n, shared);
   const key = `${kind}:${n}`;
   const reuse = recycling.pool.free.get(key)?.pop();
-  const out = reuse !== undefined && isShared(reuse) === shared ? reuse.fill(0) : fresh(kind, n, shared);
+  let out: Recyclable;
+  if (reuse !== undefined && isShared(reuse) === shared) {
+    out = reuse;
+    if (zeroed) zeroJob.run({ a: out }, piecesFor(n, Math.ceil(n / 4096)));
+  } else {
+    out = fresh(kind, n, shared);
+  }
   const taken = recycling.taken.get(key);
   if (taken === undefined) recycling.taken.set(key, [out]);
   else taken.push(out);
@@ -64,6 +79,12 @@ export function copyOf(a: Floats): Floats {
   out.set(a);
   return out;
 }
+
+/** Zeroes `a`, in pieces for threads. */
+export const zeroJob = defineJob("zero", ({ a }: { a: Recyclable }, piece: number, pieces: number) => {
+  const [start, end] = pieceRange(a.length, piece, pieces);
+  a.fill(0, start, end);
+});
 
 /**
  * A zeroed array that is never recycled, for what outlives a step (a net's converted weights):

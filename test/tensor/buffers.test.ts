@@ -1,22 +1,34 @@
 // Where arrays come from: recycled inside withRecycling, shared while threads are in use.
 import { afterAll, describe, expect, it } from "vitest";
 import "../../src/threads/node-host.js";
-import { BufferPool, allocFloats, allocIndices, copyOf, isShared, scratchFor, withRecycling } from "../../src/tensor/buffers.js";
+import { BufferPool, allocFloats, allocIndices, allocOutput, copyOf, isShared, scratchFor, withRecycling } from "../../src/tensor/buffers.js";
 import { shutdownThreads, withThreads } from "../../src/threads/pool.js";
 
 afterAll(() => shutdownThreads());
 
 describe("withRecycling", () => {
-  it("hands the next call the arrays of the last one, zeroed", () => {
+  it("hands the next call the arrays of the last one: zeroed, or as left for allocOutput", () => {
     const pool = new BufferPool();
-    const first = withRecycling(pool, () => {
-      const a = allocFloats("float32", 10).fill(7), b = allocFloats("float64", 10).fill(8), c = allocIndices(10).fill(9);
-      return [a, b, c];
-    });
-    const second = withRecycling(pool, () => [allocFloats("float32", 10), allocFloats("float64", 10), allocIndices(10)]);
-    second.forEach((arr, k) => {
-      expect(arr).toBe(first[k]);
-      expect(Array.from(arr).every((v) => v === 0)).toBe(true);
+    const first = withRecycling(pool, () => [
+      allocFloats("float32", 10).fill(7), allocFloats("float64", 10).fill(8), allocIndices(10).fill(9), allocOutput(new Float32Array(0), 11).fill(6),
+    ]);
+    const second = withRecycling(pool, () => [
+      allocFloats("float32", 10), allocFloats("float64", 10), allocIndices(10), allocOutput(new Float32Array(0), 11),
+    ]);
+    second.forEach((arr, k) => expect(arr).toBe(first[k]));
+    expect(Array.from(second[0]!).every((v) => v === 0)).toBe(true);
+    expect(Array.from(second[1]!).every((v) => v === 0)).toBe(true);
+    expect(Array.from(second[2]!).every((v) => v === 9)).toBe(true);
+    expect(Array.from(second[3]!).every((v) => v === 6)).toBe(true);
+  });
+
+  it("zeroes a large recycled array with every thread", () => {
+    const pool = new BufferPool();
+    const n = 300_000;
+    withThreads(2, () => {
+      withRecycling(pool, () => allocFloats("float32", n).fill(5));
+      const again = withRecycling(pool, () => allocFloats("float32", n));
+      expect(again.every((v) => v === 0)).toBe(true);
     });
   });
 
