@@ -15,7 +15,10 @@ import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 export interface Node {
   readonly op: string;
   readonly inputs: readonly Tensor[];
-  /** Given dL/dy, the gradient w.r.t. each input (null if not needed). */
+  /**
+   * Given dL/dy, the gradient w.r.t. each input (null if not needed). dL/dy is the closure's
+   * to use up: the tape never reads it again, so it may be overwritten (a fused ReLU does).
+   */
   readonly backward: (dy: Floats) => ReadonlyArray<Floats | null>;
 }
 

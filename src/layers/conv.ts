@@ -23,6 +23,7 @@ import { allocOutput, scratchFor } from "../tensor/buffers.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { record } from "../autograd/tape.js";
 import { gemm } from "./gemm.js";
+import { reluForward, reluMaskInPlace } from "./relu.js";
 import { col2im, convGeometry, im2col, type ConvGeometry } from "./im2col.js";
 
 // The geometry lives beside im2col, which needs it too; re-exported so a conv is one import.
@@ -114,6 +115,12 @@ export interface Conv2dOptions {
   pad?: [number, number]; // default [0, 0]
   dilation?: [number, number]; // default [1, 1]
   group?: number; // default 1
+  /**
+   * Follow the convolution by a ReLU with this negative slope (≥ 0), fused: the output is the
+   * ReLU's, and no pre-ReLU tensor is kept. Caffe nets put an in-place ReLU after almost every
+   * convolution; fusing it saves the ReLU's output array and a pass over memory each way.
+   */
+  relu?: number;
 }
 
 /**
@@ -135,9 +142,15 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptio
   if (inputs.some((t) => t.dtype !== x.dtype)) {
     throw new TypeError(`conv2d: inputs must share a dtype, got ${inputs.map((t) => t.dtype).join(", ")}`);
   }
+  const slope = p.relu;
+  if (slope !== undefined && !(slope >= 0)) throw new RangeError(`conv2d: relu's negative slope must be ≥ 0, got ${slope}`);
   const y = new Tensor(allocOutput(x.data, g.N * g.K * g.OH * g.OW), [g.N, g.K, g.OH, g.OW]);
   conv2dForward(y.data, x.data, w.data, bias?.data ?? null, g);
-  return record(y, "conv2d", inputs, (dy) => {
+  // The ReLU in place: y = relu(z). Its backward needs the sign of z, which y keeps (slope ≥ 0).
+  if (slope !== undefined) reluForward(y.data, y.data, slope);
+  return record(y, slope === undefined ? "conv2d" : "conv2d+relu", inputs, (dy) => {
+    // dL/dz = dL/dy · relu'(z), computed in dy's own array: the tape never reads dy again.
+    if (slope !== undefined) reluMaskInPlace(dy, y.data, slope);
     const dx = x.requiresGrad ? allocLike(x.data) : null;
     const dw = w.requiresGrad ? allocLike(w.data) : null;
     const db = bias?.requiresGrad ? allocLike(bias.data) : null;

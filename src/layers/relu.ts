@@ -25,6 +25,15 @@ export function reluBackward(dx: Floats, dy: Floats, x: Floats, negativeSlope: n
   reluBackwardJob.run({ dx, dy, x, negativeSlope }, piecesFor(x.length, Math.ceil(x.length / MIN_PIECE)));
 }
 
+/**
+ * dy ← dy · relu'(x), in place: what a ReLU fused into the op before it (../conv.ts) does with
+ * its gradient. `x` may be the ReLU's output instead of its input when the slope is ≥ 0: both
+ * have the same sign (Caffe's in-place ReLU relies on the same fact).
+ */
+export function reluMaskInPlace(dy: Floats, x: Floats, negativeSlope: number): void {
+  reluMaskJob.run({ dy, x, negativeSlope }, piecesFor(x.length, Math.ceil(x.length / MIN_PIECE)));
+}
+
 // Elementwise, so the pieces for threads (../threads/pool.ts) are any runs of values.
 const MIN_PIECE = 4096;
 
@@ -36,6 +45,17 @@ export const reluForwardJob = defineJob(
       const v = x[i]!;
       const keep = +(v > 0);
       y[i] = v * (keep + (1 - keep) * negativeSlope) + 0;
+    }
+  },
+);
+
+export const reluMaskJob = defineJob(
+  "reluMask",
+  ({ dy, x, negativeSlope }: { dy: Floats; x: Floats; negativeSlope: number }, piece: number, pieces: number) => {
+    const [start, end] = pieceRange(x.length, piece, pieces);
+    for (let i = start; i < end; i++) {
+      const keep = +(x[i]! > 0);
+      dy[i]! *= keep + (1 - keep) * negativeSlope;
     }
   },
 );

@@ -41,8 +41,12 @@ export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
 export interface LayerRule {
   /** Output shapes from input shapes; throws when the input is too small for the layer. */
   shapes(layer: LayerDef, inputs: readonly (readonly number[])[], weights: readonly Tensor[]): number[][];
-  /** Runs the layer on the tape. `weights` are the layer's blobs in the input's dtype. */
-  forward(layer: LayerDef, inputs: readonly Tensor[], weights: readonly Tensor[]): Tensor[];
+  /**
+   * Runs the layer on the tape. `weights` are the layer's blobs in the input's dtype.
+   * `reluAfter`, given only to a Convolution, is the negative slope of a ReLU that the net has
+   * fused into it (../models/net.ts, `fusedRelus`).
+   */
+  forward(layer: LayerDef, inputs: readonly Tensor[], weights: readonly Tensor[], reluAfter?: number): Tensor[];
 }
 
 export function isLayerType(type: string): type is LayerType {
@@ -64,8 +68,8 @@ export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
       const g = convGeometry(x!, w!.shape, p);
       return [[g.N, g.K, g.OH, g.OW]];
     },
-    forward(layer, [x], [w, b]) {
-      return [conv2d(x!, w!, b ?? null, param(layer, "convolution"))];
+    forward(layer, [x], [w, b], reluAfter) {
+      return [conv2d(x!, w!, b ?? null, { ...param(layer, "convolution"), relu: reluAfter })];
     },
   },
   Pooling: {

@@ -129,11 +129,20 @@ export class CaffeNet {
       for (const i of plan) for (const b of this.layers[i]!.bottoms) readersLeft.set(b.layer, (readersLeft.get(b.layer) ?? 0) + 1);
       for (const t of targets) readersLeft.set(t.layer, Infinity);
     }
+    const fused = this.fusedRelus(plan, targets);
+    const fusedInto = new Map([...fused].map(([conv, relu]) => [relu, conv]));
     for (const i of plan) {
       const layer = this.layers[i]!;
-      const inputs = layer.bottoms.map((b) => values.get(b.layer)![b.top]!);
-      const weights = layer.weights.map((w) => this.weightsFor(w, x.dtype));
-      values.set(i, LAYER_RULES[layer.type!].forward(layer.def, inputs, weights));
+      const conv = fusedInto.get(i);
+      if (conv !== undefined) {
+        values.set(i, values.get(conv)!); // this ReLU already ran, inside the convolution
+      } else {
+        const inputs = layer.bottoms.map((b) => values.get(b.layer)![b.top]!);
+        const weights = layer.weights.map((w) => this.weightsFor(w, x.dtype));
+        const relu = fused.get(i);
+        const slope = relu === undefined ? undefined : (this.layers[relu]!.def.relu?.negativeSlope ?? 0);
+        values.set(i, LAYER_RULES[layer.type!].forward(layer.def, inputs, weights, slope));
+      }
       if (!x.requiresGrad) {
         for (const b of layer.bottoms) {
           const left = readersLeft.get(b.layer)! - 1;
@@ -143,6 +152,28 @@ export class CaffeNet {
       }
     }
     return targets.map((t) => values.get(t.layer)![t.top]!);
+  }
+
+  /**
+   * The ReLUs to fuse into the convolution before them, as convolution index → ReLU index: a
+   * ReLU (slope ≥ 0) that is the only reader of a convolution's output, when that pre-ReLU
+   * output is not itself asked for. In Caffe files such a ReLU is in place (top = bottom), so
+   * nothing else could read the pre-ReLU values anyway, unless asked for by the layer's name.
+   */
+  private fusedRelus(plan: readonly number[], targets: readonly ValueRef[]): Map<number, number> {
+    const readers = new Map<number, number[]>(); // conv index → plan layers reading its output
+    for (const i of plan) {
+      for (const b of this.layers[i]!.bottoms) {
+        if (b.layer >= 0 && this.layers[b.layer]!.type === "Convolution") readers.set(b.layer, [...(readers.get(b.layer) ?? []), i]);
+      }
+    }
+    const fused = new Map<number, number>();
+    for (const [conv, by] of readers) {
+      const relu = this.layers[by[0]!]!;
+      const slope = relu.def.relu?.negativeSlope ?? 0;
+      if (by.length === 1 && relu.type === "ReLU" && slope >= 0 && !targets.some((t) => t.layer === conv)) fused.set(conv, by[0]!);
+    }
+    return fused;
   }
 
   /** Output shapes of every runnable layer for an input of `inputShape` ([N, C, H, W]). */

@@ -7,14 +7,14 @@ import { gemmJob } from "../layers/gemm.js";
 import { col2imJob, im2colJob } from "../layers/im2col.js";
 import { lrnAcrossBackwardJob, lrnAcrossForwardJob } from "../layers/lrn.js";
 import { maxPoolBackwardJob, maxPoolForwardJob } from "../layers/pooling.js";
-import { reluBackwardJob, reluForwardJob } from "../layers/relu.js";
+import { reluBackwardJob, reluForwardJob, reluMaskJob } from "../layers/relu.js";
 import { zeroJob } from "../tensor/buffers.js";
 import { claimPieces, DONE, ERROR_BYTES, FAILED, type JobMessage, type JobPiece, type ParallelJob, type WorkerInit } from "./pool.js";
 
 /** Every job, by name. A job missing here fails in the worker with "unknown job". */
 export const JOBS: ReadonlyArray<ParallelJob<never>> = [
   gemmJob, im2colJob, col2imJob, reluForwardJob, reluBackwardJob, maxPoolForwardJob, maxPoolBackwardJob,
-  lrnAcrossForwardJob, lrnAcrossBackwardJob, addIntoJob, zeroJob,
+  lrnAcrossForwardJob, lrnAcrossBackwardJob, addIntoJob, zeroJob, reluMaskJob,
 ];
 
 /**

@@ -26,6 +26,8 @@ export const convCases: GradcheckCase[] = [
   convCase("dilation 2", [1, 2, 7, 7], [2, 2, 3, 3], { dilation: [2, 2], pad: [1, 1] }),
   convCase("non-square 3×2 kernel, stride [2, 1], no bias", [1, 2, 6, 5], [3, 2, 3, 2], { stride: [2, 1], pad: [1, 0] }, false),
   convCase("1×1 pointwise (no im2col), batch 2", [2, 3, 3, 4], [4, 3, 1, 1], {}),
+  convCase("with a fused ReLU", [1, 2, 5, 5], [3, 2, 3, 3], { pad: [1, 1], relu: 0 }),
+  convCase("with a fused leaky ReLU, 1×1", [1, 3, 4, 4], [4, 3, 1, 1], { relu: 0.1 }),
   {
     op: "conv2d",
     name: "dx only (weights and bias constant)",
