@@ -46,10 +46,9 @@ export function conv2dForward(
       const xg = x.subarray((n * C + grp * Cg) * H * W, (n * C + (grp + 1) * Cg) * H * W); // [C/G, H, W]
       const wg = w.subarray(grp * Kg * CRS, (grp + 1) * Kg * CRS); // [K/G, C/G·R·S]
       const og = out.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
-      // Start each output row at its bias and let the GEMM add the product on top.
-      if (bias !== null) for (let k = 0; k < Kg; k++) og.fill(bias[grp * Kg + k]!, k * P, (k + 1) * P);
       if (col !== null) im2col(col, xg, g);
-      gemm(og, wg, col ?? xg, Kg, P, CRS, { accumulate: bias !== null });
+      // The GEMM starts each output row at its bias and adds the product on top.
+      gemm(og, wg, col ?? xg, Kg, P, CRS, bias === null ? {} : { rowBias: bias.subarray(grp * Kg, (grp + 1) * Kg) });
     }
   }
 }

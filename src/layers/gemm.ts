@@ -48,6 +48,11 @@ export interface GemmOptions {
   transB?: boolean;
   /** Add the product to C instead of overwriting it. */
   accumulate?: boolean;
+  /**
+   * Start row i of C at rowBias[i] instead of 0 (M values; not with `accumulate`): a
+   * convolution's bias, added by the kernel where it starts C instead of in a pass of its own.
+   */
+  rowBias?: Floats;
 }
 
 const MR = 4; // rows of the register tile
@@ -67,7 +72,7 @@ const tile = new Float64Array(MR * NR);
  * exactly M·N, M·K and K·N values, all Float32Array or all Float64Array.
  */
 export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
-  checkGemmArgs("gemm", C, A, B, M, N, K);
+  checkGemmArgs("gemm", C, A, B, M, N, K, opts);
   const wasm = useWasm && C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
   const pieces = M * N * K >= PARALLEL_MIN_WORK ? piecesFor(M * N, Math.ceil(N / MIN_PIECE_COLUMNS)) : 1;
   gemmJob.run({ C, A, B, M, N, K, opts, wasm, call: ++calls }, pieces);
@@ -135,8 +140,8 @@ setGemmBackend(fromEnv as GemmBackend);
 function gemmJs(
   C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions, [n0, n1]: readonly [number, number],
 ): void {
-  const { transA = false, transB = false, accumulate = false } = opts;
-  if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, i * N + n0, i * N + n1);
+  const { transA = false, transB = false, accumulate = false, rowBias } = opts;
+  if (!accumulate) for (let i = 0; i < M; i++) C.fill(rowBias?.[i] ?? 0, i * N + n0, i * N + n1);
   if (M === 0 || n1 <= n0 || K === 0) return;
 
   // op(A)[i, p] = A[i·aRow + p·aCol];  op(B)[p, j] = B[p·bRow + j·bCol]
@@ -199,11 +204,11 @@ function addTile(C: Floats, origin: number, ldc: number, mr: number, nr: number)
 
 /** The reference: one dot product per element of C. Same contract as `gemm`. */
 export function gemmNaive(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
-  checkGemmArgs("gemmNaive", C, A, B, M, N, K);
-  const { transA = false, transB = false, accumulate = false } = opts;
+  checkGemmArgs("gemmNaive", C, A, B, M, N, K, opts);
+  const { transA = false, transB = false, accumulate = false, rowBias } = opts;
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
-      let acc = 0;
+      let acc = rowBias?.[i] ?? 0;
       for (let p = 0; p < K; p++) {
         const a = transA ? A[p * M + i]! : A[i * K + p]!;
         const b = transB ? B[j * K + p]! : B[p * N + j]!;
@@ -214,7 +219,7 @@ export function gemmNaive(C: Floats, A: Floats, B: Floats, M: number, N: number,
   }
 }
 
-function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number, N: number, K: number): void {
+function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions): void {
   for (const [label, v] of [["M", M], ["N", N], ["K", K]] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name}: ${label} must be a non-negative integer, got ${v}`);
   }
@@ -229,6 +234,10 @@ function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number,
       throw new RangeError(`${name}: ${label} has ${arr.length} values, expected ${rows}×${cols} = ${rows * cols}`);
     }
   };
+  if (opts.rowBias !== undefined) {
+    if (opts.accumulate) throw new RangeError(`${name}: rowBias cannot be combined with accumulate`);
+    expect("rowBias", opts.rowBias, M, 1);
+  }
   expect("C", C, M, N);
   expect("A", A, M, K);
   expect("B", B, K, N);

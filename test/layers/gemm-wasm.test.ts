@@ -43,6 +43,10 @@ describe.runIf(simdFlavour() !== null)(`gemm on WebAssembly SIMD (${simdFlavour(
         gemm(C, A, B, M, N, K, { ...trans, accumulate: true });
         gemmNaive(expected, A, B, M, N, K, { ...trans, accumulate: true });
         expect(C).toBeAllClose(expected, tol);
+        const rowBias = fillUniform(new Float32Array(M), 4);
+        gemm(C, A, B, M, N, K, { ...trans, rowBias });
+        gemmNaive(expected, A, B, M, N, K, { ...trans, rowBias });
+        expect(C).toBeAllClose(expected, tol);
       });
     }
   }

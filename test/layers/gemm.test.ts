@@ -42,6 +42,11 @@ describe("gemm vs gemmNaive", () => {
           gemm(C, A, B, M, N, K, { ...trans, accumulate: true });
           gemmNaive(expected, A, B, M, N, K, { ...trans, accumulate: true });
           expect(C).toBeAllClose(expected, { rtol, atol: rtol * Math.sqrt(K) });
+          // Row bias: C = bias[i] + op(A)·op(B).
+          const rowBias = random(Type, M, 4);
+          gemm(C, A, B, M, N, K, { ...trans, rowBias });
+          gemmNaive(expected, A, B, M, N, K, { ...trans, rowBias });
+          expect(C).toBeAllClose(expected, { rtol, atol: rtol * Math.sqrt(K) });
         });
       }
     }
@@ -79,6 +84,14 @@ describe("gemm argument errors", () => {
     expect(f).toThrow("gemm: A has 5 values, expected 2×4 = 8");
     expect(() => gemmNaive(new Float32Array(5), new Float32Array(8), new Float32Array(12), 2, 3, 4)).toThrow(
       "gemmNaive: C has 5 values, expected 2×3 = 6",
+    );
+  });
+
+  it("refuses a row bias of the wrong length, or with accumulate", () => {
+    const [A, B, C] = [new Float32Array(6), new Float32Array(6), new Float32Array(4)];
+    expect(() => gemm(C, A, B, 2, 2, 3, { rowBias: new Float32Array(3) })).toThrow("gemm: rowBias has 3 values, expected 2×1 = 2");
+    expect(() => gemm(C, A, B, 2, 2, 3, { rowBias: new Float32Array(2), accumulate: true })).toThrow(
+      "gemm: rowBias cannot be combined with accumulate",
     );
   });
 

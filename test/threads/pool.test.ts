@@ -72,7 +72,7 @@ describe("kernels split over threads give the same bits", () => {
           const C1 = allocFloats("float32", M * N), C2 = random(M * N, 3), C3 = allocFloats("float32", M * N);
           gemm(C1, A, B, M, N, K);
           gemm(C2, A, B, M, N, K, { accumulate: true });
-          gemm(C3, A, random(N * K, 4), M, N, K, { transB: true });
+          gemm(C3, A, random(N * K, 4), M, N, K, { transB: true, rowBias: random(M, 5) });
           const C4 = allocFloats("float32", K * N);
           gemm(C4, A, C1, K, N, M, { transA: true });
           return [C1, C2, C3, C4];

@@ -10,7 +10,8 @@
 //
 //   pack all of A → for each slab of KC, panels of 4 rows, k-major         (JS, once per call)
 //   for jc over N in blocks of NC
-//     copy C[:, jc:jc+nc] into the C strip (or zero it), rows padded to 4, columns to 8
+//     copy C[:, jc:jc+nc] into the C strip (or start it at 0 or the rows' bias), rows padded
+//     to 4, columns to 8
 //     for pc over K in blocks of KC
 //       pack B[pc:pc+kc, jc:jc+nc] → panels of 8 columns, k-major        (WASM, or JS if transB)
 //       for ic over M in blocks of MC
@@ -237,10 +238,10 @@ export function gemmSimd(
   C: Float32Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number, opts: GemmOptions = {},
   columns: readonly [number, number] = [0, N], call = 0,
 ): void {
-  const { transA = false, transB = false, accumulate = false } = opts;
+  const { transA = false, transB = false, accumulate = false, rowBias } = opts;
   const [n0, n1] = columns;
   if (M === 0 || n1 <= n0 || K === 0) {
-    if (!accumulate) for (let i = 0; i < M; i++) C.fill(0, i * N + n0, i * N + n1);
+    if (!accumulate) for (let i = 0; i < M; i++) C.fill(rowBias?.[i] ?? 0, i * N + n0, i * N + n1);
     return;
   }
   // op(A)[i, p] = A[i·aRow + p·aCol];  op(B)[p, j] = B[p·bRow + j·bCol]
@@ -266,6 +267,9 @@ export function gemmSimd(
     const nc = Math.min(NC, n1 - jc), ldc = roundUp(nc, NR);
     if (accumulate) {
       for (let i = 0; i < M; i++) heap.set(C.subarray(i * N + jc, i * N + jc + nc), cStrip + i * ldc);
+    } else if (rowBias !== undefined) {
+      for (let i = 0; i < M; i++) heap.fill(rowBias[i]!, cStrip + i * ldc, cStrip + (i + 1) * ldc);
+      heap.fill(0, cStrip + M * ldc, cStrip + rows * ldc);
     } else {
       heap.fill(0, cStrip, cStrip + rows * ldc);
     }
