@@ -6,10 +6,15 @@
 // (K/G filters) × (C/G·R·S) × (OH·OW) for the forward, plus the transposed products the conv
 // backward runs: dcol = Wᵀ·dout (transA) and dW = dout·colᵀ (transB).
 // Every shape and backend is first validated against gemmNaive on the same inputs; that one
-// naive run is also the naive timing (a single run: naive is slow).
+// naive run is also the naive timing (a single run: naive is slow). Each backend runs on one
+// thread and on every core (../src/threads/pool.ts), in shared memory, and the threaded product
+// must equal the one-thread product bit for bit.
 
 import { gemm, gemmBackend, gemmNaive, setGemmBackend, type GemmOptions } from "../src/layers/gemm.js";
 import { simdFlavour } from "../src/layers/wasm/gemm-simd.js";
+import { allocFloats } from "../src/tensor/buffers.js";
+import "../src/threads/node-host.js";
+import { defaultThreads, withThreads } from "../src/threads/pool.js";
 import { fillRandom, maxRelDiff, medianMs, printTable, type BenchOptions } from "./util.js";
 
 interface Shape {
@@ -37,14 +42,18 @@ export async function run(opts: BenchOptions): Promise<void> {
   const reps = opts.quick ? 3 : 7;
   const shapes = opts.quick ? [square, googlenet[0]!, googlenet[6]!] : [square, ...googlenet];
   const backends = simdFlavour() === null ? (["js"] as const) : (["js", "wasm"] as const);
+  const many = defaultThreads();
+  const threadCounts = many > 1 ? [1, many] : [1];
   const initial = gemmBackend();
   const rows: (string | number)[][] = [];
   try {
     for (const s of shapes) {
       const { M, K, N } = s;
-      const A = fillRandom(new Float32Array(M * K), 1);
-      const B = fillRandom(new Float32Array(K * N), 2);
-      const C = new Float32Array(M * N), reference = new Float32Array(M * N);
+      // In shared memory, which threads need (one thread works on it as on any other).
+      const [A, B, C] = withThreads(many, () => [allocFloats("float32", M * K), allocFloats("float32", K * N), allocFloats("float32", M * N)]);
+      fillRandom(A as Float32Array, 1);
+      fillRandom(B as Float32Array, 2);
+      const reference = new Float32Array(M * N);
       const flops = 2 * M * N * K;
 
       const t0 = performance.now();
@@ -55,23 +64,29 @@ export async function run(opts: BenchOptions): Promise<void> {
       let worst = 0;
       for (const backend of backends) {
         setGemmBackend(backend);
-        gemm(C, A, B, M, N, K, s.opts);
+        withThreads(1, () => gemm(C, A, B, M, N, K, s.opts));
         const diff = maxRelDiff(C, reference);
         if (diff > 1e-4) throw new Error(`gemm (${backend}) ${s.name} ${M}×${K}×${N}: max relative difference ${diff} vs gemmNaive`);
         worst = Math.max(worst, diff);
-        const t = medianMs(() => gemm(C, A, B, M, N, K, s.opts), reps);
-        ms.push(t);
-        cells.push(t.toFixed(1), (flops / t / 1e6).toFixed(2));
+        const one = C.slice();
+        withThreads(many, () => gemm(C, A, B, M, N, K, s.opts));
+        if (C.some((v, i) => v !== one[i])) throw new Error(`gemm (${backend}) ${s.name}: ${many} threads differ from 1`);
+        for (const threads of threadCounts) {
+          const t = withThreads(threads, () => medianMs(() => gemm(C, A, B, M, N, K, s.opts), reps));
+          ms.push(t);
+          cells.push((flops / t / 1e6).toFixed(2));
+        }
       }
-      const speedUp = ms.length === 2 ? (ms[0]! / ms[1]!).toFixed(1) + "×" : "—";
+      // wasm vs js, each on one thread
+      const speedUp = ms.length > threadCounts.length ? (ms[0]! / ms[threadCounts.length]!).toFixed(1) + "×" : "—";
       rows.push([s.name, `${M}×${K}×${N}`, (flops / naiveMs / 1e6).toFixed(2), ...cells, speedUp, worst.toExponential(1)]);
     }
   } finally {
     setGemmBackend(initial);
   }
   const flavour = simdFlavour() ?? "unavailable";
-  console.log(`gemm, Float32, single thread; FLOPs = 2·M·N·K; median of ${reps}, naive one run; wasm SIMD: ${flavour}`);
+  console.log(`gemm, Float32; GFLOP/s = 2·M·N·K / time; median of ${reps}, naive one run; wasm SIMD: ${flavour}; threads equal to 1 thread bit for bit`);
   const header = ["shape", "M×K×N", "naive GFLOP/s"];
-  for (const b of backends) header.push(`${b} ms`, `${b} GFLOP/s`);
-  printTable([...header, "wasm vs js", "max rel diff"], rows);
+  for (const b of backends) for (const t of threadCounts) header.push(`${b}, ${t} thread${t > 1 ? "s" : ""}`);
+  printTable([...header, "wasm vs js (1 thread)", "max rel diff"], rows);
 }
