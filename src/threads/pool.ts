@@ -110,9 +110,9 @@ export function threadsAvailable(): boolean {
   return host !== null && typeof SharedArrayBuffer === "function" && typeof Atomics.wait === "function";
 }
 
-/** The host's suggestion for `setThreads`: its core count, or 1 without a host. */
+/** The host's suggestion for `setThreads`: its core count (at most MAX_THREADS), or 1 without a host. */
 export function defaultThreads(): number {
-  return threadsAvailable() ? Math.max(1, host!.defaultThreads()) : 1;
+  return threadsAvailable() ? Math.min(MAX_THREADS, Math.max(1, host!.defaultThreads())) : 1;
 }
 
 /**

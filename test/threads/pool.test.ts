@@ -66,7 +66,9 @@ describe("kernels split over threads give the same bits", () => {
       const initial = gemmBackend();
       setGemmBackend(backend);
       try {
-        const [M, N, K] = [37, 1003, 61]; // N splits into pieces of 8 with a ragged last one
+        // Big enough to be split (M·N ≥ 2¹⁶ and M·N·K ≥ 2²⁰, also for the transposed product
+        // K×N below), with N cut into pieces of 8s and a ragged last one.
+        const [M, N, K] = [67, 1003, 71];
         sameForEveryThreadCount(() => {
           const A = random(M * K, 1), B = random(K * N, 2);
           const C1 = allocFloats("float32", M * N), C2 = random(M * N, 3), C3 = allocFloats("float32", M * N);
