@@ -30,11 +30,12 @@ import { col2im, convGeometry, im2col, type ConvGeometry } from "./im2col.js";
 export { convGeometry, type ConvGeometry, type ConvParams } from "./im2col.js";
 
 /**
- * out = conv(x, w) + bias, overwriting `out`. `scratch`, if given, is the column buffer (at least
- * C/G·R·S·OH·OW values of x's type); by default the module reuses its own.
+ * out = conv(x, w) + bias, overwriting `out` — or max(that, 0) with `relu`, a ReLU done by the
+ * GEMM's epilogue. `scratch`, if given, is the column buffer (at least C/G·R·S·OH·OW values of
+ * x's type); by default the module reuses its own.
  */
 export function conv2dForward(
-  out: Floats, x: Floats, w: Floats, bias: Floats | null, g: ConvGeometry, scratch?: Floats,
+  out: Floats, x: Floats, w: Floats, bias: Floats | null, g: ConvGeometry, scratch?: Floats, relu = false,
 ): void {
   checkBuffers("conv2dForward", g, { out, x, w, bias });
   const { N, C, H, W, K, groups, OH, OW } = g;
@@ -48,7 +49,7 @@ export function conv2dForward(
       const og = out.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
       if (col !== null) im2col(col, xg, g);
       // The GEMM starts each output row at its bias and adds the product on top.
-      gemm(og, wg, col ?? xg, Kg, P, CRS, bias === null ? {} : { rowBias: bias.subarray(grp * Kg, (grp + 1) * Kg) });
+      gemm(og, wg, col ?? xg, Kg, P, CRS, { relu, ...(bias === null ? {} : { rowBias: bias.subarray(grp * Kg, (grp + 1) * Kg) }) });
     }
   }
 }
@@ -144,9 +145,10 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptio
   const slope = p.relu;
   if (slope !== undefined && !(slope >= 0)) throw new RangeError(`conv2d: relu's negative slope must be ≥ 0, got ${slope}`);
   const y = new Tensor(allocOutput(x.data, g.N * g.K * g.OH * g.OW), [g.N, g.K, g.OH, g.OW]);
-  conv2dForward(y.data, x.data, w.data, bias?.data ?? null, g);
-  // The ReLU in place: y = relu(z). Its backward needs the sign of z, which y keeps (slope ≥ 0).
-  if (slope !== undefined) reluForward(y.data, y.data, slope);
+  // y = relu(z): a plain ReLU in the GEMM's epilogue, a leaky one in place afterwards. Its
+  // backward needs the sign of z, which y keeps (slope ≥ 0).
+  conv2dForward(y.data, x.data, w.data, bias?.data ?? null, g, undefined, slope === 0);
+  if (slope !== undefined && slope !== 0) reluForward(y.data, y.data, slope);
   return record(y, slope === undefined ? "conv2d" : "conv2d+relu", inputs, (dy) => {
     // dL/dz = dL/dy · relu'(z), computed in dy's own array: the tape never reads dy again.
     if (slope !== undefined) reluMaskInPlace(dy, y.data, slope);

@@ -53,6 +53,11 @@ export interface GemmOptions {
    * convolution's bias, added by the kernel where it starts C instead of in a pass of its own.
    */
   rowBias?: Floats;
+  /**
+   * Replace each value v of the result by max(v, 0) — NaN stays NaN, −0 becomes 0 — (not with
+   * `accumulate`): the ReLU after a convolution, done while the kernel still holds C in cache.
+   */
+  relu?: boolean;
 }
 
 const MR = 4; // rows of the register tile
@@ -140,8 +145,13 @@ setGemmBackend(fromEnv as GemmBackend);
 function gemmJs(
   C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions, [n0, n1]: readonly [number, number],
 ): void {
-  const { transA = false, transB = false, accumulate = false, rowBias } = opts;
+  const { transA = false, transB = false, accumulate = false, rowBias, relu = false } = opts;
   if (!accumulate) for (let i = 0; i < M; i++) C.fill(rowBias?.[i] ?? 0, i * N + n0, i * N + n1);
+  if (relu) {
+    gemmJs(C, A, B, M, N, K, { ...opts, relu: false }, [n0, n1]);
+    for (let i = 0; i < M; i++) for (let k = i * N + n0; k < i * N + n1; k++) C[k] = reluValue(C[k]!);
+    return;
+  }
   if (M === 0 || n1 <= n0 || K === 0) return;
 
   // op(A)[i, p] = A[i·aRow + p·aCol];  op(B)[p, j] = B[p·bRow + j·bCol]
@@ -205,7 +215,7 @@ function addTile(C: Floats, origin: number, ldc: number, mr: number, nr: number)
 /** The reference: one dot product per element of C. Same contract as `gemm`. */
 export function gemmNaive(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
   checkGemmArgs("gemmNaive", C, A, B, M, N, K, opts);
-  const { transA = false, transB = false, accumulate = false, rowBias } = opts;
+  const { transA = false, transB = false, accumulate = false, rowBias, relu = false } = opts;
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
       let acc = rowBias?.[i] ?? 0;
@@ -214,7 +224,7 @@ export function gemmNaive(C: Floats, A: Floats, B: Floats, M: number, N: number,
         const b = transB ? B[j * K + p]! : B[p * N + j]!;
         acc += a * b;
       }
-      C[i * N + j] = accumulate ? C[i * N + j]! + acc : acc;
+      C[i * N + j] = accumulate ? C[i * N + j]! + acc : relu ? reluValue(acc) : acc;
     }
   }
 }
@@ -234,6 +244,7 @@ function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number,
       throw new RangeError(`${name}: ${label} has ${arr.length} values, expected ${rows}×${cols} = ${rows * cols}`);
     }
   };
+  if (opts.relu && opts.accumulate) throw new RangeError(`${name}: relu cannot be combined with accumulate`);
   if (opts.rowBias !== undefined) {
     if (opts.accumulate) throw new RangeError(`${name}: rowBias cannot be combined with accumulate`);
     expect("rowBias", opts.rowBias, M, 1);
@@ -241,6 +252,11 @@ function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number,
   expect("C", C, M, N);
   expect("A", A, M, K);
   expect("B", B, K, N);
+}
+
+/** max(v, 0) with WebAssembly's f32x4.max rules: NaN stays NaN, −0 becomes +0. */
+function reluValue(v: number): number {
+  return v > 0 || v !== v ? v : 0;
 }
 
 function roundUp(n: number, m: number): number {

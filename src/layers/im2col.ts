@@ -110,7 +110,7 @@ const MIN_SET_LENGTH = 32;
  * hangs over the padding. Overwrites `col`.
  */
 export function im2col(col: Floats, x: Floats, g: ConvGeometry): void {
-  im2colJob.run({ col, x, g }, piecesFor(col.length, g.C / g.groups));
+  im2colJob.run({ col, x, g }, piecesFor(col.length, g.OH));
 }
 
 /**
@@ -118,23 +118,26 @@ export function im2col(col: Floats, x: Floats, g: ConvGeometry): void {
  * came from — the adjoint of `im2col`. Accumulates into `x`.
  */
 export function col2im(x: Floats, col: Floats, g: ConvGeometry): void {
-  col2imJob.run({ x, col, g }, piecesFor(col.length, g.C / g.groups));
+  col2imJob.run({ x, col, g }, piecesFor(col.length, g.H));
 }
 
-// The pieces for threads are input channels: channel c owns col rows c·R·S … (c+1)·R·S − 1 and x's
-// plane c, so no two threads write the same value.
+// The pieces for threads are bands of rows, so that a 3-channel first layer splits as well as a
+// 480-channel one. im2col's piece is a band of output rows [oh0, oh1): it writes those rows'
+// columns of every col row, which no other band writes. col2im's piece is a band of input rows
+// [h0, h1): it adds in every col entry that lands in the band, visiting them in the same order
+// (c, r, s, oh, ow) as one piece would, so each pixel's sum is the same however the bands fall.
 
 export const im2colJob = defineJob("im2col", ({ col, x, g }: { col: Floats; x: Floats; g: ConvGeometry }, piece: number, pieces: number) => {
   const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
-  const [c0, c1] = pieceRange(g.C / g.groups, piece, pieces);
-  let row = c0 * R * S * OH * OW; // start of the current col row, (c·R + r)·S + s times OH·OW
-  for (let c = c0; c < c1; c++) {
+  const [oh0, oh1] = pieceRange(OH, piece, pieces);
+  let row = 0; // start of the current col row, (c·R + r)·S + s times OH·OW
+  for (let c = 0; c < g.C / g.groups; c++) {
     const xc = c * H * W;
     for (let r = 0; r < R; r++) {
       for (let s = 0; s < S; s++) {
         const dw = s * dilationW - padW;
         const [owLo, owHi] = validRange(dw, strideW, W, OW);
-        for (let oh = 0; oh < OH; oh++) {
+        for (let oh = oh0; oh < oh1; oh++) {
           const ih = oh * strideH - padH + r * dilationH;
           const o = row + oh * OW;
           if (ih < 0 || ih >= H) {
@@ -158,19 +161,20 @@ export const im2colJob = defineJob("im2col", ({ col, x, g }: { col: Floats; x: F
 
 export const col2imJob = defineJob("col2im", ({ x, col, g }: { x: Floats; col: Floats; g: ConvGeometry }, piece: number, pieces: number) => {
   const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
-  const [c0, c1] = pieceRange(g.C / g.groups, piece, pieces);
-  let row = c0 * R * S * OH * OW;
-  for (let c = c0; c < c1; c++) {
+  const [h0, h1] = pieceRange(H, piece, pieces);
+  let row = 0;
+  for (let c = 0; c < g.C / g.groups; c++) {
     const xc = c * H * W;
     for (let r = 0; r < R; r++) {
+      // The output rows whose input row oh·strideH − padH + r·dilationH falls in [h0, h1).
+      const shift = padH - r * dilationH;
+      const ohLo = Math.max(0, Math.ceil((h0 + shift) / strideH)), ohHi = Math.min(OH, Math.ceil((h1 + shift) / strideH));
       for (let s = 0; s < S; s++) {
         const dw = s * dilationW - padW;
         const [owLo, owHi] = validRange(dw, strideW, W, OW);
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * strideH - padH + r * dilationH;
-          if (ih < 0 || ih >= H) continue; // those entries came from the zero padding
+        for (let oh = ohLo; oh < ohHi; oh++) {
           const o = row + oh * OW;
-          const xrow = xc + ih * W + dw;
+          const xrow = xc + (oh * strideH - shift) * W + dw;
           for (let ow = owLo; ow < owHi; ow++) x[xrow + ow * strideW]! += col[o + ow]!;
         }
         row += OH * OW;

@@ -6,6 +6,7 @@ import {
 } from "../../src/layers/conv.js";
 import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
+import { relu } from "../../src/layers/relu.js";
 import { GRADCHECK_TOLERANCE } from "../gradcheck/cases.js";
 import { convCases } from "../gradcheck/conv.cases.js";
 
@@ -135,6 +136,28 @@ describe("conv2d op", () => {
     const dxRef = new Float64Array(72);
     conv2dBackwardNaive(dxRef, null, null, seed, x.data, w.data, g);
     expect(x.grad!).toBeAllClose(dxRef, { rtol: 1e-12, atol: 1e-12 });
+  });
+
+  it("with a fused ReLU gives relu(conv) and the ReLU's gradient, in Float32 and Float64", () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const slope of [0, 0.2]) {
+        const make = (): Tensor[] => [
+          randomTensor([1, 3, 9, 8], 41, -1, 1, true).to(dtype), randomTensor([5, 3, 3, 3], 42).to(dtype), randomTensor([5], 43).to(dtype),
+        ];
+        const [x1, w, b] = make(), [x2] = make();
+        x1!.requiresGrad = x2!.requiresGrad = true;
+        const fused = conv2d(x1!, w!, b!, { pad: [1, 1], relu: slope });
+        const plain = relu(conv2d(x2!, w!, b!, { pad: [1, 1] }), slope);
+        expect(fused.data).toBeAllClose(plain.data, { rtol: 0, atol: 0 });
+        const seed = fillUniform(fused.data.slice(), 44);
+        backward(fused, seed);
+        backward(plain, seed);
+        expect(x1!.grad!).toBeAllClose(x2!.grad!, { rtol: 1e-6, atol: 1e-6 });
+      }
+    }
+    expect(() => conv2d(randomTensor([1, 1, 3, 3]), randomTensor([1, 1, 1, 1]), null, { relu: -1 })).toThrow(
+      "conv2d: relu's negative slope must be ≥ 0, got -1",
+    );
   });
 
   it("explains bad biases and mixed dtypes", () => {

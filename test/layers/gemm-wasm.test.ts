@@ -47,6 +47,9 @@ describe.runIf(simdFlavour() !== null)(`gemm on WebAssembly SIMD (${simdFlavour(
         gemm(C, A, B, M, N, K, { ...trans, rowBias });
         gemmNaive(expected, A, B, M, N, K, { ...trans, rowBias });
         expect(C).toBeAllClose(expected, tol);
+        gemm(C, A, B, M, N, K, { ...trans, rowBias, relu: true });
+        gemmNaive(expected, A, B, M, N, K, { ...trans, rowBias, relu: true });
+        expect(C).toBeAllClose(expected, tol);
       });
     }
   }

@@ -47,6 +47,11 @@ describe("gemm vs gemmNaive", () => {
           gemm(C, A, B, M, N, K, { ...trans, rowBias });
           gemmNaive(expected, A, B, M, N, K, { ...trans, rowBias });
           expect(C).toBeAllClose(expected, { rtol, atol: rtol * Math.sqrt(K) });
+          // ReLU epilogue: C = max(bias[i] + op(A)·op(B), 0).
+          gemm(C, A, B, M, N, K, { ...trans, rowBias, relu: true });
+          gemmNaive(expected, A, B, M, N, K, { ...trans, rowBias, relu: true });
+          expect(C).toBeAllClose(expected, { rtol, atol: rtol * Math.sqrt(K) });
+          expect(C.some((v) => v < 0)).toBe(false);
         });
       }
     }
@@ -85,6 +90,21 @@ describe("gemm argument errors", () => {
     expect(() => gemmNaive(new Float32Array(5), new Float32Array(8), new Float32Array(12), 2, 3, 4)).toThrow(
       "gemmNaive: C has 5 values, expected 2×3 = 6",
     );
+  });
+
+  it("keeps NaN and turns −0 into +0 in the ReLU epilogue, like WebAssembly's f32x4.max", () => {
+    for (const Type of [Float32Array, Float64Array]) {
+      const C = new Type(3);
+      gemm(C, Type.from([1]), Type.from([Number.NaN, -0, -2]), 1, 3, 1, { relu: true });
+      expect(Number.isNaN(C[0])).toBe(true);
+      expect(Object.is(C[1], 0)).toBe(true);
+      expect(C[2]).toBe(0);
+    }
+  });
+
+  it("refuses relu with accumulate", () => {
+    const [A, B, C] = [new Float32Array(6), new Float32Array(6), new Float32Array(4)];
+    expect(() => gemm(C, A, B, 2, 2, 3, { relu: true, accumulate: true })).toThrow("gemm: relu cannot be combined with accumulate");
   });
 
   it("refuses a row bias of the wrong length, or with accumulate", () => {

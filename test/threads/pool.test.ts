@@ -73,11 +73,13 @@ describe("kernels split over threads give the same bits", () => {
           const A = random(M * K, 1), B = random(K * N, 2);
           const C1 = allocFloats("float32", M * N), C2 = random(M * N, 3), C3 = allocFloats("float32", M * N);
           gemm(C1, A, B, M, N, K);
+          const C5 = allocFloats("float32", M * N);
+          gemm(C5, A, B, M, N, K, { relu: true, rowBias: random(M, 6) });
           gemm(C2, A, B, M, N, K, { accumulate: true });
           gemm(C3, A, random(N * K, 4), M, N, K, { transB: true, rowBias: random(M, 5) });
           const C4 = allocFloats("float32", K * N);
           gemm(C4, A, C1, K, N, M, { transA: true });
-          return [C1, C2, C3, C4];
+          return [C1, C2, C3, C4, C5];
         });
       } finally {
         setGemmBackend(initial);
@@ -85,17 +87,25 @@ describe("kernels split over threads give the same bits", () => {
     });
   }
 
-  it("im2col and col2im", () => {
-    const g = convGeometry([1, 24, 33, 35], [8, 24, 3, 3], { stride: [1, 2], pad: [1, 1], dilation: [1, 1], group: 1 });
-    sameForEveryThreadCount(() => {
-      const x = random(24 * 33 * 35, 5);
-      const col = allocFloats("float32", 24 * 9 * g.OH * g.OW);
-      im2col(col, x, g);
-      const dx = random(x.length, 6);
-      col2im(dx, random(col.length, 7), g);
-      return [col, dx];
+  // Bands of rows are cut differently for each thread count: strides, pads and dilations move
+  // where a band's first and last output rows fall.
+  for (const p of [
+    { stride: [1, 2], pad: [1, 1], dilation: [1, 1] },
+    { stride: [2, 1], pad: [2, 0], dilation: [2, 1] },
+    { stride: [3, 3], pad: [0, 3], dilation: [1, 2] },
+  ] as const) {
+    it(`im2col and col2im, stride ${p.stride}, pad ${p.pad}, dilation ${p.dilation}`, () => {
+      const g = convGeometry([1, 24, 53, 35], [8, 24, 3, 5], { stride: [...p.stride], pad: [...p.pad], dilation: [...p.dilation], group: 1 });
+      sameForEveryThreadCount(() => {
+        const x = random(24 * 53 * 35, 5);
+        const col = allocFloats("float32", 24 * 15 * g.OH * g.OW);
+        im2col(col, x, g);
+        const dx = random(x.length, 6);
+        col2im(dx, random(col.length, 7), g);
+        return [col, dx];
+      });
     });
-  });
+  }
 
   it("ReLU forward and backward", () => {
     sameForEveryThreadCount(() => {

@@ -55,6 +55,7 @@ export const SimdOp = {
   v128Const: 0x0c, // v128.const <16 bytes>
   f32x4Add: 0xe4, // f32x4.add: lane-wise a + b
   f32x4Mul: 0xe6, // f32x4.mul: lane-wise a · b
+  f32x4Max: 0xe9, // f32x4.max: lane-wise max(a, b); NaN if either is NaN, and max(−0, +0) = +0
   f32x4RelaxedMadd: 0x105, // f32x4.relaxed_madd (relaxed SIMD): a · b + c, fused where the CPU can
 } as const;
 
@@ -115,6 +116,7 @@ export const v128Store = (offset = 0): number[] => simd(SimdOp.v128Store, ...mem
 export const v128Zero = (): number[] => simd(SimdOp.v128Const, ...new Array<number>(16).fill(0));
 export const f32x4Add = (): number[] => simd(SimdOp.f32x4Add);
 export const f32x4Mul = (): number[] => simd(SimdOp.f32x4Mul);
+export const f32x4Max = (): number[] => simd(SimdOp.f32x4Max);
 export const f32x4RelaxedMadd = (): number[] => simd(SimdOp.f32x4RelaxedMadd);
 
 /** `body` repeated while the i32 that `condition` pushes is non-zero: a do–while loop. */

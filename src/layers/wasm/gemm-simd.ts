@@ -16,7 +16,7 @@
 //       pack B[pc:pc+kc, jc:jc+nc] → panels of 8 columns, k-major        (WASM, or JS if transB)
 //       for ic over M in blocks of MC
 //         gemmBlock: for each B panel, for each A panel, the 4×8 tile     (WASM)
-//     copy the C strip back into C[:, jc:jc+nc]
+//     with `relu`, max(·, 0) over the strip (WASM), then copy it back into C[:, jc:jc+nc]
 //
 // A is packed whole, once, and kept: a call may cover many column blocks, and when ../gemm.ts
 // splits a product into pieces of columns for several threads, each thread is called once per
@@ -47,7 +47,7 @@
 // then reproducible on one machine but may differ in the last bits between machines.
 
 import {
-  doWhile, emitModule, f32x4Add, f32x4Mul, f32x4RelaxedMadd, i32Const, instantiate, localGet, localSet, localTee,
+  doWhile, emitModule, f32x4Add, f32x4Max, f32x4Mul, f32x4RelaxedMadd, i32Const, instantiate, localGet, localSet, localTee,
   newMemory, Op, v128Load, v128Load32Splat, v128Store, v128Zero, validates, ValType, type FuncDef, type WasmMemory,
 } from "./assembler.js";
 import type { GemmOptions } from "../gemm.js";
@@ -185,9 +185,32 @@ function packBFunction(): FuncDef {
   };
 }
 
-/** The module's bytes: `gemmBlock` and `packB`, over an imported memory. */
+/**
+ * reluFloats(p, end): max(v, 0) in place for the floats from byte address p up to end, four at
+ * a time (end − p a positive multiple of 16): a ReLU applied to the C strip while it is still in
+ * cache, before it is copied out — the GEMM's epilogue.
+ */
+function reluFloatsFunction(): FuncDef {
+  const p = 0, end = 1, zero = 2;
+  const { i32, v128 } = ValType;
+  return {
+    name: "reluFloats",
+    params: [i32, i32],
+    results: [],
+    locals: [v128],
+    body: [
+      ...v128Zero(), ...localSet(zero),
+      ...doWhile([
+        ...localGet(p), ...localGet(p), ...v128Load(0), ...localGet(zero), ...f32x4Max(), ...v128Store(0),
+        ...localGet(p), ...i32Const(16), Op.i32Add, ...localTee(p),
+      ], [...localGet(end), Op.i32Ne]),
+    ],
+  };
+}
+
+/** The module's bytes: `gemmBlock`, `packB` and `reluFloats`, over an imported memory. */
 export function gemmModuleBytes(flavour: SimdFlavour): Uint8Array {
-  return emitModule({ memoryPages: 1, functions: [gemmBlockFunction(flavour), packBFunction()] });
+  return emitModule({ memoryPages: 1, functions: [gemmBlockFunction(flavour), packBFunction(), reluFloatsFunction()] });
 }
 
 function repeat<T>(value: T, count: number): T[] {
@@ -196,6 +219,7 @@ function repeat<T>(value: T, count: number): T[] {
 
 type GemmBlock = (a: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number) => void;
 type PackB = (src: number, dst: number, kc: number, nc: number, ldb: number) => void;
+type ReluFloats = (p: number, end: number) => void;
 
 let flavourChecked = false;
 let flavour: SimdFlavour | null = null;
@@ -212,15 +236,15 @@ export function simdFlavour(): SimdFlavour | null {
 // The instance and a Float32 view of its memory, made on first use and regrown as needed.
 let memory: WasmMemory | null = null;
 let heap = new Float32Array(0);
-let kernels: { gemmBlock: GemmBlock; packB: PackB } | null = null;
+let kernels: { gemmBlock: GemmBlock; packB: PackB; reluFloats: ReluFloats } | null = null;
 
-function instance(bytesNeeded: number): { gemmBlock: GemmBlock; packB: PackB } {
+function instance(bytesNeeded: number): NonNullable<typeof kernels> {
   if (kernels === null || memory === null) {
     const f = simdFlavour();
     if (f === null) throw new Error("gemmSimd: this runtime has no WebAssembly SIMD (simd128)");
     memory = newMemory(Math.ceil(bytesNeeded / PAGE));
     const exports = instantiate(gemmModuleBytes(f), memory);
-    kernels = { gemmBlock: exports.gemmBlock as GemmBlock, packB: exports.packB as PackB };
+    kernels = { gemmBlock: exports.gemmBlock as GemmBlock, packB: exports.packB as PackB, reluFloats: exports.reluFloats as ReluFloats };
   }
   if (memory.buffer.byteLength < bytesNeeded) memory.grow(Math.ceil((bytesNeeded - memory.buffer.byteLength) / PAGE));
   if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer); // growing detaches the old buffer
@@ -238,10 +262,10 @@ export function gemmSimd(
   C: Float32Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number, opts: GemmOptions = {},
   columns: readonly [number, number] = [0, N], call = 0,
 ): void {
-  const { transA = false, transB = false, accumulate = false, rowBias } = opts;
+  const { transA = false, transB = false, accumulate = false, rowBias, relu = false } = opts;
   const [n0, n1] = columns;
   if (M === 0 || n1 <= n0 || K === 0) {
-    if (!accumulate) for (let i = 0; i < M; i++) C.fill(rowBias?.[i] ?? 0, i * N + n0, i * N + n1);
+    if (!accumulate) for (let i = 0; i < M; i++) C.fill(relu ? Math.max(rowBias?.[i] ?? 0, 0) : rowBias?.[i] ?? 0, i * N + n0, i * N + n1);
     return;
   }
   // op(A)[i, p] = A[i·aRow + p·aCol];  op(B)[p, j] = B[p·bRow + j·bCol]
@@ -251,7 +275,7 @@ export function gemmSimd(
   const rows = roundUp(M, MR); // rows of the C strip, and of packed A
   const B_OFFSET = A_OFFSET + rows * K * 4, RAW_B_OFFSET = B_OFFSET + B_BYTES, C_OFFSET = RAW_B_OFFSET + B_BYTES;
   const ldcMax = roundUp(Math.min(NC, n1 - n0), NR);
-  const { gemmBlock, packB } = instance(C_OFFSET + rows * ldcMax * 4);
+  const { gemmBlock, packB, reluFloats } = instance(C_OFFSET + rows * ldcMax * 4);
   const cStrip = C_OFFSET / 4, rawB = RAW_B_OFFSET / 4; // in floats
 
   if (call === 0 || call !== packedCall) {
@@ -292,6 +316,7 @@ export function gemmSimd(
         gemmBlock(aBlock, B_OFFSET, C_OFFSET + ic * ldc * 4, roundUp(mc, MR), ldc, kc, ldc * 4);
       }
     }
+    if (relu) reluFloats(C_OFFSET, C_OFFSET + M * ldc * 4); // the epilogue, on the strip's real rows
     for (let i = 0; i < M; i++) C.set(heap.subarray(cStrip + i * ldc, cStrip + i * ldc + nc), i * N + jc);
   }
 }
