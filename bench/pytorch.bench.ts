@@ -47,7 +47,7 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     return;
   }
   const sizes = quick ? [224] : [224, 448, 512];
-  const reps = quick ? 3 : 5;
+  const reps = quick ? 3 : 7;
   const manifest = JSON.parse(readFileSync(new URL("manifest.json", GOLDEN), "utf8"));
   const cat = manifest.cases[0];
 
