@@ -37,7 +37,7 @@
 // MC = 96 (a 192 KiB packed A block, in L2).
 
 import type { Floats } from "../tensor/tensor.js";
-import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
+import { defineJob, pieceRange, splitInto } from "../threads/pool.js";
 import { packPanels } from "./pack-panels.js";
 import { gemmSimd, simdFlavour } from "./wasm/gemm-simd.js";
 
@@ -79,14 +79,15 @@ const tile = new Float64Array(MR * NR);
 export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
   const wasm = useWasm && C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
-  const pieces = M * N * K >= PARALLEL_MIN_WORK ? piecesFor(M * N, Math.ceil(N / MIN_PIECE_COLUMNS)) : 1;
+  const pieces = M * N * K >= PARALLEL_MIN_WORK ? splitInto(Math.ceil(N / MIN_PIECE_COLUMNS)) : 1;
   gemmJob.run({ C, A, B, M, N, K, opts, wasm, call: ++calls }, pieces);
 }
 
 // The pieces for threads are blocks of columns of C, cut at multiples of 8 (the kernel's tile
 // width): every element of C is the same sum in the same order whichever piece it falls in.
-// A piece copies its rows of B and C in and out, so it is at least MIN_PIECE_COLUMNS wide.
-const MIN_PIECE_COLUMNS = 256;
+// A piece copies its rows of B and C in and out, so it is at least MIN_PIECE_COLUMNS wide; a
+// 14×14 layer (N = 196) still splits four ways.
+const MIN_PIECE_COLUMNS = 48;
 const PARALLEL_MIN_WORK = 1 << 20; // M·N·K: smaller products are not worth a worker's wake-up
 
 interface GemmJob {

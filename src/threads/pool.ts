@@ -215,8 +215,12 @@ export function claimPieces<A>(next: Int32Array, piece: JobPiece<A>, args: A, pi
  * than waking a worker costs); otherwise PIECES_PER_THREAD per thread, at most `units`.
  */
 export function piecesFor(values: number, units: number): number {
-  if (threads === 1 || values < PARALLEL_MIN_VALUES) return 1;
-  return Math.max(1, Math.min(units, threads * PIECES_PER_THREAD));
+  return values < PARALLEL_MIN_VALUES ? 1 : splitInto(units);
+}
+
+/** PIECES_PER_THREAD per thread, at most `units`: for a job already known to be worth splitting. */
+export function splitInto(units: number): number {
+  return threads === 1 ? 1 : Math.max(1, Math.min(units, threads * PIECES_PER_THREAD));
 }
 
 const PIECES_PER_THREAD = 4;
