@@ -28,6 +28,7 @@ export function serveJobs(): (message: WorkerInit | JobMessage) => void {
   return (message) => {
     if (message.type === "init") {
       init = message;
+      Atomics.store(message.started, message.index, 1);
       return;
     }
     if (init === null) throw new Error("worker: a job arrived before its init message");

@@ -43,6 +43,8 @@ export interface ThreadHost {
   defaultThreads(): number;
   /** A new worker; it must be told `WorkerInit` before any job. */
   spawn(): WorkerHandle;
+  /** How long a job waits for a worker that has not yet started before failing (default 30 s). */
+  startTimeoutMs?: number;
 }
 
 /** The first message a worker gets (again when the pool grows): where to claim and report. */
@@ -50,6 +52,7 @@ export interface WorkerInit {
   type: "init";
   index: number; // this worker's slot in `flags` and `errors`
   next: Int32Array; // shared, one value: the next unclaimed piece of the current job
+  started: Int32Array; // shared: set to 1 by each worker when it gets this message
   flags: Int32Array; // shared: PENDING, DONE or FAILED per worker
   errors: Uint8Array; // shared: ERROR_BYTES per worker, a UTF-8 message when FAILED
 }
@@ -97,6 +100,7 @@ let host: ThreadHost | null = null;
 let threads = 1;
 let workers: WorkerHandle[] = [];
 let next: Int32Array = new Int32Array(0);
+let started: Int32Array = new Int32Array(0);
 let flags: Int32Array = new Int32Array(0);
 let errors: Uint8Array = new Uint8Array(0);
 
@@ -130,10 +134,11 @@ export function setThreads(n: number): void {
   if (n - 1 > workers.length) {
     // New flags and error slots for the larger pool; the old workers are told where they are.
     next = new Int32Array(new SharedArrayBuffer(4));
+    started = new Int32Array(new SharedArrayBuffer(4 * (n - 1)));
     flags = new Int32Array(new SharedArrayBuffer(4 * (n - 1)));
     errors = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES * (n - 1)));
     while (workers.length < n - 1) workers.push(host!.spawn());
-    workers.forEach((w, index) => w.postMessage({ type: "init", index, next, flags, errors } satisfies WorkerInit));
+    workers.forEach((w, index) => w.postMessage({ type: "init", index, next, started, flags, errors } satisfies WorkerInit));
   }
   threads = n;
 }
@@ -164,7 +169,11 @@ export function shutdownThreads(): void {
   threads = 1;
 }
 
-/** True if every typed array among `args`' values lives in shared memory. */
+/**
+ * True if every typed array among `args`' values (or in an array among them) lives in shared
+ * memory. Arrays nested deeper, such as `gemm`'s `opts.rowBias`, must be ones the job only
+ * reads: posted to a worker, an unshared one arrives as a copy, which reads the same.
+ */
 function allShared(args: object): boolean {
   for (const v of Object.values(args)) {
     if (ArrayBuffer.isView(v) && !(v.buffer instanceof SharedArrayBuffer)) return false;
@@ -192,7 +201,19 @@ function runJob<A extends object>(name: string, piece: JobPiece<A>, args: A, pie
     Atomics.store(next, 0, pieces); // let the workers stop early
   }
   for (let t = 0; t < helpers; t++) {
-    while (Atomics.load(flags, t) === PENDING) Atomics.wait(flags, t, PENDING);
+    // A worker that never started (its script failed to load) would never raise its flag, and
+    // this thread, blocked, cannot hear about it: so wait in slices, and give up on a worker
+    // that has not even received its init message after startTimeoutMs.
+    const waitStart = Date.now(), timeout = host?.startTimeoutMs ?? 30_000;
+    while (Atomics.load(flags, t) === PENDING) {
+      Atomics.wait(flags, t, PENDING, 250);
+      if (Atomics.load(started, t) === 0 && Date.now() - waitStart > timeout) {
+        shutdownThreads();
+        throw new Error(
+          `worker thread ${t + 1} did not start within ${timeout / 1000} s, so threads were turned off; use 1 thread (threads: 1, --threads 1)`,
+        );
+      }
+    }
     if (failure === null && Atomics.load(flags, t) === FAILED) {
       const bytes = errors.subarray(t * ERROR_BYTES, (t + 1) * ERROR_BYTES);
       const end = bytes.indexOf(0);
