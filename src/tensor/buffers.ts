@@ -14,14 +14,15 @@
 // them. Inside `withRecycling(pool, fn)` arrays are taken from `pool` instead — the arrays of the
 // previous call with the same dtype and length — and all of them go back to the pool when `fn`
 // returns. A recycled array is zeroed (by all threads) unless it comes from `allocOutput`, whose
-// caller promises to overwrite every value: a forward kernel's output needs no zeros. Nothing allocated inside may be used after `fn` returns: copy out what
-// escapes (../dream/objective.ts returns a copy of the gradient). Arrays the last call did not
-// use are dropped, so a pool holds about one step's worth, of the latest sizes.
+// caller promises to overwrite every value: a forward kernel's output needs no zeros. Nothing
+// allocated inside may be used after `fn` returns: copy out what escapes (../dream/objective.ts
+// returns a copy of the gradient). Arrays the last call did not use are dropped, so a pool holds
+// about one step's worth, of the latest sizes.
 
 import { defineJob, pieceRange, piecesFor, threadCount } from "../threads/pool.js";
 import type { DType, Floats } from "./tensor.js";
 
-/** Arrays kept between calls of `withRecycling`, by dtype and length. */
+/** Arrays kept between calls of `withRecycling`, by kind (dtype or int32) and length. */
 export class BufferPool {
   /** kind:length → arrays not in use. */
   free = new Map<string, Array<Floats | Int32Array>>();

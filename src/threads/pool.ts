@@ -28,8 +28,9 @@
 // thread to claim, few enough that per-piece costs stay small), and one thread runs one piece.
 //
 // This file is the core half: it knows nothing of how a worker is started. A host — the Node
-// side's ./node-host.ts, which starts worker_threads running ./node-worker.ts — hands it workers
-// by `installThreadHost`. Without a host, or with `setThreads(1)`, every job runs inline.
+// side's ./node-host.ts, which starts worker_threads running ./node-worker.ts, or ./web-host.ts
+// with Web Workers — hands it workers by `installThreadHost`. Without a host, or with
+// `setThreads(1)`, every job runs inline.
 
 /** What the pool needs of a worker: a way to post it a message, and to stop it. */
 export interface WorkerHandle {
@@ -37,7 +38,7 @@ export interface WorkerHandle {
   terminate(): void;
 }
 
-/** Starts workers that run ./worker.ts's loop; provided by the platform (./node-host.ts). */
+/** Starts workers that run ./jobs.ts's `serveJobs`; provided by the platform (./node-host.ts, ./web-host.ts). */
 export interface ThreadHost {
   /** The number of threads to use when none is asked for: usually the number of cores. */
   defaultThreads(): number;
@@ -82,7 +83,7 @@ export interface ParallelJob<A> {
 const defined = new Map<string, JobPiece<never>>();
 
 /**
- * Declares a job under a unique name; workers find its `part` by that name in ./jobs.ts, which
+ * Declares a job under a unique name; workers find its `piece` by that name in ./jobs.ts, which
  * must list it (a test checks that every job is listed).
  */
 export function defineJob<A extends object>(name: string, piece: JobPiece<A>): ParallelJob<A> {
