@@ -157,12 +157,27 @@ export const maxPoolForwardJob = defineJob(
           }
           let best = xBase + h0 * W + w0;
           let bestValue = x[best]!;
-          for (let h = h0; h < h1; h++) {
-            const row = xBase + h * W;
-            for (let i = row + w0; i < row + w1; i++) {
-              if (x[i]! > bestValue) { // strict: the first maximum wins ties
-                bestValue = x[i]!;
-                best = i;
+          if (h1 - h0 === 3 && w1 - w0 === 3) {
+            // A whole 3×3 window (every pooling in GoogLeNet), unrolled: without the loop
+            // bookkeeping this runs twice as fast (bench/README.md). The same scan order.
+            const r0 = best, r1 = r0 + W, r2 = r1 + W;
+            let v = x[r0 + 1]!;
+            if (v > bestValue) { bestValue = v; best = r0 + 1; }
+            v = x[r0 + 2]!; if (v > bestValue) { bestValue = v; best = r0 + 2; }
+            v = x[r1]!; if (v > bestValue) { bestValue = v; best = r1; }
+            v = x[r1 + 1]!; if (v > bestValue) { bestValue = v; best = r1 + 1; }
+            v = x[r1 + 2]!; if (v > bestValue) { bestValue = v; best = r1 + 2; }
+            v = x[r2]!; if (v > bestValue) { bestValue = v; best = r2; }
+            v = x[r2 + 1]!; if (v > bestValue) { bestValue = v; best = r2 + 1; }
+            v = x[r2 + 2]!; if (v > bestValue) { bestValue = v; best = r2 + 2; }
+          } else {
+            for (let h = h0; h < h1; h++) {
+              const row = xBase + h * W;
+              for (let i = row + w0; i < row + w1; i++) {
+                if (x[i]! > bestValue) { // strict: the first maximum wins ties
+                  bestValue = x[i]!;
+                  best = i;
+                }
               }
             }
           }
