@@ -148,13 +148,15 @@ function gemmJs(
 ): void {
   const { transA = false, transB = false, accumulate = false, rowBias, relu = false } = opts;
   if (!accumulate) for (let i = 0; i < M; i++) C.fill(rowBias?.[i] ?? 0, i * N + n0, i * N + n1);
-  if (relu) {
-    gemmJs(C, A, B, M, N, K, { ...opts, relu: false }, [n0, n1]);
-    for (let i = 0; i < M; i++) for (let k = i * N + n0; k < i * N + n1; k++) C[k] = reluValue(C[k]!);
-    return;
-  }
-  if (M === 0 || n1 <= n0 || K === 0) return;
+  if (M > 0 && n1 > n0 && K > 0) addProduct(C, A, B, M, N, K, transA, transB, [n0, n1]);
+  if (relu) for (let i = 0; i < M; i++) for (let k = i * N + n0; k < i * N + n1; k++) C[k] = reluValue(C[k]!);
+}
 
+/** C[:, n0:n1] += op(A)·op(B)[:, n0:n1], the blocked loops. */
+function addProduct(
+  C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, transA: boolean, transB: boolean,
+  [n0, n1]: readonly [number, number],
+): void {
   // op(A)[i, p] = A[i·aRow + p·aCol];  op(B)[p, j] = B[p·bRow + j·bCol]
   const aRow = transA ? 1 : K, aCol = transA ? M : 1;
   const bRow = transB ? 1 : N, bCol = transB ? K : 1;
