@@ -86,20 +86,20 @@ export const lrnAcrossForwardJob = defineJob(
   ({ y, scale, x, g }: { y: Floats; scale: Floats; x: Floats; g: LrnGeometry }, piece: number, pieces: number) => {
     const { N, C, H, W, localSize: n, alpha, beta, k } = g;
     const P = H * W, half = (n - 1) / 2, a = alpha / n;
-    const [p0, p1] = pieceRange(P, piece, pieces);
-    const sum = new Float64Array(P); // Σ x² over the channel window of the current channel, per pixel
+    const [p0, p1] = pieceRange(P, piece, pieces), len = p1 - p0;
+    const sum = new Float64Array(len); // Σ x² over the channel window of the current channel, per pixel of the piece
     const slide = (offset: number, sign: 1 | -1): void => {
-      for (let p = p0; p < p1; p++) sum[p]! += sign * x[offset + p]! * x[offset + p]!;
+      for (let p = 0; p < len; p++) sum[p]! += sign * x[offset + p]! * x[offset + p]!;
     };
     for (let b = 0; b < N; b++) {
-      const base = b * C * P;
+      const base = b * C * P + p0; // image b, the piece's first pixel
       sum.fill(0);
       for (let c = 0; c < Math.min(half, C); c++) slide(base + c * P, 1);
       for (let c = 0; c < C; c++) {
         if (c + half < C) slide(base + (c + half) * P, 1);
         if (c - half - 1 >= 0) slide(base + (c - half - 1) * P, -1);
         const o = base + c * P;
-        for (let p = p0; p < p1; p++) {
+        for (let p = 0; p < len; p++) {
           const s = k + a * sum[p]!;
           scale[o + p] = s;
           y[o + p] = x[o + p]! * powNegBeta(s, beta);
@@ -159,22 +159,22 @@ export const lrnAcrossBackwardJob = defineJob(
   ) => {
     const { N, C, H, W, localSize: n, alpha, beta } = g;
     const P = H * W, half = (n - 1) / 2, coef = (2 * alpha * beta) / n;
-    const [p0, p1] = pieceRange(P, piece, pieces);
-    const sum = new Float64Array(P); // Σ t over the channel window of the current channel, per pixel
+    const [p0, p1] = pieceRange(P, piece, pieces), len = p1 - p0;
+    const sum = new Float64Array(len); // Σ t over the channel window of the current channel, per pixel of the piece
     // A plane's t is recomputed when it leaves the window rather than stored: a division costs
     // less than writing and rereading C·P more values.
     const slide = (offset: number, sign: 1 | -1): void => {
-      for (let p = p0; p < p1; p++) sum[p]! += (sign * dy[offset + p]! * y[offset + p]!) / scale[offset + p]!;
+      for (let p = 0; p < len; p++) sum[p]! += (sign * dy[offset + p]! * y[offset + p]!) / scale[offset + p]!;
     };
     for (let b = 0; b < N; b++) {
-      const base = b * C * P;
+      const base = b * C * P + p0;
       sum.fill(0);
       for (let c = 0; c < Math.min(half, C); c++) slide(base + c * P, 1);
       for (let c = 0; c < C; c++) {
         if (c + half < C) slide(base + (c + half) * P, 1);
         if (c - half - 1 >= 0) slide(base + (c - half - 1) * P, -1);
         const o = base + c * P;
-        for (let p = p0; p < p1; p++) {
+        for (let p = 0; p < len; p++) {
           dx[o + p]! += dy[o + p]! * powNegBeta(scale[o + p]!, beta) - coef * x[o + p]! * sum[p]!;
         }
       }
