@@ -49,7 +49,7 @@ export function conv2dForward(
       const og = out.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
       if (col !== null) im2col(col, xg, g);
       // The GEMM starts each output row at its bias and adds the product on top.
-      gemm(og, wg, col ?? xg, Kg, P, CRS, { relu, ...(bias === null ? {} : { rowBias: bias.subarray(grp * Kg, (grp + 1) * Kg) }) });
+      gemm(og, wg, col ?? xg, Kg, P, CRS, { relu, rowBias: bias?.subarray(grp * Kg, (grp + 1) * Kg) });
     }
   }
 }
