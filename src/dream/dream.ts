@@ -17,7 +17,7 @@ import type { CaffeNet } from "../models/net.js";
 import { imageToInput, inputToImage } from "../models/preprocess.js";
 import { mulberry32, randomInt } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
-import { MAX_THREADS, defaultThreads, threadsAvailable, withThreads } from "../threads/pool.js";
+import { MAX_THREADS, threadCount, threadsAvailable, threadsReady, withThreads } from "../threads/pool.js";
 import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTerm } from "./objective.js";
 import { DEFAULT_MAX_MEMORY, checkDreamMemory } from "./memory.js";
 import { rollPlanes } from "./roll.js";
@@ -76,9 +76,9 @@ export interface DreamOptions {
    */
   maxMemory?: number;
   /**
-   * Threads to compute with: this one and threads − 1 workers sharing its memory (default: one
-   * per core where workers can be started — in Node; otherwise 1). The picture is the same for
-   * every count.
+   * Threads to compute with, for this dream only: this one and threads − 1 workers sharing its
+   * memory (default: the process-wide count of `setThreads`, which is one per core where
+   * workers can be started, otherwise 1). The picture is the same for every count.
    */
   threads?: number;
   onProgress?: (p: DreamProgress) => void;
@@ -139,7 +139,9 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     for (const t of terms) t.guide = guideFeatures(net, guideInput, t.layer);
   }
 
-  const threads = o.threads ?? defaultThreads();
+  // This call's count, or the process-wide one; every worker started before the first step.
+  const threads = o.threads ?? threadCount();
+  await threadsReady(threads);
   const rand = mulberry32(o.seed);
   const low = mean.map((m) => -m), high = mean.map((m) => 255 - m);
   let detail: Float32Array | null = null;

@@ -27,6 +27,16 @@
 // pieces is therefore free to follow the thread count (a few per thread: enough for a free
 // thread to claim, few enough that per-piece costs stay small), and one thread runs one piece.
 //
+// One thread policy for every entry point: the process-wide count is one thread per core
+// (the host's `defaultThreads`) unless `setThreads` says otherwise, and a call that takes a
+// `threads` option runs that call under `withThreads`. Workers are started lazily, when a job
+// first wants them, and a job hands pieces only to workers that have already started: one that
+// is still loading is simply not waited for (the caller claims its pieces), so a synchronous
+// call never blocks on a worker start, and the results are the same whoever computes them.
+// Async entry points (`dream`) `await threadsReady()` first, so that every step has every core.
+// In a browser this matters more than speed: a nested worker there is only started, and handed
+// its messages, while its creator's event loop turns — awaiting is what lets it turn.
+//
 // This file is the core half: it knows nothing of how a worker is started. A host — the Node
 // side's ./node-host.ts, which starts worker_threads running ./node-worker.ts, or ./web-host.ts
 // with Web Workers — hands it workers by `installThreadHost`. Without a host, or with
@@ -98,16 +108,22 @@ export function definedJobs(): string[] {
 }
 
 let host: ThreadHost | null = null;
-let threads = 1;
+/** The host's core count, asked once (it is read on every allocation, through threadCount). */
+let hostThreads = 1;
+/** What `setThreads` asked for; null: the default, one per core. */
+let setting: number | null = null;
 let workers: WorkerHandle[] = [];
+/** When each worker was spawned (Date.now()), to give up on one that never starts. */
+let spawnedAt: number[] = [];
 let next: Int32Array = new Int32Array(0);
 let started: Int32Array = new Int32Array(0);
 let flags: Int32Array = new Int32Array(0);
 let errors: Uint8Array = new Uint8Array(0);
 
-/** Makes `setThreads` able to start workers; done by the Node entry (./node-host.ts). */
+/** Makes the pool able to start workers; done by the Node entry (./node-host.ts) or ./web-host.ts. */
 export function installThreadHost(h: ThreadHost): void {
   host = h;
+  hostThreads = Math.min(MAX_THREADS, Math.max(1, Math.floor(h.defaultThreads())));
 }
 
 /** Whether a host can start workers here. */
@@ -115,59 +131,104 @@ export function threadsAvailable(): boolean {
   return host !== null && typeof SharedArrayBuffer === "function" && typeof Atomics.wait === "function";
 }
 
-/** The host's suggestion for `setThreads`: its core count (at most MAX_THREADS), or 1 without a host. */
+/** The default thread count: the host's core count (at most MAX_THREADS), or 1 where no worker can start. */
 export function defaultThreads(): number {
-  return threadsAvailable() ? Math.min(MAX_THREADS, Math.max(1, host!.defaultThreads())) : 1;
+  return threadsAvailable() ? hostThreads : 1;
 }
 
 /**
- * Uses `n` threads (the caller and n − 1 workers) for every job from now on; 1 runs all inline.
- * Workers are started when first needed and kept when the count goes down again, so switching
- * is cheap. Results are the same for every n.
+ * Uses `n` threads (the caller and n − 1 workers) for every job from now on, in every entry
+ * point; 1 runs all inline. Workers start when a job first wants them (await `threadsReady()`
+ * to have them all from the first job), and are kept when the count goes down again, so
+ * switching is cheap. Results are the same for every n.
  */
 export function setThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new RangeError(`setThreads: expected a whole number from 1 to ${MAX_THREADS}, got ${n}`);
-  }
-  if (n > 1 && !threadsAvailable()) {
-    throw new Error(`setThreads(${n}): this runtime cannot start worker threads over shared memory; use 1`);
-  }
-  if (n - 1 > workers.length) {
-    // New flags and error slots for the larger pool; the old workers are told where they are.
-    next = new Int32Array(new SharedArrayBuffer(4));
-    started = new Int32Array(new SharedArrayBuffer(4 * (n - 1)));
-    flags = new Int32Array(new SharedArrayBuffer(4 * (n - 1)));
-    errors = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES * (n - 1)));
-    while (workers.length < n - 1) workers.push(host!.spawn());
-    workers.forEach((w, index) => w.postMessage({ type: "init", index, next, started, flags, errors } satisfies WorkerInit));
-  }
-  threads = n;
+  checkThreadCount(n, "setThreads");
+  setting = n;
 }
 
-/** Runs `fn` with `n` threads, then goes back to the previous count. */
+function checkThreadCount(n: number, caller: string): void {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new RangeError(`${caller}: expected a whole number from 1 to ${MAX_THREADS}, got ${n}`);
+  }
+  if (n > 1 && !threadsAvailable()) {
+    throw new Error(`${caller}(${n}): this runtime cannot start worker threads over shared memory; use 1`);
+  }
+}
+
+/** Runs `fn` with `n` threads, then goes back to the previous setting. */
 export function withThreads<T>(n: number, fn: () => T): T {
-  const previous = threads;
-  setThreads(n);
+  checkThreadCount(n, "withThreads");
+  const previous = setting;
+  setting = n;
   try {
     return fn();
   } finally {
-    threads = previous;
+    setting = previous;
   }
 }
 
 /** The most threads `setThreads` accepts. */
 export const MAX_THREADS = 64;
 
-/** The number of threads jobs are split over now. */
+/** The number of threads jobs are split over now: the `setThreads` count, or the default. */
 export function threadCount(): number {
-  return threads;
+  return setting ?? defaultThreads();
 }
 
 /** Stops every worker; jobs then run inline until `setThreads` asks for more. */
 export function shutdownThreads(): void {
   for (const w of workers) w.terminate();
   workers = [];
-  threads = 1;
+  spawnedAt = [];
+  setting = 1;
+}
+
+/** Starts workers until there are `helpers`, telling every one (old and new) where to report. */
+function ensureWorkers(helpers: number): void {
+  if (helpers <= workers.length) return;
+  // New flags and error slots for the larger pool. Old workers are told where they are now: until
+  // that message reaches one, it does not count as started, so no job is posted to it meanwhile.
+  next = new Int32Array(new SharedArrayBuffer(4));
+  started = new Int32Array(new SharedArrayBuffer(4 * helpers));
+  flags = new Int32Array(new SharedArrayBuffer(4 * helpers));
+  errors = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES * helpers));
+  const now = Date.now();
+  spawnedAt = spawnedAt.map(() => now); // each must answer the new init in time
+  while (workers.length < helpers) {
+    workers.push(host!.spawn());
+    spawnedAt.push(now);
+  }
+  workers.forEach((w, index) => w.postMessage({ type: "init", index, next, started, flags, errors } satisfies WorkerInit));
+}
+
+/**
+ * Resolves once the workers for `n` threads (default: the current count) have all started, so
+ * that every job from then on is split over all of them. Rejects, and turns threads off, if
+ * one has not started within the host's start timeout. Awaiting lets this thread's event loop
+ * turn, which a browser needs to start a nested worker at all.
+ */
+export async function threadsReady(n: number = threadCount()): Promise<void> {
+  checkThreadCount(n, "threadsReady");
+  if (n <= 1) return;
+  ensureWorkers(n - 1);
+  for (let t = 0; t < n - 1; t++) {
+    while (Atomics.load(started, t) === 0) {
+      checkStart(t);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
+/** Throws, turning threads off, if worker t has been starting for longer than the host allows. */
+function checkStart(t: number): void {
+  const timeout = host?.startTimeoutMs ?? 30_000;
+  if (Date.now() - spawnedAt[t]! > timeout) {
+    shutdownThreads();
+    throw new Error(
+      `worker thread ${t + 1} did not start within ${timeout / 1000} s, so threads were turned off; use 1 thread (threads: 1, --threads 1)`,
+    );
+  }
 }
 
 /**
@@ -184,13 +245,20 @@ function allShared(args: object): boolean {
 }
 
 function runJob<A extends object>(name: string, piece: JobPiece<A>, args: A, pieces: number): void {
-  const helpers = Math.min(threads, pieces) - 1;
-  if (helpers <= 0 || !allShared(args)) {
+  const wanted = Math.min(threadCount(), pieces) - 1;
+  if (wanted <= 0 || !allShared(args)) {
     for (let i = 0; i < pieces; i++) piece(args, i, pieces);
     return;
   }
+  ensureWorkers(wanted);
+  // Only workers that have started take part; the others are not waited for.
+  const helpers: number[] = [];
+  for (let t = 0; t < wanted; t++) {
+    if (Atomics.load(started, t) === 1) helpers.push(t);
+    else checkStart(t);
+  }
   Atomics.store(next, 0, 0);
-  for (let t = 0; t < helpers; t++) {
+  for (const t of helpers) {
     Atomics.store(flags, t, PENDING);
     workers[t]!.postMessage({ type: "job", job: name, args, pieces } satisfies JobMessage);
   }
@@ -201,20 +269,8 @@ function runJob<A extends object>(name: string, piece: JobPiece<A>, args: A, pie
     failure = e;
     Atomics.store(next, 0, pieces); // let the workers stop early
   }
-  for (let t = 0; t < helpers; t++) {
-    // A worker that never started (its script failed to load) would never raise its flag, and
-    // this thread, blocked, cannot hear about it: so wait in slices, and give up on a worker
-    // that has not even received its init message after startTimeoutMs.
-    const waitStart = Date.now(), timeout = host?.startTimeoutMs ?? 30_000;
-    while (Atomics.load(flags, t) === PENDING) {
-      Atomics.wait(flags, t, PENDING, 250);
-      if (Atomics.load(started, t) === 0 && Date.now() - waitStart > timeout) {
-        shutdownThreads();
-        throw new Error(
-          `worker thread ${t + 1} did not start within ${timeout / 1000} s, so threads were turned off; use 1 thread (threads: 1, --threads 1)`,
-        );
-      }
-    }
+  for (const t of helpers) {
+    while (Atomics.load(flags, t) === PENDING) Atomics.wait(flags, t, PENDING);
     if (failure === null && Atomics.load(flags, t) === FAILED) {
       const bytes = errors.subarray(t * ERROR_BYTES, (t + 1) * ERROR_BYTES);
       const end = bytes.indexOf(0);
@@ -242,6 +298,7 @@ export function piecesFor(values: number, units: number): number {
 
 /** PIECES_PER_THREAD per thread, at most `units`: for a job already known to be worth splitting. */
 export function splitInto(units: number): number {
+  const threads = threadCount();
   return threads === 1 ? 1 : Math.max(1, Math.min(units, threads * PIECES_PER_THREAD));
 }
 

@@ -19,16 +19,16 @@
 //
 // And one thing of the engine: Chromium starts a worker made by a worker, and hands it the
 // messages posted while it loads, only from the event loop of the thread that made it — not
-// while that thread is busy or blocked — and other browsers may do the same. A job run straight
-// after `setThreads` would wait in Atomics.wait for a helper that cannot start, or cannot see
-// the job, until the wait ends: forever. So each helper answers its `init` message (see
-// ./web-worker.ts), and the engine awaits `threadsStarted()` after `setThreads` and before the
-// first job:
+// while that thread is busy or blocked — and other browsers may do the same. The pool never
+// posts a job to a helper that has not started (that job would wait forever), so a job run
+// straight after `setThreads` runs on the engine's thread alone. Each helper answers its `init`
+// message (see ./web-worker.ts), and `dream()` awaits the pool's `threadsReady()` itself; other
+// code awaits `threadsStarted()` after `setThreads` and before the first job:
 //
 //     setThreads(defaultThreads()); // from ./pool.ts
 //     await threadsStarted();
 //     …jobs, synchronous from here on: a running helper needs nothing more of the engine's loop
-import { installThreadHost, type WorkerHandle } from "./pool.js";
+import { installThreadHost, threadsReady, type WorkerHandle } from "./pool.js";
 
 // The dedicated worker's global scope, as far as it is used here. The project's TypeScript libs
 // (ES2022 and Node) do not declare the DOM's types, so the slice needed is declared.
@@ -64,10 +64,13 @@ if (inDedicatedWorker) {
 }
 
 /**
- * Resolves once every worker that `setThreads` has started has received its `init` message, so
- * that jobs posted from now on reach it; rejects if one failed to load. Await it after
- * `setThreads(n)` and before the first job (see the top of this file).
+ * Resolves once the workers for the current thread count have started and received their
+ * `init` message, so that jobs posted from now on reach them; rejects if one failed to load.
+ * `dream()` awaits this itself (as `threadsReady` in ./pool.ts); code that calls the kernels or
+ * `CaffeNet.forward` directly awaits it after `setThreads(n)` and before the first job, or its
+ * first jobs run on this thread alone (see the top of this file).
  */
 export async function threadsStarted(): Promise<void> {
+  await threadsReady();
   await Promise.all(started);
 }

@@ -1,9 +1,10 @@
 // Where arrays come from: recycled inside withRecycling, shared while threads are in use.
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import "../../src/threads/node-host.js";
 import { BufferPool, allocFloats, allocIndices, allocOutput, copyOf, isShared, scratchFor, withRecycling } from "../../src/tensor/buffers.js";
-import { shutdownThreads, withThreads } from "../../src/threads/pool.js";
+import { shutdownThreads, threadsReady, withThreads } from "../../src/threads/pool.js";
 
+beforeAll(() => threadsReady(2)); // so that the 2-thread zeroing below is really split
 afterAll(() => shutdownThreads());
 
 describe("withRecycling", () => {
@@ -55,7 +56,7 @@ describe("withRecycling", () => {
 
 describe("shared memory", () => {
   it("is used for new arrays while more than one thread is in use", () => {
-    expect(isShared(allocFloats("float32", 3))).toBe(false);
+    expect(withThreads(1, () => isShared(allocFloats("float32", 3)))).toBe(false);
     withThreads(2, () => {
       expect(isShared(allocFloats("float32", 3))).toBe(true);
       expect(isShared(allocIndices(3))).toBe(true);
@@ -66,7 +67,7 @@ describe("shared memory", () => {
 
   it("is not mixed up by recycling: a pool filled at one thread hands out fresh shared arrays at two", () => {
     const pool = new BufferPool();
-    const local = withRecycling(pool, () => allocFloats("float32", 8));
+    const local = withThreads(1, () => withRecycling(pool, () => allocFloats("float32", 8)));
     const shared = withThreads(2, () => withRecycling(pool, () => allocFloats("float32", 8)));
     expect(shared).not.toBe(local);
     expect(isShared(shared)).toBe(true);
@@ -74,8 +75,10 @@ describe("shared memory", () => {
 
   it("makes scratchFor replace a buffer that is too small or of the wrong kind", () => {
     const small = new Float32Array(4);
-    expect(scratchFor(small, 4)).toBe(small);
-    expect(scratchFor(small, 5).length).toBe(5);
+    withThreads(1, () => {
+      expect(scratchFor(small, 4)).toBe(small);
+      expect(scratchFor(small, 5).length).toBe(5);
+    });
     withThreads(2, () => {
       const grown = scratchFor(small, 4);
       expect(grown).not.toBe(small);

@@ -40,6 +40,7 @@ interface EngineReport {
   crossOriginIsolated: boolean;
   threadsAvailable: boolean;
   threadCount: number;
+  earlyJob: string; // "ran": a job run before the helper started completed on the engine's thread
   shared: boolean;
   gemm: { js: number; wasm: number }; // values that differ between 1 and 2 threads
   relu: number;
@@ -177,6 +178,7 @@ describe("worker threads in a browser", () => {
         crossOriginIsolated: true,
         threadsAvailable: true,
         threadCount: 2,
+        earlyJob: "ran",
         shared: true,
         gemm: { js: 0, wasm: 0 },
         relu: 0,

@@ -1,7 +1,7 @@
 // Worker threads: every kernel split over 2 and 3 threads must give exactly — bit for bit — what
 // it gives on one, and the pool must report failures, fall back for unshared arrays, and refuse
 // bad counts. The workers here are real Node worker_threads (../../src/threads/node-host.ts).
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import "../../src/threads/node-host.js";
 import { inputGradient } from "../../src/dream/objective.js";
 import { gemm, gemmBackend, setGemmBackend } from "../../src/layers/gemm.js";
@@ -15,9 +15,12 @@ import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { JOBS } from "../../src/threads/jobs.js";
 import {
-  defineJob, definedJobs, pieceRange, setThreads, shutdownThreads, threadCount, withThreads,
+  defineJob, definedJobs, pieceRange, setThreads, shutdownThreads, threadCount, threadsReady, withThreads,
 } from "../../src/threads/pool.js";
 
+// Jobs go only to workers that have started: start both before the first split, so that every
+// 2- and 3-thread run below really is split.
+beforeAll(() => threadsReady(3));
 afterAll(() => shutdownThreads());
 
 /** Shared (while threads > 1) arrays filled with a seeded ramp of random values. */

@@ -27,6 +27,11 @@ try {
   // so all are shared: the 2-thread runs really split (an unshared array would make the pool
   // run the whole job here), and the 1-thread runs read the very same inputs.
   setThreads(2);
+  // A job straight away, before the helper can have started: the pool must not post it to a
+  // helper that is still loading (it would wait forever), so this thread runs it alone.
+  const early = fillUniform(allocFloats("float32", 100_003), 4), earlyOut = allocFloats("float32", early.length);
+  reluForward(earlyOut, early, 0);
+  report.earlyJob = earlyOut.every((v, i) => v === Math.max(early[i], 0)) ? "ran" : "wrong";
   await threadsStarted();
   report.threadCount = threadCount();
 
