@@ -16,7 +16,11 @@
 // returns. A recycled array is zeroed (by all threads) unless it comes from `allocOutput`, whose
 // caller promises to overwrite every value: a forward kernel's output needs no zeros. Nothing
 // allocated inside may be used after `fn` returns: copy out what escapes (../dream/objective.ts
-// returns a copy of the gradient). Arrays the last call did not use are dropped, so a pool holds
+// returns a copy of the gradient). A request is served by the smallest free array of its kind
+// that is long enough — as a view of its first n values when it is longer — so that the tiles
+// of a tiled step, whose crops differ by a few pixels, and a step after a smaller one reuse
+// memory instead of dropping it. That matters most for shared memory, whose garbage V8 collects
+// late: dropped arrays pile up. Arrays the last call did not use are dropped, so a pool holds
 // about one step's worth, of the latest sizes.
 
 import { defineJob, pieceRange, piecesFor, threadCount } from "../threads/pool.js";
@@ -24,11 +28,11 @@ import type { DType, Floats } from "./tensor.js";
 
 /** Arrays kept between calls of `withRecycling`, by kind (dtype or int32) and length. */
 export class BufferPool {
-  /** kind:length → arrays not in use. */
-  free = new Map<string, Array<Floats | Int32Array>>();
+  /** kind → arrays not in use, shortest first. */
+  free = new Map<Kind, Recyclable[]>();
 }
 
-let recycling: { pool: BufferPool; taken: Map<string, Recyclable[]> } | null = null;
+let recycling: { pool: BufferPool; taken: Map<Kind, Recyclable[]> } | null = null;
 
 type Recyclable = Floats | Int32Array;
 type Kind = DType | "int32";
@@ -54,18 +58,14 @@ export function allocIndices(n: number): Int32Array {
 function alloc(kind: Kind, n: number, zeroed: boolean): Recyclable {
   const shared = threadCount() > 1;
   if (recycling === null) return fresh(kind, n, shared);
-  const key = `${kind}:${n}`;
-  const reuse = recycling.pool.free.get(key)?.pop();
-  let out: Recyclable;
-  if (reuse !== undefined && isShared(reuse) === shared) {
-    out = reuse;
-    if (zeroed) zeroJob.run({ a: out }, piecesFor(n, Math.ceil(n / 4096)));
-  } else {
-    out = fresh(kind, n, shared);
-  }
-  const taken = recycling.taken.get(key);
-  if (taken === undefined) recycling.taken.set(key, [out]);
-  else taken.push(out);
+  const free = recycling.pool.free.get(kind) ?? [];
+  const at = free.findIndex((a) => a.length >= n && isShared(a) === shared); // shortest first: the best fit
+  const base = at < 0 ? fresh(kind, n, shared) : free.splice(at, 1)[0]!;
+  const out = base.length === n ? base : base.subarray(0, n);
+  if (at >= 0 && zeroed) zeroJob.run({ a: out }, piecesFor(n, Math.ceil(n / 4096)));
+  const taken = recycling.taken.get(kind);
+  if (taken === undefined) recycling.taken.set(kind, [base]);
+  else taken.push(base);
   return out;
 }
 
@@ -105,6 +105,7 @@ export function withRecycling<T>(pool: BufferPool, fn: () => T): T {
   try {
     return fn();
   } finally {
+    for (const arrays of recycling.taken.values()) arrays.sort((a, b) => a.length - b.length);
     pool.free = recycling.taken; // what this call used is what the next one will want
     recycling = null;
   }

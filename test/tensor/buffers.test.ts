@@ -42,11 +42,26 @@ describe("withRecycling", () => {
 
   it("drops what the last call did not use, and lets a nested call join the outer one", () => {
     const pool = new BufferPool();
+    const lengths = (): number[] => [...pool.free.values()].flat().map((a) => a.length);
     withRecycling(pool, () => allocFloats("float32", 3));
     withRecycling(pool, () => allocFloats("float32", 4));
-    expect([...pool.free.keys()]).toEqual(["float32:4"]);
+    expect(lengths()).toEqual([4]);
     withRecycling(pool, () => withRecycling(new BufferPool(), () => allocFloats("float32", 6)));
-    expect([...pool.free.keys()]).toEqual(["float32:6"]);
+    expect(lengths()).toEqual([6]);
+  });
+
+  it("serves a shorter request from the smallest free array that is long enough, as a zeroed view", () => {
+    const pool = new BufferPool();
+    const [big, mid] = withRecycling(pool, () => [allocFloats("float32", 100).fill(3), allocFloats("float32", 60).fill(4)]);
+    const [a, b, c] = withRecycling(pool, () => [allocFloats("float32", 50), allocFloats("float32", 90), allocFloats("float32", 70)]);
+    expect(a!.buffer).toBe(mid!.buffer); // 60 is the best fit for 50
+    expect(a!.length).toBe(50);
+    expect(b!.buffer).toBe(big!.buffer);
+    expect(c!.buffer).not.toBe(big!.buffer); // both taken: a fresh one
+    expect(Array.from(a!).every((v) => v === 0) && Array.from(b!).every((v) => v === 0)).toBe(true);
+    // The whole arrays go back: the next call can have all 100 values of the long one.
+    const again = withRecycling(pool, () => allocFloats("float32", 100));
+    expect(again).toBe(big);
   });
 
   it("serves fresh arrays outside any call", () => {
