@@ -6,10 +6,13 @@ import type { RgbImage } from "./io/image.js";
 import { imageFromNdarray } from "./io/image.js";
 import { loadGoogLeNet } from "./models/load.js";
 import type { NdArray } from "ndarray";
+import { totalmem } from "node:os";
+import { memoryBudget } from "./dream/memory.js";
 import "./threads/node-host.js"; // lets the core start worker threads here
 
 // Dreaming
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
+export { estimateDreamMemory, memoryBudget, type MemoryEstimate } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
 export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/objective.js";
 export { zoomAboutCentre } from "./dream/zoom.js";
@@ -40,6 +43,8 @@ export { InceptionismError, ModelError, ImageError, OptionError } from "./errors
 /**
  * Dreams a picture, as the original DeepDream notebook did, with the bundled GoogLeNet unless
  * `options.model` says otherwise. `image` is an `RgbImage` (RGB, 0–255) or an H×W×C ndarray.
+ * `maxMemory` defaults to half the machine's memory (at most 16 GiB): a picture whose dream
+ * would need more is dreamed in tiles.
  *
  * ```ts
  * const out = await dream(await readImage("in.jpg"), { layer: "inception_4c/output" });
@@ -51,5 +56,9 @@ export async function dream(
   options: Partial<DreamOptions> = {},
 ): Promise<RgbImage> {
   const img = "shape" in image ? imageFromNdarray(image) : image;
-  return dreamCore(img, { ...options, model: options.model ?? (await loadGoogLeNet()) });
+  return dreamCore(img, {
+    ...options,
+    model: options.model ?? (await loadGoogLeNet()),
+    maxMemory: options.maxMemory ?? memoryBudget(totalmem()),
+  });
 }

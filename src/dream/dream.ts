@@ -19,7 +19,7 @@ import { mulberry32, randomInt } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
 import { MAX_THREADS, threadCount, threadsAvailable, threadsReady, withThreads } from "../threads/pool.js";
 import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTerm } from "./objective.js";
-import { DEFAULT_MAX_MEMORY, checkDreamMemory } from "./memory.js";
+import { DEFAULT_MAX_MEMORY, planDreamMemory } from "./memory.js";
 import { rollPlanes } from "./roll.js";
 import { gradientTiles } from "./tiles.js";
 
@@ -71,8 +71,11 @@ export interface DreamOptions {
    */
   tile?: number;
   /**
-   * Refuse, before starting, a dream estimated (see memory.ts) to need more than this many bytes
-   * (default 1.5 GiB, sized for a 2 GB heap); the error suggests a tile or picture size that fits.
+   * The memory budget in bytes (see memory.ts). A dream estimated to need more is dreamed in the
+   * largest tiles that fit (told to `onNote`); one that cannot fit even so, or whose `tile` does
+   * not, is refused before starting, with a tile or picture size that would fit. Default: half
+   * the machine's memory, at most 16 GiB, from the Node entry; 1.5 GiB where the platform does
+   * not say (a browser).
    */
   maxMemory?: number;
   /**
@@ -114,7 +117,13 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   if (o.tile !== undefined && o.tile < minSide) {
     throw new OptionError(`tile ${o.tile} is smaller than the ${minSide} pixels the layer needs; use --tile ${minSide} or more`);
   }
-  checkDreamMemory(net, terms.map((t) => t.layer), height, width, o.tile, minSide, o.maxMemory ?? DEFAULT_MAX_MEMORY);
+  // This call's count, or the process-wide one.
+  const threads = o.threads ?? threadCount();
+  const memory = planDreamMemory(net, terms.map((t) => t.layer), height, width, {
+    tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY,
+  });
+  const tile = memory.tile;
+  if (memory.note !== undefined) o.onNote?.(memory.note);
 
   // The pyramid of the original picture, largest first, each 1/octaveScale of the previous.
   const base = imageToInput(image, mean);
@@ -139,9 +148,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     for (const t of terms) t.guide = guideFeatures(net, guideInput, t.layer);
   }
 
-  // This call's count, or the process-wide one; every worker started before the first step.
-  const threads = o.threads ?? threadCount();
-  await threadsReady(threads);
+  await threadsReady(threads); // every worker started before the first step
   const rand = mulberry32(o.seed);
   const low = mean.map((m) => -m), high = mean.map((m) => 255 - m);
   let detail: Float32Array | null = null;
@@ -149,6 +156,10 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   const pixels = pyramid.map((t) => t.size);
   const totalWork = pixels.reduce((a, b) => a + b, 0) * o.iterations;
   let work = 0;
+  // A step's cost grows with the pixels the net sees (tiles with their context), so the first
+  // step's time, scaled by them, foretells the whole dream's: said at once if it is long.
+  const seen = pyramid.map((t) => seenPixels(t.shape[2]!, t.shape[3]!, tile, minSide));
+  let firstStepStart = 0;
   for (const [k, octaveBase] of pyramid.entries()) {
     const [, , h, w] = octaveBase.shape as [number, number, number, number];
     const plane = h * w;
@@ -161,12 +172,13 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
       for (let i = 0; i < x.length; i++) x[i]! += up[i]!;
     }
     const rolled = new Float32Array(x.length); // reused by every step of this octave
-    const tileGrad = o.tile === undefined ? undefined : new Float32Array(x.length); // likewise, when tiling
+    const tileGrad = tile === undefined ? undefined : new Float32Array(x.length); // likewise, when tiling
     for (let it = 0; it < o.iterations; it++) {
       if (o.signal?.aborted) throw o.signal.reason ?? new DOMException("The dream was aborted", "AbortError");
       const dx = randomInt(rand, -o.jitter, o.jitter), dy = randomInt(rand, -o.jitter, o.jitter);
       rollPlanes(x, 3, h, w, dy, dx, rolled);
-      const { loss, grad } = withThreads(threads, () => tiledGradient(net, rolled, h, w, terms, o.tile, minSide, tileGrad));
+      if (k === 0 && it === 0) firstStepStart = performance.now();
+      const { loss, grad } = withThreads(threads, () => tiledGradient(net, rolled, h, w, terms, tile, minSide, tileGrad));
       let meanAbs = 0;
       for (let i = 0; i < grad.length; i++) meanAbs += Math.abs(grad[i]!);
       meanAbs /= grad.length;
@@ -176,6 +188,10 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
       for (let c = 0; c < 3; c++) {
         const lo = low[c]!, hi = high[c]!;
         for (let i = c * plane; i < (c + 1) * plane; i++) x[i] = Math.min(hi, Math.max(lo, x[i]!));
+      }
+      if (k === 0 && it === 0) {
+        const seconds = ((performance.now() - firstStepStart) / 1000) * o.iterations * seen.reduce((a, b) => a + b, 0) / seen[0]!;
+        if (seconds > LONG_DREAM_SECONDS) o.onNote?.(longDreamNote(seconds, threads, width, height, minSide));
       }
       work += pixels[k]!;
       const fraction = work / totalWork;
@@ -190,6 +206,24 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     }
   }
   return inputToImage(base, mean); // the last octave was dreamed in place, in `base`
+}
+
+/** Dreams expected to take longer than this are announced, with the time and a way to shorten it. */
+const LONG_DREAM_SECONDS = 60;
+
+/** The pixels one step's net passes see on an h×w octave: the whole, or every tile's crop. */
+function seenPixels(h: number, w: number, tile: number | undefined, minSide: number): number {
+  if (tile === undefined || (h <= tile && w <= tile)) return h * w;
+  return gradientTiles(h, w, tile, minSide).reduce((sum, t) => sum + t.cropH * t.cropW, 0);
+}
+
+/** "this dream will take about 24m00s on 2 threads; --max-size 2000 would make it about 4× quicker" */
+export function longDreamNote(seconds: number, threads: number, width: number, height: number, minSide: number): string {
+  const time = seconds < 3600 ? `${Math.floor(seconds / 60)}m${String(Math.floor(seconds % 60)).padStart(2, "0")}s` :
+    `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, "0")}m`;
+  const half = Math.round(Math.max(width, height) / 2);
+  const quicker = Math.min(width, height) / 2 >= minSide ? `; --max-size ${half} would make it about 4× quicker` : "";
+  return `this dream will take about ${time} on ${threads} thread${threads > 1 ? "s" : ""} (timed on its first step)${quicker}`;
 }
 
 /** The objective's gradient for the whole (rolled) image, computed whole or tile by tile. */

@@ -1,51 +1,82 @@
 // How much memory a dream needs, estimated before it runs, so that a picture too large for the
-// machine is refused with advice instead of dying in an out-of-memory kill an hour later.
+// machine is tiled or refused before the work starts, instead of dying in an out-of-memory kill
+// an hour later. The estimate is of the whole process's peak resident memory, and must not be
+// below it on any thread count (test/dream/memory.test.ts measures child processes against it).
 //
 // A gradient step keeps on the tape, for the backward pass, every activation between the input
 // and the target layer(s); the backward pass then holds a few gradients of the same sizes at
 // once, and the convolutions share one im2col scratch buffer as large as the largest layer's
 // columns. So, for one net pass on an input of h×w (Float32, 4 bytes a value):
 //
-//   net(h, w) = GC_SLACK · 4 · ( Σ_layers |activation| + GRADIENT_COPIES · max |activation| + max |columns| )
-//
-// GC_SLACK: a freed typed array is only returned when V8 next collects, so the process's peak
-// exceeds the bytes live at any moment. Measured (peak RSS of `inceptionism dream`, 1 octave,
-// 1 step, minus the 140 MB of Node and the loaded GoogLeNet): 1.4× the live estimate at 224²,
-// 1.6× at 448² and 896²; so 1.6.
+//   pass(h, w) = 4 · ( Σ_layers |activation| + GRADIENT_COPIES · max |activation| + max |columns| )
 //
 // where |columns| = C/group·R·S · OH·OW of each convolution. Every shape comes from the net's
 // own shape inference (CaffeNet.plannedShapes), nothing is run. The pass is made on the whole
-// largest octave (the picture at full size), or, when tiling, on one tile with its context,
-// at most (tile + 2·64 + 32)² (the 32 for aligning the crop to the net's stride).
+// largest octave (the picture at full size), or, when tiling, on one tile with its context, at
+// most (tile + 2·64 + 32)² (the 32 for aligning the crop to the net's stride).
 //
-// The picture itself lives in several full-size float copies beside the net: the decoded image,
-// the octave pyramid, the current picture, its rolled copy, its gradient (when tiling), the
-// result — not all at once. Measured with --tile 512 (so the net's part is the same), 1 step:
-// peak RSS 764 MB at 1024², 1056 MB at 2048² and 1726 MB at 4096², about 61 bytes more per extra
-// pixel, i.e. about five RGB float copies; we count 6, to stay on the safe side. Tiling cannot
-// shrink that part; only --max-size can.
+// The process holds more than the live pass:
+//
+//   peak = RUNTIME + MODEL_COPIES · weights + SLACK(threads) · pass + PICTURE_COPIES · 12 · pixels
+//
+// - RUNTIME: Node, the loaded code and each thread's WebAssembly GEMM memory.
+// - MODEL_COPIES: the file's bytes while they are decoded, the decoded weights, and with threads
+//   their copies in shared memory.
+// - SLACK: a freed array is only returned when V8 next collects, so the peak exceeds the bytes
+//   live at any moment; with threads, arrays live in SharedArrayBuffers, which V8 collects later
+//   still, so the slack is larger (measured, see the table in memory.test.ts).
+// - PICTURE_COPIES: the picture lives in several full-size float copies beside the net (the
+//   decoded image, the octave pyramid, the current picture, its rolled copy, its gradient, the
+//   result — not all at once). Tiling cannot shrink that part; only --max-size can.
 
 import { OptionError } from "../errors.js";
 import { fitSize } from "../io/resize.js";
 import type { CaffeNet } from "../models/net.js";
 import { TILE_ALIGN, TILE_MARGIN } from "./tiles.js";
 
-/** The default limit: sized for a 2 GB Node heap, with room for the model and the runtime. */
+/** The core's default limit, where the platform does not say how much memory it has (a browser). */
 export const DEFAULT_MAX_MEMORY_MB = 1536;
 export const DEFAULT_MAX_MEMORY = DEFAULT_MAX_MEMORY_MB * 2 ** 20;
+/** The default budget on a machine with `total` bytes: this share of it … */
+const MACHINE_SHARE = 0.5;
+/** … but no more than this. */
+const MACHINE_CAP = 16 * 2 ** 30;
 
-/** Peak process memory over live bytes, measured (see above). */
-const GC_SLACK = 1.6;
+/** The default memory budget for a machine with `totalBytes` of memory (Node: `os.totalmem()`). */
+export function memoryBudget(totalBytes: number): number {
+  return Math.min(MACHINE_CAP, Math.floor(MACHINE_SHARE * totalBytes));
+}
+
 /** Gradients alive at once during the backward pass, in units of the largest activation. */
 const GRADIENT_COPIES = 3;
+/** Node, the code, and the GEMM's WebAssembly memory of one thread (measured). */
+const RUNTIME_BYTES = 180 * 2 ** 20;
+/** Each further thread: a worker's isolate and its own WebAssembly memory. */
+const WORKER_BYTES = 48 * 2 ** 20;
+/** Peak over live bytes of a net pass on one thread, and on several (shared memory), measured. */
+const SLACK_ONE_THREAD = 1.4;
+const SLACK_THREADS = 1.55;
+/** Copies of the weights: decoded, the file's bytes while decoding; one more in shared memory. */
+const MODEL_COPIES_ONE_THREAD = 2;
+const MODEL_COPIES_THREADS = 3;
 /** Full-size float copies of the picture (3 × 4 bytes each) a dream holds at its peak, measured. */
 const PICTURE_COPIES = 6;
 const PICTURE_BYTES_PER_PIXEL = PICTURE_COPIES * 3 * 4;
 
+/** How a dream will run, as far as memory is concerned. */
+export interface MemoryPlan {
+  /** Tile side, or undefined for the whole picture at once. */
+  tile?: number | undefined;
+  /** Threads (1 by default). */
+  threads?: number;
+}
+
 export interface MemoryEstimate {
-  /** Bytes in all: `net + picture`. */
+  /** Bytes in all: `fixed + net + picture`. */
   bytes: number;
-  /** Activations, gradients and scratch of one net pass. */
+  /** The runtime, the model and the threads: what any dream costs. */
+  fixed: number;
+  /** Activations, gradients and scratch of one net pass, with their slack. */
   net: number;
   /** The full-size copies of the picture. */
   picture: number;
@@ -54,7 +85,7 @@ export interface MemoryEstimate {
   passWidth: number;
 }
 
-/** Bytes of one forward + backward pass from an h×w input to `layers`. */
+/** Live bytes of one forward + backward pass from an h×w input to `layers`. */
 export function netPassBytes(net: CaffeNet, layers: readonly string[], h: number, w: number): number {
   const rows = net.plannedShapes(layers, [1, net.inputChannels, h, w]);
   let sum = 0, largest = 0, columns = 0;
@@ -65,7 +96,7 @@ export function netPassBytes(net: CaffeNet, layers: readonly string[], h: number
     sum += size;
     largest = Math.max(largest, size);
   }
-  return Math.ceil(GC_SLACK * 4 * (sum + GRADIENT_COPIES * largest + columns));
+  return 4 * (sum + GRADIENT_COPIES * largest + columns);
 }
 
 /** The side of the crop a tile of `tile` pixels is computed on, in a picture side of `side`. */
@@ -73,37 +104,61 @@ export function tileCropSide(tile: number, side: number): number {
   return Math.min(side, tile + 2 * TILE_MARGIN + TILE_ALIGN);
 }
 
-/** Estimates the peak memory of dreaming an h×w picture on `layers`, tiled or not. */
+/** Estimates the peak memory of the process that dreams an h×w picture on `layers`. */
 export function estimateDreamMemory(
-  net: CaffeNet, layers: readonly string[], height: number, width: number, tile?: number,
+  net: CaffeNet, layers: readonly string[], height: number, width: number, { tile, threads = 1 }: MemoryPlan = {},
 ): MemoryEstimate {
   const passHeight = tile === undefined ? height : tileCropSide(tile, height);
   const passWidth = tile === undefined ? width : tileCropSide(tile, width);
-  const netBytes = netPassBytes(net, layers, passHeight, passWidth);
+  const several = threads > 1;
+  const netBytes = Math.ceil((several ? SLACK_THREADS : SLACK_ONE_THREAD) * netPassBytes(net, layers, passHeight, passWidth));
+  const fixed = RUNTIME_BYTES + (threads - 1) * WORKER_BYTES + (several ? MODEL_COPIES_THREADS : MODEL_COPIES_ONE_THREAD) * net.weightBytes;
   const picture = PICTURE_BYTES_PER_PIXEL * height * width;
-  return { bytes: netBytes + picture, net: netBytes, picture, passHeight, passWidth };
+  return { bytes: fixed + netBytes + picture, fixed, net: netBytes, picture, passHeight, passWidth };
+}
+
+/** The smallest tile chosen automatically: at 256, a crop is still 40 % core, 60 % context. */
+const SMALLEST_AUTO_TILE = 256;
+
+/** What `planDreamMemory` decided: the tile to use (undefined: none), its estimate, and why. */
+export interface MemoryDecision {
+  tile: number | undefined;
+  estimate: MemoryEstimate;
+  /** Set when the dream was tiled automatically: one line saying so. */
+  note?: string;
 }
 
 /**
- * Throws an OptionError, before any work, if the estimate exceeds `maxMemory` bytes; the message
- * names the estimate and a tile size or a picture size that would fit.
+ * Decides how a dream fits in `maxMemory` bytes, before any work. With a tile given, that tile
+ * must fit. Without one, the whole picture at once if it fits, else the largest tile that does
+ * (with a note). Throws an OptionError when nothing fits, naming the estimate and a tile or a
+ * picture size that would.
  */
-export function checkDreamMemory(
+export function planDreamMemory(
   net: CaffeNet, layers: readonly string[], height: number, width: number,
-  tile: number | undefined, minSide: number, maxMemory: number,
-): MemoryEstimate {
-  const e = estimateDreamMemory(net, layers, height, width, tile);
-  if (e.bytes <= maxMemory) return e;
-  const advice: string[] = [];
-  if (e.picture < maxMemory) {
-    const fits = [1024, 768, 512, 384, 256, 192, 128, 96, 64]
-      .filter((t) => t >= minSide && (tile === undefined || t < tile) && t < Math.max(height, width))
-      .find((t) => estimateDreamMemory(net, layers, height, width, t).bytes <= maxMemory);
-    if (fits !== undefined) {
-      advice.push(`--tile ${fits} (about ${mb(estimateDreamMemory(net, layers, height, width, fits).bytes)})`);
+  { tile, threads = 1, minSide, maxMemory }: MemoryPlan & { minSide: number; maxMemory: number },
+): MemoryDecision {
+  const at = (t: number | undefined): MemoryEstimate => estimateDreamMemory(net, layers, height, width, { tile: t, threads });
+  const e = at(tile);
+  if (e.bytes <= maxMemory) return { tile, estimate: e };
+  const longest = Math.max(height, width);
+  if (tile === undefined) {
+    // Tiles much smaller than their context would mostly compute context: not chosen unasked.
+    const fits = largestFittingTile(at, Math.max(minSide, SMALLEST_AUTO_TILE), longest, maxMemory);
+    if (fits !== null) {
+      const tiled = at(fits);
+      const note =
+        `the whole ${width}×${height} picture would need about ${mb(e.bytes)}, more than the budget of ${mb(maxMemory)}, ` +
+        `so it is dreamed in tiles of ${fits}×${fits} (about ${mb(tiled.bytes)}); --max-size makes it smaller and quicker`;
+      return { tile: fits, estimate: tiled, note };
     }
   }
-  const side = largestFittingSide(net, layers, height, width, tile, minSide, maxMemory);
+  const advice: string[] = [];
+  if (tile !== undefined && e.picture < maxMemory) {
+    const fits = largestFittingTile(at, minSide, tile - 1, maxMemory);
+    if (fits !== null) advice.push(`--tile ${fits} (about ${mb(at(fits).bytes)})`);
+  }
+  const side = largestFittingSide(net, layers, height, width, { tile, threads }, minSide, maxMemory);
   if (side !== null) advice.push(`--max-size ${side}`);
   advice.push("a larger --max-memory if the machine has the memory");
   throw new OptionError(
@@ -113,16 +168,33 @@ export function checkDreamMemory(
   );
 }
 
+/**
+ * The largest tile side from minSide to `most` whose estimate fits, or null: the estimate grows
+ * with the tile, so a binary search over the sides finds it.
+ */
+function largestFittingTile(
+  at: (tile: number) => MemoryEstimate, minSide: number, most: number, maxMemory: number,
+): number | null {
+  if (most < minSide || at(minSide).bytes > maxMemory) return null;
+  let lo = minSide, hi = most + 1; // at(lo) fits; hi does not, or is past the range
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (at(mid).bytes <= maxMemory) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The longest picture side (as --max-size) whose dream fits, or null if none ≥ minSide does. */
 function largestFittingSide(
   net: CaffeNet, layers: readonly string[], height: number, width: number,
-  tile: number | undefined, minSide: number, maxMemory: number,
+  plan: MemoryPlan, minSide: number, maxMemory: number,
 ): number | null {
   const longest = Math.max(height, width);
   const at = (side: number): number => {
     const [w, h] = fitSize(width, height, side); // what --max-size side will make
     if (Math.min(h, w) < minSide) return Infinity;
-    return estimateDreamMemory(net, layers, h, w, tile).bytes;
+    return estimateDreamMemory(net, layers, h, w, plan).bytes;
   };
   // The smallest side the layer accepts; if even that does not fit, no --max-size helps.
   let lo = Math.ceil((minSide * longest) / Math.min(height, width));
@@ -136,6 +208,7 @@ function largestFittingSide(
   return lo;
 }
 
-function mb(bytes: number): string {
+/** Bytes as "640 MB" or "1.4 GB". */
+export function mb(bytes: number): string {
   return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : `${Math.ceil(bytes / 2 ** 20)} MB`;
 }

@@ -112,6 +112,11 @@ export class CaffeNet {
     return [...names];
   }
 
+  /** Bytes of the net's weights as Float32: what holding the model costs. */
+  get weightBytes(): number {
+    return this.layers.reduce((n, l) => n + l.weights.reduce((m, w) => m + 4 * w.size, 0), 0);
+  }
+
   /**
    * Runs the net on `x` ([N, C, H, W]: BGR, mean subtracted) up to the named outputs and returns
    * them in the same order. Records the tape when `x.requiresGrad`. Float64 inputs run the whole

@@ -192,8 +192,8 @@ describe("zoom", () => {
 describe("memory and interruption", () => {
   it("refuses a dream over --max-memory before starting, suggesting a tile", () => {
     const output = join(dir, "too-big.png");
-    expectCleanFailure(run("dream", join(IMAGES, "cat.jpg"), "-o", output, "--max-memory", "100", "--quiet"), 2,
-      /would need about \d+ MB .*more than the limit of 100 MB; use --tile \d+/);
+    expectCleanFailure(run("dream", join(IMAGES, "cat.jpg"), "-o", output, "--max-memory", "400", "--tile", "480", "--quiet"), 2,
+      /would need about \d+ MB .*more than the limit of 400 MB; use --tile \d+/);
     expect(existsSync(output)).toBe(false);
   });
 
