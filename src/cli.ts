@@ -5,12 +5,16 @@
 // --max-memory), 1 any other failure (unreadable image or model, …), 130 interrupted by Ctrl-C.
 // Errors are one line on stderr, without a stack trace, unless they are bugs. Outputs are
 // written to a temporary file and renamed into place, so an interrupted run leaves no partial
-// file. Argument checking lives in ./cli/args.ts.
+// file. Argument checking lives in ./cli/args.ts. Dreams run in an engine thread
+// (./cli/engine.ts), so that this thread is free to draw the progress bar and to stop the
+// dream the moment Ctrl-C is pressed.
 
 import { mkdir, readdir } from "node:fs/promises";
+import { totalmem } from "node:os";
 import { parseCommandLine, UsageError, type CommandLine, type DreamPlan } from "./cli/args.js";
-import { progressBar } from "./cli/progress.js";
-import { dream, type DreamOptions } from "./dream/dream.js";
+import { startEngine, type Engine, type EngineOptions } from "./cli/engine.js";
+import { progressBar, type ProgressBar } from "./cli/progress.js";
+import { memoryBudget } from "./dream/memory.js";
 import { zoomAboutCentre } from "./dream/zoom.js";
 import { InceptionismError, OptionError } from "./errors.js";
 import type { RgbImage } from "./io/image.js";
@@ -44,10 +48,17 @@ async function main(argv: string[]): Promise<void> {
 
 async function dreamCommand(plan: { command: "dream" } & DreamPlan): Promise<void> {
   await checkOutputPath(plan.output, plan.input);
-  const image = await loadPicture(plan);
-  const net = await loadModel(plan.model);
-  const result = await runDream(image, net, await dreamOptions(plan), plan, "dreaming");
-  await writeImage(plan.output, result, { quality: plan.quality });
+  const bar = plan.quiet ? null : progressBar(process.stderr, "dreaming"); // drawn at once, before the picture is read
+  const engine = startEngine(plan.model);
+  let result: RgbImage;
+  try {
+    const image = await loadPicture(plan);
+    result = await runDream(engine, image, await dreamOptions(plan), plan, bar);
+    await writeImage(plan.output, result, { quality: plan.quality });
+  } finally {
+    engine.close();
+    bar?.done();
+  }
   if (!plan.quiet) console.error(`wrote ${plan.output} (${result.width}×${result.height})`);
 }
 
@@ -55,7 +66,6 @@ async function zoomCommand(plan: Extract<CommandLine, { command: "zoom" }>): Pro
   const dir = plan.output;
   let frame = await loadPicture(plan);
   const options = await dreamOptions(plan);
-  const net = await loadModel(plan.model);
   await mkdir(dir, { recursive: true });
   const existing = (await readdir(dir)).filter((f) => /^frame-\d+\.png$/.test(f)).sort();
   const name = (i: number): string => `${dir}/frame-${String(i).padStart(4, "0")}.png`;
@@ -78,10 +88,21 @@ async function zoomCommand(plan: Extract<CommandLine, { command: "zoom" }>): Pro
     }
     frame = zoomAboutCentre(await readImage(name(first - 1), { maxPixels: plan.maxPixels }), plan.zoom);
   }
-  for (let i = first; i < plan.frames; i++) {
-    frame = await runDream(frame, net, options, plan, `frame ${i + 1}/${plan.frames}`);
-    await writeImage(name(i), frame);
-    frame = zoomAboutCentre(frame, plan.zoom);
+  const engine = startEngine(plan.model); // one engine, so the model loads once for all frames
+  try {
+    for (let i = first; i < plan.frames; i++) {
+      const bar = plan.quiet ? null : progressBar(process.stderr, `frame ${i + 1}/${plan.frames}`);
+      try {
+        frame = await runDream(engine, frame, options, plan, bar);
+      } finally {
+        bar?.done();
+      }
+      await writeImage(name(i), frame);
+      interrupt.signal.throwIfAborted(); // Ctrl-C during the write: stop after this whole frame
+      frame = zoomAboutCentre(frame, plan.zoom);
+    }
+  } finally {
+    engine.close();
   }
   if (!plan.quiet) console.error(`wrote ${plan.frames - first} frames to ${dir}`);
 }
@@ -116,27 +137,23 @@ async function layersCommand(plan: Extract<CommandLine, { command: "layers" }>):
 // --- shared pieces -------------------------------------------------------------------------
 
 async function runDream(
-  image: RgbImage, net: CaffeNet, options: Omit<DreamOptions, "model">, plan: DreamPlan, label: string,
+  engine: Engine, image: RgbImage, options: EngineOptions, plan: DreamPlan, bar: ProgressBar | null,
 ): Promise<RgbImage> {
-  const bar = plan.quiet ? { update() {}, done() {} } : progressBar(process.stderr, label);
-  try {
-    return await dream(image, {
-      ...options,
-      model: net,
-      signal: interrupt.signal,
-      onProgress: (p) => bar.update(p),
-      onNote: (msg) => {
-        if (!plan.quiet) console.error(`note: ${msg}`);
-      },
-    });
-  } finally {
-    bar.done();
-  }
+  return engine.dream(image, options, {
+    signal: interrupt.signal,
+    onProgress: (p) => bar?.update(p),
+    onNote: (msg) => {
+      if (bar !== null) bar.log(`note: ${msg}`);
+      else if (!plan.quiet) console.error(`note: ${msg}`);
+    },
+  });
 }
 
-async function dreamOptions(plan: DreamPlan): Promise<Omit<DreamOptions, "model">> {
-  if (plan.guide === undefined) return { ...plan.options };
-  return { ...plan.options, guide: await readImage(plan.guide, { maxPixels: plan.maxPixels }) };
+/** The dream's options: the plan's, the guide picture read, and the machine's memory budget by default. */
+async function dreamOptions(plan: DreamPlan): Promise<EngineOptions> {
+  const options: EngineOptions = { ...plan.options, maxMemory: plan.options.maxMemory ?? memoryBudget(totalmem()) };
+  if (plan.guide !== undefined) options.guide = await readImage(plan.guide, { maxPixels: plan.maxPixels });
+  return options;
 }
 
 async function loadPicture(plan: DreamPlan): Promise<RgbImage> {

@@ -12,20 +12,24 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { installThreadHost } from "./pool.js";
 
-const fromSources = import.meta.url.endsWith(".ts");
-const entry = new URL(fromSources ? "./node-worker.ts" : "./node-worker.js", import.meta.url);
-
-function startWorker(): Worker {
-  if (!fromSources) return new Worker(entry);
+/**
+ * A worker thread running `entry`, a module beside this one's caller: `entry` names the built
+ * .js file, and when this file runs from the TypeScript sources, the .ts file beside it is
+ * loaded through tsx instead (see above).
+ */
+export function startNodeWorker(entry: URL): Worker {
+  // (A module loaded by tsImport has a query after its path, so look at the path alone.)
+  if (!new URL(import.meta.url).pathname.endsWith(".ts")) return new Worker(entry);
+  const source = new URL(entry.href.replace(/\.js$/, ".ts"));
   const tsx = import.meta.resolve("tsx/esm/api");
-  const script = `import(${JSON.stringify(tsx)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(entry.href)}))`;
+  const script = `import(${JSON.stringify(tsx)}).then((tsx) => tsx.tsImport(${JSON.stringify(source.href)}, ${JSON.stringify(source.href)}))`;
   return new Worker(script, { eval: true });
 }
 
 installThreadHost({
   defaultThreads: () => availableParallelism(),
   spawn: () => {
-    const worker = startWorker();
+    const worker = startNodeWorker(new URL("./node-worker.js", import.meta.url));
     worker.unref();
     return worker;
   },

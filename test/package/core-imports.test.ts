@@ -11,6 +11,8 @@ const SRC = resolve(import.meta.dirname, "../../src");
 const NODE_SIDE = new Set([
   "cli.ts",
   "cli/progress.ts",
+  "cli/engine.ts",
+  "cli/engine-worker.ts",
   "index.ts",
   "models/load.ts",
   "io/image-file.ts",

@@ -1,0 +1,31 @@
+// The engine thread of the command line (see ./engine.ts): it loads the model once, dreams each
+// picture it is sent with the library's `dream()`, and posts back progress, notes and the
+// result — or the error, by name and message.
+import { parentPort } from "node:worker_threads";
+import { dream } from "../dream/dream.js";
+import { loadCaffeModel, loadGoogLeNet } from "../models/load.js";
+import type { CaffeNet } from "../models/net.js";
+import "../threads/node-host.js"; // the dream's own helper threads
+import type { DreamRequest, EngineMessage } from "./engine.js";
+
+if (parentPort === null) throw new Error("engine-worker.ts runs only as a worker thread");
+const port = parentPort;
+const models = new Map<string | undefined, Promise<CaffeNet>>();
+const post = (m: EngineMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+
+port.on("message", async (request: DreamRequest) => {
+  try {
+    let model = models.get(request.model);
+    if (model === undefined) models.set(request.model, (model = request.model === undefined ? loadGoogLeNet() : loadCaffeModel(request.model)));
+    const image = await dream(request.image, {
+      ...request.options,
+      model: await model,
+      onProgress: (progress) => post({ type: "progress", progress }),
+      onNote: (message) => post({ type: "note", message }),
+    });
+    post({ type: "done", image }, [image.data.buffer as ArrayBuffer]);
+  } catch (e) {
+    const error = e instanceof Error ? e : new Error(String(e));
+    post({ type: "failed", error: { name: error.name, message: error.message, stack: error.stack } });
+  }
+});
