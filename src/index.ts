@@ -36,7 +36,7 @@ export { Tensor, type Floats, type DType } from "./tensor/tensor.js";
 export { tensorFromNdarray, tensorToNdarray } from "./tensor/ndarray-interop.js";
 export { backward } from "./autograd/tape.js";
 export { setGemmBackend, gemmBackend, type GemmBackend } from "./layers/gemm.js";
-export { setThreads, threadCount, defaultThreads, shutdownThreads } from "./threads/pool.js";
+export { setThreads, threadCount, threadsReady, defaultThreads, shutdownThreads } from "./threads/pool.js";
 export { gradcheck, type GradcheckResult } from "./autograd/gradcheck.js";
 export { InceptionismError, ModelError, ImageError, OptionError } from "./errors.js";
 
