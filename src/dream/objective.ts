@@ -94,14 +94,19 @@ export function objectiveValue(net: CaffeNet, x: Tensor, terms: readonly Objecti
  */
 export function guideFeatures(net: CaffeNet, guideInput: Tensor, layer: string): Tensor {
   const [a] = net.forward(new Tensor(guideInput.data, guideInput.shape), [layer]);
-  const [, c, h, w] = a!.shape;
-  return new Tensor(a!.data.slice(), [c!, h! * w!]);
+  const c = a!.shape[1]!;
+  return new Tensor(a!.data.slice(), [c, a!.size / c]); // P = H·W positions, or 1 for [1, C]
 }
 
-/** The score of one activation [1, C, H, W] and dL/da, weight included. */
+/**
+ * The score of one activation and dL/da, weight included. Axis 1 is the channels (the classes of
+ * a classifier) whatever the rank: [N, C] at a classifier, [N, C, H, W] at a convolution, with
+ * `plane` values per channel (1 for [N, C]).
+ */
 function scoreTerm(a: Tensor, term: ObjectiveTerm): { value: number; seed: Floats } {
-  const [n, c, h, w] = a.shape as [number, number, number, number];
-  const plane = h * w;
+  const [n, c] = a.shape as [number, number];
+  if (a.shape.length < 2) throw new OptionError(`"${term.layer}" is a ${a.shape.length}-D blob; a score needs [N, C, …]`);
+  const plane = n * c === 0 ? 0 : a.size / (n * c);
   const weight = term.weight ?? 1;
   const channels = term.channels ?? null;
   if (channels !== null) {
