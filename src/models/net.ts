@@ -314,6 +314,26 @@ export class CaffeNet {
     throw new OptionError(`the input is ${w}×${h} pixels but "${name}" needs at least ${min}×${min}; use a larger image or a lower layer`);
   }
 
+  /**
+   * The layer whose output the net's last Softmax turns into probabilities: the class scores
+   * before the softmax, whose gradient does not vanish once a class wins. "loss3/classifier" in
+   * GoogLeNet, "pool10" in SqueezeNet.
+   * @throws {OptionError} if the net has no Softmax layer.
+   */
+  classifierLayer(): string {
+    const softmax = [...this.layers].reverse().find((l) => l.type === "Softmax");
+    if (softmax === undefined) {
+      throw new OptionError(`model "${this.name}" has no Softmax layer, so no classifier to dream toward; choose a layer instead`);
+    }
+    const ref = softmax.bottoms[0]!;
+    if (ref.layer < 0) return this.inputName;
+    // A layer's name means its top right after it ran, the value the softmax reads (unless an
+    // in-place layer changed it in between: then the blob's name, its last value).
+    const writer = this.layers[ref.layer]!.def.name;
+    const named = this.byLayerName.get(writer);
+    return named !== undefined && named.layer === ref.layer && named.top === ref.top ? writer : softmax.def.bottoms[0]!;
+  }
+
   /** Throws a clear OptionError if `name` is not an output of this net. */
   resolve(name: string): ValueRef {
     const ref = this.byLayerName.get(name) ?? this.byBlobName.get(name);

@@ -46,4 +46,19 @@ describe("objectives on N×C blobs", () => {
       'channel 1000 is out of range for "prob", which has channels 0–999',
     );
   });
+
+  it('"sum" is the class logit at the deploy size, and its sum over positions on a larger picture', () => {
+    const [logits] = net.forward(cat, ["loss3/classifier"]);
+    const one = objectiveGradient(net, cat, [{ layer: "loss3/classifier", objective: "sum", channels: [282] }]);
+    expect(one.loss).toBeCloseTo(logits!.data[282]!, 4);
+    expect(absSum(one.grad)).toBeGreaterThan(0);
+    const wide = new Tensor(new Float32Array(3 * 224 * 288), [1, 3, 224, 288]);
+    for (let c = 0; c < 3; c++) {
+      for (let r = 0; r < 224; r++) wide.data.set(cat.data.subarray((c * 224 + r) * 224, (c * 224 + r + 1) * 224), (c * 224 + r) * 288 + 32);
+    }
+    const [grid] = net.forward(wide, ["loss3/classifier"]);
+    expect(grid!.shape).toEqual([1, 1000, 1, 3]);
+    const expected = grid!.data[282 * 3]! + grid!.data[282 * 3 + 1]! + grid!.data[282 * 3 + 2]!;
+    expect(objectiveValue(net, wide, [{ layer: "loss3/classifier", objective: "sum", channels: [282] }])).toBeCloseTo(expected, 3);
+  });
 });

@@ -153,6 +153,10 @@ describe("GoogLeNet's classifier on a 288×256 picture", () => {
     }
   });
 
+  it("names loss3/classifier as the classifier, the softmax's input", () => {
+    expect(net.classifierLayer()).toBe("loss3/classifier");
+  });
+
   it("reaches prob from a 223-pixel side, the real minimum (224 gives the same shapes)", () => {
     expect(net.minimumInputSize("prob")).toBe(223);
     expect(net.outputShape("prob", [1, 3, 223, 223])).toEqual([1, 1000]);
