@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `inceptionism` command: dream, zoom, classify, layers.
 //
-// Exit codes: 0 success, 2 usage error (unknown flag, bad number, unknown layer, over
+// Exit codes: 0 success, 2 usage error (unknown flag, bad number, unknown layer or class, over
 // --max-memory), 1 any other failure (unreadable image or model, …), 130 interrupted by Ctrl-C.
 // Errors are one line on stderr, without a stack trace, unless they are bugs. Outputs are
 // written to a temporary file and renamed into place, so an interrupted run leaves no partial
@@ -18,7 +18,8 @@ import { DEFAULT_MAX_PIXELS } from "./io/image.js";
 import { checkOutputPath, readImage, writeImage } from "./io/image-file.js";
 import { resizeToFit } from "./io/resize.js";
 import { classify } from "./models/classify.js";
-import { loadCaffeModel, loadGoogLeNet, loadImageNetLabels } from "./models/load.js";
+import { findClass } from "./models/labels.js";
+import { loadCaffeModel, loadGoogLeNet, loadImageNetClasses, loadImageNetLabels } from "./models/load.js";
 import type { CaffeNet } from "./models/net.js";
 import "./threads/node-host.js"; // worker threads for dreams (--threads)
 
@@ -135,8 +136,13 @@ async function runDream(
 }
 
 async function dreamOptions(plan: DreamPlan): Promise<Omit<DreamOptions, "model">> {
-  if (plan.guide === undefined) return { ...plan.options };
-  return { ...plan.options, guide: await readImage(plan.guide, { maxPixels: plan.maxPixels }) };
+  const options: Omit<DreamOptions, "model"> = { ...plan.options };
+  if (plan.classes !== undefined) {
+    const synsets = await loadImageNetClasses(); // an unknown or ambiguous label: an OptionError, exit 2
+    options.classes = plan.classes.map((label) => findClass(label, synsets));
+  }
+  if (plan.guide === undefined) return options;
+  return { ...options, guide: await readImage(plan.guide, { maxPixels: plan.maxPixels }) };
 }
 
 async function loadPicture(plan: DreamPlan): Promise<RgbImage> {
