@@ -4,7 +4,8 @@
 import { dream as dreamCore, type DreamOptions } from "./dream/dream.js";
 import type { RgbImage } from "./io/image.js";
 import { imageFromNdarray } from "./io/image.js";
-import { loadGoogLeNet } from "./models/load.js";
+import { findClass } from "./models/labels.js";
+import { loadGoogLeNet, loadImageNetClasses } from "./models/load.js";
 import type { NdArray } from "ndarray";
 import "./threads/node-host.js"; // lets the core start worker threads here
 
@@ -16,8 +17,9 @@ export { zoomAboutCentre } from "./dream/zoom.js";
 
 // Models
 export { CaffeNet, IMAGENET_MEAN_BGR, type BlobInfo } from "./models/net.js";
-export { loadCaffeModel, loadGoogLeNet, loadImageNetLabels, GOOGLENET_PATH } from "./models/load.js";
+export { loadCaffeModel, loadGoogLeNet, loadImageNetLabels, loadImageNetClasses, GOOGLENET_PATH } from "./models/load.js";
 export { classify, parseSynsetWords, type Prediction } from "./models/classify.js";
+export { findClass, parseSynsets, type Synset } from "./models/labels.js";
 export { imageToInput, inputToImage } from "./models/preprocess.js";
 export { decodeCaffeModel } from "./io/caffe-decode.js";
 export { encodeCaffeModel } from "./io/caffe-encode.js";
@@ -40,6 +42,8 @@ export { InceptionismError, ModelError, ImageError, OptionError } from "./errors
 /**
  * Dreams a picture, as the original DeepDream notebook did, with the bundled GoogLeNet unless
  * `options.model` says otherwise. `image` is an `RgbImage` (RGB, 0–255) or an H×W×C ndarray.
+ * Here `classes` may also name ImageNet classes ("banana", "tabby", "n07753592"), resolved
+ * against the bundled labels by `findClass`: an unknown or ambiguous name is an OptionError.
  *
  * ```ts
  * const out = await dream(await readImage("in.jpg"), { layer: "inception_4c/output" });
@@ -48,8 +52,14 @@ export { InceptionismError, ModelError, ImageError, OptionError } from "./errors
  */
 export async function dream(
   image: RgbImage | NdArray,
-  options: Partial<DreamOptions> = {},
+  options: Partial<Omit<DreamOptions, "classes">> & { classes?: readonly (number | string)[] } = {},
 ): Promise<RgbImage> {
   const img = "shape" in image ? imageFromNdarray(image) : image;
-  return dreamCore(img, { ...options, model: options.model ?? (await loadGoogLeNet()) });
+  const { classes, ...rest } = options;
+  const core: Partial<DreamOptions> = rest;
+  if (classes !== undefined) {
+    const synsets = classes.some((c) => typeof c === "string") ? await loadImageNetClasses() : [];
+    core.classes = classes.map((c) => (typeof c === "string" ? findClass(c, synsets) : c));
+  }
+  return dreamCore(img, { ...core, model: options.model ?? (await loadGoogLeNet()) });
 }
