@@ -48,7 +48,7 @@ const DREAM_OPTIONS = `Dream options:
   --class LABEL[,…]     dream toward ImageNet classes instead of a layer: an index (954), a
                         synset id (n07753592) or a word of a class name (banana, tabby); uses
                         the model's classifier (loss3/classifier), so not with --layer
-  --objective l2|mean   what to maximize (default l2, the original ½·Σa²)
+  --objective KIND      what to maximize: l2 (default, the original ½·Σa²), mean or sum (Σa)
   --max-size N          first scale the picture so its longer side is at most N pixels
   --max-pixels N        refuse pictures larger than N pixels (default ${DEFAULT_MAX_PIXELS})
   --tile N              compute gradients in tiles of at most N×N pixels (bounds memory)
@@ -290,7 +290,7 @@ function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide"> {
   }
   const objective = stringFlag(values, "objective");
   if (objective !== undefined) {
-    if (objective !== "l2" && objective !== "mean") usage(`--objective must be l2 or mean, got ${quote(objective)}`);
+    if (objective !== "l2" && objective !== "mean" && objective !== "sum") usage(`--objective must be l2, mean or sum, got ${quote(objective)}`);
     o.objective = objective;
   }
   return o;

@@ -29,6 +29,8 @@ describe("--class on the command line", () => {
     expect(parseCommandLine(["zoom", "a.jpg", "-o", "d", "--frames", "2", "--class", "tabby"])).toMatchObject({ classes: ["tabby"] });
     expect(parseCommandLine(["dream", "a.jpg", "-o", "b.png"])).toMatchObject({ classes: undefined });
     expect(parseCommandLine(["dream", "--help"])).toMatchObject({ text: expect.stringMatching(/--class LABEL/) });
+    // The class objective's kind, for any layer: Σa.
+    expect(parseCommandLine(["dream", "a.jpg", "-o", "b.png", "--objective", "sum"])).toMatchObject({ options: { objective: "sum" } });
   });
 
   it("refuses an empty label, and --class with --layer, --channels, --objective or --guide", () => {
