@@ -47,7 +47,7 @@ export interface DreamOptions {
   model: CaffeNet;
   /** Layer(s) to amplify (default "inception_4c/output", as the notebook). */
   layer?: string | readonly (string | LayerWeight)[];
-  /** What to maximize at each layer: "l2" = ½Σa² (default, the notebook's) or "mean". */
+  /** What to maximize at each layer: "l2" = ½Σa² (default, the notebook's), "mean" or "sum" = Σa. */
   objective?: ObjectiveKind;
   /** Amplify only these channels of the layer(s). */
   channels?: readonly number[];
