@@ -508,8 +508,9 @@ function checkChannels(layer: NetLayer, inputs: readonly (Channels | null)[]): (
 }
 
 /**
- * An InnerProduct takes exactly K values per image, so on a 4-D blob it fixes the picture size:
- * GoogLeNet's classifier needs 224×224. Another size is the caller's choice, not a broken file.
+ * An InnerProduct takes exactly K values per image, so on a 4-D blob it fixes the picture size,
+ * unless the net could make it a convolution (`convolutionalInnerProducts`): GoogLeNet's can.
+ * Another size is the caller's choice, not a broken file.
  */
 function checkInnerProductInput(layer: NetLayer, x: readonly number[]): void {
   if (layer.weights[0]!.shape.length === 4) return; // fully convolutional: the table's shape rule checks
