@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `inceptionism` command: dream, zoom, classify, layers.
 //
-// Exit codes: 0 success, 2 usage error (unknown flag, bad number, unknown layer, over
+// Exit codes: 0 success, 2 usage error (unknown flag, bad number, unknown layer or class, over
 // --max-memory), 1 any other failure (unreadable image or model, …), 130 interrupted by Ctrl-C.
 // Errors are one line on stderr, without a stack trace, unless they are bugs. Outputs are
 // written to a temporary file and renamed into place, so an interrupted run leaves no partial
@@ -22,7 +22,8 @@ import { DEFAULT_MAX_PIXELS } from "./io/image.js";
 import { checkOutputPath, readImage, writeImage } from "./io/image-file.js";
 import { resizeToFit } from "./io/resize.js";
 import { classify } from "./models/classify.js";
-import { loadCaffeModel, loadGoogLeNet, loadImageNetLabels } from "./models/load.js";
+import { findClass } from "./models/labels.js";
+import { loadCaffeModel, loadGoogLeNet, loadImageNetClasses, loadImageNetLabels } from "./models/load.js";
 import type { CaffeNet } from "./models/net.js";
 import "./threads/node-host.js"; // worker threads for dreams (--threads)
 
@@ -149,9 +150,13 @@ async function runDream(
   });
 }
 
-/** The dream's options: the plan's, the guide picture read, and the machine's memory budget by default. */
+/** The dream's options: the plan's, classes and the guide picture read, and the machine's memory budget by default. */
 async function dreamOptions(plan: DreamPlan): Promise<EngineOptions> {
   const options: EngineOptions = { ...plan.options, maxMemory: plan.options.maxMemory ?? memoryBudget(totalmem()) };
+  if (plan.classes !== undefined) {
+    const synsets = await loadImageNetClasses(); // an unknown or ambiguous label: an OptionError, exit 2
+    options.classes = plan.classes.map((label) => findClass(label, synsets));
+  }
   if (plan.guide !== undefined) options.guide = await readImage(plan.guide, { maxPixels: plan.maxPixels });
   return options;
 }

@@ -4,7 +4,8 @@
 import { dream as dreamCore, type DreamOptions } from "./dream/dream.js";
 import type { RgbImage } from "./io/image.js";
 import { imageFromNdarray } from "./io/image.js";
-import { loadGoogLeNet } from "./models/load.js";
+import { findClass } from "./models/labels.js";
+import { loadGoogLeNet, loadImageNetClasses } from "./models/load.js";
 import type { NdArray } from "ndarray";
 import { totalmem } from "node:os";
 import { memoryBudget } from "./dream/memory.js";
@@ -19,8 +20,9 @@ export { zoomAboutCentre } from "./dream/zoom.js";
 
 // Models
 export { CaffeNet, IMAGENET_MEAN_BGR, type BlobInfo } from "./models/net.js";
-export { loadCaffeModel, loadGoogLeNet, loadImageNetLabels, GOOGLENET_PATH } from "./models/load.js";
+export { loadCaffeModel, loadGoogLeNet, loadImageNetLabels, loadImageNetClasses, GOOGLENET_PATH } from "./models/load.js";
 export { classify, parseSynsetWords, type Prediction } from "./models/classify.js";
+export { findClass, parseSynsets, type Synset } from "./models/labels.js";
 export { imageToInput, inputToImage } from "./models/preprocess.js";
 export { decodeCaffeModel } from "./io/caffe-decode.js";
 export { encodeCaffeModel } from "./io/caffe-encode.js";
@@ -44,7 +46,9 @@ export { InceptionismError, ModelError, ImageError, OptionError } from "./errors
  * Dreams a picture, as the original DeepDream notebook did, with the bundled GoogLeNet unless
  * `options.model` says otherwise. `image` is an `RgbImage` (RGB, 0–255) or an H×W×C ndarray.
  * `maxMemory` defaults to half the machine's memory (at most 16 GiB): a picture whose dream
- * would need more is dreamed in tiles.
+ * would need more is dreamed in tiles. Here `classes` may also name ImageNet classes
+ * ("banana", "tabby", "n07753592"), resolved against the bundled labels by `findClass`: an
+ * unknown or ambiguous name is an OptionError.
  *
  * ```ts
  * const out = await dream(await readImage("in.jpg"), { layer: "inception_4c/output" });
@@ -53,11 +57,17 @@ export { InceptionismError, ModelError, ImageError, OptionError } from "./errors
  */
 export async function dream(
   image: RgbImage | NdArray,
-  options: Partial<DreamOptions> = {},
+  options: Partial<Omit<DreamOptions, "classes">> & { classes?: readonly (number | string)[] } = {},
 ): Promise<RgbImage> {
   const img = "shape" in image ? imageFromNdarray(image) : image;
+  const { classes, ...rest } = options;
+  const core: Partial<DreamOptions> = rest;
+  if (classes !== undefined) {
+    const synsets = classes.some((c) => typeof c === "string") ? await loadImageNetClasses() : [];
+    core.classes = classes.map((c) => (typeof c === "string" ? findClass(c, synsets) : c));
+  }
   return dreamCore(img, {
-    ...options,
+    ...core,
     model: options.model ?? (await loadGoogLeNet()),
     maxMemory: options.maxMemory ?? memoryBudget(totalmem()),
   });

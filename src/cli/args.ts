@@ -45,7 +45,10 @@ const DREAM_OPTIONS = `Dream options:
   --seed N              random seed; the same seed gives the same picture (default ${DREAM_DEFAULTS.seed})
   --channels LIST       amplify only these channels of the layer, e.g. 3,17,101
   --guide IMG           dream toward what the net sees in this picture
-  --objective l2|mean   what to maximize (default l2, the original ½·Σa²)
+  --class LABEL[,…]     dream toward ImageNet classes instead of a layer: an index (954), a
+                        synset id (n07753592) or a word of a class name (banana, tabby); uses
+                        the model's classifier (loss3/classifier), so not with --layer
+  --objective KIND      what to maximize: l2 (default, the original ½·Σa²), mean or sum (Σa)
   --max-size N          first scale the picture so its longer side is at most N pixels
   --max-pixels N        refuse pictures larger than N pixels (default ${DEFAULT_MAX_PIXELS})
   --tile N              compute gradients in tiles of at most N×N pixels (bounds memory)
@@ -112,6 +115,7 @@ const DREAM_FLAGS = {
   seed: { type: "string" },
   channels: { type: "string" },
   guide: { type: "string" },
+  class: { type: "string", multiple: true },
   objective: { type: "string" },
   "max-size": { type: "string" },
   "max-pixels": { type: "string" },
@@ -186,6 +190,8 @@ export interface DreamPlan {
   output: string;
   model: string | undefined;
   guide: string | undefined;
+  /** `--class` labels, resolved against the ImageNet class names once they are read. */
+  classes: string[] | undefined;
   options: Omit<DreamOptions, "model" | "guide">;
   maxPixels: number;
   maxSize: number | undefined;
@@ -247,6 +253,7 @@ function dreamPlan(values: Values, input: string, output: string): DreamPlan {
     output,
     model: stringFlag(values, "model"),
     guide: stringFlag(values, "guide"),
+    classes: classLabels(values),
     options: dreamOptions(values),
     maxPixels: intFlag(values, "max-pixels", 1) ?? DEFAULT_MAX_PIXELS,
     maxSize: intFlag(values, "max-size", 1),
@@ -283,10 +290,21 @@ function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide"> {
   }
   const objective = stringFlag(values, "objective");
   if (objective !== undefined) {
-    if (objective !== "l2" && objective !== "mean") usage(`--objective must be l2 or mean, got ${quote(objective)}`);
+    if (objective !== "l2" && objective !== "mean" && objective !== "sum") usage(`--objective must be l2, mean or sum, got ${quote(objective)}`);
     o.objective = objective;
   }
   return o;
+}
+
+/** `--class a,b --class c` → ["a", "b", "c"]; it sets the layer and objective, so not with those. */
+function classLabels(values: Values): string[] | undefined {
+  const specs = values.class as string[] | undefined;
+  if (specs === undefined) return undefined;
+  const labels = specs.flatMap((spec) => spec.split(",").map((l) => l.trim()));
+  if (labels.some((l) => l === "")) usage(`--class needs class labels separated by commas, got ${specs.map(quote).join(" ")}`);
+  const clash = ["layer", "channels", "objective", "guide"].filter((f) => values[f] !== undefined);
+  if (clash.length > 0) usage(`--class dreams on the model's classifier layer; leave out ${clash.map((f) => `--${f}`).join(", ")}`);
+  return labels;
 }
 
 function parseLayer(spec: string): LayerWeight {

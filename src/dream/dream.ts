@@ -47,12 +47,20 @@ export interface DreamOptions {
   model: CaffeNet;
   /** Layer(s) to amplify (default "inception_4c/output", as the notebook). */
   layer?: string | readonly (string | LayerWeight)[];
-  /** What to maximize at each layer: "l2" = ½Σa² (default, the notebook's) or "mean". */
+  /** What to maximize at each layer: "l2" = ½Σa² (default, the notebook's), "mean" or "sum" = Σa. */
   objective?: ObjectiveKind;
   /** Amplify only these channels of the layer(s). */
   channels?: readonly number[];
   /** Pull every place toward its best-matching feature of this picture (the notebook's guide). */
   guide?: RgbImage;
+  /**
+   * Dream toward these classes (indices of the classifier's outputs, 0–999 for ImageNet):
+   * maximize the sum of their scores before the softmax, at the model's classifier layer
+   * (`CaffeNet.classifierLayer()`, "loss3/classifier" for GoogLeNet), summed over positions on
+   * a picture larger than the net's input. Replaces `layer`, `objective`, `channels` and
+   * `guide`, which cannot be given with it.
+   */
+  classes?: readonly number[];
   /** Number of scales (default 4). */
   octaves?: number;
   /** Size ratio between successive octaves (default 1.4). */
@@ -115,7 +123,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     );
   }
   if (o.tile !== undefined && o.tile < minSide) {
-    throw new OptionError(`tile ${o.tile} is smaller than the ${minSide} pixels the layer needs; use --tile ${minSide} or more`);
+    throw new OptionError(`tile ${o.tile} is smaller than the side of ${minSide} the layer needs; use --tile ${minSide} or more`);
   }
   // This call's count, or the process-wide one.
   const threads = o.threads ?? threadCount();
@@ -257,6 +265,23 @@ function tiledGradient(
   return { loss, grad };
 }
 
+/**
+ * A class dream: the sum of the classes' logits, Σ over positions. Not the softmax's
+ * probability: its gradient p(1 − p)·… vanishes once the class wins, and the dream stalls.
+ */
+function classTerms(o: CheckedOptions, net: CaffeNet): ObjectiveTerm[] {
+  if (o.classes!.length === 0) throw new OptionError("give at least one class to dream toward");
+  const layer = net.classifierLayer();
+  const side = net.minimumInputSize(layer);
+  const count = net.outputShape(layer, [1, net.inputChannels, side, side])[1]!;
+  for (const c of o.classes!) {
+    if (!Number.isInteger(c) || c < 0 || c >= count) {
+      throw new OptionError(`class ${c} is out of range: "${layer}" scores classes 0–${count - 1}`);
+    }
+  }
+  return [{ layer, weight: 1, objective: "sum", channels: [...new Set(o.classes)] }];
+}
+
 type CheckedOptions = Required<Pick<DreamOptions, "octaves" | "octaveScale" | "iterations" | "stepSize" | "jitter" | "seed">> &
   DreamOptions;
 
@@ -283,10 +308,15 @@ function checkOptions(options: DreamOptions): CheckedOptions {
   }
   if (o.maxMemory !== undefined && !(o.maxMemory > 0)) throw new OptionError(`maxMemory must be a positive number of bytes, got ${o.maxMemory}`);
   if (o.model === undefined) throw new OptionError("dream needs a model");
+  if (options.classes !== undefined) {
+    const given = (["layer", "objective", "channels", "guide"] as const).filter((k) => options[k] !== undefined);
+    if (given.length > 0) throw new OptionError(`classes choose the layer and objective themselves; leave out ${given.join(", ")}`);
+  }
   return o;
 }
 
 function layerTerms(o: CheckedOptions, net: CaffeNet): ObjectiveTerm[] {
+  if (o.classes !== undefined) return classTerms(o, net);
   const layers = o.layer === undefined ? [DREAM_DEFAULTS.layer] : typeof o.layer === "string" ? [o.layer] : o.layer;
   if (layers.length === 0) throw new OptionError("give at least one layer to dream on");
   return layers.map((l) => {

@@ -5,6 +5,9 @@
 //   l2     L = ½ Σ a²              dL/da = a      (the original notebook: "set the top diff to
 //                                                  the data" — whatever the layer sees, amplify)
 //   mean   L = (1/n) Σ a           dL/da = 1/n
+//   sum    L = Σ a                 dL/da = 1      (a class dream: the class's logit, summed over
+//                                                  the positions of a fully convolutional
+//                                                  classifier; at the net's own size, the logit)
 //   guide  L = Σ_p ⟨a_p, g_m(p)⟩   dL/da_p = g_m(p), where a_p is the C-vector of features at
 //          position p and g_m(p) the guide feature (from a guide image at the same layer) with
 //          the largest dot product with a_p: each place is pulled toward what it most resembles.
@@ -17,14 +20,14 @@ import { BufferPool, withRecycling } from "../tensor/buffers.js";
 import { Tensor, allocLike, copyOf, type Floats } from "../tensor/tensor.js";
 import type { CaffeNet } from "../models/net.js";
 
-export type ObjectiveKind = "l2" | "mean";
+export type ObjectiveKind = "l2" | "mean" | "sum";
 
 /** One term of the objective: a named layer (blob), its weight and how it is scored. */
 export interface ObjectiveTerm {
   layer: string;
   /** Multiplies this term's score (default 1). */
   weight?: number;
-  /** "l2" (default) or "mean"; ignored when `guide` is given. */
+  /** "l2" (default), "mean" or "sum"; ignored when `guide` is given. */
   objective?: ObjectiveKind;
   /** Score only these channels of the layer. */
   channels?: readonly number[];
@@ -72,7 +75,7 @@ function poolFor(net: CaffeNet): BufferPool {
 
 /**
  * `inputGradient(net, x, { layer, objective })`: the DeepDream gradient for one layer, with
- * "l2" = ½ Σ a² (the original objective) or "mean" = mean of a.
+ * "l2" = ½ Σ a² (the original objective), "mean" = mean of a, or "sum" = Σ a.
  */
 export function inputGradient(
   net: CaffeNet,
@@ -94,14 +97,19 @@ export function objectiveValue(net: CaffeNet, x: Tensor, terms: readonly Objecti
  */
 export function guideFeatures(net: CaffeNet, guideInput: Tensor, layer: string): Tensor {
   const [a] = net.forward(new Tensor(guideInput.data, guideInput.shape), [layer]);
-  const [, c, h, w] = a!.shape;
-  return new Tensor(a!.data.slice(), [c!, h! * w!]);
+  const c = a!.shape[1]!;
+  return new Tensor(a!.data.slice(), [c, a!.size / c]); // P = H·W positions, or 1 for [1, C]
 }
 
-/** The score of one activation [1, C, H, W] and dL/da, weight included. */
+/**
+ * The score of one activation and dL/da, weight included. Axis 1 is the channels (the classes of
+ * a classifier) whatever the rank: [N, C] at a classifier, [N, C, H, W] at a convolution, with
+ * `plane` values per channel (1 for [N, C]).
+ */
 function scoreTerm(a: Tensor, term: ObjectiveTerm): { value: number; seed: Floats } {
-  const [n, c, h, w] = a.shape as [number, number, number, number];
-  const plane = h * w;
+  const [n, c] = a.shape as [number, number];
+  if (a.shape.length < 2) throw new OptionError(`"${term.layer}" is a ${a.shape.length}-D blob; a score needs [N, C, …]`);
+  const plane = n * c === 0 ? 0 : a.size / (n * c);
   const weight = term.weight ?? 1;
   const channels = term.channels ?? null;
   if (channels !== null) {
@@ -130,7 +138,8 @@ function scoreTerm(a: Tensor, term: ObjectiveTerm): { value: number; seed: Float
       }
     }
   } else {
-    const count = n * (selected === null ? c : selected.size) * plane;
+    // "mean" and "sum": the same sum, divided by the number of values for "mean".
+    const count = term.objective === "sum" ? 1 : n * (selected === null ? c : selected.size) * plane;
     for (let b = 0; b < n; b++) {
       for (let ch = 0; ch < c; ch++) {
         if (selected !== null && !selected.has(ch)) continue;

@@ -5,7 +5,7 @@
 // rule is a compile error. Types that only describe training (data sources, losses, accuracy) are
 // listed in `SKIPPED_TYPES`: the net never runs them.
 
-import { ModelError } from "../errors.js";
+import { ModelError, OptionError } from "../errors.js";
 import { concat } from "../layers/concat.js";
 import { conv2d, convGeometry } from "../layers/conv.js";
 import { dropout } from "../layers/dropout.js";
@@ -15,7 +15,7 @@ import { lrn } from "../layers/lrn.js";
 import { pool2d, poolGeometry } from "../layers/pooling.js";
 import { relu } from "../layers/relu.js";
 import { softmax } from "../layers/softmax.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { Tensor, formatShape } from "../tensor/tensor.js";
 import { DATA_LAYER_TYPES, type LayerDef } from "./net-def.js";
 
 export type LayerType =
@@ -106,14 +106,22 @@ export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
     },
   },
   InnerProduct: {
-    shapes(layer, [x]) {
+    // Fully convolutional on a larger grid: see `innerProductGrid`.
+    shapes(layer, [x], [w]) {
       const p = param(layer, "innerProduct");
+      const grid = innerProductGrid(x!, w!.shape, layer);
+      if (grid !== null) return [[x![0]!, p.numOutput, grid.OH, grid.OW]];
       const axis = normalizeAxis(p.axis, x!.length, layer);
       return [[...x!.slice(0, axis), p.numOutput]];
     },
     forward(layer, [x], [w, b]) {
       const p = param(layer, "innerProduct");
-      return [innerProduct(x!, w!, b ?? null, { axis: normalizeAxis(p.axis, x!.shape.length, layer), transpose: p.transpose })];
+      if (innerProductGrid(x!.shape, w!.shape, layer) !== null) return [conv2d(x!, w!, b ?? null)];
+      const axis = normalizeAxis(p.axis, x!.shape.length, layer);
+      if (w!.shape.length === 2) return [innerProduct(x!, w!, b ?? null, { axis, transpose: p.transpose })];
+      // The convolution's [numOutput, C, kh, kw] weights are the [numOutput, K] matrix, row-major.
+      const [n, c, kh, kw] = w!.shape as [number, number, number, number];
+      return [innerProduct(x!, new Tensor(w!.data, [n, c * kh * kw]), b ?? null, { axis })];
     },
   },
   Softmax: {
@@ -146,6 +154,35 @@ export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
     },
   },
 };
+
+/**
+ * A fully connected layer applied at every window of a larger grid. An InnerProduct on axis 1
+ * whose input, at the net's declared size, is [N, C, kh, kw] (C·kh·kw = K) gets its weights from
+ * the net as a convolution [numOutput, C, kh, kw] (../models/net.ts, `convolutionalInnerProducts`):
+ * the same numbers, since [numOutput, K] flattens C, kh, kw row-major. Given a larger input
+ * [N, C, H, W], it then runs as that kh×kw, stride-1 convolution, output [N, numOutput, H − kh + 1,
+ * W − kw + 1]: the classifier at every kh×kw window (Long, Shelhamer & Darrell, "Fully
+ * Convolutional Networks", 2015). A later InnerProduct sees [N, numOutput, OH, OW] and is 1×1.
+ * Returns null when the layer runs as a plain InnerProduct: a 2-D input, or exactly kh×kw.
+ */
+export function innerProductGrid(
+  x: readonly number[], w: readonly number[], layer: LayerDef,
+): { OH: number; OW: number } | null {
+  if (w.length !== 4 || x.length !== 4) return null;
+  const [, c, kh, kw] = w as [number, number, number, number];
+  const [, xc, h, wd] = x as [number, number, number, number];
+  if (h === kh && wd === kw) return null;
+  if (xc !== c) {
+    throw new ModelError(`layer "${layer.name}" (InnerProduct): its input ${formatShape(x)} has ${xc} channels but its weights take ${c}`);
+  }
+  if (h < kh || wd < kw) {
+    throw new OptionError(
+      `layer "${layer.name}" (InnerProduct) needs its input to be at least ${kh}×${kw}, as at the net's input size, ` +
+        `but it is ${h}×${wd}; use a larger picture`,
+    );
+  }
+  return { OH: h - kh + 1, OW: wd - kw + 1 };
+}
 
 function poolParams(layer: LayerDef) {
   const p = param(layer, "pooling");

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { ModelError } from "../errors.js";
 import { decodeCaffeModel } from "../io/caffe-decode.js";
 import { parseSynsetWords } from "./classify.js";
+import { parseSynsets, type Synset } from "./labels.js";
 import { CaffeNet } from "./net.js";
 
 /** Where the bundled files live: `models/` at the package root (from src/ or dist/ alike). */
@@ -45,4 +46,9 @@ export function loadGoogLeNet(): Promise<CaffeNet> {
 /** The ImageNet class names bundled with the package. */
 export async function loadImageNetLabels(): Promise<string[]> {
   return parseSynsetWords(await readFile(SYNSET_WORDS_PATH, "utf8"));
+}
+
+/** The ImageNet classes bundled with the package, with their synset ids and every name. */
+export async function loadImageNetClasses(): Promise<Synset[]> {
+  return parseSynsets(await readFile(SYNSET_WORDS_PATH, "utf8"));
 }

@@ -80,6 +80,7 @@ export class CaffeNet {
     this.byBlobName.set(this.inputName, INPUT);
     // Channel counts of each value, where they are known: see checkChannels.
     const channels = new Map<number, (Channels | null)[]>([[-1, [{ count: this.inputChannels, flat: false }]]]);
+    const innerProductInputs = new Map<number, Channels | null>(); // for convolutionalInnerProducts
     for (const def_ of def.layers) {
       if (SKIPPED_TYPES.has(def_.type) || def_.phase === "train") continue;
       const index = this.layers.length;
@@ -92,7 +93,9 @@ export class CaffeNet {
       if (type !== null) checkArity(def_, type);
       const layer: NetLayer = { def: def_, type, bottoms, weights: type ? prepareWeights(def_, type) : [] };
       this.layers.push(layer);
-      channels.set(index, checkChannels(layer, bottoms.map((b) => channels.get(b.layer)?.[b.top] ?? null)));
+      const inputChannels = bottoms.map((b) => channels.get(b.layer)?.[b.top] ?? null);
+      channels.set(index, checkChannels(layer, inputChannels));
+      if (type === "InnerProduct") innerProductInputs.set(index, inputChannels[0] ?? null);
       def_.tops.forEach((top, k) => {
         current.set(top, { layer: index, top: k });
         this.byBlobName.set(top, { layer: index, top: k });
@@ -100,6 +103,46 @@ export class CaffeNet {
       if (def_.tops.length > 0 && !this.byLayerName.has(def_.name)) this.byLayerName.set(def_.name, { layer: index, top: 0 });
     }
     if (this.layers.length === 0) throw new ModelError(`model "${def.name}" has no layers to run`);
+    this.convolutionalInnerProducts(innerProductInputs);
+  }
+
+  /**
+   * Gives each InnerProduct on axis 1 its weights as a convolution [numOutput, C, kh, kw], so
+   * that on a picture larger than the net's input it runs at every window (see
+   * `innerProductGrid` in ./layer-table.ts). (kh, kw) is the grid its input has at the declared
+   * input size: 1×1 for GoogLeNet's loss3/classifier after pool5's 7×7 average pooling, 6×6 for
+   * an AlexNet-style fc6, 1×1 after another InnerProduct. Without a declared size, an input of
+   * C channels with K = C·s² is taken to be s×s. Done once, here: the data is the file's own
+   * [numOutput, K] matrix (copied only to undo `transpose`). An InnerProduct none of this
+   * applies to keeps its matrix and runs at one size only.
+   */
+  private convolutionalInnerProducts(inputs: ReadonlyMap<number, Channels | null>): void {
+    const declared = this.declaredInputShape;
+    const shapes = declared?.length === 4
+      ? this.inferShapes([1, ...declared.slice(1)], this.layers.map((_, i) => i), false)
+      : new Map<number, number[][]>();
+    for (const [i, channels] of inputs) {
+      const layer = this.layers[i]!;
+      const p = layer.def.innerProduct!;
+      if (p.axis !== 1) continue;
+      const [w] = layer.weights;
+      const [numOutput, k] = p.transpose ? [w!.shape[1]!, w!.shape[0]!] : [w!.shape[0]!, w!.shape[1]!];
+      const x = shapes.get(layer.bottoms[0]!.layer)?.[layer.bottoms[0]!.top];
+      let window: [number, number, number] | null = null; // C, kh, kw
+      if (x?.length === 4 && x[1]! * x[2]! * x[3]! === k) window = [x[1]!, x[2]!, x[3]!];
+      else if (x?.length === 2 && x[1] === k) window = [k, 1, 1];
+      else if (x === undefined && channels !== null && k % channels.count === 0) {
+        const side = Math.round(Math.sqrt(k / channels.count));
+        if (side * side * channels.count === k) window = [channels.count, side, side];
+      }
+      if (window === null) continue;
+      let data = w!.data;
+      if (p.transpose) {
+        data = new Float32Array(k * numOutput);
+        for (let r = 0; r < k; r++) for (let n = 0; n < numOutput; n++) data[n * k + r] = w!.data[r * numOutput + n]!;
+      }
+      layer.weights[0] = new Tensor(data, [numOutput, ...window]);
+    }
   }
 
   /** Every name `forward` accepts: the input, then layer names and blob names in file order. */
@@ -206,7 +249,9 @@ export class CaffeNet {
       const l = this.layers[i]!;
       const out = shapes.get(i)!;
       // A convolution's im2col columns: C/group·R·S rows of OH·OW (see layers/conv.ts).
-      const [, cPerGroup = 0, r = 0, s = 0] = l.type === "Convolution" ? l.weights[0]!.shape : [];
+      // So are those of a fully convolutional InnerProduct ([numOutput, C, kh, kw] weights) on a grid.
+      const convolves = l.type === "Convolution" || (l.type === "InnerProduct" && out[0]!.length === 4);
+      const [, cPerGroup = 0, r = 0, s = 0] = convolves ? l.weights[0]!.shape : [];
       const scratch = cPerGroup * r * s * (out[0]![2] ?? 0) * (out[0]![3] ?? 0);
       return l.def.tops.map((top, k) => ({ name: l.def.name, type: l.def.type, top, shape: out[k]!, scratch }));
     });
@@ -223,6 +268,8 @@ export class CaffeNet {
   /**
    * The smallest square input side for which `name` is non-empty (its layers' windows fit).
    * Height and width are independent in convolutions and pooling, so this bounds each side.
+   * For GoogLeNet's `prob` it is 223: conv1 (7×7, stride 2, pad 3) gives 112×112 from 223 as
+   * from 224, and everything after it is the same.
    */
   minimumInputSize(name: string): number {
     const fits = (side: number): boolean => {
@@ -232,12 +279,21 @@ export class CaffeNet {
         return false;
       }
     };
-    let hi = 1;
-    while (!fits(hi)) {
-      if (hi > 1 << 16) throw new ModelError(`no input size up to ${hi} pixels reaches "${name}"`);
-      hi *= 2;
+    // Layers only grow with the input, so the sides that fit are all those from the minimum on:
+    // find one that fits and bisect below it. The declared input side first — it fits a layer
+    // made for that size alone (an InnerProduct that cannot run as a convolution) — then powers
+    // of two.
+    const [, , dh = 0, dw = 0] = this.declaredInputShape ?? [];
+    let hi = Math.min(dh, dw);
+    let lo = 0; // fits(lo) is false, or lo = 0
+    if (!(hi > 0 && fits(hi))) {
+      hi = 1;
+      while (!fits(hi)) {
+        if (hi >= 1 << 16) throw new ModelError(`no square input of side up to ${hi} reaches "${name}"`);
+        hi *= 2;
+      }
+      lo = Math.floor(hi / 2);
     }
-    let lo = Math.floor(hi / 2); // fits(lo) is false unless lo = 0
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
       if (fits(mid)) hi = mid;
@@ -261,6 +317,26 @@ export class CaffeNet {
     const min = this.minimumInputSize(name);
     if (problem !== null && Math.min(h, w) >= min) throw problem; // not a matter of size
     throw new OptionError(`the input is ${w}×${h} pixels but "${name}" needs at least ${min}×${min}; use a larger image or a lower layer`);
+  }
+
+  /**
+   * The layer whose output the net's last Softmax turns into probabilities: the class scores
+   * before the softmax, whose gradient does not vanish once a class wins. "loss3/classifier" in
+   * GoogLeNet, "pool10" in SqueezeNet.
+   * @throws {OptionError} if the net has no Softmax layer.
+   */
+  classifierLayer(): string {
+    const softmax = [...this.layers].reverse().find((l) => l.type === "Softmax");
+    if (softmax === undefined) {
+      throw new OptionError(`model "${this.name}" has no Softmax layer, so no classifier to dream toward; choose a layer instead`);
+    }
+    const ref = softmax.bottoms[0]!;
+    if (ref.layer < 0) return this.inputName;
+    // A layer's name means its top right after it ran, the value the softmax reads (unless an
+    // in-place layer changed it in between: then the blob's name, its last value).
+    const writer = this.layers[ref.layer]!.def.name;
+    const named = this.byLayerName.get(writer);
+    return named !== undefined && named.layer === ref.layer && named.top === ref.top ? writer : softmax.def.bottoms[0]!;
   }
 
   /** Throws a clear OptionError if `name` is not an output of this net. */
@@ -437,10 +513,12 @@ function checkChannels(layer: NetLayer, inputs: readonly (Channels | null)[]): (
 }
 
 /**
- * An InnerProduct takes exactly K values per image, so on a 4-D blob it fixes the picture size:
- * GoogLeNet's classifier needs 224×224. Another size is the caller's choice, not a broken file.
+ * An InnerProduct takes exactly K values per image, so on a 4-D blob it fixes the picture size,
+ * unless the net could make it a convolution (`convolutionalInnerProducts`): GoogLeNet's can.
+ * Another size is the caller's choice, not a broken file.
  */
 function checkInnerProductInput(layer: NetLayer, x: readonly number[]): void {
+  if (layer.weights[0]!.shape.length === 4) return; // fully convolutional: the table's shape rule checks
   const p = layer.def.innerProduct!;
   const axis = p.axis < 0 ? p.axis + x.length : p.axis;
   const k = layer.weights[0]!.shape[p.transpose ? 0 : 1]!;

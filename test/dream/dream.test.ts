@@ -7,6 +7,7 @@ import { guideFeatures, objectiveValue, type ObjectiveTerm } from "../../src/dre
 import type { RgbImage } from "../../src/io/image.js";
 import { readImage } from "../../src/io/image-file.js";
 import { resizeImage } from "../../src/io/resize.js";
+import { classify } from "../../src/models/classify.js";
 import { loadGoogLeNet } from "../../src/models/load.js";
 import type { CaffeNet } from "../../src/models/net.js";
 import { imageToInput } from "../../src/models/preprocess.js";
@@ -128,6 +129,40 @@ describe("dream", () => {
     await expect(dream(small, opts({ channels: [999] }))).rejects.toThrow(/channel 999 is out of range/);
     await expect(dream(small, opts({ threads: 0 }))).rejects.toThrow(/threads must be a whole number ≥ 1, got 0/);
     await expect(dream(small, opts({ threads: 65 }))).rejects.toThrow(/threads must be at most 64, got 65/);
+  });
+
+  it("dreams toward a class: its logit rises and the net comes to see it", async () => {
+    const picture = resizeImage(photo, 256, 224); // at least the 223 pixels a side loss3/classifier needs
+    const banana: ObjectiveTerm[] = [{ layer: "loss3/classifier", objective: "sum", channels: [954] }];
+    const notes: string[] = [];
+    const out = await dream(picture, { model: net, classes: [954], octaves: 2, iterations: 10, onNote: (m) => notes.push(m) });
+    expect(notes).toEqual(['dropped 1 octave(s) smaller than the 223×223 pixels "loss3/classifier" needs']);
+    expect(score(out, banana) - score(picture, banana)).toBeGreaterThan(20);
+    // Measured: the banana logit 1.7 → 44, and classify (the whole picture at 224×224) says
+    // banana with p = 0.97, from barrow; after 5 steps it is still third.
+    const top = classify(net, out, { top: 1 });
+    expect(top[0]!.index).toBe(954);
+  });
+
+  it("dreams on prob and on the classifier, which need at least 223 pixels a side", async () => {
+    const picture = resizeImage(photo, 240, 230);
+    for (const layer of ["prob", "loss3/classifier"]) {
+      const out = await dream(picture, opts({ layer, octaves: 1, iterations: 1 }));
+      expect([out.width, out.height]).toEqual([240, 230]);
+    }
+    await expect(dream(photo, opts({ layer: "prob" }))).rejects.toThrow(
+      'the image is 320×214 but layer "prob" needs at least 223×223 pixels; use a larger image or a lower layer',
+    );
+  });
+
+  it("refuses classes with a layer, out of range, or on a model without a classifier", async () => {
+    const picture = resizeImage(photo, 240, 230);
+    await expect(dream(picture, opts({ classes: [954] }))).rejects.toThrow(
+      "classes choose the layer and objective themselves; leave out layer",
+    );
+    await expect(dream(picture, { model: net, classes: [954], channels: [1], objective: "mean" })).rejects.toThrow(/leave out objective, channels$/);
+    await expect(dream(picture, { model: net, classes: [1000] })).rejects.toThrow('class 1000 is out of range: "loss3/classifier" scores classes 0–999');
+    await expect(dream(picture, { model: net, classes: [] })).rejects.toThrow("give at least one class to dream toward");
   });
 
   it("stops when aborted", async () => {

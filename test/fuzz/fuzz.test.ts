@@ -1,7 +1,7 @@
 // The short fuzz run inside `npm test`: 50 or so cases per property, with fixed seeds so a
 // failure reproduces. Long runs with fresh seeds: `npm run fuzz -- --runs 20000`.
 import { describe, expect, it } from "vitest";
-import { ImageError, ModelError } from "../../src/errors.js";
+import { ImageError, ModelError, OptionError } from "../../src/errors.js";
 import { decodeCaffeModel } from "../../src/io/caffe-decode.js";
 import { encodeCaffeModel } from "../../src/io/caffe-encode.js";
 import { CaffeNet } from "../../src/models/net.js";
@@ -81,8 +81,11 @@ describe("regressions found by fuzzing", () => {
     );
   });
 
-  it("an InnerProduct at another input size: an OptionError (was a RangeError from innerProduct)", () => {
-    expect(() => load(tinyNetDef()).outputShape("fc", [1, 3, 20, 20])).toThrow(/"fc" \(InnerProduct\) takes 80 values per image/);
+  it("an InnerProduct at a smaller input size: an OptionError (was a RangeError from innerProduct)", () => {
+    // At a larger size it runs at every window (fully convolutional): 20×20 gives a 2×2 grid.
+    expect(load(tinyNetDef()).outputShape("fc", [1, 3, 20, 20])).toEqual([1, 3, 2, 2]);
+    expect(() => load(tinyNetDef()).outputShape("fc", [1, 3, 12, 12])).toThrow(OptionError);
+    expect(() => load(tinyNetDef()).outputShape("fc", [1, 3, 12, 12])).toThrow(/"fc" \(InnerProduct\) needs its input to be at least 4×4/);
   });
 
   it("control characters in names: refused, escaped on one line (was a multi-line message)", () => {

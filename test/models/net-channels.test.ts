@@ -65,11 +65,13 @@ describe("channel checks at load time", () => {
   it("checks a fully connected layer against the one before it, not against the picture size", () => {
     expect(() => new CaffeNet(net(conv("c", "data", 3, 2, 1), ip("fc1", "c", 2 * 8 * 8, 7), ip("fc2", "fc1", 6, 2))))
       .toThrow(/layer "fc2" \(InnerProduct\): weights take 6 inputs but the 7 outputs/);
-    // fc1's 128 inputs fit only an 8×8 picture: another size is refused when run, as an option.
+    // fc1's 128 inputs are an 8×8 window of c: a larger picture gives a grid of windows, a
+    // smaller one is refused when run, as an option.
     const ok = new CaffeNet(net(conv("c", "data", 3, 2, 1), ip("fc1", "c", 2 * 8 * 8, 7)));
-    expect(() => ok.outputShape("fc1", [1, 3, 10, 10])).toThrow(OptionError);
-    expect(() => ok.outputShape("fc1", [1, 3, 10, 10])).toThrow(/"fc1" \(InnerProduct\) takes 128 values per image but gets \[2, 10, 10\] = 200/);
     expect(ok.outputShape("fc1", [1, 3, 8, 8])).toEqual([1, 7]);
+    expect(ok.outputShape("fc1", [1, 3, 10, 11])).toEqual([1, 7, 3, 4]);
+    expect(() => ok.outputShape("fc1", [1, 3, 7, 10])).toThrow(OptionError);
+    expect(() => ok.outputShape("fc1", [1, 3, 7, 10])).toThrow(/"fc1" \(InnerProduct\) needs its input to be at least 8×8, .* but it is 7×10/);
   });
 
   it("stops at an unsupported layer: what follows it is not checked, and it fails only when needed", () => {

@@ -85,6 +85,11 @@ describe("CaffeNet", () => {
     );
   });
 
+  it("has no classifier to dream toward without a Softmax", () => {
+    expect(() => net.classifierLayer()).toThrow(OptionError);
+    expect(() => net.classifierLayer()).toThrow('model "tiny" has no Softmax layer, so no classifier to dream toward; choose a layer instead');
+  });
+
   it("checks the input's channels", () => {
     expect(() => net.forward(randomTensor([1, 1, 12, 12]).to("float32"), ["conv1"])).toThrow(/\[N, 3, H, W\]/);
   });

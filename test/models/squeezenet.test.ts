@@ -18,5 +18,8 @@ describe("SqueezeNet v1.1", () => {
     expect(labels).toContain("tabby");
     expect(labels).toContain("tiger cat");
     expect(top[0]!.probability).toBeCloseTo(0.24, 1);
+    // Its classifier is a global average pooling: the softmax's input, [1, 1000, 1, 1] at any size.
+    expect(net.classifierLayer()).toBe("pool10");
+    expect(net.outputShape("pool10", [1, 3, 300, 260])).toEqual([1, 1000, 1, 1]);
   });
 });

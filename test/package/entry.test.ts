@@ -14,9 +14,21 @@ describe("import { dream } from 'inceptionism'", () => {
     expect(changed / out.data.length).toBeGreaterThan(1); // the picture really changed
   });
 
+  it("dreams toward classes given by name or index, and refuses an unknown name", async () => {
+    const h = 224, w = 232;
+    const rgb = ndarray(new Uint8Array(h * w * 3).map((_, i) => (i * 37) % 256), [h, w, 3]);
+    const losses: number[] = [];
+    const out = await inceptionism.dream(rgb, { classes: ["banana", 953], octaves: 1, iterations: 2, onProgress: (p) => losses.push(p.loss) });
+    expect([out.width, out.height]).toEqual([w, h]);
+    expect(losses[1]!).toBeGreaterThan(losses[0]!); // the banana and pineapple logits, summed, rise
+    await expect(inceptionism.dream(rgb, { classes: ["bananna"] })).rejects.toThrow(
+      'no ImageNet class is called "bananna"; the closest is banana (954)',
+    );
+  });
+
   it("exports the documented surface", () => {
     for (const name of ["dream", "readImage", "writeImage", "classify", "inputGradient", "loadCaffeModel", "loadGoogLeNet",
-      "CaffeNet", "Tensor", "backward", "gradcheck", "tensorFromNdarray", "tensorToNdarray", "ModelError", "ImageError", "OptionError"]) {
+      "CaffeNet", "findClass", "loadImageNetClasses", "Tensor", "backward", "gradcheck", "tensorFromNdarray", "tensorToNdarray", "ModelError", "ImageError", "OptionError"]) {
       expect(inceptionism, name).toHaveProperty(name);
     }
   });
