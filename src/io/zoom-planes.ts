@@ -17,9 +17,10 @@
 // even), as scipy computes it from the zoom factor.
 //
 // Why not ./resize.ts: the notebook's pyramid is made this way (octave k+1 = zoom(octave k,
-// 1/scale), the detail carried up = zoom(detail, h/h1)), and DeepDream is chaotic enough that
-// the filter shows: with resize.ts's half-pixel centres a jitter-0 dream of 4 octaves differed
-// from the notebook's by a mean of 2–4.5 levels, against 0.5 for a single octave (bench/README.md).
+// 1/scale), the detail carried up = zoom(detail, h/h1)), and the filter shows in the dream: with
+// resize.ts's half-pixel centres, a jitter-0 dream of 4 octaves × 1 step differed from the
+// notebook's by a mean of 1.9 levels; with this resampling by 0.5, the gap between rounding and
+// truncating to 8 bits (bench/notebook-parity.ts, bench/README.md).
 //
 // One deliberate difference from scipy: scipy computes s_j as j times a rounded (n − 1)/(m − 1),
 // which can land one ulp past the last pixel; its default "constant" mode then returns 0 there
