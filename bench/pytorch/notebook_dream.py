@@ -20,6 +20,9 @@ float32 as Caffe's blobs are; the step arithmetic is numpy's, as in the notebook
 
 Input and output are raw little-endian float32 H x W x 3 RGB pictures in 0-255; the output is
 the notebook's deprocess (BGR planes plus the mean, back to RGB) before its cast to uint8.
+Two modes for looking at single steps (one octave, no pyramid):
+  --one-step         the input holds N pictures; the output, each one after one step;
+  --every-step       the output holds the picture after each of the --iterations steps.
 """
 import argparse
 import os
@@ -44,7 +47,8 @@ def make_step(forward, src, bias, step_size, jitter, rng):
     src[:] = np.clip(src, -bias, 255 - bias)
 
 
-def deepdream(forward, base, bias, octave_n, octave_scale, iter_n, step_size, jitter, seed):
+def deepdream(forward, base, bias, octave_n, octave_scale, iter_n, step_size, jitter, seed, every_step=None):
+    """The notebook's deepdream; `every_step`, if a list, receives a copy of src after each step."""
     rng = np.random.default_rng(seed)
     octaves = [base]
     for _ in range(octave_n - 1):
@@ -58,6 +62,8 @@ def deepdream(forward, base, bias, octave_n, octave_scale, iter_n, step_size, ji
         src = octave_base + detail
         for _ in range(iter_n):
             make_step(forward, src, bias, step_size, jitter, rng)
+            if every_step is not None:
+                every_step.append(src.copy())
         detail = src - octave_base
         print(f"octave {octave + 1}/{len(octaves)}: {h}x{w}", file=sys.stderr)
     return src
@@ -80,16 +86,29 @@ def main():
     ap.add_argument("--jitter", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--one-step", action="store_true", help="one step from each input picture")
+    ap.add_argument("--every-step", action="store_true", help="write the picture after every step")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     forward = build(args.net, args.weights, args.layer)
     bias = np.float32([float(m) for m in args.mean.split(",")]).reshape(3, 1, 1)
-    img = np.fromfile(args.input, dtype="<f4").reshape(args.height, args.width, 3)
-    base = np.float32(np.rollaxis(img, 2)[::-1]) - bias  # the notebook's preprocess: RGB -> BGR planes
-    out = deepdream(forward, base, bias, args.octaves, args.octave_scale, args.iterations, args.step,
-                    args.jitter, args.seed)
-    np.ascontiguousarray(np.dstack((out + bias)[::-1]), dtype="<f4").tofile(args.output)
+    pictures = np.fromfile(args.input, dtype="<f4").reshape(-1, args.height, args.width, 3)
+    preprocess = lambda img: np.float32(np.rollaxis(img, 2)[::-1]) - bias  # RGB -> BGR planes
+    deprocess = lambda x: np.dstack((x + bias)[::-1])
+    if args.one_step:
+        rng = np.random.default_rng(args.seed)
+        outs = []
+        for img in pictures:
+            src = preprocess(img)
+            make_step(forward, src, bias, args.step, args.jitter, rng)
+            outs.append(src)
+    else:
+        steps = [] if args.every_step else None
+        out = deepdream(forward, preprocess(pictures[0]), bias, args.octaves, args.octave_scale, args.iterations,
+                        args.step, args.jitter, args.seed, steps)
+        outs = steps if args.every_step else [out]
+    np.ascontiguousarray(np.stack([deprocess(x) for x in outs]), dtype="<f4").tofile(args.output)
 
 
 if __name__ == "__main__":
