@@ -12,7 +12,7 @@
 
 import { OptionError } from "../errors.js";
 import type { RgbImage } from "../io/image.js";
-import { resizePlanes } from "../io/resize.js";
+import { zoomPlanes, zoomSize } from "../io/zoom-planes.js";
 import type { CaffeNet } from "../models/net.js";
 import { imageToInput, inputToImage } from "../models/preprocess.js";
 import { mulberry32, randomInt } from "../tensor/random.js";
@@ -133,21 +133,21 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   const tile = memory.tile;
   if (memory.note !== undefined) o.onNote?.(memory.note);
 
-  // The pyramid of the original picture, largest first, each 1/octaveScale of the previous.
+  // The pyramid of the original picture, largest first, each 1/octaveScale of the previous,
+  // resampled as the notebook's scipy zoom(order=1) (see ../io/zoom-planes.ts for why).
   const base = imageToInput(image, mean);
   const pyramid: Tensor[] = [base];
   for (let k = 1; k < o.octaves; k++) {
     const prev = pyramid[k - 1]!;
     const [, , h, w] = prev.shape as number[];
-    const nh = Math.round(h! / o.octaveScale), nw = Math.round(w! / o.octaveScale);
+    const nh = zoomSize(h!, 1 / o.octaveScale), nw = zoomSize(w!, 1 / o.octaveScale);
     if (Math.min(nh, nw) < minSide) {
       o.onNote?.(
         `dropped ${o.octaves - k} octave(s) smaller than the ${minSide}×${minSide} pixels "${terms[0]!.layer}" needs`,
       );
       break;
     }
-    // No antialiasing, as the notebook's scipy zoom(order=1): octaves keep their crisp detail.
-    pyramid.push(new Tensor(resizePlanes(prev.data as Float32Array, 3, h!, w!, nh, nw, { antialias: false }), [1, 3, nh, nw]));
+    pyramid.push(new Tensor(zoomPlanes(prev.data as Float32Array, 3, h!, w!, nh, nw), [1, 3, nh, nw]));
   }
   pyramid.reverse(); // smallest first
 
@@ -176,7 +176,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     // then hold three full-size buffers (picture, rolled copy, gradient) instead of five.
     const x = last ? (octaveBase.data as Float32Array) : new Float32Array(octaveBase.data);
     if (detail !== null) {
-      const up = resizePlanes(detail, 3, detailH, detailW, h, w, { antialias: false });
+      const up = zoomPlanes(detail, 3, detailH, detailW, h, w);
       for (let i = 0; i < x.length; i++) x[i]! += up[i]!;
     }
     const rolled = new Float32Array(x.length); // reused by every step of this octave

@@ -28,8 +28,10 @@
 // by up to 49 (mean 2.2). fish-bike.jpg's golden is the whole image resized to 251×173 the same way
 // (max 1, mean 0.14 with libjpeg).
 //
-// Two layouts share the code: planar C×H×W (the dream's octave pyramid) and interleaved H×W×3
-// (`RgbImage`). Both are "outer × axis × inner" blocks, resampled along the middle axis.
+// Two layouts share the code: planar C×H×W and interleaved H×W×3 (`RgbImage`: --max-size,
+// classification, the zoom's frames). Both are "outer × axis × inner" blocks, resampled along
+// the middle axis. (The dream's octave pyramid is not resampled here but by ./zoom-planes.ts,
+// as the notebook's.)
 //
 // Core module: no `node:*` imports.
 
