@@ -12,7 +12,7 @@ import { parseCommandLine, UsageError, type CommandLine, type DreamPlan } from "
 import { progressBar } from "./cli/progress.js";
 import { dream, type DreamOptions } from "./dream/dream.js";
 import { zoomAboutCentre } from "./dream/zoom.js";
-import { InceptionismError, OptionError } from "./errors.js";
+import { InceptionismError, OptionError, UnknownLayerError } from "./errors.js";
 import type { RgbImage } from "./io/image.js";
 import { DEFAULT_MAX_PIXELS } from "./io/image.js";
 import { checkOutputPath, readImage, writeImage } from "./io/image-file.js";
@@ -154,7 +154,8 @@ main(process.argv.slice(2)).then(
   () => {},
   (e: unknown) => {
     if (e instanceof InceptionismError) {
-      console.error(`inceptionism: ${e.message}`);
+      const message = e instanceof UnknownLayerError ? `${e.problem} "inceptionism layers" lists them all` : e.message;
+      console.error(`inceptionism: ${message}`);
       process.exitCode = e instanceof UsageError || e instanceof OptionError ? 2 : 1;
     } else if (e instanceof Error && e.name === "AbortError") {
       console.error("inceptionism: interrupted; no partial file was written");

@@ -255,7 +255,7 @@ function layerTerms(o: CheckedOptions, net: CaffeNet): ObjectiveTerm[] {
   if (layers.length === 0) throw new OptionError("give at least one layer to dream on");
   return layers.map((l) => {
     const { name, weight = 1 } = typeof l === "string" ? { name: l } : l;
-    net.resolve(name); // unknown names fail here, listing the valid ones
+    net.resolve(name); // unknown names fail here, with the nearest valid ones
     if (!Number.isFinite(weight)) throw new OptionError(`the weight of layer "${name}" must be a number, got ${weight}`);
     const term: ObjectiveTerm = { layer: name, weight, objective: o.objective ?? "l2" };
     if (o.channels !== undefined) term.channels = o.channels;

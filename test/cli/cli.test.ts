@@ -63,8 +63,8 @@ describe("usage errors exit 2 with one line", () => {
     ["octave scale 0", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--octave-scale", "0"], /--octave-scale must be greater than 1, got 0/],
     ["a non-numeric step", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--step", "big"], /--step must be a number, got "big"/],
     ["bad channels", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--channels", "1,x"], /--channels must be a comma-separated list/],
-    ["an unknown layer, listing the valid names", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_9z"],
-      /unknown layer "inception_9z"; valid names: data, conv1\/7x7_s2, .*inception_4c\/output/],
+    ["an unknown layer, with the nearest names and where the rest are", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_4c/ouput"],
+      /^inceptionism: unknown layer "inception_4c\/ouput"; did you mean "inception_4c\/output", "inception_4a\/output", "inception_4b\/output", "inception_4d\/output" or "inception_4e\/output"\? "inceptionism layers" lists them all$/],
     ["a bad --size", ["layers", "--size", "big"], /--size must look like 224x224/],
   ];
   for (const [what, args, message] of cases) {
