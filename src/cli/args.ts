@@ -289,12 +289,18 @@ function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide"> {
   return o;
 }
 
+/** NAME or NAME:WEIGHT; the weight is what follows the last ":" (Caffe names have none). */
 function parseLayer(spec: string): LayerWeight {
-  const m = /^(.+?)(?::(-?[\d.]+(?:e[+-]?\d+)?))?$/i.exec(spec);
-  if (m === null || spec.trim() === "") usage(`--layer needs a layer name, got ${quote(spec)}`);
-  const weight = m[2] === undefined ? 1 : Number(m[2]);
-  if (!Number.isFinite(weight)) usage(`--layer ${quote(spec)}: the weight after ":" must be a number`);
-  return { name: m[1]!, weight };
+  const colon = spec.lastIndexOf(":");
+  const name = colon < 0 ? spec : spec.slice(0, colon);
+  if (name.trim() === "") usage(`--layer needs a layer name, got ${quote(spec)}`);
+  if (colon < 0) return { name, weight: 1 };
+  const text = spec.slice(colon + 1);
+  const weight = Number(text);
+  if (!NUMBER.test(text.trim()) || !Number.isFinite(weight)) {
+    usage(`--layer ${quote(spec)}: the weight after ":" must be a number, got ${quote(text)}; e.g. --layer ${name}:0.5`);
+  }
+  return { name, weight };
 }
 
 function onePositional(positionals: string[], cmd: string, what: string): string {

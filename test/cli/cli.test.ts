@@ -65,6 +65,8 @@ describe("usage errors exit 2 with one line", () => {
     ["bad channels", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--channels", "1,x"], /--channels must be a comma-separated list/],
     ["an unknown layer, with the nearest names and where the rest are", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_4c/ouput"],
       /^inceptionism: unknown layer "inception_4c\/ouput"; did you mean "inception_4c\/output", "inception_4a\/output", "inception_4b\/output", "inception_4d\/output" or "inception_4e\/output"\? "inceptionism layers" lists them all$/],
+    ["a layer weight that is not a number", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_4c/output:abc"],
+      /--layer "inception_4c\/output:abc": the weight after ":" must be a number, got "abc"/],
     ["a bad --size", ["layers", "--size", "big"], /--size must look like 224x224/],
   ];
   for (const [what, args, message] of cases) {
