@@ -7,7 +7,7 @@
 // written to a temporary file and renamed into place, so an interrupted run leaves no partial
 // file. Argument checking lives in ./cli/args.ts.
 
-import { mkdir, readdir } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { parseCommandLine, UsageError, type CommandLine, type DreamPlan } from "./cli/args.js";
 import { progressBar } from "./cli/progress.js";
 import { dream, type DreamOptions } from "./dream/dream.js";
@@ -31,6 +31,12 @@ async function main(argv: string[]): Promise<void> {
     case "help":
       console.log(line.text);
       return;
+    case "version": {
+      // package.json is one level above this file both in src/ and in dist/.
+      const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+      console.log(pkg.version);
+      return;
+    }
     case "dream":
       return dreamCommand(line);
     case "zoom":

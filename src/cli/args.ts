@@ -30,7 +30,7 @@ Commands:
   classify IMAGE        the ImageNet classes the net sees in a picture
   layers                the net's layers and their output shapes
 
-Run "inceptionism <command> --help" for a command's options.`;
+Run "inceptionism <command> --help" for a command's options, "inceptionism --version" for the version.`;
 
 const DREAM_OPTIONS = `Dream options:
   -o, --output FILE     where to write the result (.png, .jpg or .jpeg)
@@ -195,6 +195,7 @@ export interface DreamPlan {
 
 export type CommandLine =
   | { command: "help"; text: string }
+  | { command: "version" }
   | ({ command: "dream" } & DreamPlan)
   | ({ command: "zoom"; frames: number; zoom: number; resume: boolean } & DreamPlan)
   | { command: "classify"; input: string; model: string | undefined; top: number; json: boolean }
@@ -207,6 +208,7 @@ export type CommandLine =
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") return { command: "help", text: MAIN_HELP };
+  if (command === "--version" || command === "-V") return { command: "version" };
   if (!Object.prototype.hasOwnProperty.call(FLAGS, command)) {
     throw new UsageError(`unknown command ${quote(command)}; run "inceptionism --help" for the list`);
   }

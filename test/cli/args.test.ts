@@ -46,6 +46,10 @@ describe("parseCommandLine", () => {
     expect(parseCommandLine([])).toMatchObject({ command: "help", text: expect.stringMatching(/^Usage: inceptionism <command>/) });
     expect(parseCommandLine(["zoom", "-h"])).toMatchObject({ command: "help", text: expect.stringMatching(/--resume/) });
   });
+  it("reads --version and -V", () => {
+    expect(parseCommandLine(["--version"])).toEqual({ command: "version" });
+    expect(parseCommandLine(["-V"])).toEqual({ command: "version" });
+  });
   it("reads a layer's weight after the last colon, and refuses one that is not a number", () => {
     expect(parseCommandLine(["dream", "a.png", "-o", "b.png", "--layer", "conv1", "--layer", "inception_4c/output:-0.5", "--layer", "x:1e-2"])).toMatchObject({
       options: { layer: [{ name: "conv1", weight: 1 }, { name: "inception_4c/output", weight: -0.5 }, { name: "x", weight: 0.01 }] },

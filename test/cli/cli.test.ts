@@ -43,6 +43,17 @@ function expectCleanFailure(r: ReturnType<typeof run>, code: number, message: Re
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
+describe("inceptionism --version", () => {
+  it("prints the version in package.json", () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const r = run(flag);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`);
+    }
+  });
+});
+
 describe("inceptionism --help", () => {
   for (const args of [["--help"], ["dream", "--help"], ["zoom", "--help"], ["classify", "--help"], ["layers", "--help"]]) {
     it(args.join(" "), () => {
