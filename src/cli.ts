@@ -2,12 +2,12 @@
 // The `inceptionism` command: dream, zoom, classify, layers.
 //
 // Exit codes: 0 success, 2 usage error (unknown flag, bad number, unknown layer, over
-// --max-memory), 1 any other failure (unreadable image or model, …), 130 interrupted by Ctrl-C.
+// --max-memory, an output that is a directory or has an unknown extension), 1 any other failure (unreadable image or model, …), 130 interrupted by Ctrl-C.
 // Errors are one line on stderr, without a stack trace, unless they are bugs. Outputs are
 // written to a temporary file and renamed into place, so an interrupted run leaves no partial
 // file. Argument checking lives in ./cli/args.ts.
 
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { parseCommandLine, UsageError, type CommandLine, type DreamPlan } from "./cli/args.js";
 import { progressBar } from "./cli/progress.js";
 import { dream, type DreamOptions } from "./dream/dream.js";
@@ -15,7 +15,7 @@ import { zoomAboutCentre } from "./dream/zoom.js";
 import { InceptionismError, OptionError, UnknownLayerError } from "./errors.js";
 import type { RgbImage } from "./io/image.js";
 import { DEFAULT_MAX_PIXELS } from "./io/image.js";
-import { checkOutputPath, readImage, writeImage } from "./io/image-file.js";
+import { checkOutputPath, makeFrameDirectory, readImage, writeImage } from "./io/image-file.js";
 import { resizeToFit } from "./io/resize.js";
 import { classify } from "./models/classify.js";
 import { loadCaffeModel, loadGoogLeNet, loadImageNetLabels } from "./models/load.js";
@@ -62,7 +62,7 @@ async function zoomCommand(plan: Extract<CommandLine, { command: "zoom" }>): Pro
   let frame = await loadPicture(plan);
   const options = await dreamOptions(plan);
   const net = await loadModel(plan.model);
-  await mkdir(dir, { recursive: true });
+  await makeFrameDirectory(dir);
   const existing = (await readdir(dir)).filter((f) => /^frame-\d+\.png$/.test(f)).sort();
   const name = (i: number): string => `${dir}/frame-${String(i).padStart(4, "0")}.png`;
   let first = 0;

@@ -78,13 +78,18 @@ describe("usage errors exit 2 with one line", () => {
       /^inceptionism: unknown layer "inception_4c\/ouput"; did you mean "inception_4c\/output", "inception_4a\/output", "inception_4b\/output", "inception_4d\/output" or "inception_4e\/output"\? "inceptionism layers" lists them all$/],
     ["a layer weight that is not a number", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_4c/output:abc"],
       /--layer "inception_4c\/output:abc": the weight after ":" must be a number, got "abc"/],
+    ["an output with an unknown extension", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT.gif", "--quiet"],
+      /unknown image extension ".gif"; use .png, .jpg, .jpeg/],
+    ["an output that is a directory", ["dream", join(IMAGES, "gray.jpg"), "-o", "DIR", "--quiet"],
+      /^inceptionism: output .* is a directory; give a file name, e\.g\. .*dream\.png$/],
     ["a bad --size", ["layers", "--size", "big"], /--size must look like 224x224/],
   ];
   for (const [what, args, message] of cases) {
     it(what, () => {
-      const r = run(...args.map((a) => (a === "OUT" ? out() : a)));
+      const r = run(...args.map((a) => (a === "OUT" ? out() : a === "OUT.gif" ? `${out()}.gif` : a === "DIR" ? dir : a)));
       expectCleanFailure(r, 2, message);
       expect(existsSync(out())).toBe(false);
+      expect(existsSync(`${out()}.gif`)).toBe(false);
     });
   }
 });
@@ -100,9 +105,6 @@ describe("bad files exit 1 with one line, writing nothing", () => {
   it("refuses an output in a missing directory", () => {
     expectCleanFailure(run("dream", rgba, "-o", join(dir, "no/such/dir/out.png"), ...QUICK), 1, /does not exist; create it first/);
     expect(existsSync(join(dir, "no"))).toBe(false);
-  });
-  it("refuses an output with an unknown extension", () => {
-    expectCleanFailure(run("dream", rgba, "-o", join(dir, "out.gif"), ...QUICK), 1, /unknown image extension ".gif"; use .png, .jpg, .jpeg/);
   });
   for (const [name, bytes, message] of [
     ["empty.jpg", () => new Uint8Array(0), /not a PNG or JPEG image \(it is empty\)/],
@@ -199,6 +201,16 @@ describe("zoom", () => {
     expect(readdirSync(frames).sort()).toEqual(["frame-0000.png", "frame-0001.png", "frame-0002.png"]);
     expect(sha(join(frames, "frame-0000.png"))).toBe(first);
     expect(run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "3", "--resume", ...QUICK).code).toBe(0);
+  });
+});
+
+describe("zoom refuses, in one line", () => {
+  it("an output that is a file", () => {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "keep me");
+    expectCleanFailure(run("zoom", join(IMAGES, "gray.jpg"), "-o", file, "--frames", "1", ...QUICK), 1,
+      /^inceptionism: cannot write frames into .*a-file: it is a file, not a directory; give a directory name$/);
+    expect(readFileSync(file, "utf8")).toBe("keep me");
   });
 });
 
