@@ -2,7 +2,8 @@
 // The `inceptionism` command: dream, zoom, classify, layers.
 //
 // Exit codes: 0 success, 2 usage error (unknown flag, bad number, unknown layer, over
-// --max-memory, an output that is a directory or has an unknown extension), 1 any other failure (unreadable image or model, …), 130 interrupted by Ctrl-C.
+// --max-memory, an output that is a directory or has an unknown extension, a --resume that
+// would change the frames' size), 1 any other failure (unreadable image or model, …), 130 interrupted by Ctrl-C.
 // Errors are one line on stderr, without a stack trace, unless they are bugs. Outputs are
 // written to a temporary file and renamed into place, so an interrupted run leaves no partial
 // file. Argument checking lives in ./cli/args.ts.
@@ -82,7 +83,15 @@ async function zoomCommand(plan: Extract<CommandLine, { command: "zoom" }>): Pro
       if (!plan.quiet) console.error(`${dir} already holds ${first} frames, as many as --frames ${plan.frames} asks for`);
       return;
     }
-    frame = zoomAboutCentre(await readImage(name(first - 1), { maxPixels: plan.maxPixels }), plan.zoom);
+    const lastFrame = await readImage(name(first - 1), { maxPixels: plan.maxPixels });
+    if (lastFrame.width !== frame.width || lastFrame.height !== frame.height) {
+      const how = plan.maxSize === undefined ? "without --max-size" : `with --max-size ${plan.maxSize}`;
+      throw new OptionError(
+        `cannot resume in "${dir}": its frames are ${lastFrame.width}×${lastFrame.height} but this run, ${how}, would make ${frame.width}×${frame.height}; ` +
+          `pass the --max-size they were made with, or remove them to start over`,
+      );
+    }
+    frame = zoomAboutCentre(lastFrame, plan.zoom);
   }
   for (let i = first; i < plan.frames; i++) {
     frame = await runDream(frame, net, options, plan, `frame ${i + 1}/${plan.frames}`);

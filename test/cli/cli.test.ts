@@ -212,6 +212,19 @@ describe("zoom refuses, in one line", () => {
       /^inceptionism: cannot write frames into .*a-file: it is a file, not a directory; give a directory name$/);
     expect(readFileSync(file, "utf8")).toBe("keep me");
   });
+  it("--resume at another --max-size than the frames were made with", async () => {
+    const frames = join(dir, "resized");
+    expect(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "1", "--max-size", "64", ...QUICK).code).toBe(0);
+    const before = sha(join(frames, "frame-0000.png"));
+    expectCleanFailure(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", "--max-size", "80", ...QUICK), 2,
+      /cannot resume in ".*resized": its frames are 64×43 but this run, with --max-size 80, would make 80×54; pass the --max-size they were made with, or remove them to start over$/);
+    expectCleanFailure(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", ...QUICK), 2,
+      /its frames are 64×43 but this run, without --max-size, would make 481×323;/);
+    expect(readdirSync(frames)).toEqual(["frame-0000.png"]);
+    expect(sha(join(frames, "frame-0000.png"))).toBe(before);
+    expect(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", "--max-size", "64", ...QUICK).code).toBe(0);
+    expect((await readImage(join(frames, "frame-0001.png"))).width).toBe(64);
+  });
 });
 
 describe("memory and interruption", () => {
