@@ -11,6 +11,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { parseCommandLine, UsageError, type CommandLine, type DreamPlan } from "./cli/args.js";
 import { progressBar } from "./cli/progress.js";
+import { tooSmallNote } from "./cli/too-small.js";
 import { dream, type DreamOptions } from "./dream/dream.js";
 import { zoomAboutCentre } from "./dream/zoom.js";
 import { InceptionismError, OptionError, UnknownLayerError } from "./errors.js";
@@ -117,8 +118,10 @@ async function layersCommand(plan: Extract<CommandLine, { command: "layers" }>):
   const { width: w, height: h } = plan;
   const net = await loadModel(plan.model);
   const rows = net.describe([1, net.inputChannels, h, w]);
+  const note = tooSmallNote(net, w, h); // on stderr, after the table, so that --json output stays JSON
   if (plan.json) {
     console.log(JSON.stringify({ input: [1, net.inputChannels, h, w], blobs: rows }));
+    if (note !== null) console.error(note);
     return;
   }
   const width = Math.max(...rows.map((r) => r.name.length));
@@ -126,6 +129,7 @@ async function layersCommand(plan: Extract<CommandLine, { command: "layers" }>):
     const top = r.top === r.name ? "" : `  → ${r.top}`;
     console.log(`${r.name.padEnd(width)}  ${r.type.padEnd(12)}  ${r.shape.join("×")}${top}`);
   }
+  if (note !== null) console.error(note);
 }
 
 // --- shared pieces -------------------------------------------------------------------------

@@ -172,6 +172,18 @@ describe("classify and layers", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^0\.\d{4} {2}barrow \(428\)\n$/);
   });
+  it("layers --size 20x20 says which layers it leaves out and what size reaches them", () => {
+    for (const json of [[], ["--json"]]) {
+      const r = run("layers", "--size", "20x20", ...json);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe(
+        'note: 33 layers, "pool4/3x3_s2" to "prob", need a larger input than 20×20 and are not listed; --size 223x223 is the smallest that reaches them all\n',
+      );
+      if (json.length > 0) expect(JSON.parse(r.stdout).blobs.at(-1).name).toBe("inception_4e/output"); // stdout stays JSON
+      else expect(r.stdout).not.toMatch(/prob/);
+    }
+    expect(run("layers", "--size", "224x224").stderr).toBe("");
+  });
   it("layers --json lists blobs in order with shapes", () => {
     const r = run("layers", "--json", "--size", "320x240");
     expect(r.code, r.stderr).toBe(0);
