@@ -239,6 +239,19 @@ describe("zoom refuses, in one line", () => {
   });
 });
 
+describe("a model without inception_4c/output", () => {
+  it("dreams on its deepest feature map by default, saying so in one note", async () => {
+    const output = join(dir, "squeezed.png");
+    const r = run("dream", join(IMAGES, "fish-bike.jpg"), "-o", output, "--model", join(ROOT, "test/fixtures/models/squeezenet_v1.1.caffemodel"),
+      "--max-size", "120", "--octaves", "1", "--iterations", "1");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("note: "))).toEqual([
+      'note: model "SqueezeNet" has no "inception_4c/output" (the default layer); dreaming on "fire9/concat", its deepest feature map; give a layer to choose another',
+    ]);
+    expect((await readImage(output)).width).toBe(120);
+  });
+});
+
 describe("memory and interruption", () => {
   it("refuses a dream over --max-memory before starting, suggesting a tile", () => {
     const output = join(dir, "too-big.png");
