@@ -36,7 +36,8 @@ const DREAM_OPTIONS = `Dream options:
   -o, --output FILE     where to write the result (.png, .jpg or .jpeg)
   --model FILE          a Caffe .caffemodel (default: the bundled BVLC GoogLeNet)
   --layer NAME[:W]      layer to amplify; repeat for several, each with an optional weight
-                        (default ${DREAM_DEFAULTS.layer}; see "inceptionism layers")
+                        (default ${DREAM_DEFAULTS.layer}, or the model's deepest feature
+                        map where it has none; see "inceptionism layers")
   --octaves N           number of scales (default ${DREAM_DEFAULTS.octaves})
   --octave-scale F      size ratio between scales, > 1 (default ${DREAM_DEFAULTS.octaveScale})
   --iterations N        gradient steps per scale (default ${DREAM_DEFAULTS.iterations})

@@ -45,6 +45,7 @@ describe("parseCommandLine", () => {
   it("gives help for no command, --help, and a command's --help", () => {
     expect(parseCommandLine([])).toMatchObject({ command: "help", text: expect.stringMatching(/^Usage: inceptionism <command>/) });
     expect(parseCommandLine(["zoom", "-h"])).toMatchObject({ command: "help", text: expect.stringMatching(/--resume/) });
+    expect(parseCommandLine(["dream", "-h"])).toMatchObject({ text: expect.stringMatching(/default inception_4c\/output, or the model's deepest feature\n +map where it has none/) });
   });
   it("reads --version and -V", () => {
     expect(parseCommandLine(["--version"])).toEqual({ command: "version" });
