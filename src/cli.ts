@@ -2,24 +2,26 @@
 // The `inceptionism` command: dream, zoom, classify, layers.
 //
 // Exit codes: 0 success, 2 usage error (unknown flag, bad number, unknown layer or class, over
-// --max-memory), 1 any other failure (unreadable image or model, …), 130 interrupted by Ctrl-C.
+// --max-memory, an output that is a directory or has an unknown extension, a --resume that
+// would change the frames' size), 1 any other failure (unreadable image or model, …), 130 interrupted by Ctrl-C.
 // Errors are one line on stderr, without a stack trace, unless they are bugs. Outputs are
 // written to a temporary file and renamed into place, so an interrupted run leaves no partial
 // file. Argument checking lives in ./cli/args.ts. Dreams run in an engine thread
 // (./cli/engine.ts), so that this thread is free to draw the progress bar and to stop the
 // dream the moment Ctrl-C is pressed.
 
-import { mkdir, readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { totalmem } from "node:os";
 import { parseCommandLine, UsageError, type CommandLine, type DreamPlan } from "./cli/args.js";
 import { startEngine, type Engine, type EngineOptions } from "./cli/engine.js";
 import { progressBar, type ProgressBar } from "./cli/progress.js";
+import { tooSmallNote } from "./cli/too-small.js";
 import { memoryBudget } from "./dream/memory.js";
 import { zoomAboutCentre } from "./dream/zoom.js";
-import { InceptionismError, OptionError } from "./errors.js";
+import { InceptionismError, OptionError, UnknownLayerError } from "./errors.js";
 import type { RgbImage } from "./io/image.js";
 import { DEFAULT_MAX_PIXELS } from "./io/image.js";
-import { checkOutputPath, readImage, writeImage } from "./io/image-file.js";
+import { checkOutputPath, makeFrameDirectory, readImage, writeImage } from "./io/image-file.js";
 import { resizeToFit } from "./io/resize.js";
 import { classify } from "./models/classify.js";
 import { findClass } from "./models/labels.js";
@@ -36,6 +38,12 @@ async function main(argv: string[]): Promise<void> {
     case "help":
       console.log(line.text);
       return;
+    case "version": {
+      // package.json is one level above this file both in src/ and in dist/.
+      const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+      console.log(pkg.version);
+      return;
+    }
     case "dream":
       return dreamCommand(line);
     case "zoom":
@@ -67,7 +75,7 @@ async function zoomCommand(plan: Extract<CommandLine, { command: "zoom" }>): Pro
   const dir = plan.output;
   let frame = await loadPicture(plan);
   const options = await dreamOptions(plan);
-  await mkdir(dir, { recursive: true });
+  await makeFrameDirectory(dir);
   const existing = (await readdir(dir)).filter((f) => /^frame-\d+\.png$/.test(f)).sort();
   const name = (i: number): string => `${dir}/frame-${String(i).padStart(4, "0")}.png`;
   let first = 0;
@@ -87,7 +95,15 @@ async function zoomCommand(plan: Extract<CommandLine, { command: "zoom" }>): Pro
       if (!plan.quiet) console.error(`${dir} already holds ${first} frames, as many as --frames ${plan.frames} asks for`);
       return;
     }
-    frame = zoomAboutCentre(await readImage(name(first - 1), { maxPixels: plan.maxPixels }), plan.zoom);
+    const lastFrame = await readImage(name(first - 1), { maxPixels: plan.maxPixels });
+    if (lastFrame.width !== frame.width || lastFrame.height !== frame.height) {
+      const how = plan.maxSize === undefined ? "without --max-size" : `with --max-size ${plan.maxSize}`;
+      throw new OptionError(
+        `cannot resume in "${dir}": its frames are ${lastFrame.width}×${lastFrame.height} but this run, ${how}, would make ${frame.width}×${frame.height}; ` +
+          `pass the --max-size they were made with, or remove them to start over`,
+      );
+    }
+    frame = zoomAboutCentre(lastFrame, plan.zoom);
   }
   const engine = startEngine(plan.model); // one engine, so the model loads once for all frames
   try {
@@ -124,8 +140,10 @@ async function layersCommand(plan: Extract<CommandLine, { command: "layers" }>):
   const { width: w, height: h } = plan;
   const net = await loadModel(plan.model);
   const rows = net.describe([1, net.inputChannels, h, w]);
+  const note = tooSmallNote(net, w, h); // on stderr, after the table, so that --json output stays JSON
   if (plan.json) {
     console.log(JSON.stringify({ input: [1, net.inputChannels, h, w], blobs: rows }));
+    if (note !== null) console.error(note);
     return;
   }
   const width = Math.max(...rows.map((r) => r.name.length));
@@ -133,6 +151,7 @@ async function layersCommand(plan: Extract<CommandLine, { command: "layers" }>):
     const top = r.top === r.name ? "" : `  → ${r.top}`;
     console.log(`${r.name.padEnd(width)}  ${r.type.padEnd(12)}  ${r.shape.join("×")}${top}`);
   }
+  if (note !== null) console.error(note);
 }
 
 // --- shared pieces -------------------------------------------------------------------------
@@ -176,7 +195,8 @@ main(process.argv.slice(2)).then(
   () => {},
   (e: unknown) => {
     if (e instanceof InceptionismError) {
-      console.error(`inceptionism: ${e.message}`);
+      const message = e instanceof UnknownLayerError ? `${e.problem} "inceptionism layers" lists them all` : e.message;
+      console.error(`inceptionism: ${message}`);
       process.exitCode = e instanceof UsageError || e instanceof OptionError ? 2 : 1;
     } else if (e instanceof Error && e.name === "AbortError") {
       console.error("inceptionism: interrupted; no partial file was written");

@@ -21,3 +21,18 @@ export class ImageError extends InceptionismError {
 export class OptionError extends InceptionismError {
   override name = "OptionError";
 }
+
+/**
+ * A layer name the model does not have. `problem` names it and the nearest names ("did you
+ * mean …?"); `message` adds where the full list is, which a command line words its own way.
+ */
+export class UnknownLayerError extends OptionError {
+  override name = "UnknownLayerError";
+  readonly problem: string;
+  constructor(readonly layer: string, readonly suggestions: readonly string[], nameCount: number) {
+    const quoted = suggestions.map((s) => `"${s}"`);
+    const problem = `unknown layer "${layer}"; did you mean ${quoted.slice(0, -1).join(", ")}${quoted.length > 1 ? " or " : ""}${quoted.at(-1) ?? ""}?`;
+    super(`${problem} CaffeNet.outputNames lists all ${nameCount}`);
+    this.problem = problem;
+  }
+}

@@ -30,13 +30,14 @@ Commands:
   classify IMAGE        the ImageNet classes the net sees in a picture
   layers                the net's layers and their output shapes
 
-Run "inceptionism <command> --help" for a command's options.`;
+Run "inceptionism <command> --help" for a command's options, "inceptionism --version" for the version.`;
 
 const DREAM_OPTIONS = `Dream options:
   -o, --output FILE     where to write the result (.png, .jpg or .jpeg)
   --model FILE          a Caffe .caffemodel (default: the bundled BVLC GoogLeNet)
   --layer NAME[:W]      layer to amplify; repeat for several, each with an optional weight
-                        (default ${DREAM_DEFAULTS.layer}; see "inceptionism layers")
+                        (default ${DREAM_DEFAULTS.layer}, or the model's deepest feature
+                        map where it has none; see "inceptionism layers")
   --octaves N           number of scales (default ${DREAM_DEFAULTS.octaves})
   --octave-scale F      size ratio between scales, > 1 (default ${DREAM_DEFAULTS.octaveScale})
   --iterations N        gradient steps per scale (default ${DREAM_DEFAULTS.iterations})
@@ -201,6 +202,7 @@ export interface DreamPlan {
 
 export type CommandLine =
   | { command: "help"; text: string }
+  | { command: "version" }
   | ({ command: "dream" } & DreamPlan)
   | ({ command: "zoom"; frames: number; zoom: number; resume: boolean } & DreamPlan)
   | { command: "classify"; input: string; model: string | undefined; top: number; json: boolean }
@@ -213,6 +215,7 @@ export type CommandLine =
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") return { command: "help", text: MAIN_HELP };
+  if (command === "--version" || command === "-V") return { command: "version" };
   if (!Object.prototype.hasOwnProperty.call(FLAGS, command)) {
     throw new UsageError(`unknown command ${quote(command)}; run "inceptionism --help" for the list`);
   }
@@ -307,12 +310,18 @@ function classLabels(values: Values): string[] | undefined {
   return labels;
 }
 
+/** NAME or NAME:WEIGHT; the weight is what follows the last ":" (Caffe names have none). */
 function parseLayer(spec: string): LayerWeight {
-  const m = /^(.+?)(?::(-?[\d.]+(?:e[+-]?\d+)?))?$/i.exec(spec);
-  if (m === null || spec.trim() === "") usage(`--layer needs a layer name, got ${quote(spec)}`);
-  const weight = m[2] === undefined ? 1 : Number(m[2]);
-  if (!Number.isFinite(weight)) usage(`--layer ${quote(spec)}: the weight after ":" must be a number`);
-  return { name: m[1]!, weight };
+  const colon = spec.lastIndexOf(":");
+  const name = colon < 0 ? spec : spec.slice(0, colon);
+  if (name.trim() === "") usage(`--layer needs a layer name, got ${quote(spec)}`);
+  if (colon < 0) return { name, weight: 1 };
+  const text = spec.slice(colon + 1);
+  const weight = Number(text);
+  if (!NUMBER.test(text.trim()) || !Number.isFinite(weight)) {
+    usage(`--layer ${quote(spec)}: the weight after ":" must be a number, got ${quote(text)}; e.g. --layer ${name}:0.5`);
+  }
+  return { name, weight };
 }
 
 function onePositional(positionals: string[], cmd: string, what: string): string {

@@ -6,7 +6,7 @@ import { dream } from "../dream/dream.js";
 import { loadCaffeModel, loadGoogLeNet } from "../models/load.js";
 import type { CaffeNet } from "../models/net.js";
 import "../threads/node-host.js"; // the dream's own helper threads
-import type { DreamRequest, EngineMessage } from "./engine.js";
+import { serializeError, type DreamRequest, type EngineMessage } from "./engine.js";
 
 if (parentPort === null) throw new Error("engine-worker.ts runs only as a worker thread");
 const port = parentPort;
@@ -25,7 +25,6 @@ port.on("message", async (request: DreamRequest) => {
     });
     post({ type: "done", image }, [image.data.buffer as ArrayBuffer]);
   } catch (e) {
-    const error = e instanceof Error ? e : new Error(String(e));
-    post({ type: "failed", error: { name: error.name, message: error.message, stack: error.stack } });
+    post({ type: "failed", error: serializeError(e) });
   }
 });

@@ -19,6 +19,7 @@ import { mulberry32, randomInt } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
 import { MAX_THREADS, threadCount, threadsAvailable, threadsReady, withThreads } from "../threads/pool.js";
 import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTerm } from "./objective.js";
+import { defaultLayer } from "./default-layer.js";
 import { DEFAULT_MAX_MEMORY, planDreamMemory } from "./memory.js";
 import { rollPlanes } from "./roll.js";
 import { gradientTiles } from "./tiles.js";
@@ -286,7 +287,7 @@ type CheckedOptions = Required<Pick<DreamOptions, "octaves" | "octaveScale" | "i
   DreamOptions;
 
 function checkOptions(options: DreamOptions): CheckedOptions {
-  const o = { ...DREAM_DEFAULTS, ...options };
+  const o = { ...DREAM_DEFAULTS, ...options, layer: options.layer }; // no layer: layerTerms picks one
   const integer = (name: string, v: number, min: number): void => {
     if (!Number.isInteger(v) || v < min) throw new OptionError(`${name} must be a whole number ≥ ${min}, got ${v}`);
   };
@@ -317,11 +318,11 @@ function checkOptions(options: DreamOptions): CheckedOptions {
 
 function layerTerms(o: CheckedOptions, net: CaffeNet): ObjectiveTerm[] {
   if (o.classes !== undefined) return classTerms(o, net);
-  const layers = o.layer === undefined ? [DREAM_DEFAULTS.layer] : typeof o.layer === "string" ? [o.layer] : o.layer;
+  const layers = o.layer === undefined ? [defaultLayer(net, DREAM_DEFAULTS.layer, o.onNote)] : typeof o.layer === "string" ? [o.layer] : o.layer;
   if (layers.length === 0) throw new OptionError("give at least one layer to dream on");
   return layers.map((l) => {
     const { name, weight = 1 } = typeof l === "string" ? { name: l } : l;
-    net.resolve(name); // unknown names fail here, listing the valid ones
+    net.resolve(name); // unknown names fail here, with the nearest valid ones
     if (!Number.isFinite(weight)) throw new OptionError(`the weight of layer "${name}" must be a number, got ${weight}`);
     const term: ObjectiveTerm = { layer: name, weight, objective: o.objective ?? "l2" };
     if (o.channels !== undefined) term.channels = o.channels;

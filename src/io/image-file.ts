@@ -9,9 +9,9 @@
 // an encoding error) never leaves a half-written image under the real name.
 
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { ImageError } from "../errors.js";
+import { ImageError, OptionError } from "../errors.js";
 import { DEFAULT_MAX_PIXELS, type DecodeOptions, type RgbImage } from "./image.js";
 import { decodeJpeg, encodeJpeg } from "./jpeg-codec.js";
 import { PNG_SIGNATURE, decodePng, encodePng } from "./png-codec.js";
@@ -61,11 +61,11 @@ export async function readImage(path: string, options: DecodeOptions = {}): Prom
   }
 }
 
-/** The format for an output path, from its extension (case-insensitive). */
+/** The format for an output path, from its extension (case-insensitive); a wrong one is a bad argument. */
 function formatFor(path: string): "png" | "jpeg" {
   const format = FORMATS[extname(path).toLowerCase()];
   if (format === undefined) {
-    throw new ImageError(
+    throw new OptionError(
       `cannot write ${path}: unknown image extension "${extname(path)}"; use ${Object.keys(FORMATS).join(", ")}`,
     );
   }
@@ -73,10 +73,14 @@ function formatFor(path: string): "png" | "jpeg" {
 }
 
 /**
- * Checks, before any long work, that `writeImage(path, …)` can succeed: the extension is one we
- * write, the directory exists, and the output would not overwrite `inputPath`.
+ * Checks, before any long work, that `writeImage(path, …)` can succeed: the path is not a
+ * directory, the extension is one we write, the directory exists, and the output would not
+ * overwrite `inputPath`.
  */
 export async function checkOutputPath(path: string, inputPath?: string): Promise<void> {
+  if (await stat(path).then((s) => s.isDirectory(), () => false)) {
+    throw new OptionError(`output ${path} is a directory; give a file name, e.g. ${join(path, "dream.png")}`);
+  }
   formatFor(path);
   await checkDirectory(path);
   if (inputPath !== undefined && resolve(path) === resolve(inputPath)) {
@@ -89,6 +93,22 @@ async function checkDirectory(path: string): Promise<string> {
   const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
   if (!isDir) throw new ImageError(`cannot write ${path}: directory ${dir} does not exist; create it first`);
   return dir;
+}
+
+/**
+ * Creates the directory `dir` (and its parents) for a sequence of frames, unless it exists;
+ * refuses a path that is a file.
+ */
+export async function makeFrameDirectory(dir: string): Promise<void> {
+  const existing = await stat(dir).catch(() => null);
+  if (existing !== null && !existing.isDirectory()) {
+    throw new ImageError(`cannot write frames into ${dir}: it is a file, not a directory; give a directory name`);
+  }
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new ImageError(`cannot create the directory ${dir}: ${describeFsError(e)}`);
+  }
 }
 
 /**
@@ -124,6 +144,7 @@ function describeFsError(e: unknown): string {
     EPERM: "operation not permitted (EPERM); check the file's permissions",
     ENOSPC: "no space left on the device (ENOSPC); free some space",
     ENOTDIR: "a part of the path is not a directory (ENOTDIR); check the path",
+    EEXIST: "a file of that name is in the way (EEXIST); check the path",
   };
   return (code !== undefined && hints[code]) || `${(e as Error).message}`;
 }

@@ -11,10 +11,11 @@
 // Only the layers the requested outputs depend on run: auxiliary classifiers and loss layers in
 // a training-net file are never touched.
 
-import { InceptionismError, ModelError, OptionError } from "../errors.js";
+import { InceptionismError, ModelError, OptionError, UnknownLayerError } from "../errors.js";
 import { Tensor, formatShape, type DType } from "../tensor/tensor.js";
 import { allocKept, isShared } from "../tensor/buffers.js";
 import { threadCount } from "../threads/pool.js";
+import { closestNames } from "./closest-names.js";
 import { LAYER_RULES, SKIPPED_TYPES, isLayerType, type LayerType } from "./layer-table.js";
 import { DATA_LAYER_TYPES, type LayerDef, type NetDef } from "./net-def.js";
 
@@ -339,11 +340,12 @@ export class CaffeNet {
     return named !== undefined && named.layer === ref.layer && named.top === ref.top ? writer : softmax.def.bottoms[0]!;
   }
 
-  /** Throws a clear OptionError if `name` is not an output of this net. */
+  /** Throws an UnknownLayerError, with the nearest names, if `name` is not an output of this net. */
   resolve(name: string): ValueRef {
     const ref = this.byLayerName.get(name) ?? this.byBlobName.get(name);
     if (ref === undefined) {
-      throw new OptionError(`unknown layer "${name}"; valid names: ${this.outputNames.join(", ")}`);
+      const names = this.outputNames;
+      throw new UnknownLayerError(name, closestNames(name, names, 5), names.length);
     }
     return ref;
   }

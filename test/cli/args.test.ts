@@ -45,6 +45,20 @@ describe("parseCommandLine", () => {
   it("gives help for no command, --help, and a command's --help", () => {
     expect(parseCommandLine([])).toMatchObject({ command: "help", text: expect.stringMatching(/^Usage: inceptionism <command>/) });
     expect(parseCommandLine(["zoom", "-h"])).toMatchObject({ command: "help", text: expect.stringMatching(/--resume/) });
+    expect(parseCommandLine(["dream", "-h"])).toMatchObject({ text: expect.stringMatching(/default inception_4c\/output, or the model's deepest feature\n +map where it has none/) });
+  });
+  it("reads --version and -V", () => {
+    expect(parseCommandLine(["--version"])).toEqual({ command: "version" });
+    expect(parseCommandLine(["-V"])).toEqual({ command: "version" });
+  });
+  it("reads a layer's weight after the last colon, and refuses one that is not a number", () => {
+    expect(parseCommandLine(["dream", "a.png", "-o", "b.png", "--layer", "conv1", "--layer", "inception_4c/output:-0.5", "--layer", "x:1e-2"])).toMatchObject({
+      options: { layer: [{ name: "conv1", weight: 1 }, { name: "inception_4c/output", weight: -0.5 }, { name: "x", weight: 0.01 }] },
+    });
+    fails(["dream", "a.png", "-o", "b.png", "--layer", "inception_4c/output:abc"],
+      /^--layer "inception_4c\/output:abc": the weight after ":" must be a number, got "abc"; e.g. --layer inception_4c\/output:0.5$/);
+    fails(["dream", "a.png", "-o", "b.png", "--layer", "conv1:"], /the weight after ":" must be a number, got ""/);
+    fails(["dream", "a.png", "-o", "b.png", "--layer", ":2"], /^--layer needs a layer name, got ":2"$/);
   });
   it("reads zoom's --resume and layers' --size", () => {
     expect(parseCommandLine(["zoom", "in.png", "-o", "d", "--frames", "3", "--resume"])).toMatchObject({ frames: 3, zoom: 1.05, resume: true });

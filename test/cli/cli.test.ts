@@ -43,6 +43,17 @@ function expectCleanFailure(r: ReturnType<typeof run>, code: number, message: Re
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
+describe("inceptionism --version", () => {
+  it("prints the version in package.json", () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const r = run(flag);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`);
+    }
+  });
+});
+
 describe("inceptionism --help", () => {
   for (const args of [["--help"], ["dream", "--help"], ["zoom", "--help"], ["classify", "--help"], ["layers", "--help"]]) {
     it(args.join(" "), () => {
@@ -63,15 +74,22 @@ describe("usage errors exit 2 with one line", () => {
     ["octave scale 0", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--octave-scale", "0"], /--octave-scale must be greater than 1, got 0/],
     ["a non-numeric step", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--step", "big"], /--step must be a number, got "big"/],
     ["bad channels", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--channels", "1,x"], /--channels must be a comma-separated list/],
-    ["an unknown layer, listing the valid names", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_9z"],
-      /unknown layer "inception_9z"; valid names: data, conv1\/7x7_s2, .*inception_4c\/output/],
+    ["an unknown layer, with the nearest names and where the rest are", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_4c/ouput"],
+      /^inceptionism: unknown layer "inception_4c\/ouput"; did you mean "inception_4c\/output", "inception_4a\/output", "inception_4b\/output", "inception_4d\/output" or "inception_4e\/output"\? "inceptionism layers" lists them all$/],
+    ["a layer weight that is not a number", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_4c/output:abc"],
+      /--layer "inception_4c\/output:abc": the weight after ":" must be a number, got "abc"/],
+    ["an output with an unknown extension", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT.gif", "--quiet"],
+      /unknown image extension ".gif"; use .png, .jpg, .jpeg/],
+    ["an output that is a directory", ["dream", join(IMAGES, "gray.jpg"), "-o", "DIR", "--quiet"],
+      /^inceptionism: output .* is a directory; give a file name, e\.g\. .*dream\.png$/],
     ["a bad --size", ["layers", "--size", "big"], /--size must look like 224x224/],
   ];
   for (const [what, args, message] of cases) {
     it(what, () => {
-      const r = run(...args.map((a) => (a === "OUT" ? out() : a)));
+      const r = run(...args.map((a) => (a === "OUT" ? out() : a === "OUT.gif" ? `${out()}.gif` : a === "DIR" ? dir : a)));
       expectCleanFailure(r, 2, message);
       expect(existsSync(out())).toBe(false);
+      expect(existsSync(`${out()}.gif`)).toBe(false);
     });
   }
 });
@@ -87,9 +105,6 @@ describe("bad files exit 1 with one line, writing nothing", () => {
   it("refuses an output in a missing directory", () => {
     expectCleanFailure(run("dream", rgba, "-o", join(dir, "no/such/dir/out.png"), ...QUICK), 1, /does not exist; create it first/);
     expect(existsSync(join(dir, "no"))).toBe(false);
-  });
-  it("refuses an output with an unknown extension", () => {
-    expectCleanFailure(run("dream", rgba, "-o", join(dir, "out.gif"), ...QUICK), 1, /unknown image extension ".gif"; use .png, .jpg, .jpeg/);
   });
   for (const [name, bytes, message] of [
     ["empty.jpg", () => new Uint8Array(0), /not a PNG or JPEG image \(it is empty\)/],
@@ -157,6 +172,18 @@ describe("classify and layers", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^0\.\d{4} {2}barrow \(428\)\n$/);
   });
+  it("layers --size 20x20 says which layers it leaves out and what size reaches them", () => {
+    for (const json of [[], ["--json"]]) {
+      const r = run("layers", "--size", "20x20", ...json);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe(
+        'note: 33 layers, "pool4/3x3_s2" to "prob", need a larger input than 20×20 and are not listed; --size 223x223 is the smallest that reaches them all\n',
+      );
+      if (json.length > 0) expect(JSON.parse(r.stdout).blobs.at(-1).name).toBe("inception_4e/output"); // stdout stays JSON
+      else expect(r.stdout).not.toMatch(/prob/);
+    }
+    expect(run("layers", "--size", "224x224").stderr).toBe("");
+  });
   it("layers --json lists blobs in order with shapes", () => {
     const r = run("layers", "--json", "--size", "320x240");
     expect(r.code, r.stderr).toBe(0);
@@ -186,6 +213,42 @@ describe("zoom", () => {
     expect(readdirSync(frames).sort()).toEqual(["frame-0000.png", "frame-0001.png", "frame-0002.png"]);
     expect(sha(join(frames, "frame-0000.png"))).toBe(first);
     expect(run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "3", "--resume", ...QUICK).code).toBe(0);
+  });
+});
+
+describe("zoom refuses, in one line", () => {
+  it("an output that is a file", () => {
+    const file = join(dir, "a-file");
+    writeFileSync(file, "keep me");
+    expectCleanFailure(run("zoom", join(IMAGES, "gray.jpg"), "-o", file, "--frames", "1", ...QUICK), 1,
+      /^inceptionism: cannot write frames into .*a-file: it is a file, not a directory; give a directory name$/);
+    expect(readFileSync(file, "utf8")).toBe("keep me");
+  });
+  it("--resume at another --max-size than the frames were made with", async () => {
+    const frames = join(dir, "resized");
+    expect(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "1", "--max-size", "64", ...QUICK).code).toBe(0);
+    const before = sha(join(frames, "frame-0000.png"));
+    expectCleanFailure(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", "--max-size", "80", ...QUICK), 2,
+      /cannot resume in ".*resized": its frames are 64×43 but this run, with --max-size 80, would make 80×54; pass the --max-size they were made with, or remove them to start over$/);
+    expectCleanFailure(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", ...QUICK), 2,
+      /its frames are 64×43 but this run, without --max-size, would make 481×323;/);
+    expect(readdirSync(frames)).toEqual(["frame-0000.png"]);
+    expect(sha(join(frames, "frame-0000.png"))).toBe(before);
+    expect(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", "--max-size", "64", ...QUICK).code).toBe(0);
+    expect((await readImage(join(frames, "frame-0001.png"))).width).toBe(64);
+  });
+});
+
+describe("a model without inception_4c/output", () => {
+  it("dreams on its deepest feature map by default, saying so in one note", async () => {
+    const output = join(dir, "squeezed.png");
+    const r = run("dream", join(IMAGES, "fish-bike.jpg"), "-o", output, "--model", join(ROOT, "test/fixtures/models/squeezenet_v1.1.caffemodel"),
+      "--max-size", "120", "--octaves", "1", "--iterations", "1");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split("\n").filter((l) => l.startsWith("note: "))).toEqual([
+      'note: model "SqueezeNet" has no "inception_4c/output" (the default layer); dreaming on "fire9/concat", its deepest feature map; give a layer to choose another',
+    ]);
+    expect((await readImage(output)).width).toBe(120);
   });
 });
 

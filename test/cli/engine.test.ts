@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reviveError, startEngine, type Engine } from "../../src/cli/engine.js";
 import { dream } from "../../src/dream/dream.js";
-import { ImageError, InceptionismError, ModelError, OptionError } from "../../src/errors.js";
+import { ImageError, InceptionismError, ModelError, OptionError, UnknownLayerError } from "../../src/errors.js";
 import { createImage, type RgbImage } from "../../src/io/image.js";
 import { readImage, writeImage } from "../../src/io/image-file.js";
 import { resizeImage } from "../../src/io/resize.js";
@@ -38,6 +38,9 @@ describe("the engine thread", () => {
   it("brings the library's errors back as their own classes", async () => {
     await expect(engine.dream(copy(photo), { octaves: 0 })).rejects.toBeInstanceOf(OptionError);
     await expect(engine.dream(copy(photo), { layer: "inception_4c/output", octaves: 1, iterations: 1 })).resolves.toBeDefined();
+    const unknown = await engine.dream(copy(photo), { layer: "inception_4c/ouput" }).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(UnknownLayerError);
+    expect((unknown as UnknownLayerError).problem).toMatch(/^unknown layer "inception_4c\/ouput"; did you mean "inception_4c\/output"/);
     expect(reviveError({ name: "ModelError", message: "m", stack: undefined })).toBeInstanceOf(ModelError);
     expect(reviveError({ name: "ImageError", message: "i", stack: undefined })).toBeInstanceOf(ImageError);
     const bug = reviveError({ name: "TypeError", message: "x is undefined", stack: "TypeError: x is undefined\n    at f (a.js:1:1)" });

@@ -125,7 +125,9 @@ describe("dream", () => {
     await expect(dream(small, opts({ octaves: -1 }))).rejects.toThrow(/octaves must be a whole number ≥ 1, got -1/);
     await expect(dream(small, opts({ octaveScale: 0 }))).rejects.toThrow(/octave scale must be a number greater than 1/);
     await expect(dream(small, opts({ stepSize: Number.NaN }))).rejects.toThrow(/step size must be a positive number/);
-    await expect(dream(small, opts({ layer: "nope" }))).rejects.toThrow(/unknown layer "nope"; valid names: data, conv1\/7x7_s2/);
+    await expect(dream(small, opts({ layer: "inception_4c/ouput" }))).rejects.toThrow(
+      /^unknown layer "inception_4c\/ouput"; did you mean "inception_4c\/output", "inception_4a\/output", .*\? CaffeNet.outputNames lists all 143$/,
+    );
     await expect(dream(small, opts({ channels: [999] }))).rejects.toThrow(/channel 999 is out of range/);
     await expect(dream(small, opts({ threads: 0 }))).rejects.toThrow(/threads must be a whole number ≥ 1, got 0/);
     await expect(dream(small, opts({ threads: 65 }))).rejects.toThrow(/threads must be at most 64, got 65/);

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ImageError } from "../../src/errors.js";
-import { checkOutputPath, decodeImage, readImage, writeImage } from "../../src/io/image-file.js";
+import { ImageError, OptionError } from "../../src/errors.js";
+import { checkOutputPath, decodeImage, makeFrameDirectory, readImage, writeImage } from "../../src/io/image-file.js";
 import { quantize, type RgbImage } from "../../src/io/image.js";
 import { decodeJpeg } from "../../src/io/jpeg-codec.js";
 import { decodePng, encodePng } from "../../src/io/png-codec.js";
@@ -112,10 +112,10 @@ describe("writeImage", () => {
     expect(readdirSync(dir)).toEqual(["out.png"]);
   });
 
-  it("refuses an unknown extension, creating nothing", async () => {
+  it("refuses an unknown extension as a bad argument, creating nothing", async () => {
     const dir = freshDir();
     for (const name of ["out.gif", "out", "out.png.txt"]) {
-      await expect(writeImage(join(dir, name), picture)).rejects.toThrow(ImageError);
+      await expect(writeImage(join(dir, name), picture)).rejects.toThrow(OptionError);
     }
     await expect(writeImage(join(dir, "out.gif"), picture)).rejects.toThrow(
       `cannot write ${join(dir, "out.gif")}: unknown image extension ".gif"; use .png, .jpg, .jpeg`,
@@ -152,6 +152,16 @@ describe("checkOutputPath", () => {
     await expect(checkOutputPath(join(scratch, "x.png"), fixturePath("cat.jpg"))).resolves.toBeUndefined();
   });
 
+  it("refuses a directory as a bad argument, saying so rather than blaming its extension", async () => {
+    const dir = freshDir();
+    mkdirSync(join(dir, "out"));
+    mkdirSync(join(dir, "out.png"));
+    for (const name of ["out", "out.png"]) {
+      await expect(checkOutputPath(join(dir, name))).rejects.toThrow(OptionError);
+      await expect(checkOutputPath(join(dir, name))).rejects.toThrow(`output ${join(dir, name)} is a directory; give a file name, e.g. ${join(dir, name, "dream.png")}`);
+    }
+  });
+
   it("refuses what writeImage would refuse", async () => {
     await expect(checkOutputPath(join(scratch, "x.bmp"))).rejects.toThrow(/unknown image extension ".bmp"; use .png, .jpg, .jpeg/);
     await expect(checkOutputPath(join(scratch, "nope", "x.png"))).rejects.toThrow(/directory .*nope does not exist; create it first/);
@@ -160,5 +170,26 @@ describe("checkOutputPath", () => {
   it("refuses to overwrite the input", async () => {
     const input = fixturePath("cat.jpg");
     await expect(checkOutputPath(input, input)).rejects.toThrow(`output ${input} is the input image; choose another output file name`);
+  });
+});
+
+describe("makeFrameDirectory", () => {
+  it("creates a directory and its parents, and accepts one that exists", async () => {
+    const dir = join(freshDir(), "a", "b");
+    await makeFrameDirectory(dir);
+    expect(statSync(dir).isDirectory()).toBe(true);
+    await expect(makeFrameDirectory(dir)).resolves.toBeUndefined();
+  });
+  it("refuses a file, leaving it as it was", async () => {
+    const file = join(freshDir(), "frames");
+    writeFileSync(file, "x");
+    await expect(makeFrameDirectory(file)).rejects.toThrow(ImageError);
+    await expect(makeFrameDirectory(file)).rejects.toThrow(`cannot write frames into ${file}: it is a file, not a directory; give a directory name`);
+    expect(readFileSync(file, "utf8")).toBe("x");
+  });
+  it("refuses a path through a file in one line", async () => {
+    const file = join(freshDir(), "frames");
+    writeFileSync(file, "x");
+    await expect(makeFrameDirectory(join(file, "inner"))).rejects.toThrow(/^cannot create the directory .*frames\/inner: a part of the path is not a directory \(ENOTDIR\); check the path$/);
   });
 });

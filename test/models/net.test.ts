@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ModelError, OptionError } from "../../src/errors.js";
+import { ModelError, OptionError, UnknownLayerError } from "../../src/errors.js";
 import { decodeCaffeModel } from "../../src/io/caffe-decode.js";
 import { encodeCaffeModel } from "../../src/io/caffe-encode.js";
 import { CaffeNet } from "../../src/models/net.js";
@@ -64,9 +64,21 @@ describe("CaffeNet", () => {
     expect(() => net.forward(x(), ["aux/out"])).toThrow(/layer "aux\/weird" has type "BNLL"/);
   });
 
-  it("lists valid names for an unknown one", () => {
+  it("names the nearest names for an unknown one, not all of them", () => {
     expect(() => net.forward(x(), ["conv9"])).toThrow(OptionError);
-    expect(() => net.forward(x(), ["conv9"])).toThrow(/unknown layer "conv9"; valid names: data, conv1, relu1, pool1/);
+    expect(() => net.forward(x(), ["conv9"])).toThrow(UnknownLayerError);
+    expect(() => net.forward(x(), ["conv9"])).toThrow(/^unknown layer "conv9"; did you mean "conv1", "conv2", .* or ".*"\? CaffeNet.outputNames lists all \d+$/);
+    let error: UnknownLayerError | undefined;
+    try {
+      net.resolve("conv9");
+    } catch (e) {
+      error = e as UnknownLayerError;
+    }
+    expect(error!.layer).toBe("conv9");
+    expect(error!.suggestions.slice(0, 2)).toEqual(["conv1", "conv2"]);
+    expect(error!.suggestions.length).toBeGreaterThanOrEqual(3);
+    expect(error!.suggestions.length).toBeLessThanOrEqual(5);
+    expect(error!.problem).toBe(error!.message.replace(/ CaffeNet.outputNames lists all \d+$/, ""));
   });
 
   it("describes shapes in order and finds the smallest input that reaches a layer", () => {

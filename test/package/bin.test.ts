@@ -5,7 +5,7 @@ import { readFileSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { bin: Record<string, string> };
+const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8")) as { bin: Record<string, string>; version: string };
 
 describe("the inceptionism bin", () => {
   it("is an executable node script", () => {
@@ -17,5 +17,10 @@ describe("the inceptionism bin", () => {
     const r = spawnSync(`${ROOT}${pkg.bin.inceptionism}`, ["--help"], { cwd: ROOT, encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Usage: inceptionism <command>/);
+  });
+  it("prints the package's version from dist/ as well as from src/", () => {
+    const r = spawnSync(`${ROOT}${pkg.bin.inceptionism}`, ["--version"], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
   });
 });

@@ -17,11 +17,14 @@
 // asks: without it, that job waits forever for a helper that Chromium has not yet started (seen:
 // this test then ends in its report timeout).
 //
-// The sources are built afresh into a temporary folder (dist/ may be stale). Chromium is
-// Debian's, driven through playwright-core; where it is missing this test fails, saying how to
-// install it, rather than skipping: a skipped browser test would hide a broken browser build.
+// The sources are built afresh into a temporary folder (dist/ may be stale). Chromium is found
+// by ../browser.ts ($CHROMIUM_PATH, then the usual paths) and driven through playwright-core.
+// Where there is none, the browser test is skipped with a note saying how to get one, so that
+// `npm test` passes on a fresh clone; under CI=true that is a failure instead, since a skipped
+// browser test there would hide a broken browser build. The module-graph test needs no browser
+// and always runs.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -29,10 +32,11 @@ import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { chromium } from "playwright-core";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumForTests } from "../browser.js";
 
 const PROJECT = resolve(import.meta.dirname, "../..");
 const FIXTURES = resolve(import.meta.dirname, "browser");
-const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = chromiumForTests("the Web Worker test (test/threads/browser.test.ts)");
 const REPORT_TIMEOUT_MS = 30_000;
 
 /** What ./browser/engine-worker.js posts: `error` only when it threw. */
@@ -127,7 +131,7 @@ afterAll(async () => {
   if (root !== "") rmSync(root, { recursive: true, force: true });
 });
 
-describe("worker threads in a browser", () => {
+describe("the browser build", () => {
   it("load modules that import only relative paths", () => {
     // The helper's entry is started by `new URL(…)` in web-host.js, not imported, so it is an
     // entry of its own; the page imports a subset of what the engine imports.
@@ -138,13 +142,12 @@ describe("worker threads in a browser", () => {
     expect(bare).toEqual([]);
     expect(graph.size).toBeGreaterThan(10); // the worker's job list reaches every kernel
   });
+});
 
+describe.skipIf(CHROMIUM === null)("worker threads in headless Chromium", () => {
   it("split GEMM and ReLU over a nested Web Worker, bit-identical to one thread", async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`no Chromium at ${CHROMIUM}: this test needs Debian's headless browser; install it with\n    apt-get install -y chromium`);
-    }
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM!,
       args: [
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
