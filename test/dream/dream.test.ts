@@ -9,19 +9,17 @@ import { readImage } from "../../src/io/image-file.js";
 import { resizeImage } from "../../src/io/resize.js";
 import { classify } from "../../src/models/classify.js";
 import { loadGoogLeNet } from "../../src/models/load.js";
+import { fishBike } from "./photos.js";
 import type { CaffeNet } from "../../src/models/net.js";
 import { imageToInput } from "../../src/models/preprocess.js";
 
-const images = new URL("../fixtures/images/", import.meta.url);
 let net: CaffeNet;
 let photo: RgbImage; // fish-bike.jpg at 320×214
 let small: RgbImage; // the same at 112×75, for the quicker checks
 
 beforeAll(async () => {
   net = await loadGoogLeNet();
-  const full = await readImage(new URL("fish-bike.jpg", images).pathname);
-  photo = resizeImage(full, 320, 214);
-  small = resizeImage(full, 112, 75);
+  ({ photo, small } = await fishBike());
 });
 
 afterAll(() => shutdownThreads());
@@ -89,7 +87,7 @@ describe("dream", () => {
 
   it("guided: moves the features toward the guide picture's more than a plain dream does", async () => {
     const layer = "inception_3a/output";
-    const guide = resizeImage(await readImage(new URL("flowers.jpg", images).pathname), 112, 84);
+    const guide = resizeImage(await readImage(new URL("../fixtures/images/flowers.jpg", import.meta.url).pathname), 112, 84);
     const features = guideFeatures(net, imageToInput(guide, net.meanBgr), layer);
     const match = (img: RgbImage): number => score(img, [{ layer, guide: features }]);
     const guided = await dream(small, opts({ guide }));

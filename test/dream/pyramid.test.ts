@@ -4,24 +4,21 @@ import "../../src/threads/node-host.js";
 import { shutdownThreads } from "../../src/threads/pool.js";
 import { dream, type DreamOptions } from "../../src/dream/dream.js";
 import type { RgbImage } from "../../src/io/image.js";
-import { readImage } from "../../src/io/image-file.js";
 import { resizeImage } from "../../src/io/resize.js";
 import { zoomPlanes, zoomSize } from "../../src/io/zoom-planes.js";
 import { loadGoogLeNet } from "../../src/models/load.js";
+import { fishBike } from "./photos.js";
 import type { CaffeNet } from "../../src/models/net.js";
 import { imageToInput, inputToImage } from "../../src/models/preprocess.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 
-const images = new URL("../fixtures/images/", import.meta.url);
 let net: CaffeNet;
 let photo: RgbImage; // fish-bike.jpg at 320×214
-let small: RgbImage; // the same at 112×75
+let small: RgbImage; // the same at 112×75, for the quicker checks
 
 beforeAll(async () => {
   net = await loadGoogLeNet();
-  const full = await readImage(new URL("fish-bike.jpg", images).pathname);
-  photo = resizeImage(full, 320, 214);
-  small = resizeImage(full, 112, 75);
+  ({ photo, small } = await fishBike());
 });
 
 afterAll(() => shutdownThreads());
