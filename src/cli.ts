@@ -18,6 +18,7 @@ import { progressBar, type ProgressBar } from "./cli/progress.js";
 import { tooSmallNote } from "./cli/too-small.js";
 import { memoryBudget } from "./dream/memory.js";
 import { zoomAboutCentre } from "./dream/zoom.js";
+import { gemmBackend } from "./layers/gemm.js";
 import { InceptionismError, OptionError, UnknownLayerError } from "./errors.js";
 import type { RgbImage } from "./io/image.js";
 import { DEFAULT_MAX_PIXELS } from "./io/image.js";
@@ -34,6 +35,11 @@ const interrupt = new AbortController();
 
 async function main(argv: string[]): Promise<void> {
   const line = parseCommandLine(argv);
+  try {
+    gemmBackend(); // reads INCEPTIONISM_GEMM: a bad value is the caller's mistake, said before any work
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   switch (line.command) {
     case "help":
       console.log(line.text);

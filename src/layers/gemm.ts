@@ -8,8 +8,9 @@
 // Backends: Float32 calls go to the WebAssembly SIMD kernel (./wasm/gemm-simd.ts, ≈ 9× faster)
 // where the runtime supports simd128, otherwise to the plain-JS kernel below, which also serves
 // every Float64 call and is the fallback and the oracle (with `gemmNaive`). `setGemmBackend`
-// forces a choice; so does the environment variable INCEPTIONISM_GEMM=js|wasm|auto, read once
-// at start-up where there is a `process` (Node), so that whole test runs can be forced.
+// forces a choice; so does the environment variable INCEPTIONISM_GEMM=js|wasm|auto, read at the
+// first GEMM where there is a `process` (Node), so that whole test runs can be forced — and so
+// that a bad value fails that call with its message, not the import of the package.
 //
 // How the plain-JS kernel works (the Goto/BLIS layering):
 //
@@ -78,7 +79,7 @@ const tile = new Float64Array(MR * NR);
  */
 export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
-  const wasm = useWasm && C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
+  const wasm = (useWasm ?? chooseFromEnvironment()) && C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
   const pieces = M * N * K >= PARALLEL_MIN_WORK ? splitInto(Math.ceil(N / MIN_PIECE_COLUMNS)) : 1;
   gemmJob.run({ C, A, B, M, N, K, opts, wasm, call: ++calls }, pieces);
 }
@@ -110,7 +111,8 @@ export const gemmJob = defineJob("gemm", ({ C, A, B, M, N, K, opts, wasm, call }
 export type GemmBackend = "auto" | "js" | "wasm";
 
 const backends: readonly GemmBackend[] = ["auto", "js", "wasm"];
-let useWasm = false;
+/** Whether Float32 GEMMs run on WebAssembly SIMD; null until chosen (by the first GEMM, or setGemmBackend). */
+let useWasm: boolean | null = null;
 
 /**
  * Chooses the kernel for Float32 GEMMs (Float64 always runs in plain JS). Throws if "wasm" is
@@ -129,18 +131,21 @@ export function setGemmBackend(backend: GemmBackend): void {
 
 /** The kernel Float32 GEMMs run on now (Float64 ones always run in plain JS). */
 export function gemmBackend(): "js" | "wasm" {
-  return useWasm ? "wasm" : "js";
+  return (useWasm ?? chooseFromEnvironment()) ? "wasm" : "js";
 }
 
-// Start-up choice: the environment variable where there is one, else "auto".
-const fromEnv = globalThis.process?.env?.INCEPTIONISM_GEMM || "auto";
-if (!backends.includes(fromEnv as GemmBackend)) {
-  throw new RangeError(`INCEPTIONISM_GEMM="${fromEnv}": expected one of ${backends.join(", ")}`);
+/** The first choice: the environment variable where there is one, else "auto". */
+function chooseFromEnvironment(): boolean {
+  const fromEnv = globalThis.process?.env?.INCEPTIONISM_GEMM || "auto";
+  if (!backends.includes(fromEnv as GemmBackend)) {
+    throw new RangeError(`INCEPTIONISM_GEMM="${fromEnv}": expected one of ${backends.join(", ")}`);
+  }
+  if (fromEnv === "wasm" && simdFlavour() === null) {
+    throw new Error("INCEPTIONISM_GEMM=wasm: this runtime has no WebAssembly SIMD (simd128)");
+  }
+  setGemmBackend(fromEnv as GemmBackend);
+  return useWasm!;
 }
-if (fromEnv === "wasm" && simdFlavour() === null) {
-  throw new Error("INCEPTIONISM_GEMM=wasm: this runtime has no WebAssembly SIMD (simd128)");
-}
-setGemmBackend(fromEnv as GemmBackend);
 
 /** The plain-JS kernel: the packed, register-blocked loops described at the top, on C's columns [n0, n1). */
 function gemmJs(
