@@ -1,7 +1,7 @@
 // The `inceptionism` command as a user runs it: a child process, its exit code, its stderr.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
@@ -252,28 +252,21 @@ describe("a model without inception_4c/output", () => {
   });
 });
 
-describe("memory and interruption", () => {
+describe("memory", () => {
   it("refuses a dream over --max-memory before starting, suggesting a tile", () => {
     const output = join(dir, "too-big.png");
     expectCleanFailure(run("dream", join(IMAGES, "cat.jpg"), "-o", output, "--max-memory", "400", "--tile", "480", "--quiet"), 2,
       /would need about \d+ MB .*more than the limit of 400 MB; use --tile \d+/);
     expect(existsSync(output)).toBe(false);
   });
+  // Ctrl-C: test/cli/engine.test.ts, which presses it on a readiness signal, mid-step.
+});
 
-  it("Ctrl-C mid-dream stops it: exit 130, one line, no output and no temporary file", async () => {
-    const out = join(dir, "interrupted");
-    mkdirSync(out);
-    const output = join(out, "never.png");
-    // 500 steps at 224 pixels: minutes of work, interrupted after the model has loaded.
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, "dream", join(IMAGES, "cat.jpg"), "-o", output, "--max-size", "224", "--octaves", "1", "--iterations", "500", "--quiet"], { cwd: ROOT });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await new Promise((resolve) => setTimeout(resolve, 6000));
-    child.kill("SIGINT");
-    const code = await exited;
-    expect(code, stderr).toBe(130);
-    expect(stderr.trim()).toBe("inceptionism: interrupted; no partial file was written");
-    expect(readdirSync(out)).toEqual([]);
+describe("the environment", () => {
+  it("a bad INCEPTIONISM_GEMM is a one-line usage error", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "classify", join(IMAGES, "cat.jpg")], {
+      cwd: ROOT, encoding: "utf8", timeout: 120_000, env: { ...process.env, INCEPTIONISM_GEMM: "fast" },
+    });
+    expectCleanFailure({ code: r.status, stdout: r.stdout, stderr: r.stderr }, 2, /INCEPTIONISM_GEMM="fast": expected one of auto, js, wasm/);
   });
 });
