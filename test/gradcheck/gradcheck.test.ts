@@ -3,10 +3,12 @@ import { gradcheck } from "../../src/autograd/gradcheck.js";
 import { allCases } from "./all.js";
 import { GRADCHECK_TOLERANCE } from "./cases.js";
 
+// The one place every op's gradient check runs (the layer tests check values; `npm run
+// gradcheck` prints these same cases).
 describe("Float64 gradient checks (central differences)", () => {
   it("cover every op the Caffe layer table runs", () => {
     const ops = new Set(allCases.map((c) => c.op));
-    for (const op of ["conv2d", "innerProduct", "relu", "pool2d", "lrn", "concat", "softmax", "eltwise", "composed net"]) {
+    for (const op of ["conv2d", "innerProduct", "relu", "pool2d", "lrn", "concat", "softmax", "eltwise", "dropout", "composed net"]) {
       expect(ops, op).toContain(op);
     }
   });
