@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { gemm, gemmNaive, type GemmOptions } from "../../src/layers/gemm.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { gemm, gemmBackend, gemmNaive, setGemmBackend, type GemmOptions } from "../../src/layers/gemm.js";
+import { simdFlavour } from "../../src/layers/wasm/gemm-simd.js";
 import { fillUniform } from "../../src/tensor/random.js";
 
 type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -19,6 +20,8 @@ const shapes: Array<[M: number, N: number, K: number]> = [
   [130, 17, 300],
   [5, 2050, 3],
 ];
+afterAll(() => setGemmBackend("auto"));
+
 const transCombos: GemmOptions[] = [
   {},
   { transA: true },
@@ -26,12 +29,23 @@ const transCombos: GemmOptions[] = [
   { transA: true, transB: true },
 ];
 
+// Each kernel pinned: Float32 on the plain-JS kernel and on WebAssembly SIMD (where the runtime
+// has it), Float64 always on plain JS. Under "auto" Float32 would only ever reach WebAssembly, and
+// the JS kernel's block edges would go untested in Float32.
+const runs: Array<{ Type: ArrayType; backend: "js" | "wasm"; rtol: number }> = [
+  { Type: Float32Array, backend: "js", rtol: 1e-5 },
+  ...(simdFlavour() === null ? [] : [{ Type: Float32Array, backend: "wasm" as const, rtol: 1e-5 }]),
+  { Type: Float64Array, backend: "js", rtol: 1e-12 },
+];
+
 describe("gemm vs gemmNaive", () => {
-  for (const [Type, rtol] of [[Float32Array, 1e-5], [Float64Array, 1e-12]] as const) {
+  for (const { Type, backend, rtol } of runs) {
     for (const [M, N, K] of shapes) {
       for (const trans of transCombos) {
-        const label = `${Type.name} M=${M} N=${N} K=${K} transA=${!!trans.transA} transB=${!!trans.transB}`;
+        const label = `${Type.name} (${backend}) M=${M} N=${N} K=${K} transA=${!!trans.transA} transB=${!!trans.transB}`;
         it(label, () => {
+          setGemmBackend(backend);
+          expect(gemmBackend()).toBe(backend);
           const A = random(Type, M * K, 1), B = random(Type, K * N, 2);
           // Overwrite: C starts as garbage that must disappear.
           const C = random(Type, M * N, 3), expected = new Type(M * N);
