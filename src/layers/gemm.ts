@@ -39,8 +39,8 @@
 
 import type { Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, splitInto } from "../threads/pool.js";
-import { packPanels } from "./pack-panels.js";
-import { gemmSimd, simdFlavour } from "./wasm/gemm-simd.js";
+import { packPanels, roundUp } from "./pack-panels.js";
+import { SIMD_TILE_COLUMNS, gemmSimd, simdFlavour } from "./wasm/gemm-simd.js";
 
 export interface GemmOptions {
   /** Read A as stored K×M and use its transpose. */
@@ -84,8 +84,8 @@ export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: n
   gemmJob.run({ C, A, B, M, N, K, opts, wasm, call: ++calls }, pieces);
 }
 
-// The pieces for threads are blocks of columns of C, cut at multiples of 8 (the kernel's tile
-// width): every element of C is the same sum in the same order whichever piece it falls in.
+// The pieces for threads are blocks of columns of C, cut at multiples of the SIMD kernel's tile
+// width, SIMD_TILE_COLUMNS: every element of C is the same sum in the same order whichever piece it falls in.
 // A piece copies its rows of B and C in and out, so it is at least MIN_PIECE_COLUMNS wide; a
 // 14×14 layer (N = 196) still splits four ways.
 const MIN_PIECE_COLUMNS = 48;
@@ -101,8 +101,8 @@ let calls = 0;
 
 /** The job that `gemm` splits between threads (listed in ../threads/jobs.ts). */
 export const gemmJob = defineJob("gemm", ({ C, A, B, M, N, K, opts, wasm, call }: GemmJob, piece: number, pieces: number) => {
-  const [t0, t1] = pieceRange(Math.ceil(N / 8), piece, pieces); // in tiles of 8 columns
-  const columns = [t0 * 8, Math.min(N, t1 * 8)] as const;
+  const [t0, t1] = pieceRange(Math.ceil(N / SIMD_TILE_COLUMNS), piece, pieces); // in whole tiles of columns
+  const columns = [t0 * SIMD_TILE_COLUMNS, Math.min(N, t1 * SIMD_TILE_COLUMNS)] as const;
   if (wasm) gemmSimd(C as Float32Array, A as Float32Array, B as Float32Array, M, N, K, opts, columns, call);
   else gemmJs(C, A, B, M, N, K, opts, columns);
 });
@@ -265,8 +265,4 @@ function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number,
 /** max(v, 0) with WebAssembly's f32x4.max rules: NaN stays NaN, −0 becomes +0. */
 function reluValue(v: number): number {
   return v > 0 || v !== v ? v : 0;
-}
-
-function roundUp(n: number, m: number): number {
-  return Math.ceil(n / m) * m;
 }

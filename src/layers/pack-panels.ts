@@ -27,3 +27,8 @@ export function packPanels(
     }
   }
 }
+
+/** `n` rounded up to a whole number of `m`s: the padded size of a block of tiles of `m`. */
+export function roundUp(n: number, m: number): number {
+  return Math.ceil(n / m) * m;
+}

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 // A runtime without WebAssembly SIMD, simulated: the SIMD module reports no support. Module
 // mocks apply to this whole file, hence its own file.
 vi.mock("../../src/layers/wasm/gemm-simd.js", () => ({
+  SIMD_TILE_COLUMNS: 8,
   simdFlavour: () => null,
   gemmSimd: () => {
     throw new Error("gemmSimd must not be called without SIMD");

@@ -51,10 +51,12 @@ import {
   newMemory, Op, v128Load, v128Load32Splat, v128Store, v128Zero, validates, ValType, type FuncDef, type WasmMemory,
 } from "./assembler.js";
 import type { GemmOptions } from "../gemm.js";
-import { packPanels } from "../pack-panels.js";
+import { packPanels, roundUp } from "../pack-panels.js";
 
 const MR = 4; // rows of the register tile
 const NR = 8; // columns of the register tile (two vectors)
+/** The columns of the kernel's register tile: ../gemm.ts cuts products between threads at multiples of it. */
+export const SIMD_TILE_COLUMNS = NR;
 const KC = 256; // depth of a packed slab: a 4×256 A panel (4 KiB) + a 256×8 B panel (8 KiB) in L1
 const MC = 128; // rows of A packed at once (128 KiB, in L2); a multiple of MR
 const NC = 2048; // columns of B packed at once (2 MiB); a multiple of NR
@@ -345,8 +347,4 @@ function packA(
     }
   }
   if (whole < len) packPanels(dst, o, src, origin + whole * tStride, len - whole, depth, tStride, pStride, MR);
-}
-
-function roundUp(n: number, m: number): number {
-  return Math.ceil(n / m) * m;
 }
