@@ -10,7 +10,7 @@
 
 import { record } from "../autograd/tape.js";
 import { allocOutput } from "../tensor/buffers.js";
-import { allocLike, formatShape, shapeSize, Tensor, type Floats } from "../tensor/tensor.js";
+import { allocLike, checkSameDtype, formatShape, shapeSize, Tensor, type Floats } from "../tensor/tensor.js";
 
 export interface ConcatGeometry {
   /** Product of the axes before the concatenation axis. */
@@ -76,9 +76,7 @@ export function concatBackward(dxs: ReadonlyArray<Floats | null>, dy: Floats, g:
 export function concat(xs: readonly Tensor[], axis = 1): Tensor {
   const g = concatGeometry(xs.map((x) => x.shape), axis);
   const first = xs[0]!;
-  if (xs.some((x) => x.dtype !== first.dtype)) {
-    throw new RangeError(`concat: inputs mix dtypes (${xs.map((x) => x.dtype).join(", ")})`);
-  }
+  checkSameDtype("concat", xs);
   const ax = axis < 0 ? axis + first.shape.length : axis;
   const shape = first.shape.map((d, i) => (i === ax ? g.sizes.reduce((a, b) => a + b, 0) : d));
   const y = new Tensor(allocOutput(first.data, shapeSize(shape)), shape);

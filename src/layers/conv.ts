@@ -20,7 +20,7 @@
 // input x_g [C/G × H·W] already is the column matrix.
 
 import { allocOutput, scratchFor } from "../tensor/buffers.js";
-import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
+import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { record } from "../autograd/tape.js";
 import { gemm } from "./gemm.js";
 import { reluForward, reluMaskInPlace } from "./relu.js";
@@ -139,9 +139,7 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptio
     throw new RangeError(`conv2d: bias must be [${g.K}] for weights ${formatShape(w.shape)}, got ${formatShape(bias.shape)}`);
   }
   const inputs = bias === null ? [x, w] : [x, w, bias];
-  if (inputs.some((t) => t.dtype !== x.dtype)) {
-    throw new TypeError(`conv2d: inputs must share a dtype, got ${inputs.map((t) => t.dtype).join(", ")}`);
-  }
+  checkSameDtype("conv2d", inputs);
   const slope = p.relu;
   if (slope !== undefined && !(slope >= 0)) throw new RangeError(`conv2d: relu's negative slope must be ≥ 0, got ${slope}`);
   const y = new Tensor(allocOutput(x.data, g.N * g.K * g.OH * g.OW), [g.N, g.K, g.OH, g.OW]);

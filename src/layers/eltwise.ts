@@ -11,7 +11,7 @@
 // Legend: K inputs, all of the same (any) shape.
 
 import { record } from "../autograd/tape.js";
-import { allocLike, formatShape, sameShape, Tensor, type Floats } from "../tensor/tensor.js";
+import { allocLike, checkSameDtype, formatShape, sameShape, Tensor, type Floats } from "../tensor/tensor.js";
 
 export type EltwiseOp = "sum" | "prod" | "max";
 
@@ -86,9 +86,7 @@ export function eltwise(xs: readonly Tensor[], op: EltwiseOp, coeffs?: readonly 
       );
     }
   });
-  if (xs.some((x) => x.dtype !== first.dtype)) {
-    throw new RangeError(`eltwise ${op}: inputs mix dtypes (${xs.map((x) => x.dtype).join(", ")})`);
-  }
+  checkSameDtype(`eltwise ${op}`, xs);
   if (coeffs !== undefined && op !== "sum") {
     throw new RangeError(`eltwise ${op}: coefficients are only allowed for "sum"`);
   }

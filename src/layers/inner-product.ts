@@ -11,7 +11,7 @@
 // [N, K], and this op accepts only the 2-D shape.
 
 import { record } from "../autograd/tape.js";
-import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
+import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { gemm } from "./gemm.js";
 
 /** The sizes of one inner product, computed once. */
@@ -84,9 +84,7 @@ export function innerProduct(
     throw new RangeError(`innerProduct: bias must be [${N}] for weights ${formatShape(w.shape)}, got ${formatShape(bias.shape)}`);
   }
   const inputs = bias === null ? [x, w] : [x, w, bias];
-  if (inputs.some((t) => t.dtype !== x.dtype)) {
-    throw new TypeError(`innerProduct: inputs must share a dtype, got ${inputs.map((t) => t.dtype).join(", ")}`);
-  }
+  checkSameDtype("innerProduct", inputs);
   const g: InnerProductGeometry = { M, K, N, transpose };
   const y = new Tensor(allocLike(x.data, M * N), [...x.shape.slice(0, axis), N]);
   innerProductForward(y.data, x.data, w.data, bias?.data ?? null, g);

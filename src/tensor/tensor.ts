@@ -82,3 +82,13 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(", ")}]`;
 }
+
+/**
+ * Throws a TypeError naming `op` unless all `tensors` have one dtype: ops never mix Float32 and
+ * Float64 (convert with `Tensor.to`).
+ */
+export function checkSameDtype(op: string, tensors: readonly Tensor[]): void {
+  if (tensors.some((t) => t.dtype !== tensors[0]!.dtype)) {
+    throw new TypeError(`${op}: inputs must share a dtype, got ${tensors.map((t) => t.dtype).join(", ")}`);
+  }
+}

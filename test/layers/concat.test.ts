@@ -49,8 +49,9 @@ describe("concat", () => {
   it("rejects no inputs, a bad axis and mixed dtypes", () => {
     expect(() => concat([])).toThrow("concat: needs at least one input");
     expect(() => concat([Tensor.zeros([2, 2])], 2)).toThrow("concat: axis 2 is out of range for 2-D input [2, 2]");
+    expect(() => concat([Tensor.zeros([2, 2], "float32"), Tensor.zeros([2, 2], "float64")])).toThrow(TypeError); // the one dtype error of every op
     expect(() => concat([Tensor.zeros([2, 2], "float32"), Tensor.zeros([2, 2], "float64")])).toThrow(
-      "concat: inputs mix dtypes (float32, float64)",
+      "concat: inputs must share a dtype, got float32, float64",
     );
   });
 });

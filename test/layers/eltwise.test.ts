@@ -50,8 +50,9 @@ describe("eltwise", () => {
     expect(() => eltwise([t([1]), t([2])], "prod", [1, 1])).toThrow('eltwise prod: coefficients are only allowed for "sum"');
     expect(() => eltwise([], "max")).toThrow("eltwise max: needs at least one input");
     expect(() => eltwise([t([1])], "min" as EltwiseOp)).toThrow('eltwise: unknown operation "min"');
+    expect(() => eltwise([Tensor.zeros([1], "float32"), Tensor.zeros([1], "float64")], "sum")).toThrow(TypeError); // the one dtype error of every op
     expect(() => eltwise([Tensor.zeros([1], "float32"), Tensor.zeros([1], "float64")], "sum")).toThrow(
-      "eltwise sum: inputs mix dtypes (float32, float64)",
+      "eltwise sum: inputs must share a dtype, got float32, float64",
     );
   });
 });
