@@ -9,92 +9,16 @@
 // `node:*`) and a value may start with "-": `--octaves -1` reaches the range check, which says
 // what is wrong, instead of being read as a flag.
 
-import { DREAM_DEFAULTS, type DreamOptions, type LayerWeight } from "../dream/dream.js";
-import { DEFAULT_MAX_MEMORY_MB } from "../dream/memory.js";
+import type { DreamOptions, LayerWeight } from "../dream/dream.js";
 import { InceptionismError } from "../errors.js";
 import { DEFAULT_MAX_PIXELS } from "../io/image.js";
 import { MAX_THREADS } from "../threads/pool.js";
+import { HELP, MAIN_HELP } from "./help.js";
 
 /** A mistake in how the command was called: exit code 2. */
 export class UsageError extends InceptionismError {
   override name = "UsageError";
 }
-
-export const MAIN_HELP = `Usage: inceptionism <command> [options]
-
-DeepDream with the BVLC GoogLeNet, in plain TypeScript.
-
-Commands:
-  dream IN -o OUT       dream a picture (PNG or JPEG in, PNG or JPEG out)
-  zoom IN -o DIR        the infinite-zoom loop: dream, zoom in, repeat; numbered PNG frames
-  classify IMAGE        the ImageNet classes the net sees in a picture
-  layers                the net's layers and their output shapes
-
-Run "inceptionism <command> --help" for a command's options, "inceptionism --version" for the version.`;
-
-const DREAM_OPTIONS = `Dream options:
-  -o, --output FILE     where to write the result (.png, .jpg or .jpeg)
-  --model FILE          a Caffe .caffemodel (default: the bundled BVLC GoogLeNet)
-  --layer NAME[:W]      layer to amplify; repeat for several, each with an optional weight
-                        (default ${DREAM_DEFAULTS.layer}, or the model's deepest feature
-                        map where it has none; see "inceptionism layers")
-  --octaves N           number of scales (default ${DREAM_DEFAULTS.octaves})
-  --octave-scale F      size ratio between scales, > 1 (default ${DREAM_DEFAULTS.octaveScale})
-  --iterations N        gradient steps per scale (default ${DREAM_DEFAULTS.iterations})
-  --step F              step size (default ${DREAM_DEFAULTS.stepSize})
-  --jitter N            largest random shift in pixels (default ${DREAM_DEFAULTS.jitter})
-  --seed N              random seed; the same seed gives the same picture (default ${DREAM_DEFAULTS.seed})
-  --channels LIST       amplify only these channels of the layer, e.g. 3,17,101
-  --guide IMG           dream toward what the net sees in this picture
-  --class LABEL[,…]     dream toward ImageNet classes instead of a layer: an index (954), a
-                        synset id (n07753592) or a word of a class name (banana, tabby); uses
-                        the model's classifier (loss3/classifier), so not with --layer
-  --objective KIND      what to maximize: l2 (default, the original ½·Σa²), mean or sum (Σa)
-  --max-size N          first scale the picture so its longer side is at most N pixels
-  --max-pixels N        refuse pictures larger than N pixels (default ${DEFAULT_MAX_PIXELS})
-  --tile N              compute gradients in tiles of at most N×N pixels (bounds memory)
-  --max-memory MB       refuse, before starting, a dream estimated to need more (default ${DEFAULT_MAX_MEMORY_MB})
-  --threads N           threads to compute with (default: one per core; the result is the same)
-  --quality N           JPEG quality 1–100 (default 92)
-  --quiet               no progress bar`;
-
-export const HELP: Record<Command, string> = {
-  dream: `Usage: inceptionism dream IN -o OUT [options]
-
-Dreams the picture IN as the original DeepDream notebook did and writes OUT.
-
-${DREAM_OPTIONS}
-  -h, --help            show this help`,
-  zoom: `Usage: inceptionism zoom IN -o DIR --frames N [--zoom F] [--resume] [dream options]
-
-The notebook's infinite zoom: dream the picture, zoom in about its centre, dream again, …
-Writes DIR/frame-0000.png, frame-0001.png, … (DIR is created if missing; if it already holds
-frames, pass --resume to continue from the last one, or remove them to start over).
-
-  --frames N            number of frames in all (required)
-  --zoom F              zoom factor per frame, > 1 (default 1.05)
-  --resume              continue after the frames already in DIR
-${DREAM_OPTIONS.replace("Dream options:\n", "").replace(/^ {2}-o, --output FILE.*\n/m, "")}
-  -h, --help            show this help`,
-  classify: `Usage: inceptionism classify IMAGE [--model FILE] [--top K] [--json]
-
-Resizes the whole picture to the net's input size (224×224 for GoogLeNet; no crop) and prints
-the K most probable ImageNet classes.
-
-  --model FILE          a Caffe .caffemodel (default: the bundled BVLC GoogLeNet)
-  --top K               how many classes (default 5)
-  --json                print {"top":[{"index":…,"label":…,"probability":…},…]}
-  -h, --help            show this help`,
-  layers: `Usage: inceptionism layers [--model FILE] [--size WxH] [--json]
-
-Lists the net's layers in order with the shape of each output for an input of the given size.
-Any of these names can be dreamed on with --layer.
-
-  --model FILE          a Caffe .caffemodel (default: the bundled BVLC GoogLeNet)
-  --size WxH            input size (default 224x224)
-  --json                print JSON
-  -h, --help            show this help`,
-};
 
 // --- flags ---------------------------------------------------------------------------------
 
