@@ -134,24 +134,10 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   const tile = memory.tile;
   if (memory.note !== undefined) o.onNote?.(memory.note);
 
-  // The pyramid of the original picture, largest first, each 1/octaveScale of the previous,
-  // resampled as the notebook's scipy zoom(order=1) (see ../io/zoom-planes.ts for why).
   const base = imageToInput(image, mean);
-  const pyramid: Tensor[] = [base];
-  for (let k = 1; k < o.octaves; k++) {
-    const prev = pyramid[k - 1]!;
-    const [, , h, w] = prev.shape as number[];
-    const nh = zoomSize(h!, 1 / o.octaveScale), nw = zoomSize(w!, 1 / o.octaveScale);
-    if (Math.min(nh, nw) < minSide) {
-      o.onNote?.(
-        `dropped ${o.octaves - k} octave(s) smaller than the ${minSide}×${minSide} pixels "${terms[0]!.layer}" needs`,
-      );
-      break;
-    }
-    pyramid.push(new Tensor(zoomPlanes(prev.data as Float32Array, 3, h!, w!, nh, nw), [1, 3, nh, nw]));
-  }
-  pyramid.reverse(); // smallest first
-
+  const pyramid = octavePyramid(base, o.octaves, o.octaveScale, minSide, (dropped) =>
+    o.onNote?.(`dropped ${dropped} octave(s) smaller than the ${minSide}×${minSide} pixels "${terms[0]!.layer}" needs`),
+  );
   if (o.guide !== undefined) {
     const guideInput = imageToInput(o.guide, mean);
     for (const t of terms) t.guide = guideFeatures(net, guideInput, t.layer);
@@ -159,7 +145,11 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
 
   await threadsReady(threads); // every worker started before the first step
   const rand = mulberry32(o.seed);
-  const low = mean.map((m) => -m), high = mean.map((m) => 255 - m);
+  const step: StepContext = {
+    net, terms, tile, minSide, threads, stepSize: o.stepSize,
+    low: mean.map((m) => -m), high: mean.map((m) => 255 - m),
+    rolled: new Float32Array(0), tileGrad: undefined,
+  };
   let detail: Float32Array | null = null;
   let detailH = 0, detailW = 0;
   const pixels = pyramid.map((t) => t.size);
@@ -168,10 +158,8 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   // A step's cost grows with the pixels the net sees (tiles with their context), so the first
   // step's time, scaled by them, foretells the whole dream's: said at once if it is long.
   const seen = pyramid.map((t) => seenPixels(t.shape[2]!, t.shape[3]!, tile, minSide));
-  let firstStepStart = 0;
   for (const [k, octaveBase] of pyramid.entries()) {
     const [, , h, w] = octaveBase.shape as [number, number, number, number];
-    const plane = h * w;
     const last = k === pyramid.length - 1;
     // The last octave's base is not needed afterwards, so it is dreamed in place: large pictures
     // then hold three full-size buffers (picture, rolled copy, gradient) instead of five.
@@ -180,26 +168,15 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
       const up = zoomPlanes(detail, 3, detailH, detailW, h, w);
       for (let i = 0; i < x.length; i++) x[i]! += up[i]!;
     }
-    const rolled = new Float32Array(x.length); // reused by every step of this octave
-    const tileGrad = tile === undefined ? undefined : new Float32Array(x.length); // likewise, when tiling
+    step.rolled = new Float32Array(x.length); // reused by every step of this octave
+    step.tileGrad = tile === undefined ? undefined : new Float32Array(x.length); // likewise, when tiling
     for (let it = 0; it < o.iterations; it++) {
       if (o.signal?.aborted) throw o.signal.reason ?? new DOMException("The dream was aborted", "AbortError");
       const dx = randomInt(rand, -o.jitter, o.jitter), dy = randomInt(rand, -o.jitter, o.jitter);
-      rollPlanes(x, 3, h, w, dy, dx, rolled);
-      if (k === 0 && it === 0) firstStepStart = performance.now();
-      const { loss, grad } = withThreads(threads, () => tiledGradient(net, rolled, h, w, terms, tile, minSide, tileGrad));
-      let meanAbs = 0;
-      for (let i = 0; i < grad.length; i++) meanAbs += Math.abs(grad[i]!);
-      meanAbs /= grad.length;
-      const scale = meanAbs > 0 ? o.stepSize / meanAbs : 0;
-      for (let i = 0; i < rolled.length; i++) rolled[i]! += scale * grad[i]!;
-      rollPlanes(rolled, 3, h, w, -dy, -dx, x);
-      for (let c = 0; c < 3; c++) {
-        const lo = low[c]!, hi = high[c]!;
-        for (let i = c * plane; i < (c + 1) * plane; i++) x[i] = Math.min(hi, Math.max(lo, x[i]!));
-      }
+      const stepStart = performance.now();
+      const loss = ascend(x, h, w, dx, dy, step);
       if (k === 0 && it === 0) {
-        const seconds = ((performance.now() - firstStepStart) / 1000) * o.iterations * seen.reduce((a, b) => a + b, 0) / seen[0]!;
+        const seconds = ((performance.now() - stepStart) / 1000) * o.iterations * seen.reduce((a, b) => a + b, 0) / seen[0]!;
         if (seconds > LONG_DREAM_SECONDS) o.onNote?.(longDreamNote(seconds, threads, width, height, minSide));
       }
       work += pixels[k]!;
@@ -215,6 +192,65 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     }
   }
   return inputToImage(base, mean); // the last octave was dreamed in place, in `base`
+}
+
+/**
+ * The octave pyramid of `base` ([1, 3, H, W]), smallest first, each octave 1/scale of the next
+ * and `base` itself the largest, resampled as the notebook's scipy zoom(order=1) (see
+ * ../io/zoom-planes.ts for why). Octaves smaller than `minSide` are left out: `onDropped` is told
+ * how many.
+ */
+function octavePyramid(base: Tensor, octaves: number, scale: number, minSide: number, onDropped: (count: number) => void): Tensor[] {
+  const pyramid: Tensor[] = [base];
+  for (let k = 1; k < octaves; k++) {
+    const [, , h, w] = pyramid[k - 1]!.shape as [number, number, number, number];
+    const nh = zoomSize(h, 1 / scale), nw = zoomSize(w, 1 / scale);
+    if (Math.min(nh, nw) < minSide) {
+      onDropped(octaves - k);
+      break;
+    }
+    pyramid.push(new Tensor(zoomPlanes(pyramid[k - 1]!.data as Float32Array, 3, h, w, nh, nw), [1, 3, nh, nw]));
+  }
+  return pyramid.reverse();
+}
+
+/** What every step of a dream shares: the net and objective, and the step's own buffers. */
+interface StepContext {
+  net: CaffeNet;
+  terms: readonly ObjectiveTerm[];
+  tile: number | undefined;
+  minSide: number;
+  threads: number;
+  stepSize: number;
+  /** The valid range of each BGR plane: 0–255 before the mean was subtracted. */
+  low: readonly number[];
+  high: readonly number[];
+  /** The rolled picture, and (when tiling) the gradient: reused by every step of an octave. */
+  rolled: Float32Array;
+  tileGrad: Float32Array | undefined;
+}
+
+/**
+ * One step of gradient ascent on `x` (3×h×w, BGR minus mean), in place: roll it by (dy, dx),
+ * take the objective's gradient g there, x ← x + stepSize · g / mean|g|, roll back, clip to the
+ * valid pixels. Returns the objective before the step.
+ */
+function ascend(x: Float32Array, h: number, w: number, dx: number, dy: number, s: StepContext): number {
+  const { rolled } = s;
+  rollPlanes(x, 3, h, w, dy, dx, rolled);
+  const { loss, grad } = withThreads(s.threads, () => tiledGradient(s.net, rolled, h, w, s.terms, s.tile, s.minSide, s.tileGrad));
+  let meanAbs = 0;
+  for (let i = 0; i < grad.length; i++) meanAbs += Math.abs(grad[i]!);
+  meanAbs /= grad.length;
+  const scale = meanAbs > 0 ? s.stepSize / meanAbs : 0;
+  for (let i = 0; i < rolled.length; i++) rolled[i]! += scale * grad[i]!;
+  rollPlanes(rolled, 3, h, w, -dy, -dx, x);
+  const plane = h * w;
+  for (let c = 0; c < 3; c++) {
+    const lo = s.low[c]!, hi = s.high[c]!;
+    for (let i = c * plane; i < (c + 1) * plane; i++) x[i] = Math.min(hi, Math.max(lo, x[i]!));
+  }
+  return loss;
 }
 
 /** Dreams expected to take longer than this are announced, with the time and a way to shorten it. */
