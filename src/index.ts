@@ -33,13 +33,22 @@ export { type RgbImage, createImage, imageFromNdarray, imageToNdarray, DEFAULT_M
 export { resizeImage, resizeToFit } from "./io/resize.js";
 export { readImage, writeImage, decodeImage } from "./io/image-file.js";
 
-// The engine
+// The engine: tensors, the tape, and the differentiable ops the Caffe layers run on
 export { Tensor, type Floats, type DType } from "./tensor/tensor.js";
 export { tensorFromNdarray, tensorToNdarray } from "./tensor/ndarray-interop.js";
-export { backward } from "./autograd/tape.js";
+export { backward, record } from "./autograd/tape.js";
+export { conv2d, type Conv2dOptions } from "./layers/conv.js";
+export { innerProduct } from "./layers/inner-product.js";
+export { pool2d, type PoolOptions, type PoolMethod } from "./layers/pooling.js";
+export { lrn, type LrnParams, type LrnRegion } from "./layers/lrn.js";
+export { relu } from "./layers/relu.js";
+export { concat } from "./layers/concat.js";
+export { eltwise, type EltwiseOp } from "./layers/eltwise.js";
+export { softmax } from "./layers/softmax.js";
+export { dropout } from "./layers/dropout.js";
 export { setGemmBackend, gemmBackend, type GemmBackend } from "./layers/gemm.js";
 export { setThreads, threadCount, threadsReady, defaultThreads, shutdownThreads } from "./threads/pool.js";
-export { gradcheck, type GradcheckResult } from "./autograd/gradcheck.js";
+export { gradcheck, randomTensor, type GradcheckResult } from "./autograd/gradcheck.js";
 export { InceptionismError, ModelError, ImageError, OptionError } from "./errors.js";
 
 /**

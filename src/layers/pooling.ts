@@ -44,6 +44,9 @@ export interface PoolParams {
   global?: boolean;
 }
 
+/** `pool2d`'s options: PoolParams with Caffe's defaults for stride and pad. */
+export type PoolOptions = Omit<PoolParams, "stride" | "pad"> & Partial<Pick<PoolParams, "stride" | "pad">>;
+
 /** Everything a pooling kernel needs to know, computed once per call by `poolGeometry`. */
 export interface PoolGeometry {
   N: number; C: number; H: number; W: number;
@@ -252,9 +255,11 @@ export function avePoolBackward(dx: Floats, dy: Floats, g: PoolGeometry): void {
 
 /**
  * Caffe pooling of an NCHW tensor: `method` "max" or "ave", output size rounded up (see the
- * header of this file for the exact rules).
+ * header of this file for the exact rules). `stride` and `pad` default to Caffe's [1, 1] and
+ * [0, 0].
  */
-export function pool2d(x: Tensor, p: PoolParams): Tensor {
+export function pool2d(x: Tensor, options: PoolOptions): Tensor {
+  const p: PoolParams = { stride: [1, 1], pad: [0, 0], ...options };
   const g = poolGeometry(x.shape, p);
   const y = new Tensor(allocOutput(x.data, g.N * g.C * g.OH * g.OW), [g.N, g.C, g.OH, g.OW]);
   if (p.method === "max") {
