@@ -24,9 +24,9 @@ export { loadCaffeModel, loadGoogLeNet, loadImageNetLabels, loadImageNetClasses,
 export { classify, parseSynsetWords, type Prediction } from "./models/classify.js";
 export { findClass, parseSynsets, type Synset } from "./models/labels.js";
 export { imageToInput, inputToImage } from "./models/preprocess.js";
-export { decodeCaffeModel } from "./io/caffe-decode.js";
-export { encodeCaffeModel } from "./io/caffe-encode.js";
-export type { NetDef, LayerDef } from "./models/net-def.js";
+export { decodeCaffeModel } from "./io/caffe/decode.js";
+export { encodeCaffeModel } from "./io/caffe/encode.js";
+export type { NetDef, LayerDef } from "./io/caffe/net-def.js";
 
 // Images
 export { type RgbImage, createImage, imageFromNdarray, imageToNdarray, DEFAULT_MAX_PIXELS } from "./io/image.js";

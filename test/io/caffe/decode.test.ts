@@ -6,16 +6,16 @@
 import { readFileSync } from "node:fs";
 import protobuf from "protobufjs/light.js";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ModelError } from "../../src/errors.js";
-import { DATA_LAYER_TYPES, decodeCaffeModel, readBlobProto } from "../../src/io/caffe-decode.js";
-import { caffeRoot } from "../../src/io/caffe-schema.js";
-import type { LayerDef, NetDef } from "../../src/models/net-def.js";
-import { mulberry32 } from "../../src/tensor/random.js";
-import { rawNet } from "./caffe-raw.js";
+import { ModelError } from "../../../src/errors.js";
+import { DATA_LAYER_TYPES, decodeCaffeModel, readBlobProto } from "../../../src/io/caffe/decode.js";
+import { caffeRoot } from "../../../src/io/caffe/schema.js";
+import type { LayerDef, NetDef } from "../../../src/io/caffe/net-def.js";
+import { mulberry32 } from "../../../src/tensor/random.js";
+import { rawNet } from "./raw-net.js";
 
-const GOOGLENET = new URL("../../models/bvlc_googlenet.caffemodel", import.meta.url);
-const SQUEEZENET = new URL("../fixtures/models/squeezenet_v1.1.caffemodel", import.meta.url);
-const prototxt = (name: string) => readFileSync(new URL(`../fixtures/models/${name}`, import.meta.url), "utf8");
+const GOOGLENET = new URL("../../../models/bvlc_googlenet.caffemodel", import.meta.url);
+const SQUEEZENET = new URL("../../fixtures/models/squeezenet_v1.1.caffemodel", import.meta.url);
+const prototxt = (name: string) => readFileSync(new URL(`../../fixtures/models/${name}`, import.meta.url), "utf8");
 
 /** Layer names and types of a prototxt, from the two-space-indented lines of its layer blocks. */
 function prototxtLayers(text: string): { name: string; type: string }[] {

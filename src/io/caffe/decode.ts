@@ -1,6 +1,6 @@
 // Reading a .caffemodel: binary protobuf `caffe.NetParameter` → the normalized `NetDef`.
 //
-// Both dialects (see ./caffe-schema.ts) come out the same:
+// Both dialects (see ./schema.ts) come out the same:
 //   layers    modern `layer` (field 100) if non-empty, else legacy `layers` (field 2); V1 enum
 //             types become the modern strings (CONVOLUTION → "Convolution", SOFTMAX_LOSS →
 //             "SoftmaxWithLoss", …) through Caffe's own upgrade table; an enum value outside it
@@ -29,7 +29,7 @@
 // (`caffeRoot`) is its naive twin in the tests.
 
 import protobuf from "protobufjs/light.js";
-import { ModelError } from "../errors.js";
+import { ModelError } from "../../errors.js";
 import type {
   BlobDef,
   ConcatParam,
@@ -43,8 +43,8 @@ import type {
   Pair,
   Phase,
   PoolingParam,
-} from "../models/net-def.js";
-import { DATA_LAYER_TYPES } from "../models/net-def.js";
+} from "./net-def.js";
+import { DATA_LAYER_TYPES } from "./net-def.js";
 import {
   V1_LAYER_TYPES,
   createCaffeRoot,
@@ -56,7 +56,7 @@ import {
   type LayerParamMessages,
   type NetParameterMessage,
   type PoolingParameterMessage,
-} from "./caffe-schema.js";
+} from "./schema.js";
 
 export { DATA_LAYER_TYPES };
 
