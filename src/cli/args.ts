@@ -12,7 +12,7 @@
 import { DREAM_DEFAULTS, type DreamOptions, type LayerWeight } from "../dream/dream.js";
 import { DEFAULT_MAX_MEMORY_MB } from "../dream/memory.js";
 import { InceptionismError } from "../errors.js";
-import { DEFAULT_MAX_PIXELS } from "../io/image.js";
+import { DEFAULT_MAX_PIXELS } from "../io/image/image.js";
 import { MAX_THREADS } from "../threads/pool.js";
 
 /** A mistake in how the command was called: exit code 2. */

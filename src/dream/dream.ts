@@ -11,8 +11,8 @@
 // coarse scales and fine texture at fine ones, while the photo itself is never blurred.
 
 import { OptionError } from "../errors.js";
-import type { RgbImage } from "../io/image.js";
-import { zoomPlanes, zoomSize } from "../io/zoom-planes.js";
+import type { RgbImage } from "../io/image/image.js";
+import { zoomPlanes, zoomSize } from "../io/image/zoom-planes.js";
 import type { CaffeNet } from "../models/net.js";
 import { imageToInput, inputToImage } from "../models/preprocess.js";
 import { mulberry32, randomInt } from "../tensor/random.js";
@@ -135,7 +135,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   if (memory.note !== undefined) o.onNote?.(memory.note);
 
   // The pyramid of the original picture, largest first, each 1/octaveScale of the previous,
-  // resampled as the notebook's scipy zoom(order=1) (see ../io/zoom-planes.ts for why).
+  // resampled as the notebook's scipy zoom(order=1) (see ../io/image/zoom-planes.ts for why).
   const base = imageToInput(image, mean);
   const pyramid: Tensor[] = [base];
   for (let k = 1; k < o.octaves; k++) {
