@@ -9,8 +9,8 @@
 //                      quality 85 (under 300 KB)
 // A dream is the same for any thread count, so these are reproducible bit for bit.
 import { dream } from "../src/dream/dream.js";
-import type { RgbImage } from "../src/io/image.js";
-import { readImage, writeImage } from "../src/io/image-file.js";
+import type { RgbImage } from "../src/io/image/image.js";
+import { readImage, writeImage } from "../src/io/image/image-file.js";
 import { loadGoogLeNet } from "../src/models/load.js";
 import "../src/threads/node-host.js";
 import { shutdownThreads } from "../src/threads/pool.js";

@@ -2,8 +2,8 @@
 // model to the core, which itself imports nothing from node:* and runs in a browser too).
 
 import { dream as dreamCore, type DreamOptions } from "./dream/dream.js";
-import type { RgbImage } from "./io/image.js";
-import { imageFromNdarray } from "./io/image.js";
+import type { RgbImage } from "./io/image/image.js";
+import { imageFromNdarray } from "./io/image/image.js";
 import { findClass } from "./models/labels.js";
 import { loadGoogLeNet, loadImageNetClasses } from "./models/load.js";
 import type { NdArray } from "ndarray";
@@ -24,14 +24,14 @@ export { loadCaffeModel, loadGoogLeNet, loadImageNetLabels, loadImageNetClasses,
 export { classify, parseSynsetWords, type Prediction } from "./models/classify.js";
 export { findClass, parseSynsets, type Synset } from "./models/labels.js";
 export { imageToInput, inputToImage } from "./models/preprocess.js";
-export { decodeCaffeModel } from "./io/caffe-decode.js";
-export { encodeCaffeModel } from "./io/caffe-encode.js";
-export type { NetDef, LayerDef } from "./models/net-def.js";
+export { decodeCaffeModel } from "./io/caffe/decode.js";
+export { encodeCaffeModel } from "./io/caffe/encode.js";
+export type { NetDef, LayerDef } from "./io/caffe/net-def.js";
 
 // Images
-export { type RgbImage, createImage, imageFromNdarray, imageToNdarray, DEFAULT_MAX_PIXELS } from "./io/image.js";
-export { resizeImage, resizeToFit } from "./io/resize.js";
-export { readImage, writeImage, decodeImage } from "./io/image-file.js";
+export { type RgbImage, createImage, imageFromNdarray, imageToNdarray, DEFAULT_MAX_PIXELS } from "./io/image/image.js";
+export { resizeImage, resizeToFit } from "./io/image/resize.js";
+export { readImage, writeImage, decodeImage } from "./io/image/image-file.js";
 
 // The engine: tensors, the tape, and the differentiable ops the Caffe layers run on
 export { Tensor, type Floats, type DType } from "./tensor/tensor.js";

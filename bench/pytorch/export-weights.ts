@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { decodeCaffeModel } from "../../src/io/caffe-decode.js";
+import { decodeCaffeModel } from "../../src/io/caffe/decode.js";
 import { GOOGLENET_PATH } from "../../src/models/load.js";
 
 export const DEFAULT_EXPORT_DIR = join(tmpdir(), "inceptionism-pytorch");

@@ -11,7 +11,7 @@
 
 import type { DreamOptions, LayerWeight } from "../dream/dream.js";
 import { InceptionismError } from "../errors.js";
-import { DEFAULT_MAX_PIXELS } from "../io/image.js";
+import { DEFAULT_MAX_PIXELS } from "../io/image/image.js";
 import { MAX_THREADS } from "../threads/pool.js";
 import { HELP, MAIN_HELP } from "./help.js";
 

@@ -20,7 +20,7 @@
 import type { Worker } from "node:worker_threads";
 import type { DreamOptions, DreamProgress } from "../dream/dream.js";
 import { ImageError, InceptionismError, ModelError, OptionError, UnknownLayerError } from "../errors.js";
-import type { RgbImage } from "../io/image.js";
+import type { RgbImage } from "../io/image/image.js";
 import { startNodeWorker } from "../threads/node-host.js";
 
 /** The options a dream takes across the thread boundary: everything but the model and callbacks. */

@@ -2,7 +2,7 @@
 // print. The flags themselves, and their checks, are in ./args.ts.
 
 import { DREAM_DEFAULTS } from "../dream/dream.js";
-import { DEFAULT_MAX_PIXELS } from "../io/image.js";
+import { DEFAULT_MAX_PIXELS } from "../io/image/image.js";
 import type { Command } from "./args.js";
 
 export const MAIN_HELP = `Usage: inceptionism <command> [options]

@@ -11,8 +11,8 @@
 // coarse scales and fine texture at fine ones, while the photo itself is never blurred.
 
 import { OptionError } from "../errors.js";
-import type { RgbImage } from "../io/image.js";
-import { zoomPlanes, zoomSize } from "../io/zoom-planes.js";
+import type { RgbImage } from "../io/image/image.js";
+import { zoomPlanes, zoomSize } from "../io/image/zoom-planes.js";
 import type { CaffeNet } from "../models/net.js";
 import { imageToInput, inputToImage } from "../models/preprocess.js";
 import { mulberry32, randomInt } from "../tensor/random.js";
@@ -197,8 +197,8 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
 /**
  * The octave pyramid of `base` ([1, 3, H, W]), smallest first, each octave 1/scale of the next
  * and `base` itself the largest, resampled as the notebook's scipy zoom(order=1) (see
- * ../io/zoom-planes.ts for why). Octaves smaller than `minSide` are left out: `onDropped` is told
- * how many.
+ * ../io/image/zoom-planes.ts for why). Octaves smaller than `minSide` are left out, and
+ * `onDropped` is told how many.
  */
 function octavePyramid(base: Tensor, octaves: number, scale: number, minSide: number, onDropped: (count: number) => void): Tensor[] {
   const pyramid: Tensor[] = [base];

@@ -30,7 +30,7 @@
 //   result — not all at once). Tiling cannot shrink that part; only --max-size can.
 
 import { OptionError } from "../errors.js";
-import { fitSize } from "../io/resize.js";
+import { fitSize } from "../io/image/resize.js";
 import type { CaffeNet } from "../models/net.js";
 import { TILE_ALIGN, TILE_MARGIN } from "./tiles.js";
 

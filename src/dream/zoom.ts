@@ -1,8 +1,8 @@
 // The notebook's "infinite zoom": after each dream, magnify the picture a little about its
 // centre and dream again, so the dream keeps growing new detail as the camera dives in.
 
-import type { RgbImage } from "../io/image.js";
-import { resizeImage } from "../io/resize.js";
+import type { RgbImage } from "../io/image/image.js";
+import { resizeImage } from "../io/image/resize.js";
 
 /**
  * `img` magnified by `factor` (> 1) about its centre, cropped back to the same size: the centre

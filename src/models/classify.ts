@@ -2,8 +2,8 @@
 // (bilinear, no crop), BGR minus the mean, forward to the softmax, the K most probable classes.
 
 import { OptionError } from "../errors.js";
-import type { RgbImage } from "../io/image.js";
-import { resizeImage } from "../io/resize.js";
+import type { RgbImage } from "../io/image/image.js";
+import { resizeImage } from "../io/image/resize.js";
 import type { CaffeNet } from "./net.js";
 import { imageToInput } from "./preprocess.js";
 

@@ -16,7 +16,7 @@ import { pool2d, poolGeometry } from "../layers/pooling.js";
 import { relu } from "../layers/relu.js";
 import { softmax } from "../layers/softmax.js";
 import { Tensor, formatShape } from "../tensor/tensor.js";
-import { DATA_LAYER_TYPES, type LayerDef } from "./net-def.js";
+import { DATA_LAYER_TYPES, type LayerDef } from "../io/caffe/net-def.js";
 
 export type LayerType =
   | "Convolution"

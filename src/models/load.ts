@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { ModelError } from "../errors.js";
-import { decodeCaffeModel } from "../io/caffe-decode.js";
+import { decodeCaffeModel } from "../io/caffe/decode.js";
 import { parseSynsetWords } from "./classify.js";
 import { parseSynsets, type Synset } from "./labels.js";
 import { CaffeNet } from "./net.js";

@@ -17,7 +17,7 @@ import { allocKept, isShared } from "../tensor/buffers.js";
 import { threadCount } from "../threads/pool.js";
 import { closestNames } from "./closest-names.js";
 import { LAYER_RULES, SKIPPED_TYPES, isLayerType, type LayerType } from "./layer-table.js";
-import { DATA_LAYER_TYPES, type LayerDef, type NetDef } from "./net-def.js";
+import { DATA_LAYER_TYPES, type LayerDef, type NetDef } from "../io/caffe/net-def.js";
 
 /** The address of one blob value: the layer that wrote it (-1 for the net input) and its top. */
 interface ValueRef {

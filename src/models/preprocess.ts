@@ -5,7 +5,7 @@
 // Both directions are plain copies; no scaling to 0–1 (Caffe's models were trained on 0–255).
 
 import { Tensor } from "../tensor/tensor.js";
-import type { RgbImage } from "../io/image.js";
+import type { RgbImage } from "../io/image/image.js";
 
 /** [1, 3, H, W] BGR planes minus `meanBgr`, Float32. */
 export function imageToInput(img: RgbImage, meanBgr: readonly number[]): Tensor {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { readImage } from "../../src/io/image-file.js";
+import { readImage } from "../../src/io/image/image-file.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const IMAGES = join(ROOT, "test/fixtures/images");

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reviveError, startEngine, type Engine } from "../../src/cli/engine.js";
 import { dream } from "../../src/dream/dream.js";
 import { ImageError, InceptionismError, ModelError, OptionError, UnknownLayerError } from "../../src/errors.js";
-import { createImage, type RgbImage } from "../../src/io/image.js";
-import { readImage, writeImage } from "../../src/io/image-file.js";
-import { resizeImage } from "../../src/io/resize.js";
+import { createImage, type RgbImage } from "../../src/io/image/image.js";
+import { readImage, writeImage } from "../../src/io/image/image-file.js";
+import { resizeImage } from "../../src/io/image/resize.js";
 import { loadGoogLeNet } from "../../src/models/load.js";
 import "../../src/threads/node-host.js";
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { defaultLayer, deepestFeatureMap } from "../../src/dream/default-layer.js";
 import { dream } from "../../src/dream/dream.js";
 import { OptionError, UnknownLayerError } from "../../src/errors.js";
-import { createImage } from "../../src/io/image.js";
+import { createImage } from "../../src/io/image/image.js";
 import { loadCaffeModel, loadGoogLeNet } from "../../src/models/load.js";
 import { CaffeNet } from "../../src/models/net.js";
 

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { dream } from "../../src/dream/dream.js";
 import { DEFAULT_MAX_MEMORY, estimateDreamMemory, memoryBudget, netPassBytes, planDreamMemory, tileCropSide } from "../../src/dream/memory.js";
 import { OptionError } from "../../src/errors.js";
-import { createImage } from "../../src/io/image.js";
+import { createImage } from "../../src/io/image/image.js";
 import { loadGoogLeNet } from "../../src/models/load.js";
 import type { CaffeNet } from "../../src/models/net.js";
 

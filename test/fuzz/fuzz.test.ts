@@ -2,10 +2,10 @@
 // failure reproduces. Long runs with fresh seeds: `npm run fuzz -- --runs 20000`.
 import { describe, expect, it } from "vitest";
 import { ImageError, ModelError, OptionError } from "../../src/errors.js";
-import { decodeCaffeModel } from "../../src/io/caffe-decode.js";
-import { encodeCaffeModel } from "../../src/io/caffe-encode.js";
+import { decodeCaffeModel } from "../../src/io/caffe/decode.js";
+import { encodeCaffeModel } from "../../src/io/caffe/encode.js";
 import { CaffeNet } from "../../src/models/net.js";
-import type { NetDef } from "../../src/models/net-def.js";
+import type { NetDef } from "../../src/io/caffe/net-def.js";
 import { graceful } from "./harness.js";
 import { commandLineProperty, imageProperty, netEditProperty, realModelProperty, tinyModelProperty, tinyNetDef, type FuzzProperty } from "./properties.js";
 

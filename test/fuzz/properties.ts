@@ -9,12 +9,12 @@ import fc from "fast-check";
 import { randomTensor } from "../../src/autograd/gradcheck.js";
 import { parseCommandLine } from "../../src/cli/args.js";
 import { dream } from "../../src/dream/dream.js";
-import { decodeCaffeModel } from "../../src/io/caffe-decode.js";
-import { encodeCaffeModel } from "../../src/io/caffe-encode.js";
-import { createImage } from "../../src/io/image.js";
-import { decodeImage } from "../../src/io/image-file.js";
+import { decodeCaffeModel } from "../../src/io/caffe/decode.js";
+import { encodeCaffeModel } from "../../src/io/caffe/encode.js";
+import { createImage } from "../../src/io/image/image.js";
+import { decodeImage } from "../../src/io/image/image-file.js";
 import { CaffeNet } from "../../src/models/net.js";
-import type { LayerDef, NetDef } from "../../src/models/net-def.js";
+import type { LayerDef, NetDef } from "../../src/io/caffe/net-def.js";
 import { graceful, type Budget, type Outcome } from "./harness.js";
 import { mutate, mutationArb } from "./mutate.js";
 

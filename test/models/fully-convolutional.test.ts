@@ -4,12 +4,12 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { randomTensor } from "../../src/autograd/gradcheck.js";
 import { objectiveGradient } from "../../src/dream/objective.js";
-import { decodeCaffeModel } from "../../src/io/caffe-decode.js";
-import { encodeCaffeModel } from "../../src/io/caffe-encode.js";
+import { decodeCaffeModel } from "../../src/io/caffe/decode.js";
+import { encodeCaffeModel } from "../../src/io/caffe/encode.js";
 import { innerProductForwardNaive } from "../../src/layers/inner-product.js";
 import { loadGoogLeNet, GOOGLENET_PATH } from "../../src/models/load.js";
 import { CaffeNet } from "../../src/models/net.js";
-import type { LayerDef, NetDef } from "../../src/models/net-def.js";
+import type { LayerDef, NetDef } from "../../src/io/caffe/net-def.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 
 const f32 = (t: { data: ArrayLike<number> }): Float32Array => Float32Array.from(t.data);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { ModelError, OptionError } from "../../src/errors.js";
 import { CaffeNet } from "../../src/models/net.js";
-import type { LayerDef, NetDef } from "../../src/models/net-def.js";
+import type { LayerDef, NetDef } from "../../src/io/caffe/net-def.js";
 
 const zeros = (n: number): Float32Array => new Float32Array(n);
 

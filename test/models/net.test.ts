@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ModelError, OptionError, UnknownLayerError } from "../../src/errors.js";
-import { decodeCaffeModel } from "../../src/io/caffe-decode.js";
-import { encodeCaffeModel } from "../../src/io/caffe-encode.js";
+import { decodeCaffeModel } from "../../src/io/caffe/decode.js";
+import { encodeCaffeModel } from "../../src/io/caffe/encode.js";
 import { CaffeNet } from "../../src/models/net.js";
-import type { LayerDef, NetDef } from "../../src/models/net-def.js";
+import type { LayerDef, NetDef } from "../../src/io/caffe/net-def.js";
 import { randomTensor } from "../../src/autograd/gradcheck.js";
 
 const f32 = (t: { data: ArrayLike<number> }): Float32Array => Float32Array.from(t.data);

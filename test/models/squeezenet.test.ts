@@ -2,7 +2,7 @@
 // structurally different net. An independent implementation gives, for cat.jpg resized whole
 // to 227×227: kit fox 0.24, tabby 0.20, tiger cat 0.17.
 import { describe, expect, it } from "vitest";
-import { readImage } from "../../src/io/image-file.js";
+import { readImage } from "../../src/io/image/image-file.js";
 import { classify } from "../../src/models/classify.js";
 import { loadCaffeModel, loadImageNetLabels } from "../../src/models/load.js";
 

@@ -15,9 +15,9 @@ const NODE_SIDE = new Set([
   "cli/engine-worker.ts",
   "index.ts",
   "models/load.ts",
-  "io/image-file.ts",
-  "io/png-codec.ts",
-  "io/jpeg-codec.ts",
+  "io/image/image-file.ts",
+  "io/image/png.ts",
+  "io/image/jpeg.ts",
   "threads/node-host.ts",
   "threads/node-worker.ts",
 ]);

@@ -10,7 +10,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { inputGradient } from "../../src/dream/objective.js";
 import { dream } from "../../src/dream/dream.js";
-import type { RgbImage } from "../../src/io/image.js";
+import type { RgbImage } from "../../src/io/image/image.js";
 import { loadGoogLeNet } from "../../src/models/load.js";
 import type { CaffeNet } from "../../src/models/net.js";
 import { imageToInput } from "../../src/models/preprocess.js";

@@ -33,7 +33,7 @@
 //
 // Core module: no `node:*` imports.
 
-import { ImageError } from "../errors.js";
+import { ImageError } from "../../errors.js";
 
 /** round(n · zoom) with Python's rounding (halves to even): scipy's output size for one axis. */
 export function zoomSize(n: number, zoom: number): number {

@@ -14,7 +14,7 @@
 // from other decoders by tens of levels; and it refuses a file whose final EOI marker is missing.
 
 import jpeg from "jpeg-js";
-import { ImageError } from "../errors.js";
+import { ImageError } from "../../errors.js";
 import { applyOrientation, jpegSegments, readExifOrientation } from "./exif.js";
 import { DEFAULT_MAX_PIXELS, checkImageSize, createImage, quantize, type DecodeOptions, type RgbImage } from "./image.js";
 

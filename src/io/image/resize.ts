@@ -35,7 +35,7 @@
 //
 // Core module: no `node:*` imports.
 
-import { ImageError } from "../errors.js";
+import { ImageError } from "../../errors.js";
 import type { RgbImage } from "./image.js";
 
 /** Per output index along one axis: which input run it reads and with what weights. */

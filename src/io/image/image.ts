@@ -10,7 +10,7 @@
 // Core module: no `node:*` imports, so it also runs in a browser.
 
 import ndarray from "ndarray";
-import { ImageError } from "../errors.js";
+import { ImageError } from "../../errors.js";
 
 /** An RGB picture with 0–255 float samples. */
 export interface RgbImage {

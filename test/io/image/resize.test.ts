@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ImageError } from "../../src/errors.js";
-import type { RgbImage } from "../../src/io/image.js";
-import { decodeJpeg } from "../../src/io/jpeg-codec.js";
-import { resizeImage, resizePlanes, resizePlanesNaive, resizeToFit } from "../../src/io/resize.js";
-import { fillUniform } from "../../src/tensor/random.js";
+import { ImageError } from "../../../src/errors.js";
+import type { RgbImage } from "../../../src/io/image/image.js";
+import { decodeJpeg } from "../../../src/io/image/jpeg.js";
+import { resizeImage, resizePlanes, resizePlanesNaive, resizeToFit } from "../../../src/io/image/resize.js";
+import { fillUniform } from "../../../src/tensor/random.js";
 
-const fixtures = new URL("../fixtures/", import.meta.url);
+const fixtures = new URL("../../fixtures/", import.meta.url);
 
 function random(n: number, seed = 1): Float32Array {
   return fillUniform(new Float32Array(n), seed, 0, 255);

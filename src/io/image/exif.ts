@@ -24,7 +24,7 @@
 //
 // Core module: no `node:*` imports.
 
-import { ImageError } from "../errors.js";
+import { ImageError } from "../../errors.js";
 import { createImage, type RgbImage } from "./image.js";
 
 /** One marker segment of a JPEG file: the marker byte and where its payload lies. */

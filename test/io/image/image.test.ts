@@ -1,6 +1,6 @@
 import ndarray from "ndarray";
 import { describe, expect, it } from "vitest";
-import { ImageError } from "../../src/errors.js";
+import { ImageError } from "../../../src/errors.js";
 import {
   DEFAULT_MAX_PIXELS,
   checkImageSize,
@@ -9,7 +9,7 @@ import {
   imageFromNdarray,
   imageToNdarray,
   quantize,
-} from "../../src/io/image.js";
+} from "../../../src/io/image/image.js";
 
 describe("createImage", () => {
   it("makes a black H×W×3 image", () => {

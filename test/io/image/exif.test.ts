@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ImageError } from "../../src/errors.js";
-import { applyOrientation, jpegSegments, readExifOrientation } from "../../src/io/exif.js";
-import type { RgbImage } from "../../src/io/image.js";
-import { encodeJpeg } from "../../src/io/jpeg-codec.js";
-import { mulberry32 } from "../../src/tensor/random.js";
+import { ImageError } from "../../../src/errors.js";
+import { applyOrientation, jpegSegments, readExifOrientation } from "../../../src/io/image/exif.js";
+import type { RgbImage } from "../../../src/io/image/image.js";
+import { encodeJpeg } from "../../../src/io/image/jpeg.js";
+import { mulberry32 } from "../../../src/tensor/random.js";
 
-const images = new URL("../fixtures/images/", import.meta.url);
+const images = new URL("../../fixtures/images/", import.meta.url);
 
 /** A small real JPEG (from our encoder) to splice segments into. */
 const plainJpeg = encodeJpeg({ width: 4, height: 2, data: new Float32Array(24).fill(128) });

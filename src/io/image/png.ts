@@ -12,7 +12,7 @@
 // allocates anything; every pngjs failure becomes an ImageError.
 
 import { PNG } from "pngjs";
-import { ImageError } from "../errors.js";
+import { ImageError } from "../../errors.js";
 import {
   DEFAULT_MAX_PIXELS,
   checkImageSize,

@@ -11,10 +11,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
-import { ImageError, OptionError } from "../errors.js";
+import { ImageError, OptionError } from "../../errors.js";
 import { DEFAULT_MAX_PIXELS, type DecodeOptions, type RgbImage } from "./image.js";
-import { decodeJpeg, encodeJpeg } from "./jpeg-codec.js";
-import { PNG_SIGNATURE, decodePng, encodePng } from "./png-codec.js";
+import { decodeJpeg, encodeJpeg } from "./jpeg.js";
+import { PNG_SIGNATURE, decodePng, encodePng } from "./png.js";
 
 export interface WriteImageOptions {
   /** JPEG quality, 1–100 (default 92); ignored for PNG. */

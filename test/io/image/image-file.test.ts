@@ -2,14 +2,14 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ImageError, OptionError } from "../../src/errors.js";
-import { checkOutputPath, decodeImage, makeFrameDirectory, readImage, writeImage } from "../../src/io/image-file.js";
-import { quantize, type RgbImage } from "../../src/io/image.js";
-import { decodeJpeg } from "../../src/io/jpeg-codec.js";
-import { decodePng, encodePng } from "../../src/io/png-codec.js";
-import { mulberry32 } from "../../src/tensor/random.js";
+import { ImageError, OptionError } from "../../../src/errors.js";
+import { checkOutputPath, decodeImage, makeFrameDirectory, readImage, writeImage } from "../../../src/io/image/image-file.js";
+import { quantize, type RgbImage } from "../../../src/io/image/image.js";
+import { decodeJpeg } from "../../../src/io/image/jpeg.js";
+import { decodePng, encodePng } from "../../../src/io/image/png.js";
+import { mulberry32 } from "../../../src/tensor/random.js";
 
-const images = new URL("../fixtures/images/", import.meta.url);
+const images = new URL("../../fixtures/images/", import.meta.url);
 const fixturePath = (name: string): string => new URL(name, images).pathname;
 
 const scratch = mkdtempSync(join(tmpdir(), "inceptionism-image-file-"));

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { PNG, type ColorType } from "pngjs";
 import { describe, expect, it } from "vitest";
-import { ImageError } from "../../src/errors.js";
-import { quantize, type RgbImage } from "../../src/io/image.js";
-import { decodePng, encodePng } from "../../src/io/png-codec.js";
-import { mulberry32 } from "../../src/tensor/random.js";
+import { ImageError } from "../../../src/errors.js";
+import { quantize, type RgbImage } from "../../../src/io/image/image.js";
+import { decodePng, encodePng } from "../../../src/io/image/png.js";
+import { mulberry32 } from "../../../src/tensor/random.js";
 
-const images = new URL("../fixtures/images/", import.meta.url);
+const images = new URL("../../fixtures/images/", import.meta.url);
 const fixture = (name: string): Uint8Array => readFileSync(new URL(name, images));
 
 const CHANNELS: Record<ColorType, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };

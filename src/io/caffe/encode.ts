@@ -1,5 +1,5 @@
 // Writing a NetDef back as a binary `caffe.NetParameter`, in either dialect — the inverse of
-// ./caffe-decode.ts, used to build small models and training-style files for tests.
+// ./decode.ts, used to build small models and training-style files for tests.
 //
 //   "modern"  `layer` (field 100) with string types; blobs with a BlobShape; inputs that no layer
 //             produces go to `input` + `input_shape` (or `input` alone when no shape is known);
@@ -17,9 +17,9 @@
 // Every parameter is written explicitly, defaults included, with the `_h`/`_w` geometry fields
 // (readable by any Caffe since 2014); V1 writes a concat axis as the V1-era `concat_dim`.
 
-import { ModelError } from "../errors.js";
-import type { BlobDef, InputDef, LayerDef, NetDef, Phase } from "../models/net-def.js";
-import { V1_LAYER_TYPES, caffeRoot } from "./caffe-schema.js";
+import { ModelError } from "../../errors.js";
+import type { BlobDef, InputDef, LayerDef, NetDef, Phase } from "./net-def.js";
+import { V1_LAYER_TYPES, caffeRoot } from "./schema.js";
 
 export type CaffeFormat = "v1" | "modern";
 

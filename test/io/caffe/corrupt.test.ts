@@ -3,13 +3,13 @@
 import { readFileSync } from "node:fs";
 import protobuf from "protobufjs/light.js";
 import { describe, expect, it } from "vitest";
-import { ModelError } from "../../src/errors.js";
-import { decodeCaffeModel } from "../../src/io/caffe-decode.js";
-import { mulberry32, randomInt } from "../../src/tensor/random.js";
-import { rawNet } from "./caffe-raw.js";
+import { ModelError } from "../../../src/errors.js";
+import { decodeCaffeModel } from "../../../src/io/caffe/decode.js";
+import { mulberry32, randomInt } from "../../../src/tensor/random.js";
+import { rawNet } from "./raw-net.js";
 
-const SQUEEZENET = readFileSync(new URL("../fixtures/models/squeezenet_v1.1.caffemodel", import.meta.url));
-const GOOGLENET = readFileSync(new URL("../../models/bvlc_googlenet.caffemodel", import.meta.url));
+const SQUEEZENET = readFileSync(new URL("../../fixtures/models/squeezenet_v1.1.caffemodel", import.meta.url));
+const GOOGLENET = readFileSync(new URL("../../../models/bvlc_googlenet.caffemodel", import.meta.url));
 
 /** The ModelError that decoding throws; fails the test if it throws anything else or nothing. */
 function modelError(bytes: Uint8Array): ModelError {

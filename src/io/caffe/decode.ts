@@ -1,13 +1,12 @@
 // Reading a .caffemodel: binary protobuf `caffe.NetParameter` → the normalized `NetDef`.
 //
-// Both dialects (see ./caffe-schema.ts) come out the same:
+// Both dialects (see ./schema.ts) come out the same:
 //   layers    modern `layer` (field 100) if non-empty, else legacy `layers` (field 2); V1 enum
 //             types become the modern strings (CONVOLUTION → "Convolution", SOFTMAX_LOSS →
 //             "SoftmaxWithLoss", …) through Caffe's own upgrade table; an enum value outside it
 //             becomes "unknown V1 type N", left for the net builder to refuse if it is needed.
-//   blobs     shape from the legacy num/channels/height/width if any is present (kept 4-D as
-//             declared, e.g. a V1 bias is [1, 1, 1, 64]), else from BlobShape; values from
-//             `data` (float) or `double_data` (converted to Float32Array); diffs are skipped.
+//   blobs     each BlobProto read by hand into a Float32Array and checked against its dims
+//             (./blob.ts: legacy num/channels/height/width or BlobShape; float or double data).
 //   inputs    NetParameter `input` + `input_shape` or `input_dim` (4 per input), then, in layer
 //             order, the tops of "Input" layers (with their shapes) and the first top of data
 //             layers ("Data", "ImageData", …; shape null). One entry per name.
@@ -22,16 +21,13 @@
 // blob. protobufjs checks every length against the bytes present before it reads, so nothing is
 // allocated from a declared size; blob dims are checked against the values actually read.
 //
-// Speed: nearly all of a model's bytes are blob values (GoogLeNet: 7M floats). protobufjs would
-// decode a packed float field into a number[] (8 bytes per value, then a copy); instead the
-// decoder declares `blobs` as bytes and reads each BlobProto itself (`readBlobProto`), copying
-// the little-endian floats straight into a Float32Array. protobufjs's own BlobProto decoding
-// (`caffeRoot`) is its naive twin in the tests.
+// Speed: the layers' `blobs` are declared as bytes (`createCaffeRoot({ blobsAsBytes: true })`), so
+// protobufjs leaves the weights, nearly all of a model's bytes, to ./blob.ts.
 
 import protobuf from "protobufjs/light.js";
-import { ModelError } from "../errors.js";
+import { ModelError } from "../../errors.js";
+import { checkDims, int64ToNumber, readBlobProto, toBlobDef, type RawBlob } from "./blob.js";
 import type {
-  BlobDef,
   ConcatParam,
   ConvolutionParam,
   EltwiseParam,
@@ -43,32 +39,24 @@ import type {
   Pair,
   Phase,
   PoolingParam,
-} from "../models/net-def.js";
-import { DATA_LAYER_TYPES } from "../models/net-def.js";
+} from "./net-def.js";
+import { DATA_LAYER_TYPES } from "./net-def.js";
 import {
   V1_LAYER_TYPES,
   createCaffeRoot,
   has,
-  type BlobShapeMessage,
   type ConvolutionParameterMessage,
-  type Int64,
   type LayerMessage,
   type LayerParamMessages,
   type NetParameterMessage,
   type PoolingParameterMessage,
-} from "./caffe-schema.js";
-
-export { DATA_LAYER_TYPES };
+} from "./schema.js";
 
 const V1_TYPE_NAMES: ReadonlyMap<number, string> = new Map(Object.values(V1_LAYER_TYPES));
-
-/** Caffe stores element counts in an int: no blob may hold 2^31 values or more. */
-const MAX_COUNT = 2 ** 31 - 1;
 
 const root = createCaffeRoot({ blobsAsBytes: true });
 const netParameterType = root.lookupType("caffe.NetParameter");
 const layerParameterType = root.lookupType("caffe.LayerParameter");
-const blobShapeType = root.lookupType("caffe.BlobShape");
 
 /**
  * Decodes a binary Caffe model (a `.caffemodel`, either the legacy V1 or the modern format).
@@ -108,113 +96,6 @@ function readNetParameter(bytes: Uint8Array): NetParameterMessage {
   } catch (e) {
     throw new ModelError(`not a Caffe model file, or truncated: ${errorText(e)}`);
   }
-}
-
-// ------------------------------------------------------------------------------------------
-// BlobProto, read by hand: fields 1–4 num/channels/height/width (int64), 5 data (float),
-// 7 shape (BlobShape), 8 double_data (double). Repeated numbers may come packed (wire type 2,
-// what Caffe writes) or one per field (wire type 5 / 1); protobuf concatenates all occurrences.
-
-/** A BlobProto as written in the file, before any checks. */
-export interface RawBlob {
-  /** [num, channels, height, width] if any of the four is present (absent ones are 0), else null. */
-  legacyDims: number[] | null;
-  /** BlobShape.dim, or null when the blob has no `shape`. */
-  shapeDims: number[] | null;
-  data: Float32Array;
-  doubleData: Float64Array;
-}
-
-/** Parses one serialized BlobProto. Throws a RangeError or Error on malformed bytes. */
-export function readBlobProto(bytes: Uint8Array): RawBlob {
-  const reader = protobuf.Reader.create(bytes);
-  let legacyDims: number[] | null = null;
-  let shapeDims: number[] | null = null;
-  const data: Float32Array[] = [];
-  const doubleData: Float64Array[] = [];
-  while (reader.pos < reader.len) {
-    const tag = reader.uint32();
-    const field = tag >>> 3;
-    const wireType = tag & 7;
-    if (field >= 1 && field <= 4 && wireType === 0) {
-      legacyDims ??= [0, 0, 0, 0];
-      legacyDims[field - 1] = int64ToNumber(reader.int64());
-    } else if (field === 5 && wireType === 2) {
-      data.push(readPacked(reader, 4, (view, i) => view.getFloat32(4 * i, true), Float32Array));
-    } else if (field === 5 && wireType === 5) {
-      data.push(Float32Array.of(reader.float()));
-    } else if (field === 7 && wireType === 2) {
-      const shape = blobShapeType.decode(reader, reader.uint32()) as unknown as BlobShapeMessage;
-      shapeDims = shape.dim.map(int64ToNumber);
-    } else if (field === 8 && wireType === 2) {
-      doubleData.push(readPacked(reader, 8, (view, i) => view.getFloat64(8 * i, true), Float64Array));
-    } else if (field === 8 && wireType === 1) {
-      doubleData.push(Float64Array.of(reader.double()));
-    } else {
-      reader.skipType(wireType); // diff, double_diff, or a field from a newer Caffe
-    }
-  }
-  return { legacyDims, shapeDims, data: concat(data, Float32Array), doubleData: concat(doubleData, Float64Array) };
-}
-
-type TypedArrayOf<T> = { new (length: number): T };
-
-// A packed field: a varint byte length, then little-endian values back to back. The length is
-// checked against the bytes present (reader.skip throws) before anything is allocated.
-function readPacked<T extends Float32Array | Float64Array>(
-  reader: protobuf.Reader,
-  bytesPerValue: number,
-  get: (view: DataView, i: number) => number,
-  Out: TypedArrayOf<T>,
-): T {
-  const length = reader.uint32();
-  const start = reader.pos;
-  reader.skip(length);
-  if (length % bytesPerValue !== 0) {
-    throw new RangeError(`packed field of ${length} bytes is not a whole number of ${bytesPerValue}-byte values`);
-  }
-  const view = new DataView(reader.buf.buffer, reader.buf.byteOffset + start, length);
-  const out = new Out(length / bytesPerValue);
-  for (let i = 0; i < out.length; i++) out[i] = get(view, i);
-  return out;
-}
-
-function concat<T extends Float32Array | Float64Array>(parts: T[], Out: TypedArrayOf<T>): T {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Out(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
-/** Checks a raw blob against its dims and returns it as a BlobDef. */
-function toBlobDef(raw: RawBlob, where: string): BlobDef {
-  // Caffe's rule: the legacy dims win when any of them is present.
-  const shape = checkDims(raw.legacyDims ?? raw.shapeDims ?? [], where);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const values = raw.doubleData.length > 0 ? raw.doubleData : raw.data;
-  if (values.length !== count) {
-    throw new ModelError(`${where}: ${values.length} values but dims [${shape.join(",")}] need ${count}`);
-  }
-  return { shape, data: values instanceof Float32Array ? values : Float32Array.from(values) };
-}
-
-/** Dims as plain numbers, each ≥ 0, describing fewer than 2^31 values. */
-function checkDims(dims: number[], where: string): number[] {
-  if (dims.some((d) => d < 0)) throw new ModelError(`${where}: negative dimension in dims [${dims.join(",")}]`);
-  const count = dims.reduce((a, b) => a * b, 1);
-  if (count > MAX_COUNT) {
-    throw new ModelError(`${where}: dims [${dims.join(",")}] describe ${count} values, more than Caffe's limit 2^31 - 1`);
-  }
-  return dims;
-}
-
-// Exact below 2^53; beyond, close enough to be rejected by checkDims.
-function int64ToNumber(value: Int64): number {
-  return typeof value === "number" ? value : value.high * 2 ** 32 + (value.low >>> 0);
 }
 
 // ------------------------------------------------------------------------------------------

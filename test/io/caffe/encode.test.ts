@@ -2,14 +2,14 @@
 // parameter, and for the real GoogLeNet file.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ModelError } from "../../src/errors.js";
-import { decodeCaffeModel } from "../../src/io/caffe-decode.js";
-import { encodeCaffeModel } from "../../src/io/caffe-encode.js";
-import { caffeRoot } from "../../src/io/caffe-schema.js";
-import type { BlobDef, LayerDef, NetDef } from "../../src/models/net-def.js";
-import { fillUniform } from "../../src/tensor/random.js";
+import { ModelError } from "../../../src/errors.js";
+import { decodeCaffeModel } from "../../../src/io/caffe/decode.js";
+import { encodeCaffeModel } from "../../../src/io/caffe/encode.js";
+import { caffeRoot } from "../../../src/io/caffe/schema.js";
+import type { BlobDef, LayerDef, NetDef } from "../../../src/io/caffe/net-def.js";
+import { fillUniform } from "../../../src/tensor/random.js";
 
-const GOOGLENET = new URL("../../models/bvlc_googlenet.caffemodel", import.meta.url);
+const GOOGLENET = new URL("../../../models/bvlc_googlenet.caffemodel", import.meta.url);
 
 function blob(shape: number[], seed: number): BlobDef {
   return { shape, data: fillUniform(new Float32Array(shape.reduce((a, b) => a * b, 1)), seed) };

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ImageError } from "../../src/errors.js";
-import { jpegSegments } from "../../src/io/exif.js";
-import type { RgbImage } from "../../src/io/image.js";
-import { decodeJpeg, encodeJpeg } from "../../src/io/jpeg-codec.js";
+import { ImageError } from "../../../src/errors.js";
+import { jpegSegments } from "../../../src/io/image/exif.js";
+import type { RgbImage } from "../../../src/io/image/image.js";
+import { decodeJpeg, encodeJpeg } from "../../../src/io/image/jpeg.js";
 
-const images = new URL("../fixtures/images/", import.meta.url);
+const images = new URL("../../fixtures/images/", import.meta.url);
 const fixture = (name: string): Uint8Array => readFileSync(new URL(name, images));
 
 const pixel = (img: RgbImage, x: number, y: number): number[] => {

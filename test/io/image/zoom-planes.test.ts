@@ -1,9 +1,9 @@
 // zoomPlanes: the notebook pyramid's resampling, scipy.ndimage.zoom(order=1), against its naive
 // twin and against values scipy itself computed.
 import { describe, expect, it } from "vitest";
-import { ImageError } from "../../src/errors.js";
-import { zoomPlanes, zoomPlanesNaive, zoomSize } from "../../src/io/zoom-planes.js";
-import { fillUniform } from "../../src/tensor/random.js";
+import { ImageError } from "../../../src/errors.js";
+import { zoomPlanes, zoomPlanesNaive, zoomSize } from "../../../src/io/image/zoom-planes.js";
+import { fillUniform } from "../../../src/tensor/random.js";
 
 function random(n: number, seed = 1): Float32Array {
   return fillUniform(new Float32Array(n), seed, -120, 150);
