@@ -6,7 +6,7 @@
 // unless it can run fully convolutionally (`innerProductGrid`): GoogLeNet's classifier can. The
 // net reshapes its weights for that once, when loaded (`atDeclaredSize` below).
 
-import { OptionError, ModelError } from "../../errors.js";
+import { ModelError, OptionError } from "../../errors.js";
 import { conv2d } from "../../layers/conv.js";
 import { innerProduct as innerProductOp } from "../../layers/inner-product.js";
 import { Tensor, formatShape } from "../../tensor/tensor.js";

@@ -61,7 +61,9 @@ export function checkArity(def: LayerDef, rule: LayerRule): void {
   const [bottoms, tops] = [def.bottoms.length, def.tops.length];
   const fits = (count: Count, n: number): boolean => (count === "exactly 1" ? n === 1 : n >= 1);
   if (!fits(rule.bottoms, bottoms) || !fits(rule.tops, tops)) {
-    throw new ModelError(`layer "${def.name}" (${def.type}) has ${bottoms} bottom(s) and ${tops} top(s); it needs ${rule.bottoms} bottom and ${rule.tops} top`);
+    throw new ModelError(
+      `layer "${def.name}" (${def.type}) has ${bottoms} bottom(s) and ${tops} top(s); it needs ${rule.bottoms} bottom and ${rule.tops} top`,
+    );
   }
 }
 
