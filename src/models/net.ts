@@ -16,7 +16,8 @@ import { Tensor, formatShape, type DType } from "../tensor/tensor.js";
 import { allocKept, isShared } from "../tensor/buffers.js";
 import { threadCount } from "../threads/pool.js";
 import { closestNames } from "./closest-names.js";
-import { LAYER_RULES, SKIPPED_TYPES, isLayerType, type LayerType } from "./layer-table.js";
+import { LAYER_RULES, SKIPPED_TYPES, isLayerType } from "./layer-table.js";
+import { checkArity, type Channels, type LayerRule } from "./layer-rules/rule.js";
 import { DATA_LAYER_TYPES, type LayerDef, type NetDef } from "../io/caffe/net-def.js";
 
 /** The address of one blob value: the layer that wrote it (-1 for the net input) and its top. */
@@ -27,8 +28,8 @@ interface ValueRef {
 
 interface NetLayer {
   def: LayerDef;
-  /** Null for a type we do not support; an error only if an output needs this layer. */
-  type: LayerType | null;
+  /** Its type's rule (./layer-table.ts); null for a type we do not support, an error only if an output needs it. */
+  rule: LayerRule | null;
   bottoms: ValueRef[];
   /** The layer's parameters as tensors, reshaped to what the op expects (Float32). */
   weights: Tensor[];
@@ -79,9 +80,10 @@ export class CaffeNet {
 
     const current = new Map<string, ValueRef>([[this.inputName, INPUT]]);
     this.byBlobName.set(this.inputName, INPUT);
-    // Channel counts of each value, where they are known: see checkChannels.
+    // Channels of each value where known (not after an unsupported layer, refused only if an output
+    // needs it): they do not depend on the picture, so each rule checks its weights against them now.
     const channels = new Map<number, (Channels | null)[]>([[-1, [{ count: this.inputChannels, flat: false }]]]);
-    const innerProductInputs = new Map<number, Channels | null>(); // for convolutionalInnerProducts
+    const reshapeInputs = new Map<number, Channels | null>(); // for reshapeAtDeclaredSize
     for (const def_ of def.layers) {
       if (SKIPPED_TYPES.has(def_.type) || def_.phase === "train") continue;
       const index = this.layers.length;
@@ -90,13 +92,14 @@ export class CaffeNet {
         if (ref === undefined) throw new ModelError(`layer "${def_.name}" reads blob "${b}", which no earlier layer writes`);
         return ref;
       });
-      const type = isLayerType(def_.type) ? def_.type : null;
-      if (type !== null) checkArity(def_, type);
-      const layer: NetLayer = { def: def_, type, bottoms, weights: type ? prepareWeights(def_, type) : [] };
+      const rule = isLayerType(def_.type) ? LAYER_RULES[def_.type] : null;
+      if (rule !== null) checkArity(def_, rule);
+      const layer: NetLayer = { def: def_, rule, bottoms, weights: rule ? rule.weights(def_) : [] };
       this.layers.push(layer);
       const inputChannels = bottoms.map((b) => channels.get(b.layer)?.[b.top] ?? null);
-      channels.set(index, checkChannels(layer, inputChannels));
-      if (type === "InnerProduct") innerProductInputs.set(index, inputChannels[0] ?? null);
+      const topChannels = rule ? rule.channels(def_, inputChannels, layer.weights) : null;
+      channels.set(index, def_.tops.map(() => topChannels));
+      if (rule?.atDeclaredSize) reshapeInputs.set(index, inputChannels[0] ?? null);
       def_.tops.forEach((top, k) => {
         current.set(top, { layer: index, top: k });
         this.byBlobName.set(top, { layer: index, top: k });
@@ -104,45 +107,22 @@ export class CaffeNet {
       if (def_.tops.length > 0 && !this.byLayerName.has(def_.name)) this.byLayerName.set(def_.name, { layer: index, top: 0 });
     }
     if (this.layers.length === 0) throw new ModelError(`model "${def.name}" has no layers to run`);
-    this.convolutionalInnerProducts(innerProductInputs);
+    this.reshapeAtDeclaredSize(reshapeInputs);
   }
 
   /**
-   * Gives each InnerProduct on axis 1 its weights as a convolution [numOutput, C, kh, kw], so
-   * that on a picture larger than the net's input it runs at every window (see
-   * `innerProductGrid` in ./layer-table.ts). (kh, kw) is the grid its input has at the declared
-   * input size: 1×1 for GoogLeNet's loss3/classifier after pool5's 7×7 average pooling, 6×6 for
-   * an AlexNet-style fc6, 1×1 after another InnerProduct. Without a declared size, an input of
-   * C channels with K = C·s² is taken to be s×s. Done once, here: the data is the file's own
-   * [numOutput, K] matrix (copied only to undo `transpose`). An InnerProduct none of this
-   * applies to keeps its matrix and runs at one size only.
+   * Hands each rule with `atDeclaredSize` its input's shape at the declared input size and keeps
+   * the weights it returns: an InnerProduct becomes a convolution (./layer-rules/inner-product.ts).
    */
-  private convolutionalInnerProducts(inputs: ReadonlyMap<number, Channels | null>): void {
+  private reshapeAtDeclaredSize(inputs: ReadonlyMap<number, Channels | null>): void {
     const declared = this.declaredInputShape;
     const shapes = declared?.length === 4
       ? this.inferShapes([1, ...declared.slice(1)], this.layers.map((_, i) => i), false)
       : new Map<number, number[][]>();
     for (const [i, channels] of inputs) {
       const layer = this.layers[i]!;
-      const p = layer.def.innerProduct!;
-      if (p.axis !== 1) continue;
-      const [w] = layer.weights;
-      const [numOutput, k] = p.transpose ? [w!.shape[1]!, w!.shape[0]!] : [w!.shape[0]!, w!.shape[1]!];
       const x = shapes.get(layer.bottoms[0]!.layer)?.[layer.bottoms[0]!.top];
-      let window: [number, number, number] | null = null; // C, kh, kw
-      if (x?.length === 4 && x[1]! * x[2]! * x[3]! === k) window = [x[1]!, x[2]!, x[3]!];
-      else if (x?.length === 2 && x[1] === k) window = [k, 1, 1];
-      else if (x === undefined && channels !== null && k % channels.count === 0) {
-        const side = Math.round(Math.sqrt(k / channels.count));
-        if (side * side * channels.count === k) window = [channels.count, side, side];
-      }
-      if (window === null) continue;
-      let data = w!.data;
-      if (p.transpose) {
-        data = new Float32Array(k * numOutput);
-        for (let r = 0; r < k; r++) for (let n = 0; n < numOutput; n++) data[n * k + r] = w!.data[r * numOutput + n]!;
-      }
-      layer.weights[0] = new Tensor(data, [numOutput, ...window]);
+      layer.weights = layer.rule!.atDeclaredSize!(layer.def, layer.weights, x, channels);
     }
   }
 
@@ -179,7 +159,7 @@ export class CaffeNet {
       for (const t of targets) readersLeft.set(t.layer, Infinity);
     }
     const fused = this.fusedRelus(plan, targets);
-    const fusedInto = new Map([...fused].map(([conv, relu]) => [relu, conv]));
+    const fusedInto = new Map([...fused].map(([conv, relu]) => [relu.layer, conv]));
     for (const i of plan) {
       const layer = this.layers[i]!;
       const conv = fusedInto.get(i);
@@ -188,9 +168,8 @@ export class CaffeNet {
       } else {
         const inputs = layer.bottoms.map((b) => values.get(b.layer)![b.top]!);
         const weights = layer.weights.map((w) => this.weightsFor(w, x.dtype));
-        const relu = fused.get(i);
-        const slope = relu === undefined ? undefined : (this.layers[relu]!.def.relu?.negativeSlope ?? 0);
-        values.set(i, LAYER_RULES[layer.type!].forward(layer.def, inputs, weights, slope));
+        const slope = fused.get(i)?.slope;
+        values.set(i, layer.rule!.forward(layer.def, inputs, weights, slope));
       }
       if (!x.requiresGrad) {
         for (const b of layer.bottoms) {
@@ -204,23 +183,23 @@ export class CaffeNet {
   }
 
   /**
-   * The ReLUs to fuse into the convolution before them, as convolution index → ReLU index: a
-   * ReLU (slope ≥ 0) that is the only reader of a convolution's output, when that pre-ReLU
-   * output is not itself asked for. In Caffe files such a ReLU is in place (top = bottom), so
-   * nothing else could read the pre-ReLU values anyway, unless asked for by the layer's name.
+   * The ReLUs to fuse into the convolution before them, as convolution → ReLU index and slope: a
+   * layer with a `fusedSlope` (a ReLU, slope ≥ 0) that alone reads the output of one that
+   * `fusesRelu` (a convolution), when that output is not itself asked for. In Caffe files such a
+   * ReLU is in place (top = bottom), so nothing else could read the pre-ReLU values anyway.
    */
-  private fusedRelus(plan: readonly number[], targets: readonly ValueRef[]): Map<number, number> {
+  private fusedRelus(plan: readonly number[], targets: readonly ValueRef[]): Map<number, { layer: number; slope: number }> {
     const readers = new Map<number, number[]>(); // conv index → plan layers reading its output
     for (const i of plan) {
       for (const b of this.layers[i]!.bottoms) {
-        if (b.layer >= 0 && this.layers[b.layer]!.type === "Convolution") readers.set(b.layer, [...(readers.get(b.layer) ?? []), i]);
+        if (b.layer >= 0 && this.layers[b.layer]!.rule?.fusesRelu) readers.set(b.layer, [...(readers.get(b.layer) ?? []), i]);
       }
     }
-    const fused = new Map<number, number>();
+    const fused = new Map<number, { layer: number; slope: number }>();
     for (const [conv, by] of readers) {
       const relu = this.layers[by[0]!]!;
-      const slope = relu.def.relu?.negativeSlope ?? 0;
-      if (by.length === 1 && relu.type === "ReLU" && slope >= 0 && !targets.some((t) => t.layer === conv)) fused.set(conv, by[0]!);
+      const slope = relu.rule?.fusedSlope?.(relu.def) ?? null;
+      if (by.length === 1 && slope !== null && !targets.some((t) => t.layer === conv)) fused.set(conv, { layer: by[0]!, slope });
     }
     return fused;
   }
@@ -249,11 +228,7 @@ export class CaffeNet {
     return plan.flatMap((i) => {
       const l = this.layers[i]!;
       const out = shapes.get(i)!;
-      // A convolution's im2col columns: C/group·R·S rows of OH·OW (see layers/conv.ts).
-      // So are those of a fully convolutional InnerProduct ([numOutput, C, kh, kw] weights) on a grid.
-      const convolves = l.type === "Convolution" || (l.type === "InnerProduct" && out[0]!.length === 4);
-      const [, cPerGroup = 0, r = 0, s = 0] = convolves ? l.weights[0]!.shape : [];
-      const scratch = cPerGroup * r * s * (out[0]![2] ?? 0) * (out[0]![3] ?? 0);
+      const scratch = l.rule!.scratch?.(l.weights, out) ?? 0;
       return l.def.tops.map((top, k) => ({ name: l.def.name, type: l.def.type, top, shape: out[k]!, scratch }));
     });
   }
@@ -327,7 +302,7 @@ export class CaffeNet {
    * @throws {OptionError} if the net has no Softmax layer.
    */
   classifierLayer(): string {
-    const softmax = [...this.layers].reverse().find((l) => l.type === "Softmax");
+    const softmax = [...this.layers].reverse().find((l) => l.def.type === "Softmax");
     if (softmax === undefined) {
       throw new OptionError(`model "${this.name}" has no Softmax layer, so no classifier to dream toward; choose a layer instead`);
     }
@@ -367,7 +342,7 @@ export class CaffeNet {
       if (needed.has(i)) continue;
       needed.add(i);
       const layer = this.layers[i]!;
-      if (layer.type === null) {
+      if (layer.rule === null) {
         throw new ModelError(
           `layer "${layer.def.name}" has type "${layer.def.type}", which inceptionism does not support`,
         );
@@ -385,16 +360,14 @@ export class CaffeNet {
     const shapes = new Map<number, number[][]>([[-1, [[...inputShape]]]]);
     for (const i of order) {
       const layer = this.layers[i]!;
-      if (layer.type === null) {
+      if (layer.rule === null) {
         if (needOnly) this.plan([{ layer: i, top: 0 }]); // throws the unsupported-type error
         continue;
       }
       const inputs = layer.bottoms.map((b) => shapes.get(b.layer)?.[b.top]);
       if (inputs.some((s) => s === undefined)) continue;
       try {
-        if (layer.type === "InnerProduct") checkInnerProductInput(layer, inputs[0]!);
-        if (layer.type === "Concat" || layer.type === "Eltwise") checkBranchesAlign(layer, inputs as number[][]);
-        shapes.set(i, LAYER_RULES[layer.type].shapes(layer.def, inputs as number[][], layer.weights));
+        shapes.set(i, layer.rule.shapes(layer.def, inputs as number[][], layer.weights));
       } catch (e) {
         if (!needOnly) continue; // describe(): list what can be computed
         if (e instanceof InceptionismError) throw e;
@@ -422,179 +395,5 @@ export class CaffeNet {
       copies.set(w, (copy = new Tensor(data, w.shape)));
     }
     return copy;
-  }
-}
-
-/**
- * Bottoms and tops each type takes. Caffe lets a convolution map several bottoms to as many
- * tops with shared weights; no model we know does, and we run one, so more is refused at load.
- */
-function checkArity(def: LayerDef, type: LayerType): void {
-  const many = type === "Concat" || type === "Eltwise";
-  const [bottoms, tops] = [def.bottoms.length, def.tops.length];
-  const wantBottoms = many ? "at least 1 bottom" : "exactly 1 bottom";
-  const wantTops = type === "Split" ? "at least 1 top" : "exactly 1 top";
-  if ((many ? bottoms < 1 : bottoms !== 1) || (type === "Split" ? tops < 1 : tops !== 1)) {
-    throw new ModelError(`layer "${def.name}" (${def.type}) has ${bottoms} bottom(s) and ${tops} top(s); it needs ${wantBottoms} and ${wantTops}`);
-  }
-}
-
-/** What is known of a blob value's channels: axis 1, and whether the blob is 2-D [N, count]. */
-interface Channels {
-  count: number;
-  flat: boolean;
-}
-
-/**
- * Channel counts do not depend on the picture's size, so they can be followed through the net
- * at load time: a weight blob that disagrees with the channels reaching its layer (a conv whose
- * weights are not out × in/group × kh × kw) is a broken file, refused here with the layer named
- * rather than found as a wrong result or a kernel error later. Returns the channels of the
- * layer's tops; null where they are unknown (after an unsupported layer, whose refusal waits
- * until some output needs it, or after an InnerProduct on an axis other than 1).
- */
-function checkChannels(layer: NetLayer, inputs: readonly (Channels | null)[]): (Channels | null)[] {
-  const { def, type, weights } = layer;
-  const tops = (c: Channels | null): (Channels | null)[] => def.tops.map(() => c);
-  const fail = (what: string): never => {
-    throw new ModelError(`layer "${def.name}" (${def.type}): ${what}`);
-  };
-  const [x] = inputs;
-  switch (type) {
-    case null:
-      return tops(null);
-    case "Convolution": {
-      const p = def.convolution!;
-      const w = weights[0]!;
-      if (x) {
-        if (x.flat) fail(`its input is a 2-D blob [N, ${x.count}], but a convolution needs [N, C, H, W]`);
-        if (x.count % p.group !== 0) fail(`${x.count} input channels cannot be split into ${p.group} groups`);
-        if (w.shape[1] !== x.count / p.group) {
-          fail(
-            `weights are ${formatShape(w.shape)} (out × in/group × kh × kw) but ${x.count} channels reach the layer` +
-              `${p.group > 1 ? ` in ${p.group} groups` : ""}, so they should be ` +
-              `${formatShape([p.numOutput, x.count / p.group, ...p.kernel])}; the file is broken or mismatched`,
-          );
-        }
-      }
-      if (p.numOutput % p.group !== 0) fail(`num_output ${p.numOutput} cannot be split into ${p.group} groups`);
-      return tops({ count: p.numOutput, flat: false });
-    }
-    case "InnerProduct": {
-      const p = def.innerProduct!;
-      const k = weights[0]!.shape[p.transpose ? 0 : 1]!;
-      // On a 4-D blob the input size is C·H·W, which depends on the picture: checked when run.
-      if (x?.flat && p.axis === 1 && k !== x.count) {
-        fail(`weights take ${k} inputs but the ${x.count} outputs of the layer before reach it; the file is broken or mismatched`);
-      }
-      return tops(p.axis === 1 ? { count: p.numOutput, flat: true } : null);
-    }
-    case "Concat": {
-      const axis = def.concat?.axis ?? 1;
-      if (inputs.some((c) => c === null)) return tops(null);
-      const known = inputs as Channels[];
-      if (axis === 1) return tops({ count: known.reduce((n, c) => n + c.count, 0), flat: known[0]!.flat });
-      if (known.some((c) => c.count !== known[0]!.count)) {
-        fail(`its inputs have ${known.map((c) => c.count).join(", ")} channels; concatenating on axis ${axis} needs equal ones`);
-      }
-      return tops(known[0]!);
-    }
-    case "Eltwise": {
-      const counts = inputs.filter((c): c is Channels => c !== null).map((c) => c.count);
-      if (counts.some((c) => c !== counts[0])) fail(`its inputs have ${counts.join(", ")} channels; they must be equal`);
-      return tops(x ?? null);
-    }
-    case "Pooling":
-    case "LRN":
-    case "ReLU":
-    case "Softmax":
-    case "Dropout":
-    case "Split":
-      return tops(x ?? null);
-  }
-}
-
-/**
- * An InnerProduct takes exactly K values per image, so on a 4-D blob it fixes the picture size,
- * unless the net could make it a convolution (`convolutionalInnerProducts`): GoogLeNet's can.
- * Another size is the caller's choice, not a broken file.
- */
-function checkInnerProductInput(layer: NetLayer, x: readonly number[]): void {
-  if (layer.weights[0]!.shape.length === 4) return; // fully convolutional: the table's shape rule checks
-  const p = layer.def.innerProduct!;
-  const axis = p.axis < 0 ? p.axis + x.length : p.axis;
-  const k = layer.weights[0]!.shape[p.transpose ? 0 : 1]!;
-  const got = x.slice(axis).reduce((a, d) => a * d, 1);
-  if (axis >= 0 && axis < x.length && got !== k) {
-    throw new OptionError(
-      `layer "${layer.def.name}" (InnerProduct) takes ${k} values per image but gets ${formatShape(x.slice(axis))} = ${got} ` +
-        `at this input size; fully connected layers only run at the size the net was made for — choose an earlier layer`,
-    );
-  }
-}
-
-/**
- * Concat joins blobs along one axis and Eltwise combines them value by value, so their inputs
- * must agree on every other axis (on all of them for Eltwise). Branches with different strides
- * or pads can line up at some input sizes and not at others: said here, before anything runs.
- */
-function checkBranchesAlign(layer: NetLayer, inputs: readonly (readonly number[])[]): void {
-  const rank = inputs[0]!.length;
-  const raw = layer.type === "Concat" ? (layer.def.concat?.axis ?? 1) : null;
-  const axis = raw === null ? -1 : raw < 0 ? raw + rank : raw;
-  const differs = inputs.find((s) => s.length !== rank || s.some((d, i) => i !== axis && d !== inputs[0]![i]));
-  if (differs !== undefined) {
-    const what = layer.type === "Concat" ? `every axis but ${raw}` : "every axis";
-    throw new ModelError(
-      `layer "${layer.def.name}" (${layer.def.type}): its inputs ${inputs.map(formatShape).join(" and ")} must agree on ${what} ` +
-        `for this input size; the branches before it do not line up — try another picture size or an earlier layer`,
-    );
-  }
-}
-
-/**
- * The layer's blobs as tensors in the shapes our ops take, checked against its parameters so
- * that a file whose weights disagree with its layers fails here, naming the layer.
- */
-function prepareWeights(layer: LayerDef, type: LayerType): Tensor[] {
-  const blobs = layer.blobs;
-  const fail = (what: string): never => {
-    throw new ModelError(`layer "${layer.name}" (${layer.type}): ${what}`);
-  };
-  const tensor = (k: number, shape: number[]): Tensor => {
-    const b = blobs[k];
-    if (b === undefined) return fail(`blob ${k} is missing`);
-    const need = shape.reduce((a, d) => a * d, 1);
-    if (b.data.length !== need) {
-      fail(`blob ${k} has ${b.data.length} values (dims ${formatShape(b.shape)}) but the layer needs ${formatShape(shape)}`);
-    }
-    return new Tensor(b.data, shape);
-  };
-  switch (type) {
-    case "Convolution": {
-      const p = layer.convolution ?? fail("no convolution parameters");
-      const w = blobs[0] ?? fail("has no weights (blob 0)");
-      const [kh, kw] = p.kernel;
-      const perOutput = p.numOutput * kh * kw;
-      if (perOutput <= 0 || w.data.length % perOutput !== 0) {
-        fail(`weights have ${w.data.length} values, not a multiple of num_output × kernel = ${p.numOutput}×${kh}×${kw}`);
-      }
-      const weights = [tensor(0, [p.numOutput, w.data.length / perOutput, kh, kw])];
-      if (p.biasTerm) weights.push(tensor(1, [p.numOutput]));
-      return weights;
-    }
-    case "InnerProduct": {
-      const p = layer.innerProduct ?? fail("no inner_product parameters");
-      const w = blobs[0] ?? fail("has no weights (blob 0)");
-      if (p.numOutput <= 0 || w.data.length % p.numOutput !== 0) {
-        fail(`weights have ${w.data.length} values, not a multiple of num_output ${p.numOutput}`);
-      }
-      const k = w.data.length / p.numOutput;
-      const weights = [tensor(0, p.transpose ? [k, p.numOutput] : [p.numOutput, k])];
-      if (p.biasTerm) weights.push(tensor(1, [p.numOutput]));
-      return weights;
-    }
-    default:
-      return [];
   }
 }

@@ -1,5 +1,6 @@
 // InnerProducts on pictures larger than the net's input: the classifier at every window
-// (src/models/layer-table.ts, `innerProductGrid`), checked against computing it window by window.
+// (src/models/layer-rules/inner-product.ts, `innerProductGrid`), checked against computing it
+// window by window.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { randomTensor } from "../../src/autograd/gradcheck.js";
