@@ -168,7 +168,7 @@ describe("decodePng: bad input", () => {
 
   it("reports a bad checksum", () => {
     const bad = Uint8Array.from(good);
-    bad[30] ^= 0xff; // inside the IHDR CRC
+    bad[30]! ^= 0xff; // inside the IHDR CRC
     expect(() => decodePng(bad)).toThrow(/^PNG image is corrupt or truncated/);
   });
 
