@@ -99,7 +99,7 @@ interface GemmJob {
 
 let calls = 0;
 
-/** The job that `gemm` splits between threads (listed in ../threads/jobs.ts). */
+/** The job that `gemm` splits between threads (listed in ../worker-jobs.ts). */
 export const gemmJob = defineJob("gemm", ({ C, A, B, M, N, K, opts, wasm, call }: GemmJob, piece: number, pieces: number) => {
   const [t0, t1] = pieceRange(Math.ceil(N / SIMD_TILE_COLUMNS), piece, pieces); // in whole tiles of columns
   const columns = [t0 * SIMD_TILE_COLUMNS, Math.min(N, t1 * SIMD_TILE_COLUMNS)] as const;

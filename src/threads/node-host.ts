@@ -29,7 +29,7 @@ export function startNodeWorker(entry: URL): Worker {
 installThreadHost({
   defaultThreads: () => availableParallelism(),
   spawn: () => {
-    const worker = startNodeWorker(new URL("./node-worker.js", import.meta.url));
+    const worker = startNodeWorker(new URL("../node-worker.js", import.meta.url));
     worker.unref();
     return worker;
   },

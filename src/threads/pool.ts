@@ -38,7 +38,7 @@
 // its messages, while its creator's event loop turns — awaiting is what lets it turn.
 //
 // This file is the core half: it knows nothing of how a worker is started. A host — the Node
-// side's ./node-host.ts, which starts worker_threads running ./node-worker.ts, or ./web-host.ts
+// side's ./node-host.ts, which starts worker_threads running ../node-worker.ts, or ./web-host.ts
 // with Web Workers — hands it workers by `installThreadHost`. Without a host, or with
 // `setThreads(1)`, every job runs inline.
 
@@ -48,7 +48,7 @@ export interface WorkerHandle {
   terminate(): void;
 }
 
-/** Starts workers that run ./jobs.ts's `serveJobs`; provided by the platform (./node-host.ts, ./web-host.ts). */
+/** Starts workers that run ../worker-jobs.ts's `serveJobs`; provided by the platform (./node-host.ts, ./web-host.ts). */
 export interface ThreadHost {
   /** The number of threads to use when none is asked for: usually the number of cores. */
   defaultThreads(): number;
@@ -93,7 +93,7 @@ export interface ParallelJob<A> {
 const defined = new Map<string, JobPiece<never>>();
 
 /**
- * Declares a job under a unique name; workers find its `piece` by that name in ./jobs.ts, which
+ * Declares a job under a unique name; workers find its `piece` by that name in ../worker-jobs.ts, which
  * must list it (a test checks that every job is listed).
  */
 export function defineJob<A extends object>(name: string, piece: JobPiece<A>): ParallelJob<A> {

@@ -1,5 +1,5 @@
 // Worker threads for browsers: the host that ./pool.ts starts Web Workers through, each running
-// ./web-worker.ts — the browser twin of ./node-host.ts. Importing this file installs it, but
+// ../web-worker.ts — the browser twin of ./node-host.ts. Importing this file installs it, but
 // only where threads can work, which in a browser takes two things of the page:
 //
 // 1. Shared memory. SharedArrayBuffer exists only on a cross-origin-isolated page, one served
@@ -22,7 +22,7 @@
 // while that thread is busy or blocked — and other browsers may do the same. The pool never
 // posts a job to a helper that has not started (that job would wait forever), so a job run
 // straight after `setThreads` runs on the engine's thread alone. Each helper answers its `init`
-// message (see ./web-worker.ts), and `dream()` awaits the pool's `threadsReady()` itself; other
+// message (see ../web-worker.ts), and `dream()` awaits the pool's `threadsReady()` itself; other
 // code awaits `threadsStarted()` after `setThreads` and before the first job:
 //
 //     setThreads(defaultThreads()); // from ./pool.ts
@@ -49,7 +49,7 @@ const started: Promise<void>[] = [];
 
 function spawn(): WebWorker {
   // Written out in full, URL and import.meta.url, so that bundlers find the worker's entry.
-  const worker = new self.Worker(new URL("./web-worker.js", import.meta.url), { type: "module" });
+  const worker = new self.Worker(new URL("../web-worker.js", import.meta.url), { type: "module" });
   started.push(
     new Promise((ready, failed) => {
       worker.onmessage = () => ready();

@@ -19,7 +19,7 @@ const NODE_SIDE = new Set([
   "io/image/png.ts",
   "io/image/jpeg.ts",
   "threads/node-host.ts",
-  "threads/node-worker.ts",
+  "node-worker.ts",
 ]);
 
 function sourceFiles(dir: string): string[] {

@@ -9,7 +9,7 @@
 // - every array is shared and the thread count is 2, so the pool posts each job to the helper
 //   and waits, in Atomics.wait, until the helper raises its flag: a 2-thread run that returns
 //   was answered by a running worker (which pieces it claimed is up to timing, and not asked);
-// - the server saw the helper's entry, /threads/web-worker.js, being fetched;
+// - the server saw the helper's entry, /web-worker.js, being fetched;
 // - a job that only the engine defines fails in the helper with the helper's own message
 //   ("failed in worker 1: unknown job"), which only a worker that received the job can write.
 //
@@ -135,7 +135,7 @@ describe("the browser build", () => {
   it("load modules that import only relative paths", () => {
     // The helper's entry is started by `new URL(…)` in web-host.js, not imported, so it is an
     // entry of its own; the page imports a subset of what the engine imports.
-    const graph = moduleGraph(root, ["engine-worker.js", "threads/web-worker.js"]);
+    const graph = moduleGraph(root, ["engine-worker.js", "web-worker.js"]);
     const bare = [...graph].flatMap(([file, specifiers]) =>
       specifiers.filter((s) => !s.startsWith("./") && !s.startsWith("../")).map((s) => `${file.slice(root.length + 1)} imports "${s}"`),
     );
@@ -187,7 +187,7 @@ describe.skipIf(CHROMIUM === null)("worker threads in headless Chromium", () => 
         relu: 0,
         ghost: 'job "browser-test-ghost" failed in worker 1: unknown job "browser-test-ghost"',
       });
-      expect(requested).toContain("/threads/web-worker.js");
+      expect(requested).toContain("/web-worker.js");
     } finally {
       await browser.close();
     }

@@ -15,7 +15,7 @@ import { loadGoogLeNet } from "../../src/models/load.js";
 import type { CaffeNet } from "../../src/models/net.js";
 import { imageToInput } from "../../src/models/preprocess.js";
 import { fillUniform } from "../../src/tensor/random.js";
-import { serveJobs } from "../../src/threads/jobs.js";
+import { serveJobs } from "../../src/worker-jobs.js";
 import type { JobMessage, WorkerInit } from "../../src/threads/pool.js";
 import { defaultThreads, installThreadHost, setThreads, threadCount, threadsReady } from "../../src/threads/pool.js";
 

@@ -13,7 +13,7 @@ import { loadGoogLeNet } from "../../src/models/load.js";
 import { allocFloats, allocIndices } from "../../src/tensor/buffers.js";
 import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
-import { JOBS } from "../../src/threads/jobs.js";
+import { JOBS } from "../../src/worker-jobs.js";
 import {
   defineJob, definedJobs, pieceRange, setThreads, shutdownThreads, threadCount, threadsReady, withThreads,
 } from "../../src/threads/pool.js";

@@ -21,7 +21,7 @@ function differingValues(a, b) {
 try {
   const report = { crossOriginIsolated, threadsAvailable: threadsAvailable() };
 
-  // Starts the one helper, a nested worker running ./threads/web-worker.js, and lets this
+  // Starts the one helper, a nested worker running ./web-worker.js, and lets this
   // thread's event loop turn until the helper has its init message: Chromium neither starts it
   // nor hands it messages while this thread is blocked, so the first job would wait forever. Every array below is made while 2 threads are set,
   // so all are shared: the 2-thread runs really split (an unshared array would make the pool

@@ -1,15 +1,19 @@
-// The worker's side of ./pool.ts: every job a worker can be asked to run, and the loop that runs
-// them. A worker finds a job's code by its name in `JOBS`; the caller runs the same function
-// for the pieces it claims, so both sides execute one definition.
+// The worker's side of ./threads/pool.ts: every job a worker can be asked to run, and the loop
+// that runs them. A worker finds a job's code by its name in `JOBS`; the caller runs the same
+// function for the pieces it claims, so both sides execute one definition.
+//
+// It lists every kernel, so it sits above them all, beside the worker entries that use it
+// (./node-worker.ts, ./web-worker.ts): the pool itself, which the kernels import, is the bottom
+// floor and imports none of them.
 
-import { addIntoJob } from "../autograd/tape.js";
-import { gemmJob } from "../layers/gemm.js";
-import { col2imJob, im2colJob } from "../layers/im2col.js";
-import { lrnAcrossBackwardJob, lrnAcrossForwardJob } from "../layers/lrn.js";
-import { maxPoolBackwardJob, maxPoolForwardJob } from "../layers/pooling.js";
-import { reluBackwardJob, reluForwardJob, reluMaskJob } from "../layers/relu.js";
-import { zeroJob } from "../tensor/buffers.js";
-import { claimPieces, DONE, ERROR_BYTES, FAILED, type JobMessage, type JobPiece, type ParallelJob, type WorkerInit } from "./pool.js";
+import { addIntoJob } from "./autograd/tape.js";
+import { gemmJob } from "./layers/gemm.js";
+import { col2imJob, im2colJob } from "./layers/im2col.js";
+import { lrnAcrossBackwardJob, lrnAcrossForwardJob } from "./layers/lrn.js";
+import { maxPoolBackwardJob, maxPoolForwardJob } from "./layers/pooling.js";
+import { reluBackwardJob, reluForwardJob, reluMaskJob } from "./layers/relu.js";
+import { zeroJob } from "./tensor/buffers.js";
+import { claimPieces, DONE, ERROR_BYTES, FAILED, type JobMessage, type JobPiece, type ParallelJob, type WorkerInit } from "./threads/pool.js";
 
 /** Every job, by name. A job missing here fails in the worker with "unknown job". */
 export const JOBS: ReadonlyArray<ParallelJob<never>> = [
