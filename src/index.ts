@@ -19,13 +19,13 @@ export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/object
 export { zoomAboutCentre } from "./dream/zoom.js";
 
 // Models
-export { CaffeNet, IMAGENET_MEAN_BGR, type BlobInfo } from "./models/net.js";
+export { CaffeNet, IMAGENET_MEAN_BGR, type BlobInfo, type PlannedBlob, type ValueRef } from "./models/net.js";
 export { loadCaffeModel, loadGoogLeNet, loadImageNetLabels, loadImageNetClasses, GOOGLENET_PATH } from "./models/load.js";
 export { classify, parseSynsetWords, type Prediction } from "./models/classify.js";
 export { findClass, parseSynsets, type Synset } from "./models/labels.js";
 export { imageToInput, inputToImage } from "./models/preprocess.js";
 export { decodeCaffeModel } from "./io/caffe/decode.js";
-export { encodeCaffeModel } from "./io/caffe/encode.js";
+export { encodeCaffeModel, type CaffeFormat } from "./io/caffe/encode.js";
 export type { NetDef, LayerDef } from "./io/caffe/net-def.js";
 
 // Images

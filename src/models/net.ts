@@ -21,7 +21,7 @@ import { checkArity, type Channels, type LayerRule } from "./layer-rules/rule.js
 import { DATA_LAYER_TYPES, type LayerDef, type NetDef } from "../io/caffe/net-def.js";
 
 /** The address of one blob value: the layer that wrote it (-1 for the net input) and its top. */
-interface ValueRef {
+export interface ValueRef {
   layer: number;
   top: number;
 }

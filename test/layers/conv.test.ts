@@ -7,12 +7,7 @@ import {
 import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { relu } from "../../src/layers/relu.js";
-
-type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor;
-
-function random(Type: ArrayType, n: number, seed: number): Float32Array | Float64Array {
-  return fillUniform(new Type(n), seed);
-}
+import { random } from "../random.js";
 
 function params(p: Partial<ConvParams> = {}): ConvParams {
   return { stride: [1, 1], pad: [0, 0], dilation: [1, 1], group: 1, ...p };
@@ -39,19 +34,19 @@ describe("conv2d kernels vs naive twins", () => {
       it(`${Type.name}: ${name}`, () => {
         const g = convGeometry(xShape, wShape, p);
         const size = (s: number[]): number => s.reduce((a, d) => a * d, 1);
-        const x = random(Type, size(xShape), 1), w = random(Type, size(wShape), 2);
-        const bias = hasBias ? random(Type, g.K, 3) : null;
+        const x = random(size(xShape), 1, Type), w = random(size(wShape), 2, Type);
+        const bias = hasBias ? random(g.K, 3, Type) : null;
         const outSize = g.N * g.K * g.OH * g.OW;
         const atol = rtol * 10;
 
-        const out = random(Type, outSize, 4), outRef = new Type(outSize); // garbage must be overwritten
+        const out = random(outSize, 4, Type), outRef = new Type(outSize); // garbage must be overwritten
         conv2dForward(out, x, w, bias, g);
         conv2dForwardNaive(outRef, x, w, bias, g);
         expect(out).toBeAllClose(outRef, { rtol, atol });
 
         // Backward accumulates: start every gradient from the same non-zero values.
-        const dout = random(Type, outSize, 5);
-        const dx = random(Type, x.length, 6), dw = random(Type, w.length, 7), db = random(Type, g.K, 8);
+        const dout = random(outSize, 5, Type);
+        const dx = random(x.length, 6, Type), dw = random(w.length, 7, Type), db = random(g.K, 8, Type);
         const dxRef = dx.slice(), dwRef = dw.slice(), dbRef = db.slice();
         conv2dBackward(dx, dw, db, dout, x, w, g);
         conv2dBackwardNaive(dxRef, dwRef, dbRef, dout, x, w, g);
@@ -64,7 +59,7 @@ describe("conv2d kernels vs naive twins", () => {
 
   it("computes dx alone, leaving the skipped gradients untouched", () => {
     const g = convGeometry([1, 2, 5, 5], [3, 2, 3, 3], params({ pad: [1, 1] }));
-    const x = random(Float64Array, 50, 1), w = random(Float64Array, 54, 2), dout = random(Float64Array, 75, 3);
+    const x = random(50, 1, Float64Array), w = random(54, 2, Float64Array), dout = random(75, 3, Float64Array);
     const dx = new Float64Array(50), dxRef = new Float64Array(50);
     conv2dBackward(dx, null, null, dout, x, w, g);
     conv2dBackwardNaive(dxRef, null, null, dout, x, w, g);
@@ -73,7 +68,7 @@ describe("conv2d kernels vs naive twins", () => {
 
   it("uses a caller's scratch buffer and rejects one that is too small", () => {
     const g = convGeometry([1, 2, 5, 5], [3, 2, 3, 3], params({ pad: [1, 1] }));
-    const x = random(Float32Array, 50, 1), w = random(Float32Array, 54, 2);
+    const x = random(50, 1, Float32Array), w = random(54, 2, Float32Array);
     const out = new Float32Array(75), outRef = new Float32Array(75);
     conv2dForward(out, x, w, null, g, new Float32Array(2 * 9 * 25 + 3));
     conv2dForwardNaive(outRef, x, w, null, g);

@@ -1,13 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { gemm, gemmBackend, gemmNaive, setGemmBackend, type GemmOptions } from "../../src/layers/gemm.js";
 import { simdFlavour } from "../../src/layers/wasm/gemm-simd.js";
-import { fillUniform } from "../../src/tensor/random.js";
+import { random } from "../random.js";
 
 type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor;
-
-function random(Type: ArrayType, n: number, seed: number): Float32Array | Float64Array {
-  return fillUniform(new Type(n), seed);
-}
 
 // Sizes around the register tile (4), the packed blocks (MC = 96, KC = 256, NC = 2048) and 1.
 const shapes: Array<[M: number, N: number, K: number]> = [
@@ -46,9 +42,9 @@ describe("gemm vs gemmNaive", () => {
         it(label, () => {
           setGemmBackend(backend);
           expect(gemmBackend()).toBe(backend);
-          const A = random(Type, M * K, 1), B = random(Type, K * N, 2);
+          const A = random(M * K, 1, Type), B = random(K * N, 2, Type);
           // Overwrite: C starts as garbage that must disappear.
-          const C = random(Type, M * N, 3), expected = new Type(M * N);
+          const C = random(M * N, 3, Type), expected = new Type(M * N);
           gemm(C, A, B, M, N, K, trans);
           gemmNaive(expected, A, B, M, N, K, trans);
           expect(C).toBeAllClose(expected, { rtol, atol: rtol * Math.sqrt(K) });
@@ -57,7 +53,7 @@ describe("gemm vs gemmNaive", () => {
           gemmNaive(expected, A, B, M, N, K, { ...trans, accumulate: true });
           expect(C).toBeAllClose(expected, { rtol, atol: rtol * Math.sqrt(K) });
           // Row bias: C = bias[i] + op(A)·op(B).
-          const rowBias = random(Type, M, 4);
+          const rowBias = random(M, 4, Type);
           gemm(C, A, B, M, N, K, { ...trans, rowBias });
           gemmNaive(expected, A, B, M, N, K, { ...trans, rowBias });
           expect(C).toBeAllClose(expected, { rtol, atol: rtol * Math.sqrt(K) });
@@ -88,10 +84,10 @@ describe("gemm vs gemmNaive", () => {
   });
 
   it("works on subarray views without touching their neighbours", () => {
-    const big = random(Float32Array, 100, 4);
+    const big = random(100, 4, Float32Array);
     const before = big.slice();
     const C = big.subarray(10, 16); // 2×3
-    gemm(C, random(Float32Array, 8, 5), random(Float32Array, 12, 6), 2, 3, 4);
+    gemm(C, random(8, 5, Float32Array), random(12, 6, Float32Array), 2, 3, 4);
     expect(big.subarray(0, 10)).toBeAllClose(before.subarray(0, 10), { rtol: 0, atol: 0 });
     expect(big.subarray(16)).toBeAllClose(before.subarray(16), { rtol: 0, atol: 0 });
   });

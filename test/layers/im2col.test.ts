@@ -1,10 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { col2im, col2imNaive, convGeometry, im2col, im2colNaive, type ConvParams } from "../../src/layers/im2col.js";
 import { fillUniform } from "../../src/tensor/random.js";
-
-function random(n: number, seed: number): Float64Array {
-  return fillUniform(new Float64Array(n), seed);
-}
+import { random } from "../random.js";
 
 function params(p: Partial<ConvParams> = {}): ConvParams {
   return { stride: [1, 1], pad: [0, 0], dilation: [1, 1], group: 1, ...p };
@@ -74,21 +71,21 @@ describe("im2col / col2im", () => {
     const colSize = C * R * S * g.OH * g.OW;
 
     it(`match their naive twins: ${name}`, () => {
-      const x = random(C * H * W, 1);
-      const col = random(colSize, 9), colRef = new Float64Array(colSize); // garbage must be overwritten
+      const x = random(C * H * W, 1, Float64Array);
+      const col = random(colSize, 9, Float64Array), colRef = new Float64Array(colSize); // garbage must be overwritten
       im2col(col, x, g);
       im2colNaive(colRef, x, g);
       expect(col).toBeAllClose(colRef, { rtol: 0, atol: 0 });
 
-      const y = random(colSize, 2);
-      const dx = random(C * H * W, 3), dxRef = dx.slice(); // col2im accumulates
+      const y = random(colSize, 2, Float64Array);
+      const dx = random(C * H * W, 3, Float64Array), dxRef = dx.slice(); // col2im accumulates
       col2im(dx, y, g);
       col2imNaive(dxRef, y, g);
       expect(dx).toBeAllClose(dxRef, { rtol: 1e-14, atol: 1e-14 });
     });
 
     it(`satisfy the adjoint identity ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩: ${name}`, () => {
-      const x = random(C * H * W, 4), y = random(colSize, 5);
+      const x = random(C * H * W, 4, Float64Array), y = random(colSize, 5, Float64Array);
       const col = new Float64Array(colSize), back = new Float64Array(C * H * W);
       im2col(col, x, g);
       col2im(back, y, g);

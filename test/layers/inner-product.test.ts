@@ -5,14 +5,8 @@ import {
   innerProduct, innerProductBackward, innerProductBackwardNaive, innerProductForward, innerProductForwardNaive,
   type InnerProductGeometry,
 } from "../../src/layers/inner-product.js";
-import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
-
-type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor;
-
-function random(Type: ArrayType, n: number, seed: number): Float32Array | Float64Array {
-  return fillUniform(new Type(n), seed);
-}
+import { random } from "../random.js";
 
 const geometries: InnerProductGeometry[] = [
   { M: 1, K: 1, N: 1, transpose: false },
@@ -27,16 +21,16 @@ describe("innerProduct kernels vs naive twins", () => {
     for (const g of geometries) {
       it(`${Type.name} M=${g.M} K=${g.K} N=${g.N} transpose=${g.transpose}`, () => {
         const { M, K, N } = g;
-        const x = random(Type, M * K, 1), w = random(Type, N * K, 2), bias = random(Type, N, 3);
+        const x = random(M * K, 1, Type), w = random(N * K, 2, Type), bias = random(N, 3, Type);
         const atol = rtol * 10;
         for (const b of [bias, null]) {
-          const y = random(Type, M * N, 4), yRef = new Type(M * N);
+          const y = random(M * N, 4, Type), yRef = new Type(M * N);
           innerProductForward(y, x, w, b, g);
           innerProductForwardNaive(yRef, x, w, b, g);
           expect(y).toBeAllClose(yRef, { rtol, atol });
         }
-        const dy = random(Type, M * N, 5);
-        const dx = random(Type, M * K, 6), dw = random(Type, N * K, 7), db = random(Type, N, 8);
+        const dy = random(M * N, 5, Type);
+        const dx = random(M * K, 6, Type), dw = random(N * K, 7, Type), db = random(N, 8, Type);
         const dxRef = dx.slice(), dwRef = dw.slice(), dbRef = db.slice();
         innerProductBackward(dx, dw, db, dy, x, w, g);
         innerProductBackwardNaive(dxRef, dwRef, dbRef, dy, x, w, g);

@@ -17,16 +17,15 @@ import { JOBS } from "../../src/worker-jobs.js";
 import {
   defineJob, definedJobs, pieceRange, setThreads, shutdownThreads, threadCount, threadsReady, withThreads,
 } from "../../src/threads/pool.js";
+import { random } from "../random.js";
 
 // Jobs go only to workers that have started: start both before the first split, so that every
 // 2- and 3-thread run below really is split.
 beforeAll(() => threadsReady(3));
 afterAll(() => shutdownThreads());
 
-/** Shared (while threads > 1) arrays filled with a seeded ramp of random values. */
-function random(n: number, seed: number): Float32Array {
-  return fillUniform(allocFloats("float32", n) as Float32Array, seed);
-}
+/** Arrays for `random`: from `allocFloats`, so shared while threads > 1. */
+const float32s = (n: number): Float32Array => allocFloats("float32", n) as Float32Array;
 
 /**
  * Runs `compute` (which allocates its own inputs and outputs, so they are shared when threads
@@ -73,13 +72,13 @@ describe("kernels split over threads give the same bits", () => {
         // K×N below), with N cut into pieces of 8s and a ragged last one.
         const [M, N, K] = [67, 1003, 71];
         sameForEveryThreadCount(() => {
-          const A = random(M * K, 1), B = random(K * N, 2);
-          const C1 = allocFloats("float32", M * N), C2 = random(M * N, 3), C3 = allocFloats("float32", M * N);
+          const A = random(M * K, 1, float32s), B = random(K * N, 2, float32s);
+          const C1 = allocFloats("float32", M * N), C2 = random(M * N, 3, float32s), C3 = allocFloats("float32", M * N);
           gemm(C1, A, B, M, N, K);
           const C5 = allocFloats("float32", M * N);
-          gemm(C5, A, B, M, N, K, { relu: true, rowBias: random(M, 6) });
+          gemm(C5, A, B, M, N, K, { relu: true, rowBias: random(M, 6, float32s) });
           gemm(C2, A, B, M, N, K, { accumulate: true });
-          gemm(C3, A, random(N * K, 4), M, N, K, { transB: true, rowBias: random(M, 5) });
+          gemm(C3, A, random(N * K, 4, float32s), M, N, K, { transB: true, rowBias: random(M, 5, float32s) });
           const C4 = allocFloats("float32", K * N);
           gemm(C4, A, C1, K, N, M, { transA: true });
           return [C1, C2, C3, C4, C5];
@@ -100,11 +99,11 @@ describe("kernels split over threads give the same bits", () => {
     it(`im2col and col2im, stride ${p.stride}, pad ${p.pad}, dilation ${p.dilation}`, () => {
       const g = convGeometry([1, 24, 53, 35], [8, 24, 3, 5], { stride: [...p.stride], pad: [...p.pad], dilation: [...p.dilation], group: 1 });
       sameForEveryThreadCount(() => {
-        const x = random(24 * 53 * 35, 5);
+        const x = random(24 * 53 * 35, 5, float32s);
         const col = allocFloats("float32", 24 * 15 * g.OH * g.OW);
         im2col(col, x, g);
-        const dx = random(x.length, 6);
-        col2im(dx, random(col.length, 7), g);
+        const dx = random(x.length, 6, float32s);
+        col2im(dx, random(col.length, 7, float32s), g);
         return [col, dx];
       });
     });
@@ -112,9 +111,9 @@ describe("kernels split over threads give the same bits", () => {
 
   it("ReLU forward and backward", () => {
     sameForEveryThreadCount(() => {
-      const x = random(100_003, 8), y = allocFloats("float32", x.length), dx = random(x.length, 9);
+      const x = random(100_003, 8, float32s), y = allocFloats("float32", x.length), dx = random(x.length, 9, float32s);
       reluForward(y, x, 0.1);
-      reluBackward(dx, random(x.length, 10), x, 0.1);
+      reluBackward(dx, random(x.length, 10, float32s), x, 0.1);
       return [y, dx];
     });
   });
@@ -122,11 +121,11 @@ describe("kernels split over threads give the same bits", () => {
   it("max pooling forward (values and argmax) and backward", () => {
     const g = poolGeometry([2, 16, 57, 43], { method: "max", kernel: [3, 3], stride: [2, 2], pad: [0, 0] });
     sameForEveryThreadCount(() => {
-      const x = random(2 * 16 * 57 * 43, 11), y = allocFloats("float32", 2 * 16 * g.OH * g.OW);
+      const x = random(2 * 16 * 57 * 43, 11, float32s), y = allocFloats("float32", 2 * 16 * g.OH * g.OW);
       const argmax = allocIndices(y.length);
       maxPoolForward(y, argmax, x, g);
       const dx = allocFloats("float32", x.length);
-      maxPoolBackward(dx, random(y.length, 12), argmax, g);
+      maxPoolBackward(dx, random(y.length, 12, float32s), argmax, g);
       return [y, argmax, dx];
     });
   });
@@ -135,10 +134,10 @@ describe("kernels split over threads give the same bits", () => {
     const g = lrnGeometry([2, 16, 47, 45], { localSize: 5, alpha: 1e-4, beta: 0.75, k: 1, region: "across" });
     sameForEveryThreadCount(() => {
       const n = 2 * 16 * 47 * 45;
-      const x = random(n, 13), y = allocFloats("float32", n), scale = allocFloats("float32", n);
+      const x = random(n, 13, float32s), y = allocFloats("float32", n), scale = allocFloats("float32", n);
       lrnForward(y, scale, x, g);
-      const dx = random(n, 14);
-      lrnBackward(dx, random(n, 15), x, y, scale, g);
+      const dx = random(n, 14, float32s);
+      lrnBackward(dx, random(n, 15, float32s), x, y, scale, g);
       return [y, scale, dx];
     });
   });

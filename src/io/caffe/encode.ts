@@ -1,5 +1,7 @@
 // Writing a NetDef back as a binary `caffe.NetParameter`, in either dialect — the inverse of
-// ./decode.ts, used to build small models and training-style files for tests.
+// ./decode.ts. It is public: a model edited as a NetDef (layers cut, weights changed, a net
+// built from scratch) is saved as a .caffemodel, and a file converts between the two dialects.
+// The tests use it too, to build small models and training-style files.
 //
 //   "modern"  `layer` (field 100) with string types; blobs with a BlobShape; inputs that no layer
 //             produces go to `input` + `input_shape` (or `input` alone when no shape is known);
@@ -36,7 +38,15 @@ const ELTWISE_IDS = { prod: 0, sum: 1, max: 2 } as const;
 type Message = Record<string, unknown>;
 
 /**
- * Encodes a network as a binary Caffe model in the legacy V1 or the modern format.
+ * Encodes a network as the bytes of a `.caffemodel` (a binary `caffe.NetParameter`), in the
+ * legacy V1 or the modern format: to save a model built or edited as a `NetDef` (from
+ * `decodeCaffeModel`), or to convert a file from one format to the other. `decodeCaffeModel`,
+ * `loadCaffeModel` and Caffe itself read the result back.
+ *
+ * ```ts
+ * const def = decodeCaffeModel(await readFile("bvlc_googlenet.caffemodel")); // V1
+ * await writeFile("googlenet-modern.caffemodel", encodeCaffeModel(def, "modern"));
+ * ```
  * @throws {ModelError} if the network cannot be expressed in that format.
  */
 export function encodeCaffeModel(def: NetDef, format: CaffeFormat): Uint8Array {

@@ -4,13 +4,9 @@ import { ImageError } from "../../../src/errors.js";
 import type { RgbImage } from "../../../src/io/image/image.js";
 import { decodeJpeg } from "../../../src/io/image/jpeg.js";
 import { resizeImage, resizePlanes, resizePlanesNaive, resizeToFit } from "../../../src/io/image/resize.js";
-import { fillUniform } from "../../../src/tensor/random.js";
+import { random } from "../../random.js";
 
 const fixtures = new URL("../../fixtures/", import.meta.url);
-
-function random(n: number, seed = 1): Float32Array {
-  return fillUniform(new Float32Array(n), seed, 0, 255);
-}
 
 /** H×W×3 interleaved → 3×H×W planes. */
 function toPlanes(img: RgbImage): Float32Array {
@@ -34,14 +30,14 @@ describe("resizePlanes against its naive twin", () => {
     [3, 3, 64, 3, 7],
   ];
   it.each(shapes)("C=%i %i×%i → %i×%i", (C, H, W, OH, OW) => {
-    const src = random(C * H * W, H * 100 + W);
+    const src = random(C * H * W, H * 100 + W, Float32Array, [0, 255]);
     const got = resizePlanes(src, C, H, W, OH, OW);
     expect(got).toHaveLength(C * OH * OW);
     expect(got).toBeAllClose(resizePlanesNaive(src, C, H, W, OH, OW), { rtol: 1e-5, atol: 1e-4 });
   });
 
   it.each(shapes)("without antialiasing: C=%i %i×%i → %i×%i", (C, H, W, OH, OW) => {
-    const src = random(C * H * W, H * 100 + W + 1);
+    const src = random(C * H * W, H * 100 + W + 1, Float32Array, [0, 255]);
     const options = { antialias: false };
     const got = resizePlanes(src, C, H, W, OH, OW, options);
     expect(got).toBeAllClose(resizePlanesNaive(src, C, H, W, OH, OW, options), { rtol: 1e-5, atol: 1e-4 });
@@ -75,16 +71,16 @@ describe("antialias option", () => {
 
 describe("resize at the edges", () => {
   it("is the exact identity (a copy) when the size is unchanged", () => {
-    const src = random(3 * 7 * 5);
+    const src = random(3 * 7 * 5, 1, Float32Array, [0, 255]);
     const out = resizePlanes(src, 3, 7, 5, 7, 5);
     expect(out).toEqual(src);
     expect(out).not.toBe(src);
-    const img = { width: 5, height: 7, data: random(3 * 35, 2) };
+    const img = { width: 5, height: 7, data: random(3 * 35, 2, Float32Array, [0, 255]) };
     expect(resizeImage(img, 5, 7).data).toEqual(img.data);
   });
 
   it("is exact along an unchanged axis", () => {
-    const src = random(4 * 6, 3); // 4 rows of 6
+    const src = random(4 * 6, 3, Float32Array, [0, 255]); // 4 rows of 6
     const out = resizePlanes(src, 1, 4, 6, 9, 6); // only rows change
     expect(resizePlanes(src, 1, 4, 6, 4, 6)).toEqual(src);
     // Column 0 of the output depends on column 0 of the input only.
@@ -158,14 +154,14 @@ describe("resize at the edges", () => {
 
 describe("resizeImage", () => {
   it("is resizePlanes on the interleaved layout", () => {
-    const img = { width: 11, height: 6, data: random(3 * 66, 9) };
+    const img = { width: 11, height: 6, data: random(3 * 66, 9, Float32Array, [0, 255]) };
     const out = resizeImage(img, 5, 13);
     expect([out.width, out.height]).toEqual([5, 13]);
     expect(toPlanes(out)).toBeAllClose(resizePlanes(toPlanes(img), 3, 6, 11, 13, 5));
   });
 
   it("does not change its input", () => {
-    const img = { width: 4, height: 4, data: random(48, 4) };
+    const img = { width: 4, height: 4, data: random(48, 4, Float32Array, [0, 255]) };
     const copy = img.data.slice();
     resizeImage(img, 2, 7);
     expect(img.data).toEqual(copy);

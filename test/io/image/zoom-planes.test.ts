@@ -3,11 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { ImageError } from "../../../src/errors.js";
 import { zoomPlanes, zoomPlanesNaive, zoomSize } from "../../../src/io/image/zoom-planes.js";
-import { fillUniform } from "../../../src/tensor/random.js";
-
-function random(n: number, seed = 1): Float32Array {
-  return fillUniform(new Float32Array(n), seed, -120, 150);
-}
+import { random } from "../../random.js";
 
 describe("zoomPlanes against its naive twin", () => {
   // [C, H, W, OH, OW]: 1 and 2 pixels, odd sizes, enlarging, shrinking (by 1.4, the pyramid's
@@ -27,7 +23,7 @@ describe("zoomPlanes against its naive twin", () => {
     [3, 3, 64, 3, 7],
   ];
   it.each(shapes)("C=%i %i×%i → %i×%i", (C, H, W, OH, OW) => {
-    const src = random(C * H * W, H * 100 + W);
+    const src = random(C * H * W, H * 100 + W, Float32Array, [-120, 150]);
     const got = zoomPlanes(src, C, H, W, OH, OW);
     expect(got).toHaveLength(C * OH * OW);
     expect(got).toBeAllClose(zoomPlanesNaive(src, C, H, W, OH, OW), { rtol: 1e-5, atol: 1e-4 });
@@ -70,7 +66,7 @@ describe("zoomPlanes at the edges", () => {
   });
 
   it("is the exact identity (a copy) when the size is unchanged", () => {
-    const src = random(3 * 7 * 5);
+    const src = random(3 * 7 * 5, 1, Float32Array, [-120, 150]);
     const out = zoomPlanes(src, 3, 7, 5, 7, 5);
     expect(out).toEqual(src);
     expect(out).not.toBe(src);
@@ -78,7 +74,7 @@ describe("zoomPlanes at the edges", () => {
 
   it("keeps the last row and column exactly, where scipy can overshoot to 0 (448 → 320)", () => {
     // scipy 1.10.1 samples the last of 320 columns at 319 · (447/319) > 447 and returns 0 there.
-    const src = random(2 * 448, 5);
+    const src = random(2 * 448, 5, Float32Array, [-120, 150]);
     const out = zoomPlanes(src, 1, 2, 448, 2, 320);
     expect(out[319]).toBe(src[447]);
     expect(out[320 + 319]).toBe(src[448 + 447]);
