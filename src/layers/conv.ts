@@ -23,8 +23,8 @@ import { allocOutput, scratchFor } from "../tensor/buffers.js";
 import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { record } from "../autograd/tape.js";
 import { gemm } from "./gemm.js";
-import { reluForward, reluMaskInPlace } from "./relu.js";
-import { col2im, convGeometry, im2col, type ConvGeometry } from "./im2col.js";
+import { reluForwardInThreads, reluMaskInThreads } from "./relu.js";
+import { col2imInThreads, convGeometry, im2colInThreads, type ConvGeometry } from "./im2col.js";
 
 // The geometry lives beside im2col, which needs it too; re-exported so a conv is one import.
 export { convGeometry, type ConvGeometry, type ConvParams } from "./im2col.js";
@@ -47,7 +47,7 @@ export function conv2dForward(
       const xg = x.subarray((n * C + grp * Cg) * H * W, (n * C + (grp + 1) * Cg) * H * W); // [C/G, H, W]
       const wg = w.subarray(grp * Kg * CRS, (grp + 1) * Kg * CRS); // [K/G, C/G·R·S]
       const og = out.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
-      if (col !== null) im2col(col, xg, g);
+      if (col !== null) im2colInThreads(col, xg, g);
       // The GEMM starts each output row at its bias and adds the product on top.
       gemm(og, wg, col ?? xg, Kg, P, CRS, { relu, rowBias: bias?.subarray(grp * Kg, (grp + 1) * Kg) });
     }
@@ -92,7 +92,7 @@ export function conv2dBackward(
       const dg = dout.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
       if (dw !== null) {
         const xg = x.subarray(xOffset, xEnd);
-        if (col !== null) im2col(col, xg, g);
+        if (col !== null) im2colInThreads(col, xg, g);
         const dwg = dw.subarray(grp * Kg * CRS, (grp + 1) * Kg * CRS);
         gemm(dwg, dg, col ?? xg, Kg, CRS, P, { transB: true, accumulate: true });
       }
@@ -102,7 +102,7 @@ export function conv2dBackward(
           gemm(dxg, wg, dg, CRS, P, Kg, { transA: true, accumulate: true });
         } else {
           gemm(col, wg, dg, CRS, P, Kg, { transA: true }); // col now holds dcol_g
-          col2im(dxg, col, g);
+          col2imInThreads(dxg, col, g);
         }
       }
     }
@@ -146,10 +146,10 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptio
   // y = relu(z): a plain ReLU in the GEMM's epilogue, a leaky one in place afterwards. Its
   // backward needs the sign of z, which y keeps (slope ≥ 0).
   conv2dForward(y.data, x.data, w.data, bias?.data ?? null, g, undefined, slope === 0);
-  if (slope !== undefined && slope !== 0) reluForward(y.data, y.data, slope);
+  if (slope !== undefined && slope !== 0) reluForwardInThreads(y.data, y.data, slope);
   return record(y, slope === undefined ? "conv2d" : "conv2d+relu", inputs, (dy) => {
     // dL/dz = dL/dy · relu'(z), computed in dy's own array: the tape never reads dy again.
-    if (slope !== undefined) reluMaskInPlace(dy, y.data, slope);
+    if (slope !== undefined) reluMaskInThreads(dy, y.data, slope);
     const dx = x.requiresGrad ? allocLike(x.data) : null;
     const dw = w.requiresGrad ? allocLike(w.data) : null;
     const db = bias?.requiresGrad ? allocLike(bias.data) : null;

@@ -105,31 +105,18 @@ export function convGeometry(xShape: readonly number[], wShape: readonly number[
  */
 const MIN_SET_LENGTH = 32;
 
-/**
- * col[C/G·R·S × OH·OW] = the patches of x[C/G, H, W] (one image, one group), zero where a patch
- * hangs over the padding. Overwrites `col`.
- */
-export function im2col(col: Floats, x: Floats, g: ConvGeometry): void {
-  im2colJob.run({ col, x, g }, piecesFor(col.length, g.OH));
-}
-
-/**
- * x[C/G, H, W] += the column entries of col[C/G·R·S × OH·OW] added back onto the pixels they
- * came from — the adjoint of `im2col`. Accumulates into `x`.
- */
-export function col2im(x: Floats, col: Floats, g: ConvGeometry): void {
-  col2imJob.run({ x, col, g }, piecesFor(col.length, g.H));
-}
-
 // The pieces for threads are bands of rows, so that a 3-channel first layer splits as well as a
 // 480-channel one. im2col's piece is a band of output rows [oh0, oh1): it writes those rows'
 // columns of every col row, which no other band writes. col2im's piece is a band of input rows
 // [h0, h1): it adds in every col entry that lands in the band, visiting them in the same order
 // (c, r, s, oh, ow) as one piece would, so each pixel's sum is the same however the bands fall.
 
-export const im2colJob = defineJob("im2col", ({ col, x, g }: { col: Floats; x: Floats; g: ConvGeometry }, piece: number, pieces: number) => {
+/**
+ * Output rows [oh0, oh1) of col[C/G·R·S × OH·OW] = the patches of x[C/G, H, W] (one image, one
+ * group), zero where a patch hangs over the padding. Overwrites those rows' columns of `col`.
+ */
+export function im2col(col: Floats, x: Floats, g: ConvGeometry, oh0: number, oh1: number): void {
   const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
-  const [oh0, oh1] = pieceRange(OH, piece, pieces);
   let row = 0; // start of the current col row, (c·R + r)·S + s times OH·OW
   for (let c = 0; c < g.C / g.groups; c++) {
     const xc = c * H * W;
@@ -157,11 +144,14 @@ export const im2colJob = defineJob("im2col", ({ col, x, g }: { col: Floats; x: F
       }
     }
   }
-});
+}
 
-export const col2imJob = defineJob("col2im", ({ x, col, g }: { x: Floats; col: Floats; g: ConvGeometry }, piece: number, pieces: number) => {
+/**
+ * Input rows [h0, h1) of x[C/G, H, W] += the column entries of col[C/G·R·S × OH·OW] added back
+ * onto the pixels they came from — the adjoint of `im2col`. Accumulates into `x`.
+ */
+export function col2im(x: Floats, col: Floats, g: ConvGeometry, h0: number, h1: number): void {
   const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
-  const [h0, h1] = pieceRange(H, piece, pieces);
   let row = 0;
   for (let c = 0; c < g.C / g.groups; c++) {
     const xc = c * H * W;
@@ -181,7 +171,23 @@ export const col2imJob = defineJob("col2im", ({ x, col, g }: { x: Floats; col: F
       }
     }
   }
-});
+}
+
+type Columns = { col: Floats; x: Floats; g: ConvGeometry };
+export const im2colJob = defineJob("im2col", (a: Columns, piece: number, pieces: number) =>
+  im2col(a.col, a.x, a.g, ...pieceRange(a.g.OH, piece, pieces)));
+export const col2imJob = defineJob("col2im", (a: Columns, piece: number, pieces: number) =>
+  col2im(a.x, a.col, a.g, ...pieceRange(a.g.H, piece, pieces)));
+
+/** `im2col` of every output row, in as many bands as the threads and the size make worth it. */
+export function im2colInThreads(col: Floats, x: Floats, g: ConvGeometry): void {
+  im2colJob.run({ col, x, g }, piecesFor(col.length, g.OH));
+}
+
+/** `col2im` of every input row, in bands across the threads; the sums do not depend on them. */
+export function col2imInThreads(x: Floats, col: Floats, g: ConvGeometry): void {
+  col2imJob.run({ x, col, g }, piecesFor(col.length, g.H));
+}
 
 /** The output columns [lo, hi) whose input column ow·stride + offset lies inside [0, size). */
 function validRange(offset: number, stride: number, size: number, outSize: number): [number, number] {

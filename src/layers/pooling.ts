@@ -121,87 +121,90 @@ function axisWindows(out: number, size: number, kernel: number, stride: number, 
 
 // ---- Max pooling --------------------------------------------------------------------------------
 
-/**
- * y[n,c,oh,ow] = max of x over the window clipped to the image; argmax gets the flat index into
- * x of the first maximum (−1 for an empty window, whose y is 0).
- */
-export function maxPoolForward(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry): void {
-  maxPoolForwardJob.run({ y, argmax, x, g }, piecesFor(x.length, g.N * g.C));
-}
+// The kernels work on a range of planes (n, c), flat indices [first, end) into N·C: a window
+// never leaves its plane, so neither does a write, and the planes make the pieces for threads.
 
 /**
- * dy/dx is 1 at the window's argmax and 0 elsewhere, so each dy goes to one input cell;
- * overlapping windows (stride < kernel) may route several dy to the same cell. Accumulates.
+ * Planes [first, end): y[n,c,oh,ow] = max of x over the window clipped to the image; argmax gets
+ * the flat index into x of the first maximum (−1 for an empty window, whose y is 0).
  */
-export function maxPoolBackward(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry): void {
-  maxPoolBackwardJob.run({ dx, dy, argmax, g }, piecesFor(dx.length, g.N * g.C));
-}
-
-// The pieces for threads are runs of planes (n, c): a window never leaves its plane, so neither
-// does a write.
-
-export const maxPoolForwardJob = defineJob(
-  "maxPoolForward",
-  ({ y, argmax, x, g }: { y: Floats; argmax: Int32Array; x: Floats; g: PoolGeometry }, piece: number, pieces: number) => {
-    const { H, W, OH, OW } = g;
-    const rows = axisWindows(OH, H, g.KH, g.SH, g.PH), cols = axisWindows(OW, W, g.KW, g.SW, g.PW);
-    const [first, end] = pieceRange(g.N * g.C, piece, pieces);
-    for (let plane = first; plane < end; plane++) {
-      const xBase = plane * H * W; // x[n, c] as one plane
-      let o = plane * OH * OW; // y[n, c, oh, ow]
-      for (let oh = 0; oh < OH; oh++) {
-        const h0 = rows.start[oh]!, h1 = rows.end[oh]!;
-        for (let ow = 0; ow < OW; ow++, o++) {
-          const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
-          if (h0 >= h1 || w0 >= w1) {
-            y[o] = 0;
-            argmax[o] = -1;
-            continue;
-          }
-          let best = xBase + h0 * W + w0;
-          let bestValue = x[best]!;
-          if (h1 - h0 === 3 && w1 - w0 === 3) {
-            // A whole 3×3 window (every pooling in GoogLeNet), unrolled: without the loop
-            // bookkeeping this runs twice as fast (bench/README.md). The same scan order.
-            const r0 = best, r1 = r0 + W, r2 = r1 + W;
-            let v = x[r0 + 1]!;
-            if (v > bestValue) { bestValue = v; best = r0 + 1; }
-            v = x[r0 + 2]!; if (v > bestValue) { bestValue = v; best = r0 + 2; }
-            v = x[r1]!; if (v > bestValue) { bestValue = v; best = r1; }
-            v = x[r1 + 1]!; if (v > bestValue) { bestValue = v; best = r1 + 1; }
-            v = x[r1 + 2]!; if (v > bestValue) { bestValue = v; best = r1 + 2; }
-            v = x[r2]!; if (v > bestValue) { bestValue = v; best = r2; }
-            v = x[r2 + 1]!; if (v > bestValue) { bestValue = v; best = r2 + 1; }
-            v = x[r2 + 2]!; if (v > bestValue) { bestValue = v; best = r2 + 2; }
-          } else {
-            for (let h = h0; h < h1; h++) {
-              const row = xBase + h * W;
-              for (let i = row + w0; i < row + w1; i++) {
-                if (x[i]! > bestValue) { // strict: the first maximum wins ties
-                  bestValue = x[i]!;
-                  best = i;
-                }
+export function maxPoolForward(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry, first: number, end: number): void {
+  const { H, W, OH, OW } = g;
+  const rows = axisWindows(OH, H, g.KH, g.SH, g.PH), cols = axisWindows(OW, W, g.KW, g.SW, g.PW);
+  for (let plane = first; plane < end; plane++) {
+    const xBase = plane * H * W; // x[n, c] as one plane
+    let o = plane * OH * OW; // y[n, c, oh, ow]
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = rows.start[oh]!, h1 = rows.end[oh]!;
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
+        if (h0 >= h1 || w0 >= w1) {
+          y[o] = 0;
+          argmax[o] = -1;
+          continue;
+        }
+        let best = xBase + h0 * W + w0;
+        let bestValue = x[best]!;
+        if (h1 - h0 === 3 && w1 - w0 === 3) {
+          // A whole 3×3 window (every pooling in GoogLeNet), unrolled: without the loop
+          // bookkeeping this runs twice as fast (bench/README.md). The same scan order.
+          const r0 = best, r1 = r0 + W, r2 = r1 + W;
+          let v = x[r0 + 1]!;
+          if (v > bestValue) { bestValue = v; best = r0 + 1; }
+          v = x[r0 + 2]!; if (v > bestValue) { bestValue = v; best = r0 + 2; }
+          v = x[r1]!; if (v > bestValue) { bestValue = v; best = r1; }
+          v = x[r1 + 1]!; if (v > bestValue) { bestValue = v; best = r1 + 1; }
+          v = x[r1 + 2]!; if (v > bestValue) { bestValue = v; best = r1 + 2; }
+          v = x[r2]!; if (v > bestValue) { bestValue = v; best = r2; }
+          v = x[r2 + 1]!; if (v > bestValue) { bestValue = v; best = r2 + 1; }
+          v = x[r2 + 2]!; if (v > bestValue) { bestValue = v; best = r2 + 2; }
+        } else {
+          for (let h = h0; h < h1; h++) {
+            const row = xBase + h * W;
+            for (let i = row + w0; i < row + w1; i++) {
+              if (x[i]! > bestValue) { // strict: the first maximum wins ties
+                bestValue = x[i]!;
+                best = i;
               }
             }
           }
-          y[o] = bestValue;
-          argmax[o] = best;
         }
+        y[o] = bestValue;
+        argmax[o] = best;
       }
     }
-  },
-);
+  }
+}
 
-export const maxPoolBackwardJob = defineJob(
-  "maxPoolBackward",
-  ({ dx, dy, argmax, g }: { dx: Floats; dy: Floats; argmax: Int32Array; g: PoolGeometry }, piece: number, pieces: number) => {
-    const [first, end] = pieceRange(g.N * g.C, piece, pieces);
-    for (let o = first * g.OH * g.OW; o < end * g.OH * g.OW; o++) {
-      const i = argmax[o]!;
-      if (i >= 0) dx[i]! += dy[o]!;
-    }
-  },
-);
+/**
+ * Planes [first, end): dy/dx is 1 at the window's argmax and 0 elsewhere, so each dy goes to one
+ * input cell; overlapping windows (stride < kernel) may route several dy to the same cell.
+ * Accumulates.
+ */
+export function maxPoolBackward(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry, first: number, end: number): void {
+  for (let o = first * g.OH * g.OW; o < end * g.OH * g.OW; o++) {
+    const i = argmax[o]!;
+    if (i >= 0) dx[i]! += dy[o]!;
+  }
+}
+
+type MaxPool = { argmax: Int32Array; g: PoolGeometry };
+type MaxPoolForward = MaxPool & { y: Floats; x: Floats };
+type MaxPoolBackward = MaxPool & { dx: Floats; dy: Floats };
+export const maxPoolForwardJob = defineJob("maxPoolForward", (a: MaxPoolForward, piece: number, pieces: number) =>
+  maxPoolForward(a.y, a.argmax, a.x, a.g, ...pieceRange(a.g.N * a.g.C, piece, pieces)));
+export const maxPoolBackwardJob = defineJob("maxPoolBackward", (a: MaxPoolBackward, piece: number, pieces: number) =>
+  maxPoolBackward(a.dx, a.dy, a.argmax, a.g, ...pieceRange(a.g.N * a.g.C, piece, pieces)));
+
+/** `maxPoolForward` of every plane, in as many runs as the threads and the size make worth it. */
+export function maxPoolForwardInThreads(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry): void {
+  maxPoolForwardJob.run({ y, argmax, x, g }, piecesFor(x.length, g.N * g.C));
+}
+
+/** `maxPoolBackward` of every plane, in runs of planes across the threads. */
+export function maxPoolBackwardInThreads(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry): void {
+  maxPoolBackwardJob.run({ dx, dy, argmax, g }, piecesFor(dx.length, g.N * g.C));
+}
 
 // ---- Average pooling ----------------------------------------------------------------------------
 
@@ -264,10 +267,10 @@ export function pool2d(x: Tensor, options: PoolOptions): Tensor {
   const y = new Tensor(allocOutput(x.data, g.N * g.C * g.OH * g.OW), [g.N, g.C, g.OH, g.OW]);
   if (p.method === "max") {
     const argmax = allocIndices(y.size);
-    maxPoolForward(y.data, argmax, x.data, g);
+    maxPoolForwardInThreads(y.data, argmax, x.data, g);
     return record(y, "pool2d", [x], (dy) => {
       const dx = allocLike(x.data);
-      maxPoolBackward(dx, dy, argmax, g);
+      maxPoolBackwardInThreads(dx, dy, argmax, g);
       return [dx];
     });
   }

@@ -76,13 +76,13 @@ describe("im2col / col2im", () => {
     it(`match their naive twins: ${name}`, () => {
       const x = random(C * H * W, 1);
       const col = random(colSize, 9), colRef = new Float64Array(colSize); // garbage must be overwritten
-      im2col(col, x, g);
+      im2col(col, x, g, 0, g.OH);
       im2colNaive(colRef, x, g);
       expect(col).toBeAllClose(colRef, { rtol: 0, atol: 0 });
 
       const y = random(colSize, 2);
       const dx = random(C * H * W, 3), dxRef = dx.slice(); // col2im accumulates
-      col2im(dx, y, g);
+      col2im(dx, y, g, 0, g.H);
       col2imNaive(dxRef, y, g);
       expect(dx).toBeAllClose(dxRef, { rtol: 1e-14, atol: 1e-14 });
     });
@@ -90,8 +90,8 @@ describe("im2col / col2im", () => {
     it(`satisfy the adjoint identity ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩: ${name}`, () => {
       const x = random(C * H * W, 4), y = random(colSize, 5);
       const col = new Float64Array(colSize), back = new Float64Array(C * H * W);
-      im2col(col, x, g);
-      col2im(back, y, g);
+      im2col(col, x, g, 0, g.OH);
+      col2im(back, y, g, 0, g.H);
       const lhs = col.reduce((acc, v, i) => acc + v * y[i]!, 0);
       const rhs = x.reduce((acc, v, i) => acc + v * back[i]!, 0);
       expect(Math.abs(lhs - rhs)).toBeLessThan(1e-12 * Math.max(1, Math.abs(lhs)) * Math.sqrt(colSize));
@@ -103,7 +103,7 @@ describe("im2col / col2im", () => {
     const x = fillUniform(new Float32Array(3 * 40 * 45), 6);
     const n = 3 * 9 * g.OH * g.OW;
     const col = new Float32Array(n).fill(7), colRef = new Float32Array(n);
-    im2col(col, x, g);
+    im2col(col, x, g, 0, g.OH);
     im2colNaive(colRef, x, g);
     expect(col).toBeAllClose(colRef, { rtol: 0, atol: 0 });
   });
@@ -113,7 +113,7 @@ describe("im2col / col2im", () => {
     const g = convGeometry([1, 2, 2, 2], [2, 1, 1, 1], params({ group: 2 }));
     const x = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
     const col = new Float64Array(4);
-    im2col(col, x.subarray(4), g);
+    im2col(col, x.subarray(4), g, 0, g.OH);
     expect(col).toBeAllClose([5, 6, 7, 8], { rtol: 0, atol: 0 });
   });
 });

@@ -187,14 +187,14 @@ describe.each(["float32", "float64"] as DType[])("fast kernels match the naive t
     const n = g.N * g.C * g.OH * g.OW;
     const y = x.constructor === Float32Array ? new Float32Array(n) : new Float64Array(n);
     const yRef = y.slice(), arg = new Int32Array(n), argRef = new Int32Array(n);
-    maxPoolForward(y, arg, x, g);
+    maxPoolForward(y, arg, x, g, 0, g.N * g.C);
     maxPoolForwardNaive(yRef, argRef, x, g);
     expect(y).toBeAllClose(yRef, { atol: 0, rtol: 0 });
     expect(Array.from(arg)).toEqual(Array.from(argRef));
     // The backward routes dy to the argmax cells; summing dy·x over them must give Σ dy·y.
     const dy = randomTensor([n], 6).to(dtype).data;
     const dx = x.slice().fill(0);
-    maxPoolBackward(dx, dy, arg, g);
+    maxPoolBackward(dx, dy, arg, g, 0, g.N * g.C);
     let viaDx = 0, viaY = 0;
     for (let i = 0; i < x.length; i++) viaDx += dx[i]! * x[i]!;
     for (let o = 0; o < n; o++) viaY += dy[o]! * y[o]!;
