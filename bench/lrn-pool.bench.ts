@@ -9,7 +9,7 @@
 // GFLOP/s compares like with like (the sliding window does less arithmetic for the same result):
 //   LRN forward   (2n + 4) · N·C·H·W    n multiply-adds for the window, k + a·sum, the power, x·
 //   LRN backward  (2n + 8) · N·C·H·W    n adds of t = dy·y/s (3 each, counted once), the rest
-//   max pool      KH·KW · N·C·OH·OW     one comparison per window cell
+//   max pool      kernelH·kernelW · N·C·OH·OW   one comparison per window cell
 //   ReLU          1 per value (a compare, or a compare and a multiply-add backward)
 //   im2col        0 (a copy; reported as ns per column value instead)
 import {
@@ -21,7 +21,8 @@ import {
   type LrnParams,
 } from "../src/layers/lrn.js";
 import { maxPoolBackwardInThreads, maxPoolForwardInThreads, maxPoolForwardNaive, poolGeometry, type PoolParams } from "../src/layers/pooling.js";
-import { im2colInThreads, im2colNaive, convGeometry } from "../src/layers/im2col.js";
+import { convGeometry } from "../src/layers/conv-geometry.js";
+import { im2colInThreads, im2colNaive } from "../src/layers/im2col.js";
 import { reluBackwardInThreads, reluBackwardNaive, reluForwardInThreads, reluForwardNaive } from "../src/layers/relu.js";
 import { fillRandom, maxRelDiff, medianMs, printTable, type BenchOptions } from "./util.js";
 
@@ -86,7 +87,7 @@ export async function run(opts: BenchOptions): Promise<void> {
     validate(`max pool ${JSON.stringify(shape)}`, y, yRef);
     validate(`max pool argmax ${JSON.stringify(shape)}`, argmax, argmaxRef);
 
-    rows.push(row("max pool 3×3/2 forward", shape, g.KH * g.KW * outSize,
+    rows.push(row("max pool 3×3/2 forward", shape, g.kernelH * g.kernelW * outSize,
       medianMs(() => maxPoolForwardNaive(yRef, argmaxRef, x, g), reps),
       medianMs(() => maxPoolForwardInThreads(y, argmax, x, g), reps)));
     const dy = fillRandom(new Float32Array(outSize), 4), dx = new Float32Array(x.length);
@@ -97,7 +98,7 @@ export async function run(opts: BenchOptions): Promise<void> {
   console.log();
   printTable(["kernel", "shape", "naive ms", "fast ms", "speed-up", "naive GFLOP/s", "fast GFLOP/s"], rows);
   console.log("\nFLOPs (napkin, the naive algorithm's, for both): LRN forward (2n+4)·N·C·H·W, " +
-    "LRN backward (2n+8)·N·C·H·W, max pool KH·KW·N·C·OH·OW comparisons; n = localSize = 5.");
+    "LRN backward (2n+8)·N·C·H·W, max pool kernelH·kernelW·N·C·OH·OW comparisons; n = localSize = 5.");
 
   // ReLU on 2²¹ random-signed values: the branch the naive twin takes mispredicts half the time.
   const n = 1 << 21;

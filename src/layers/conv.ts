@@ -7,7 +7,7 @@
 // channels, and x is zero outside the image (the padding).
 //
 // Legend: N batch, C input channels, H W input size; K output channels, R S kernel size;
-// OH OW output size (see `convGeometry` in ./im2col.ts); G groups; P = OH·OW.
+// OH OW output size (see `convGeometry` in ./conv-geometry.ts); G groups; P = OH·OW.
 // Shapes: x [N, C, H, W], w [K, C/G, R, S], bias [K], out [N, K, OH, OW].
 //
 // Caffe's convolution_param maps onto `conv2d`'s options as: kernel_size/kernel_h/kernel_w →
@@ -24,10 +24,11 @@ import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../
 import { record } from "../autograd/tape.js";
 import { gemm } from "./gemm.js";
 import { reluForwardInThreads, reluMaskInThreads } from "./relu.js";
-import { col2imInThreads, convGeometry, im2colInThreads, type ConvGeometry } from "./im2col.js";
+import { convGeometry, type Conv2dOptions, type ConvGeometry } from "./conv-geometry.js";
+import { col2imInThreads, im2colInThreads } from "./im2col.js";
 
-// The geometry lives beside im2col, which needs it too; re-exported so a conv is one import.
-export { convGeometry, type ConvGeometry, type ConvParams } from "./im2col.js";
+// The geometry has its own file, which im2col reads too; re-exported so a conv is one import.
+export { convGeometry, type Conv2dOptions, type ConvGeometry, type Pair } from "./conv-geometry.js";
 
 /**
  * out = conv(x, w) + bias, overwriting `out` — or max(that, 0) with `relu`, a ReLU done by the
@@ -109,32 +110,13 @@ export function conv2dBackward(
   }
 }
 
-/** `conv2d`'s options: Caffe's convolution_param as [height, width] pairs. */
-export interface Conv2dOptions {
-  stride?: [number, number]; // default [1, 1]
-  pad?: [number, number]; // default [0, 0]
-  dilation?: [number, number]; // default [1, 1]
-  group?: number; // default 1
-  /**
-   * Follow the convolution by a ReLU with this negative slope (≥ 0), fused: the output is the
-   * ReLU's, and no pre-ReLU tensor is kept. Caffe nets put an in-place ReLU after almost every
-   * convolution; fusing it saves the ReLU's output array and a pass over memory each way.
-   */
-  relu?: number;
-}
-
 /**
  * Differentiable 2-D convolution (Caffe "Convolution"). x [N, C, H, W], w [K, C/group, R, S],
  * bias [K] or null; options default to stride 1, pad 0, dilation 1, group 1.
  * Returns [N, K, OH, OW] with OH = floor((H + 2·padH − dilationH·(R − 1) − 1) / strideH) + 1.
  */
 export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptions = {}): Tensor {
-  const g = convGeometry(x.shape, w.shape, {
-    stride: p.stride ?? [1, 1],
-    pad: p.pad ?? [0, 0],
-    dilation: p.dilation ?? [1, 1],
-    group: p.group ?? 1,
-  });
+  const g = convGeometry(x.shape, w.shape, p);
   if (bias !== null && (bias.shape.length !== 1 || bias.shape[0] !== g.K)) {
     throw new RangeError(`conv2d: bias must be [${g.K}] for weights ${formatShape(w.shape)}, got ${formatShape(bias.shape)}`);
   }

@@ -1,17 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { col2im, col2imNaive, convGeometry, im2col, im2colNaive, type ConvParams } from "../../src/layers/im2col.js";
+import { convGeometry, type Conv2dOptions } from "../../src/layers/conv-geometry.js";
+import { col2im, col2imNaive, im2col, im2colNaive } from "../../src/layers/im2col.js";
 import { fillUniform } from "../../src/tensor/random.js";
 
 function random(n: number, seed: number): Float64Array {
   return fillUniform(new Float64Array(n), seed);
 }
 
-function params(p: Partial<ConvParams> = {}): ConvParams {
+function params(p: Conv2dOptions = {}): Conv2dOptions {
   return { stride: [1, 1], pad: [0, 0], dilation: [1, 1], group: 1, ...p };
 }
 
 // [input C, H, W], [R, S], params — one image, one group each.
-const geometries: Array<{ name: string; x: [number, number, number]; k: [number, number]; p: ConvParams }> = [
+const geometries: Array<{ name: string; x: [number, number, number]; k: [number, number]; p: Conv2dOptions }> = [
   { name: "1×1 on 1×1", x: [1, 1, 1], k: [1, 1], p: params() },
   { name: "3×3 pad 1", x: [3, 7, 7], k: [3, 3], p: params({ pad: [1, 1] }) },
   { name: "3×3 stride 2 on odd size", x: [2, 9, 7], k: [3, 3], p: params({ stride: [2, 2] }) },
@@ -34,6 +35,16 @@ describe("convGeometry", () => {
     // Dilation 2 makes a 3×3 kernel span 5×5: (9 − 5) / 1 + 1 = 5; width (8 + 2 − 5) / 2 + 1 = 3.
     const d = convGeometry([1, 4, 9, 8], [6, 2, 3, 3], params({ dilation: [2, 2], pad: [0, 1], stride: [1, 2], group: 2 }));
     expect(d).toMatchObject({ N: 1, C: 4, K: 6, R: 3, S: 3, groups: 2, OH: 5, OW: 3 });
+  });
+
+  it("takes conv2d's options as they are: absent ones are Caffe's defaults", () => {
+    // One vocabulary: the same Conv2dOptions that conv2d takes, partial or empty.
+    const full = convGeometry([1, 2, 9, 8], [4, 2, 3, 3], params());
+    expect(convGeometry([1, 2, 9, 8], [4, 2, 3, 3])).toEqual(full);
+    expect(convGeometry([1, 2, 9, 8], [4, 2, 3, 3], { stride: undefined, relu: 0 })).toEqual(full);
+    expect(convGeometry([1, 2, 9, 8], [4, 2, 3, 3], { pad: [1, 2] })).toMatchObject({
+      strideH: 1, strideW: 1, padH: 1, padW: 2, dilationH: 1, dilationW: 1, groups: 1, OH: 9, OW: 10,
+    });
   });
 
   it("explains bad channel counts and groups", () => {

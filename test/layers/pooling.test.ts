@@ -46,9 +46,13 @@ describe("poolGeometry: Caffe's rounding", () => {
   it("treats each axis separately", () => {
     expect(outHW(7, 5, { method: "max", kernel: [3, 2], stride: [2, 1], pad: [1, 0] })).toEqual([4, 4]);
   });
+  it("names its sizes as a convolution's geometry does", () => {
+    const g = poolGeometry([1, 2, 7, 5], { method: "max", kernel: [3, 2], stride: [2, 1], pad: [1, 0] });
+    expect(g).toEqual({ N: 1, C: 2, H: 7, W: 5, kernelH: 3, kernelW: 2, strideH: 2, strideW: 1, padH: 1, padW: 0, OH: 4, OW: 4 });
+  });
   it("global pooling covers the whole plane", () => {
     const g = poolGeometry([2, 3, 13, 11], { method: "ave", kernel: [0, 0], stride: [1, 1], pad: [0, 0], global: true });
-    expect([g.KH, g.KW, g.OH, g.OW]).toEqual([13, 11, 1, 1]);
+    expect([g.kernelH, g.kernelW, g.OH, g.OW]).toEqual([13, 11, 1, 1]);
   });
 });
 

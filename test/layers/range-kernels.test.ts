@@ -3,7 +3,8 @@
 // any split put together give the naive twin's whole result.
 
 import { describe, expect, it } from "vitest";
-import { col2im, col2imNaive, convGeometry, im2col, im2colNaive } from "../../src/layers/im2col.js";
+import { convGeometry } from "../../src/layers/conv-geometry.js";
+import { col2im, col2imNaive, im2col, im2colNaive } from "../../src/layers/im2col.js";
 import { lrnAcrossBackward, lrnAcrossForward, lrnBackwardNaive, lrnForwardNaive, lrnGeometry } from "../../src/layers/lrn.js";
 import { maxPoolBackward, maxPoolForward, maxPoolForwardNaive, poolGeometry } from "../../src/layers/pooling.js";
 import { reluBackward, reluBackwardNaive, reluForward, reluForwardNaive, reluMask } from "../../src/layers/relu.js";
