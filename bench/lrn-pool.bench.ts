@@ -9,7 +9,7 @@
 // GFLOP/s compares like with like (the sliding window does less arithmetic for the same result):
 //   LRN forward   (2n + 4) · N·C·H·W    n multiply-adds for the window, k + a·sum, the power, x·
 //   LRN backward  (2n + 8) · N·C·H·W    n adds of t = dy·y/s (3 each, counted once), the rest
-//   max pool      KH·KW · N·C·OH·OW     one comparison per window cell
+//   max pool      kernelH·kernelW · N·C·OH·OW   one comparison per window cell
 //   ReLU          1 per value (a compare, or a compare and a multiply-add backward)
 //   im2col        0 (a copy; reported as ns per column value instead)
 import {
@@ -20,9 +20,10 @@ import {
   lrnGeometry,
   type LrnParams,
 } from "../src/layers/lrn.js";
-import { maxPoolBackward, maxPoolForward, maxPoolForwardNaive, poolGeometry, type PoolParams } from "../src/layers/pooling.js";
-import { im2col, im2colNaive, convGeometry } from "../src/layers/im2col.js";
-import { reluBackward, reluBackwardNaive, reluForward, reluForwardNaive } from "../src/layers/relu.js";
+import { maxPoolBackwardInThreads, maxPoolForwardInThreads, maxPoolForwardNaive, poolGeometry, type PoolParams } from "../src/layers/pooling.js";
+import { convGeometry } from "../src/layers/conv-geometry.js";
+import { im2colInThreads, im2colNaive } from "../src/layers/im2col.js";
+import { reluBackwardInThreads, reluBackwardNaive, reluForwardInThreads, reluForwardNaive } from "../src/layers/relu.js";
 import { fillRandom, maxRelDiff, medianMs, printTable, type BenchOptions } from "./util.js";
 
 const GOOGLENET_LRN: LrnParams = { localSize: 5, alpha: 1e-4, beta: 0.75, k: 1, region: "across" };
@@ -81,38 +82,38 @@ export async function run(opts: BenchOptions): Promise<void> {
     const outSize = g.N * g.C * g.OH * g.OW;
     const y = new Float32Array(outSize), yRef = new Float32Array(outSize);
     const argmax = new Int32Array(outSize), argmaxRef = new Int32Array(outSize);
-    maxPoolForward(y, argmax, x, g);
+    maxPoolForwardInThreads(y, argmax, x, g);
     maxPoolForwardNaive(yRef, argmaxRef, x, g);
     validate(`max pool ${JSON.stringify(shape)}`, y, yRef);
     validate(`max pool argmax ${JSON.stringify(shape)}`, argmax, argmaxRef);
 
-    rows.push(row("max pool 3×3/2 forward", shape, g.KH * g.KW * outSize,
+    rows.push(row("max pool 3×3/2 forward", shape, g.kernelH * g.kernelW * outSize,
       medianMs(() => maxPoolForwardNaive(yRef, argmaxRef, x, g), reps),
-      medianMs(() => maxPoolForward(y, argmax, x, g), reps)));
+      medianMs(() => maxPoolForwardInThreads(y, argmax, x, g), reps)));
     const dy = fillRandom(new Float32Array(outSize), 4), dx = new Float32Array(x.length);
-    const backMs = medianMs(() => maxPoolBackward(dx, dy, argmax, g), reps);
+    const backMs = medianMs(() => maxPoolBackwardInThreads(dx, dy, argmax, g), reps);
     rows.push(["max pool 3×3/2 backward", `[${shape.join(",")}]`, "-", backMs.toFixed(1), "-", "-", "-"]);
   }
 
   console.log();
   printTable(["kernel", "shape", "naive ms", "fast ms", "speed-up", "naive GFLOP/s", "fast GFLOP/s"], rows);
   console.log("\nFLOPs (napkin, the naive algorithm's, for both): LRN forward (2n+4)·N·C·H·W, " +
-    "LRN backward (2n+8)·N·C·H·W, max pool KH·KW·N·C·OH·OW comparisons; n = localSize = 5.");
+    "LRN backward (2n+8)·N·C·H·W, max pool kernelH·kernelW·N·C·OH·OW comparisons; n = localSize = 5.");
 
   // ReLU on 2²¹ random-signed values: the branch the naive twin takes mispredicts half the time.
   const n = 1 << 21;
   const rx = fillRandom(new Float32Array(n), 6), rdy = fillRandom(new Float32Array(n), 7);
   const ry = new Float32Array(n), ryRef = new Float32Array(n), rdx = new Float32Array(n), rdxRef = new Float32Array(n);
-  reluForward(ry, rx, 0);
+  reluForwardInThreads(ry, rx, 0);
   reluForwardNaive(ryRef, rx, 0);
   validate("relu forward", ry, ryRef);
-  reluBackward(rdx, rdy, rx, 0);
+  reluBackwardInThreads(rdx, rdy, rx, 0);
   reluBackwardNaive(rdxRef, rdy, rx, 0);
   validate("relu backward", rdx, rdxRef);
   const nsPerValue = (ms: number): string => ((ms * 1e6) / n).toFixed(2);
   const reluRows = [
-    ["forward", nsPerValue(medianMs(() => reluForwardNaive(ryRef, rx, 0), reps)), nsPerValue(medianMs(() => reluForward(ry, rx, 0), reps))],
-    ["backward", nsPerValue(medianMs(() => reluBackwardNaive(rdxRef, rdy, rx, 0), reps)), nsPerValue(medianMs(() => reluBackward(rdx, rdy, rx, 0), reps))],
+    ["forward", nsPerValue(medianMs(() => reluForwardNaive(ryRef, rx, 0), reps)), nsPerValue(medianMs(() => reluForwardInThreads(ry, rx, 0), reps))],
+    ["backward", nsPerValue(medianMs(() => reluBackwardNaive(rdxRef, rdy, rx, 0), reps)), nsPerValue(medianMs(() => reluBackwardInThreads(rdx, rdy, rx, 0), reps))],
   ];
   console.log(`\nReLU on ${n} random-signed Float32 values:`);
   printTable(["relu", "naive (branch) ns/value", "fast (branch-free) ns/value"], reluRows);
@@ -125,11 +126,11 @@ export async function run(opts: BenchOptions): Promise<void> {
     const x = fillRandom(new Float32Array(C * H * H), 8);
     const size = C * 9 * g.OH * g.OW;
     const col = new Float32Array(size), colRef = new Float32Array(size);
-    im2col(col, x, g);
+    im2colInThreads(col, x, g);
     im2colNaive(colRef, x, g);
     validate(`im2col [1,${C},${H},${H}] 3×3 pad 1`, col, colRef);
     const ns = (ms: number): string => ((ms * 1e6) / size).toFixed(2);
-    colRows.push([`[1,${C},${H},${H}]`, ns(medianMs(() => im2colNaive(colRef, x, g), naiveReps)), ns(medianMs(() => im2col(col, x, g), reps))]);
+    colRows.push([`[1,${C},${H},${H}]`, ns(medianMs(() => im2colNaive(colRef, x, g), naiveReps)), ns(medianMs(() => im2colInThreads(col, x, g), reps))]);
   }
   console.log("\nim2col, 3×3 pad 1 stride 1 (ns per column value):");
   printTable(["input", "naive", "fast"], colRows);

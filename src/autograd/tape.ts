@@ -61,7 +61,7 @@ export function backward(y: Tensor | readonly Tensor[], seed?: Floats | readonly
   const owned = new Set<Floats>();
   const give = (x: Tensor, gx: Floats): void => {
     const prev = grads.get(x);
-    if (prev !== undefined) addInto(prev, gx);
+    if (prev !== undefined) addIntoInThreads(prev, gx);
     else if (owned.has(gx)) grads.set(x, copyOf(gx));
     else {
       grads.set(x, gx);
@@ -85,7 +85,7 @@ export function backward(y: Tensor | readonly Tensor[], seed?: Floats | readonly
     if (node === null) {
       // A leaf: keep its gradient, adding to any left by an earlier backward().
       if (t.grad === null) t.grad = g;
-      else addInto(t.grad, g);
+      else addIntoInThreads(t.grad, g);
       continue;
     }
     grads.delete(t); // intermediates: release as we go
@@ -111,15 +111,18 @@ function checkGradient(g: Floats, x: Tensor, where: string): void {
   }
 }
 
-/** acc += g, split over threads for large arrays (../threads/pool.ts). */
-function addInto(acc: Floats, g: Floats): void {
-  addIntoJob.run({ acc, g }, piecesFor(acc.length, Math.ceil(acc.length / 4096)));
+/** acc += g over [start, end). */
+function addInto(acc: Floats, g: Floats, start: number, end: number): void {
+  for (let i = start; i < end; i++) acc[i]! += g[i]!;
 }
 
-export const addIntoJob = defineJob("addInto", ({ acc, g }: { acc: Floats; g: Floats }, piece: number, pieces: number) => {
-  const [start, end] = pieceRange(acc.length, piece, pieces);
-  for (let i = start; i < end; i++) acc[i]! += g[i]!;
-});
+export const addIntoJob = defineJob("addInto", (a: { acc: Floats; g: Floats }, piece: number, pieces: number) =>
+  addInto(a.acc, a.g, ...pieceRange(a.acc.length, piece, pieces)));
+
+/** acc += g, split over threads for large arrays (../threads/pool.ts). */
+function addIntoInThreads(acc: Floats, g: Floats): void {
+  addIntoJob.run({ acc, g }, piecesFor(acc.length, Math.ceil(acc.length / 4096)));
+}
 
 /** Tensors reachable from the roots through recorded nodes, each after all of its inputs. */
 function topologicalOrder(roots: readonly Tensor[]): Tensor[] {

@@ -7,7 +7,7 @@
 // channels, and x is zero outside the image (the padding).
 //
 // Legend: N batch, C input channels, H W input size; K output channels, R S kernel size;
-// OH OW output size (see `convGeometry` in ./im2col.ts); G groups; P = OH·OW.
+// OH OW output size (see `convGeometry` in ./conv-geometry.ts); G groups; P = OH·OW.
 // Shapes: x [N, C, H, W], w [K, C/G, R, S], bias [K], out [N, K, OH, OW].
 //
 // Caffe's convolution_param maps onto `conv2d`'s options as: kernel_size/kernel_h/kernel_w →
@@ -23,11 +23,12 @@ import { allocOutput, scratchFor } from "../tensor/buffers.js";
 import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { record } from "../autograd/tape.js";
 import { gemm } from "./gemm.js";
-import { reluForward, reluMaskInPlace } from "./relu.js";
-import { col2im, convGeometry, im2col, type ConvGeometry } from "./im2col.js";
+import { reluForwardInThreads, reluMaskInThreads } from "./relu.js";
+import { convGeometry, type Conv2dOptions, type ConvGeometry } from "./conv-geometry.js";
+import { col2imInThreads, im2colInThreads } from "./im2col.js";
 
-// The geometry lives beside im2col, which needs it too; re-exported so a conv is one import.
-export { convGeometry, type ConvGeometry, type ConvParams } from "./im2col.js";
+// The geometry has its own file, which im2col reads too; re-exported so a conv is one import.
+export { convGeometry, type Conv2dOptions, type ConvGeometry, type Pair } from "./conv-geometry.js";
 
 /**
  * out = conv(x, w) + bias, overwriting `out` — or max(that, 0) with `relu`, a ReLU done by the
@@ -47,7 +48,7 @@ export function conv2dForward(
       const xg = x.subarray((n * C + grp * Cg) * H * W, (n * C + (grp + 1) * Cg) * H * W); // [C/G, H, W]
       const wg = w.subarray(grp * Kg * CRS, (grp + 1) * Kg * CRS); // [K/G, C/G·R·S]
       const og = out.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
-      if (col !== null) im2col(col, xg, g);
+      if (col !== null) im2colInThreads(col, xg, g);
       // The GEMM starts each output row at its bias and adds the product on top.
       gemm(og, wg, col ?? xg, Kg, P, CRS, { relu, rowBias: bias?.subarray(grp * Kg, (grp + 1) * Kg) });
     }
@@ -92,7 +93,7 @@ export function conv2dBackward(
       const dg = dout.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
       if (dw !== null) {
         const xg = x.subarray(xOffset, xEnd);
-        if (col !== null) im2col(col, xg, g);
+        if (col !== null) im2colInThreads(col, xg, g);
         const dwg = dw.subarray(grp * Kg * CRS, (grp + 1) * Kg * CRS);
         gemm(dwg, dg, col ?? xg, Kg, CRS, P, { transB: true, accumulate: true });
       }
@@ -102,25 +103,11 @@ export function conv2dBackward(
           gemm(dxg, wg, dg, CRS, P, Kg, { transA: true, accumulate: true });
         } else {
           gemm(col, wg, dg, CRS, P, Kg, { transA: true }); // col now holds dcol_g
-          col2im(dxg, col, g);
+          col2imInThreads(dxg, col, g);
         }
       }
     }
   }
-}
-
-/** `conv2d`'s options: Caffe's convolution_param as [height, width] pairs. */
-export interface Conv2dOptions {
-  stride?: [number, number]; // default [1, 1]
-  pad?: [number, number]; // default [0, 0]
-  dilation?: [number, number]; // default [1, 1]
-  group?: number; // default 1
-  /**
-   * Follow the convolution by a ReLU with this negative slope (≥ 0), fused: the output is the
-   * ReLU's, and no pre-ReLU tensor is kept. Caffe nets put an in-place ReLU after almost every
-   * convolution; fusing it saves the ReLU's output array and a pass over memory each way.
-   */
-  relu?: number;
 }
 
 /**
@@ -129,12 +116,7 @@ export interface Conv2dOptions {
  * Returns [N, K, OH, OW] with OH = floor((H + 2·padH − dilationH·(R − 1) − 1) / strideH) + 1.
  */
 export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptions = {}): Tensor {
-  const g = convGeometry(x.shape, w.shape, {
-    stride: p.stride ?? [1, 1],
-    pad: p.pad ?? [0, 0],
-    dilation: p.dilation ?? [1, 1],
-    group: p.group ?? 1,
-  });
+  const g = convGeometry(x.shape, w.shape, p);
   if (bias !== null && (bias.shape.length !== 1 || bias.shape[0] !== g.K)) {
     throw new RangeError(`conv2d: bias must be [${g.K}] for weights ${formatShape(w.shape)}, got ${formatShape(bias.shape)}`);
   }
@@ -146,10 +128,10 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptio
   // y = relu(z): a plain ReLU in the GEMM's epilogue, a leaky one in place afterwards. Its
   // backward needs the sign of z, which y keeps (slope ≥ 0).
   conv2dForward(y.data, x.data, w.data, bias?.data ?? null, g, undefined, slope === 0);
-  if (slope !== undefined && slope !== 0) reluForward(y.data, y.data, slope);
+  if (slope !== undefined && slope !== 0) reluForwardInThreads(y.data, y.data, slope);
   return record(y, slope === undefined ? "conv2d" : "conv2d+relu", inputs, (dy) => {
     // dL/dz = dL/dy · relu'(z), computed in dy's own array: the tape never reads dy again.
-    if (slope !== undefined) reluMaskInPlace(dy, y.data, slope);
+    if (slope !== undefined) reluMaskInThreads(dy, y.data, slope);
     const dx = x.requiresGrad ? allocLike(x.data) : null;
     const dw = w.requiresGrad ? allocLike(w.data) : null;
     const db = bias?.requiresGrad ? allocLike(bias.data) : null;

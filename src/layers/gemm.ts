@@ -99,13 +99,16 @@ interface GemmJob {
 
 let calls = 0;
 
-/** The job that `gemm` splits between threads (listed in ../worker-jobs.ts). */
-export const gemmJob = defineJob("gemm", ({ C, A, B, M, N, K, opts, wasm, call }: GemmJob, piece: number, pieces: number) => {
-  const [t0, t1] = pieceRange(Math.ceil(N / SIMD_TILE_COLUMNS), piece, pieces); // in whole tiles of columns
+/** The columns of C in tiles [t0, t1) of SIMD_TILE_COLUMNS, on the backend the caller chose. */
+function gemmTiles({ C, A, B, M, N, K, opts, wasm, call }: GemmJob, t0: number, t1: number): void {
   const columns = [t0 * SIMD_TILE_COLUMNS, Math.min(N, t1 * SIMD_TILE_COLUMNS)] as const;
   if (wasm) gemmSimd(C as Float32Array, A as Float32Array, B as Float32Array, M, N, K, opts, columns, call);
   else gemmJs(C, A, B, M, N, K, opts, columns);
-});
+}
+
+/** The job that `gemm` splits between threads (listed in ../worker-jobs.ts). */
+export const gemmJob = defineJob("gemm", (j: GemmJob, piece: number, pieces: number) =>
+  gemmTiles(j, ...pieceRange(Math.ceil(j.N / SIMD_TILE_COLUMNS), piece, pieces)));
 
 /** Which kernel `setGemmBackend` may force; "auto" picks WebAssembly SIMD where it is supported. */
 export type GemmBackend = "auto" | "js" | "wasm";

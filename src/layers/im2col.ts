@@ -17,86 +17,11 @@
 // col2im is the adjoint (transpose) of im2col: it adds every column entry back onto the pixel it
 // was copied from, summing where patches overlap. That is what the backward pass needs:
 // dx = col2im(Wᵀ · dout). The adjoint identity ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ is tested.
-//
-// Output size, Caffe's (rounding down; the last window must fit inside the padded input):
-//     OH = floor((H + 2·padH − (dilationH·(R − 1) + 1)) / strideH) + 1,  likewise OW.
+// The sizes (OH, OW, …) come from `convGeometry` in ./conv-geometry.ts.
 
-import { formatShape, type Floats } from "../tensor/tensor.js";
+import type { Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
-
-/** Everything a convolution kernel needs to know about sizes, computed once per conv. */
-export interface ConvGeometry {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  K: number;
-  R: number;
-  S: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-  dilationH: number;
-  dilationW: number;
-  groups: number;
-  OH: number;
-  OW: number;
-}
-
-/** Convolution hyper-parameters as [height, width] pairs (Caffe's kernel_h/kernel_w style). */
-export interface ConvParams {
-  stride: [number, number];
-  pad: [number, number];
-  dilation: [number, number];
-  group: number;
-}
-
-/**
- * Checks a convolution's shapes and works out its output size.
- * `xShape` is [N, C, H, W]; `wShape` is [K, C/group, R, S], Caffe's weight layout.
- */
-export function convGeometry(xShape: readonly number[], wShape: readonly number[], p: ConvParams): ConvGeometry {
-  if (xShape.length !== 4) throw new RangeError(`conv2d: input must be 4-D [N, C, H, W], got ${formatShape(xShape)}`);
-  if (wShape.length !== 4) {
-    throw new RangeError(`conv2d: weights must be 4-D [K, C/group, R, S], got ${formatShape(wShape)}`);
-  }
-  const [N, C, H, W] = xShape as [number, number, number, number];
-  const [K, Cg, R, S] = wShape as [number, number, number, number];
-  const [strideH, strideW] = p.stride, [padH, padW] = p.pad, [dilationH, dilationW] = p.dilation;
-  const groups = p.group;
-  const positive = { "stride": p.stride, "dilation": p.dilation, "group": [groups] };
-  for (const [name, values] of Object.entries(positive)) {
-    if (!values.every((v) => Number.isInteger(v) && v >= 1)) {
-      throw new RangeError(`conv2d: ${name} must be positive integers, got ${values.join(", ")}`);
-    }
-  }
-  if (!p.pad.every((v) => Number.isInteger(v) && v >= 0)) {
-    throw new RangeError(`conv2d: pad must be non-negative integers, got ${p.pad.join(", ")}`);
-  }
-  if (R < 1 || S < 1) throw new RangeError(`conv2d: kernel must be at least 1×1, weights are ${formatShape(wShape)}`);
-  if (C % groups !== 0) throw new RangeError(`conv2d: input has ${C} channels, not divisible by group ${groups}`);
-  if (K % groups !== 0) {
-    throw new RangeError(`conv2d: weights have ${K} output channels, not divisible by group ${groups}`);
-  }
-  if (Cg !== C / groups) {
-    throw new RangeError(
-      `conv2d: weights ${formatShape(wShape)} expect ${Cg} input channels per group, but input ` +
-        `${formatShape(xShape)} with group ${groups} has ${C / groups}`,
-    );
-  }
-  const spanH = dilationH * (R - 1) + 1, spanW = dilationW * (S - 1) + 1; // the dilated kernel
-  const OH = Math.floor((H + 2 * padH - spanH) / strideH) + 1;
-  const OW = Math.floor((W + 2 * padW - spanW) / strideW) + 1;
-  if (OH < 1 || OW < 1) {
-    const minH = Math.max(1, spanH - 2 * padH), minW = Math.max(1, spanW - 2 * padW);
-    throw new RangeError(
-      `conv2d: output would be empty: input ${H}×${W} is smaller than the ${spanH}×${spanW} ` +
-        `(dilated) kernel with pad ${padH}×${padW}; the input must be at least ${minH}×${minW}`,
-    );
-  }
-  return { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, OH, OW };
-}
+import type { ConvGeometry } from "./conv-geometry.js";
 
 /**
  * With stride 1 a patch row is a contiguous run of x, and `TypedArray.set` copies it as one block:
@@ -105,31 +30,18 @@ export function convGeometry(xShape: readonly number[], wShape: readonly number[
  */
 const MIN_SET_LENGTH = 32;
 
-/**
- * col[C/G·R·S × OH·OW] = the patches of x[C/G, H, W] (one image, one group), zero where a patch
- * hangs over the padding. Overwrites `col`.
- */
-export function im2col(col: Floats, x: Floats, g: ConvGeometry): void {
-  im2colJob.run({ col, x, g }, piecesFor(col.length, g.OH));
-}
-
-/**
- * x[C/G, H, W] += the column entries of col[C/G·R·S × OH·OW] added back onto the pixels they
- * came from — the adjoint of `im2col`. Accumulates into `x`.
- */
-export function col2im(x: Floats, col: Floats, g: ConvGeometry): void {
-  col2imJob.run({ x, col, g }, piecesFor(col.length, g.H));
-}
-
 // The pieces for threads are bands of rows, so that a 3-channel first layer splits as well as a
 // 480-channel one. im2col's piece is a band of output rows [oh0, oh1): it writes those rows'
 // columns of every col row, which no other band writes. col2im's piece is a band of input rows
 // [h0, h1): it adds in every col entry that lands in the band, visiting them in the same order
 // (c, r, s, oh, ow) as one piece would, so each pixel's sum is the same however the bands fall.
 
-export const im2colJob = defineJob("im2col", ({ col, x, g }: { col: Floats; x: Floats; g: ConvGeometry }, piece: number, pieces: number) => {
+/**
+ * Output rows [oh0, oh1) of col[C/G·R·S × OH·OW] = the patches of x[C/G, H, W] (one image, one
+ * group), zero where a patch hangs over the padding. Overwrites those rows' columns of `col`.
+ */
+export function im2col(col: Floats, x: Floats, g: ConvGeometry, oh0: number, oh1: number): void {
   const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
-  const [oh0, oh1] = pieceRange(OH, piece, pieces);
   let row = 0; // start of the current col row, (c·R + r)·S + s times OH·OW
   for (let c = 0; c < g.C / g.groups; c++) {
     const xc = c * H * W;
@@ -157,11 +69,14 @@ export const im2colJob = defineJob("im2col", ({ col, x, g }: { col: Floats; x: F
       }
     }
   }
-});
+}
 
-export const col2imJob = defineJob("col2im", ({ x, col, g }: { x: Floats; col: Floats; g: ConvGeometry }, piece: number, pieces: number) => {
+/**
+ * Input rows [h0, h1) of x[C/G, H, W] += the column entries of col[C/G·R·S × OH·OW] added back
+ * onto the pixels they came from — the adjoint of `im2col`. Accumulates into `x`.
+ */
+export function col2im(x: Floats, col: Floats, g: ConvGeometry, h0: number, h1: number): void {
   const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
-  const [h0, h1] = pieceRange(H, piece, pieces);
   let row = 0;
   for (let c = 0; c < g.C / g.groups; c++) {
     const xc = c * H * W;
@@ -181,7 +96,23 @@ export const col2imJob = defineJob("col2im", ({ x, col, g }: { x: Floats; col: F
       }
     }
   }
-});
+}
+
+type Columns = { col: Floats; x: Floats; g: ConvGeometry };
+export const im2colJob = defineJob("im2col", (a: Columns, piece: number, pieces: number) =>
+  im2col(a.col, a.x, a.g, ...pieceRange(a.g.OH, piece, pieces)));
+export const col2imJob = defineJob("col2im", (a: Columns, piece: number, pieces: number) =>
+  col2im(a.x, a.col, a.g, ...pieceRange(a.g.H, piece, pieces)));
+
+/** `im2col` of every output row, in as many bands as the threads and the size make worth it. */
+export function im2colInThreads(col: Floats, x: Floats, g: ConvGeometry): void {
+  im2colJob.run({ col, x, g }, piecesFor(col.length, g.OH));
+}
+
+/** `col2im` of every input row, in bands across the threads; the sums do not depend on them. */
+export function col2imInThreads(x: Floats, col: Floats, g: ConvGeometry): void {
+  col2imJob.run({ x, col, g }, piecesFor(col.length, g.H));
+}
 
 /** The output columns [lo, hi) whose input column ow·stride + offset lies inside [0, size). */
 function validRange(offset: number, stride: number, size: number, outSize: number): [number, number] {

@@ -62,7 +62,7 @@ function powNegBeta(s: number, beta: number): number {
 
 /** y = x · scale^−β; also writes `scale` (same shape as x), which the backward needs. */
 export function lrnForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry): void {
-  if (g.region === "across") lrnAcrossForward(y, scale, x, g);
+  if (g.region === "across") lrnAcrossForwardJob.run({ y, scale, x, g }, acrossPieces(g));
   else lrnWithinForward(y, scale, x, g);
 }
 
@@ -73,41 +73,42 @@ export function lrnForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry):
  * values. The sum is kept in Float64, so the rounding left behind by adding and later subtracting
  * the same squares stays far below Float32 precision.
  */
-function lrnAcrossForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry): void {
-  lrnAcrossForwardJob.run({ y, scale, x, g }, piecesFor(x.length, Math.ceil((g.H * g.W) / MIN_PIECE)));
-}
-
-// The pieces for threads are runs of pixels (MIN_PIECE or more): a pixel's sliding sum runs over
-// its own channels only, in the same order whichever piece it falls in.
-const MIN_PIECE = 64;
-
-export const lrnAcrossForwardJob = defineJob(
-  "lrnAcrossForward",
-  ({ y, scale, x, g }: { y: Floats; scale: Floats; x: Floats; g: LrnGeometry }, piece: number, pieces: number) => {
-    const { N, C, H, W, localSize: n, alpha, beta, k } = g;
-    const P = H * W, half = (n - 1) / 2, a = alpha / n;
-    const [p0, p1] = pieceRange(P, piece, pieces), len = p1 - p0;
-    const sum = new Float64Array(len); // Σ x² over the channel window of the current channel, per pixel of the piece
-    const slide = (offset: number, sign: 1 | -1): void => {
-      for (let p = 0; p < len; p++) sum[p]! += sign * x[offset + p]! * x[offset + p]!;
-    };
-    for (let b = 0; b < N; b++) {
-      const base = b * C * P + p0; // image b, the piece's first pixel
-      sum.fill(0);
-      for (let c = 0; c < Math.min(half, C); c++) slide(base + c * P, 1);
-      for (let c = 0; c < C; c++) {
-        if (c + half < C) slide(base + (c + half) * P, 1);
-        if (c - half - 1 >= 0) slide(base + (c - half - 1) * P, -1);
-        const o = base + c * P;
-        for (let p = 0; p < len; p++) {
-          const s = k + a * sum[p]!;
-          scale[o + p] = s;
-          y[o + p] = x[o + p]! * powNegBeta(s, beta);
-        }
+export function lrnAcrossForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry, p0: number, p1: number): void {
+  const { N, C, H, W, localSize: n, alpha, beta, k } = g;
+  const P = H * W, half = (n - 1) / 2, a = alpha / n, len = p1 - p0;
+  const sum = new Float64Array(len); // Σ x² over the channel window of the current channel, per pixel of the piece
+  const slide = (offset: number, sign: 1 | -1): void => {
+    for (let p = 0; p < len; p++) sum[p]! += sign * x[offset + p]! * x[offset + p]!;
+  };
+  for (let b = 0; b < N; b++) {
+    const base = b * C * P + p0; // image b, the piece's first pixel
+    sum.fill(0);
+    for (let c = 0; c < Math.min(half, C); c++) slide(base + c * P, 1);
+    for (let c = 0; c < C; c++) {
+      if (c + half < C) slide(base + (c + half) * P, 1);
+      if (c - half - 1 >= 0) slide(base + (c - half - 1) * P, -1);
+      const o = base + c * P;
+      for (let p = 0; p < len; p++) {
+        const s = k + a * sum[p]!;
+        scale[o + p] = s;
+        y[o + p] = x[o + p]! * powNegBeta(s, beta);
       }
     }
-  },
-);
+  }
+}
+
+// The kernels work on a range of pixels [p0, p1) of every plane, and the pieces for threads are
+// such runs (MIN_PIECE or more): a pixel's sliding sum runs over its own channels only, in the
+// same order whichever piece it falls in.
+const MIN_PIECE = 64;
+
+function acrossPieces(g: LrnGeometry): number {
+  return piecesFor(g.N * g.C * g.H * g.W, Math.ceil((g.H * g.W) / MIN_PIECE));
+}
+
+type Across = { y: Floats; scale: Floats; x: Floats; g: LrnGeometry };
+export const lrnAcrossForwardJob = defineJob("lrnAcrossForward", (a: Across, piece: number, pieces: number) =>
+  lrnAcrossForward(a.y, a.scale, a.x, a.g, ...pieceRange(a.g.H * a.g.W, piece, pieces)));
 
 /** scale = 1 + α · avgpool(x²), the pooling exactly Caffe's (n×n, stride 1, pad h). */
 function lrnWithinForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry): void {
@@ -143,44 +144,40 @@ function withinPoolGeometry(g: LrnGeometry): PoolGeometry {
  * backward applied to t. Accumulates into dx.
  */
 export function lrnBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry): void {
-  if (g.region === "across") lrnAcrossBackward(dx, dy, x, y, scale, g);
+  if (g.region === "across") lrnAcrossBackwardJob.run({ dx, dy, x, y, scale, g }, acrossPieces(g));
   else lrnWithinBackward(dx, dy, x, y, scale, g);
 }
 
-function lrnAcrossBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry): void {
-  lrnAcrossBackwardJob.run({ dx, dy, x, y, scale, g }, piecesFor(x.length, Math.ceil((g.H * g.W) / MIN_PIECE)));
-}
-
-export const lrnAcrossBackwardJob = defineJob(
-  "lrnAcrossBackward",
-  (
-    { dx, dy, x, y, scale, g }: { dx: Floats; dy: Floats; x: Floats; y: Floats; scale: Floats; g: LrnGeometry },
-    piece: number, pieces: number,
-  ) => {
-    const { N, C, H, W, localSize: n, alpha, beta } = g;
-    const P = H * W, half = (n - 1) / 2, coef = (2 * alpha * beta) / n;
-    const [p0, p1] = pieceRange(P, piece, pieces), len = p1 - p0;
-    const sum = new Float64Array(len); // Σ t over the channel window of the current channel, per pixel of the piece
-    // A plane's t is recomputed when it leaves the window rather than stored: a division costs
-    // less than writing and rereading C·P more values.
-    const slide = (offset: number, sign: 1 | -1): void => {
-      for (let p = 0; p < len; p++) sum[p]! += (sign * dy[offset + p]! * y[offset + p]!) / scale[offset + p]!;
-    };
-    for (let b = 0; b < N; b++) {
-      const base = b * C * P + p0;
-      sum.fill(0);
-      for (let c = 0; c < Math.min(half, C); c++) slide(base + c * P, 1);
-      for (let c = 0; c < C; c++) {
-        if (c + half < C) slide(base + (c + half) * P, 1);
-        if (c - half - 1 >= 0) slide(base + (c - half - 1) * P, -1);
-        const o = base + c * P;
-        for (let p = 0; p < len; p++) {
-          dx[o + p]! += dy[o + p]! * powNegBeta(scale[o + p]!, beta) - coef * x[o + p]! * sum[p]!;
-        }
+/** Pixels [p0, p1) of the ACROSS_CHANNELS backward above. Accumulates into dx. */
+export function lrnAcrossBackward(
+  dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry, p0: number, p1: number,
+): void {
+  const { N, C, H, W, localSize: n, alpha, beta } = g;
+  const P = H * W, half = (n - 1) / 2, coef = (2 * alpha * beta) / n, len = p1 - p0;
+  const sum = new Float64Array(len); // Σ t over the channel window of the current channel, per pixel of the piece
+  // A plane's t is recomputed when it leaves the window rather than stored: a division costs
+  // less than writing and rereading C·P more values.
+  const slide = (offset: number, sign: 1 | -1): void => {
+    for (let p = 0; p < len; p++) sum[p]! += (sign * dy[offset + p]! * y[offset + p]!) / scale[offset + p]!;
+  };
+  for (let b = 0; b < N; b++) {
+    const base = b * C * P + p0;
+    sum.fill(0);
+    for (let c = 0; c < Math.min(half, C); c++) slide(base + c * P, 1);
+    for (let c = 0; c < C; c++) {
+      if (c + half < C) slide(base + (c + half) * P, 1);
+      if (c - half - 1 >= 0) slide(base + (c - half - 1) * P, -1);
+      const o = base + c * P;
+      for (let p = 0; p < len; p++) {
+        dx[o + p]! += dy[o + p]! * powNegBeta(scale[o + p]!, beta) - coef * x[o + p]! * sum[p]!;
       }
     }
-  },
-);
+  }
+}
+
+type AcrossBackward = Across & { dx: Floats; dy: Floats };
+export const lrnAcrossBackwardJob = defineJob("lrnAcrossBackward", (a: AcrossBackward, piece: number, pieces: number) =>
+  lrnAcrossBackward(a.dx, a.dy, a.x, a.y, a.scale, a.g, ...pieceRange(a.g.H * a.g.W, piece, pieces)));
 
 function lrnWithinBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry): void {
   const t = new Float64Array(x.length);

@@ -1,13 +1,14 @@
-// pooling.ts — Caffe "Pooling": max or average over KH×KW windows of each channel plane.
+// pooling.ts — Caffe "Pooling": max or average over kernelH×kernelW windows of each channel plane.
 //
 // Shapes: x [N, C, H, W] → y [N, C, OH, OW]. Window (oh, ow) covers input rows
-// [oh·SH − PH, oh·SH − PH + KH) and columns likewise; the image is padded by PH/PW on each side.
+// [oh·strideH − padH, oh·strideH − padH + kernelH) and columns likewise; the image is padded by
+// padH/padW on each side.
 //
 // Caffe's output size rounds UP, unlike convolution:
-//     OH = ceil((H + 2·PH − KH) / SH) + 1
+//     OH = ceil((H + 2·padH − kernelH) / strideH) + 1
 // so a last window that runs past the padded edge still counts. With padding, Caffe then drops a
-// last window that would start at or beyond H + PH (in padding only):
-//     if PH > 0 and (OH − 1)·SH ≥ H + PH:  OH −= 1
+// last window that would start at or beyond H + padH (in padding only):
+//     if padH > 0 and (OH − 1)·strideH ≥ H + padH:  OH −= 1
 // (width likewise). Without padding Caffe keeps the rule out, so a stride larger than the kernel
 // can leave a last window wholly past the image; such an empty window gives 0 here and takes no
 // gradient (Caffe would write −FLT_MAX for max pooling there).
@@ -16,21 +17,19 @@
 // scan order (row by row) wins, as in Caffe; the forward stores that argmax as a flat index into
 // x, and the backward routes dy there.
 // AVE: the sum runs over the in-image cells only, but the divisor counts the window clipped to
-// the PADDED image [−PH, H + PH) × [−PW, W + PW), i.e. padding cells count as zeros while cells
-// past the padded edge (from rounding up) do not count at all. Exactly Caffe's rule.
-// Global pooling: KH×KW = H×W, stride 1, pad 0 (SqueezeNet's final `pool10`).
+// the PADDED image [−padH, H + padH) × [−padW, W + padW), i.e. padding cells count as zeros
+// while cells past the padded edge (from rounding up) do not count at all. Exactly Caffe's rule.
+// Global pooling: kernelH×kernelW = H×W, stride 1, pad 0 (SqueezeNet's final `pool10`).
 // Caffe also requires pad < kernel, so that no window lies wholly in the padding.
 //
-// Legend: N batch, C channels, H W input height/width, KH KW kernel, SH SW stride, PH PW pad,
-// OH OW output height/width.
+// Legend: N batch, C channels, H W input height/width, kernelH kernelW window, strideH strideW
+// stride, padH padW pad, OH OW output height/width — named as a convolution's (./conv-geometry.ts).
 
 import { record } from "../autograd/tape.js";
 import { allocIndices, allocOutput } from "../tensor/buffers.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
-
-/** [height, width] */
-export type Pair = readonly [number, number];
+import type { Pair } from "./conv-geometry.js";
 
 export type PoolMethod = "max" | "ave";
 
@@ -50,9 +49,9 @@ export type PoolOptions = Omit<PoolParams, "stride" | "pad"> & Partial<Pick<Pool
 /** Everything a pooling kernel needs to know, computed once per call by `poolGeometry`. */
 export interface PoolGeometry {
   N: number; C: number; H: number; W: number;
-  KH: number; KW: number;
-  SH: number; SW: number;
-  PH: number; PW: number;
+  kernelH: number; kernelW: number;
+  strideH: number; strideW: number;
+  padH: number; padW: number;
   OH: number; OW: number;
 }
 
@@ -69,23 +68,24 @@ export function poolGeometry(shape: readonly number[], p: PoolParams): PoolGeome
     }
     kernel = [H, W];
   }
-  const [KH, KW] = kernel, [SH, SW] = p.stride, [PH, PW] = p.pad;
-  if (![KH, KW, SH, SW].every((v) => Number.isInteger(v) && v >= 1) || ![PH, PW].every((v) => Number.isInteger(v) && v >= 0)) {
+  const [kernelH, kernelW] = kernel, [strideH, strideW] = p.stride, [padH, padW] = p.pad;
+  const positive = [kernelH, kernelW, strideH, strideW].every((v) => Number.isInteger(v) && v >= 1);
+  if (!positive || ![padH, padW].every((v) => Number.isInteger(v) && v >= 0)) {
     throw new RangeError(
       `pool2d: kernel and stride must be positive integers and pad a non-negative integer, ` +
         `got kernel ${formatShape(kernel)}, stride ${formatShape(p.stride)}, pad ${formatShape(p.pad)}`,
     );
   }
-  if (PH >= KH || PW >= KW) {
+  if (padH >= kernelH || padW >= kernelW) {
     throw new RangeError(`pool2d: pad ${formatShape(p.pad)} must be smaller than kernel ${formatShape(kernel)}`);
   }
-  const OH = pooledSize(H, KH, SH, PH), OW = pooledSize(W, KW, SW, PW);
+  const OH = pooledSize(H, kernelH, strideH, padH), OW = pooledSize(W, kernelW, strideW, padW);
   if (OH < 1 || OW < 1) {
     throw new RangeError(
       `pool2d: input ${formatShape(shape)} is too small for kernel ${formatShape(kernel)} with pad ${formatShape(p.pad)}`,
     );
   }
-  return { N, C, H, W, KH, KW, SH, SW, PH, PW, OH, OW };
+  return { N, C, H, W, kernelH, kernelW, strideH, strideW, padH, padW, OH, OW };
 }
 
 /** One axis of Caffe's output size: round up, then drop a last window that starts in the padding. */
@@ -121,94 +121,97 @@ function axisWindows(out: number, size: number, kernel: number, stride: number, 
 
 // ---- Max pooling --------------------------------------------------------------------------------
 
-/**
- * y[n,c,oh,ow] = max of x over the window clipped to the image; argmax gets the flat index into
- * x of the first maximum (−1 for an empty window, whose y is 0).
- */
-export function maxPoolForward(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry): void {
-  maxPoolForwardJob.run({ y, argmax, x, g }, piecesFor(x.length, g.N * g.C));
-}
+// The kernels work on a range of planes (n, c), flat indices [first, end) into N·C: a window
+// never leaves its plane, so neither does a write, and the planes make the pieces for threads.
 
 /**
- * dy/dx is 1 at the window's argmax and 0 elsewhere, so each dy goes to one input cell;
- * overlapping windows (stride < kernel) may route several dy to the same cell. Accumulates.
+ * Planes [first, end): y[n,c,oh,ow] = max of x over the window clipped to the image; argmax gets
+ * the flat index into x of the first maximum (−1 for an empty window, whose y is 0).
  */
-export function maxPoolBackward(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry): void {
-  maxPoolBackwardJob.run({ dx, dy, argmax, g }, piecesFor(dx.length, g.N * g.C));
-}
-
-// The pieces for threads are runs of planes (n, c): a window never leaves its plane, so neither
-// does a write.
-
-export const maxPoolForwardJob = defineJob(
-  "maxPoolForward",
-  ({ y, argmax, x, g }: { y: Floats; argmax: Int32Array; x: Floats; g: PoolGeometry }, piece: number, pieces: number) => {
-    const { H, W, OH, OW } = g;
-    const rows = axisWindows(OH, H, g.KH, g.SH, g.PH), cols = axisWindows(OW, W, g.KW, g.SW, g.PW);
-    const [first, end] = pieceRange(g.N * g.C, piece, pieces);
-    for (let plane = first; plane < end; plane++) {
-      const xBase = plane * H * W; // x[n, c] as one plane
-      let o = plane * OH * OW; // y[n, c, oh, ow]
-      for (let oh = 0; oh < OH; oh++) {
-        const h0 = rows.start[oh]!, h1 = rows.end[oh]!;
-        for (let ow = 0; ow < OW; ow++, o++) {
-          const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
-          if (h0 >= h1 || w0 >= w1) {
-            y[o] = 0;
-            argmax[o] = -1;
-            continue;
-          }
-          let best = xBase + h0 * W + w0;
-          let bestValue = x[best]!;
-          if (h1 - h0 === 3 && w1 - w0 === 3) {
-            // A whole 3×3 window (every pooling in GoogLeNet), unrolled: without the loop
-            // bookkeeping this runs twice as fast (bench/README.md). The same scan order.
-            const r0 = best, r1 = r0 + W, r2 = r1 + W;
-            let v = x[r0 + 1]!;
-            if (v > bestValue) { bestValue = v; best = r0 + 1; }
-            v = x[r0 + 2]!; if (v > bestValue) { bestValue = v; best = r0 + 2; }
-            v = x[r1]!; if (v > bestValue) { bestValue = v; best = r1; }
-            v = x[r1 + 1]!; if (v > bestValue) { bestValue = v; best = r1 + 1; }
-            v = x[r1 + 2]!; if (v > bestValue) { bestValue = v; best = r1 + 2; }
-            v = x[r2]!; if (v > bestValue) { bestValue = v; best = r2; }
-            v = x[r2 + 1]!; if (v > bestValue) { bestValue = v; best = r2 + 1; }
-            v = x[r2 + 2]!; if (v > bestValue) { bestValue = v; best = r2 + 2; }
-          } else {
-            for (let h = h0; h < h1; h++) {
-              const row = xBase + h * W;
-              for (let i = row + w0; i < row + w1; i++) {
-                if (x[i]! > bestValue) { // strict: the first maximum wins ties
-                  bestValue = x[i]!;
-                  best = i;
-                }
+export function maxPoolForward(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry, first: number, end: number): void {
+  const { H, W, OH, OW } = g;
+  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH), cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
+  for (let plane = first; plane < end; plane++) {
+    const xBase = plane * H * W; // x[n, c] as one plane
+    let o = plane * OH * OW; // y[n, c, oh, ow]
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = rows.start[oh]!, h1 = rows.end[oh]!;
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
+        if (h0 >= h1 || w0 >= w1) {
+          y[o] = 0;
+          argmax[o] = -1;
+          continue;
+        }
+        let best = xBase + h0 * W + w0;
+        let bestValue = x[best]!;
+        if (h1 - h0 === 3 && w1 - w0 === 3) {
+          // A whole 3×3 window (every pooling in GoogLeNet), unrolled: without the loop
+          // bookkeeping this runs twice as fast (bench/README.md). The same scan order.
+          const r0 = best, r1 = r0 + W, r2 = r1 + W;
+          let v = x[r0 + 1]!;
+          if (v > bestValue) { bestValue = v; best = r0 + 1; }
+          v = x[r0 + 2]!; if (v > bestValue) { bestValue = v; best = r0 + 2; }
+          v = x[r1]!; if (v > bestValue) { bestValue = v; best = r1; }
+          v = x[r1 + 1]!; if (v > bestValue) { bestValue = v; best = r1 + 1; }
+          v = x[r1 + 2]!; if (v > bestValue) { bestValue = v; best = r1 + 2; }
+          v = x[r2]!; if (v > bestValue) { bestValue = v; best = r2; }
+          v = x[r2 + 1]!; if (v > bestValue) { bestValue = v; best = r2 + 1; }
+          v = x[r2 + 2]!; if (v > bestValue) { bestValue = v; best = r2 + 2; }
+        } else {
+          for (let h = h0; h < h1; h++) {
+            const row = xBase + h * W;
+            for (let i = row + w0; i < row + w1; i++) {
+              if (x[i]! > bestValue) { // strict: the first maximum wins ties
+                bestValue = x[i]!;
+                best = i;
               }
             }
           }
-          y[o] = bestValue;
-          argmax[o] = best;
         }
+        y[o] = bestValue;
+        argmax[o] = best;
       }
     }
-  },
-);
+  }
+}
 
-export const maxPoolBackwardJob = defineJob(
-  "maxPoolBackward",
-  ({ dx, dy, argmax, g }: { dx: Floats; dy: Floats; argmax: Int32Array; g: PoolGeometry }, piece: number, pieces: number) => {
-    const [first, end] = pieceRange(g.N * g.C, piece, pieces);
-    for (let o = first * g.OH * g.OW; o < end * g.OH * g.OW; o++) {
-      const i = argmax[o]!;
-      if (i >= 0) dx[i]! += dy[o]!;
-    }
-  },
-);
+/**
+ * Planes [first, end): dy/dx is 1 at the window's argmax and 0 elsewhere, so each dy goes to one
+ * input cell; overlapping windows (stride < kernel) may route several dy to the same cell.
+ * Accumulates.
+ */
+export function maxPoolBackward(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry, first: number, end: number): void {
+  for (let o = first * g.OH * g.OW; o < end * g.OH * g.OW; o++) {
+    const i = argmax[o]!;
+    if (i >= 0) dx[i]! += dy[o]!;
+  }
+}
+
+type MaxPool = { argmax: Int32Array; g: PoolGeometry };
+type MaxPoolForward = MaxPool & { y: Floats; x: Floats };
+type MaxPoolBackward = MaxPool & { dx: Floats; dy: Floats };
+export const maxPoolForwardJob = defineJob("maxPoolForward", (a: MaxPoolForward, piece: number, pieces: number) =>
+  maxPoolForward(a.y, a.argmax, a.x, a.g, ...pieceRange(a.g.N * a.g.C, piece, pieces)));
+export const maxPoolBackwardJob = defineJob("maxPoolBackward", (a: MaxPoolBackward, piece: number, pieces: number) =>
+  maxPoolBackward(a.dx, a.dy, a.argmax, a.g, ...pieceRange(a.g.N * a.g.C, piece, pieces)));
+
+/** `maxPoolForward` of every plane, in as many runs as the threads and the size make worth it. */
+export function maxPoolForwardInThreads(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry): void {
+  maxPoolForwardJob.run({ y, argmax, x, g }, piecesFor(x.length, g.N * g.C));
+}
+
+/** `maxPoolBackward` of every plane, in runs of planes across the threads. */
+export function maxPoolBackwardInThreads(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry): void {
+  maxPoolBackwardJob.run({ dx, dy, argmax, g }, piecesFor(dx.length, g.N * g.C));
+}
 
 // ---- Average pooling ----------------------------------------------------------------------------
 
 /** y[n,c,oh,ow] = (sum of x over the in-image window) / (window size clipped to the padded image). */
 export function avePoolForward(y: Floats, x: Floats, g: PoolGeometry): void {
   const { H, W, OH, OW } = g;
-  const rows = axisWindows(OH, H, g.KH, g.SH, g.PH), cols = axisWindows(OW, W, g.KW, g.SW, g.PW);
+  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH), cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
   for (let plane = 0; plane < g.N * g.C; plane++) {
     const xBase = plane * H * W;
     let o = plane * OH * OW;
@@ -233,7 +236,7 @@ export function avePoolForward(y: Floats, x: Floats, g: PoolGeometry): void {
  */
 export function avePoolBackward(dx: Floats, dy: Floats, g: PoolGeometry): void {
   const { H, W, OH, OW } = g;
-  const rows = axisWindows(OH, H, g.KH, g.SH, g.PH), cols = axisWindows(OW, W, g.KW, g.SW, g.PW);
+  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH), cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
   for (let plane = 0; plane < g.N * g.C; plane++) {
     const xBase = plane * H * W;
     let o = plane * OH * OW;
@@ -264,10 +267,10 @@ export function pool2d(x: Tensor, options: PoolOptions): Tensor {
   const y = new Tensor(allocOutput(x.data, g.N * g.C * g.OH * g.OW), [g.N, g.C, g.OH, g.OW]);
   if (p.method === "max") {
     const argmax = allocIndices(y.size);
-    maxPoolForward(y.data, argmax, x.data, g);
+    maxPoolForwardInThreads(y.data, argmax, x.data, g);
     return record(y, "pool2d", [x], (dy) => {
       const dx = allocLike(x.data);
-      maxPoolBackward(dx, dy, argmax, g);
+      maxPoolBackwardInThreads(dx, dy, argmax, g);
       return [dx];
     });
   }
@@ -288,9 +291,9 @@ export function maxPoolForwardNaive(y: Floats, argmax: Int32Array, x: Floats, g:
     for (let c = 0; c < C; c++) {
       for (let oh = 0; oh < OH; oh++) {
         for (let ow = 0; ow < OW; ow++) {
-          const hs = oh * g.SH - g.PH, ws = ow * g.SW - g.PW;
-          const h0 = Math.max(hs, 0), h1 = Math.min(hs + g.KH, H);
-          const w0 = Math.max(ws, 0), w1 = Math.min(ws + g.KW, W);
+          const hs = oh * g.strideH - g.padH, ws = ow * g.strideW - g.padW;
+          const h0 = Math.max(hs, 0), h1 = Math.min(hs + g.kernelH, H);
+          const w0 = Math.max(ws, 0), w1 = Math.min(ws + g.kernelW, W);
           const o = ((n * C + c) * OH + oh) * OW + ow;
           let best = -1, bestValue = -Infinity;
           for (let h = h0; h < h1; h++) {
@@ -316,8 +319,8 @@ export function avePoolForwardNaive(y: Floats, x: Floats, g: PoolGeometry): void
     for (let c = 0; c < C; c++) {
       for (let oh = 0; oh < OH; oh++) {
         for (let ow = 0; ow < OW; ow++) {
-          const hs = oh * g.SH - g.PH, ws = ow * g.SW - g.PW;
-          const he = Math.min(hs + g.KH, H + g.PH), we = Math.min(ws + g.KW, W + g.PW);
+          const hs = oh * g.strideH - g.padH, ws = ow * g.strideW - g.padW;
+          const he = Math.min(hs + g.kernelH, H + g.padH), we = Math.min(ws + g.kernelW, W + g.padW);
           const divisor = (he - hs) * (we - ws);
           let sum = 0;
           for (let h = Math.max(hs, 0); h < Math.min(he, H); h++) {
@@ -336,8 +339,8 @@ export function avePoolBackwardNaive(dx: Floats, dy: Floats, g: PoolGeometry): v
     for (let c = 0; c < C; c++) {
       for (let oh = 0; oh < OH; oh++) {
         for (let ow = 0; ow < OW; ow++) {
-          const hs = oh * g.SH - g.PH, ws = ow * g.SW - g.PW;
-          const he = Math.min(hs + g.KH, H + g.PH), we = Math.min(ws + g.KW, W + g.PW);
+          const hs = oh * g.strideH - g.padH, ws = ow * g.strideW - g.padW;
+          const he = Math.min(hs + g.kernelH, H + g.padH), we = Math.min(ws + g.kernelW, W + g.padW);
           const divisor = (he - hs) * (we - ws);
           const share = dy[((n * C + c) * OH + oh) * OW + ow]! / divisor;
           for (let h = Math.max(hs, 0); h < Math.min(he, H); h++) {

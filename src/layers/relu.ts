@@ -16,68 +16,74 @@ import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 import { allocOutput } from "../tensor/buffers.js";
 import { allocLike, Tensor, type Floats } from "../tensor/tensor.js";
 
-export function reluForward(y: Floats, x: Floats, negativeSlope: number): void {
-  reluForwardJob.run({ y, x, negativeSlope }, piecesFor(x.length, Math.ceil(x.length / MIN_PIECE)));
+// The kernels work on a range [start, end) of the values; the jobs run them in pieces across
+// threads (../threads/pool.ts). Elementwise, so any runs of values make pieces.
+const MIN_PIECE = 4096;
+
+function elementwisePieces(n: number): number {
+  return piecesFor(n, Math.ceil(n / MIN_PIECE));
 }
 
-/** dy/dx = 1 where x > 0, else negativeSlope (at x = 0 too, as Caffe). Accumulates into dx. */
-export function reluBackward(dx: Floats, dy: Floats, x: Floats, negativeSlope: number): void {
-  reluBackwardJob.run({ dx, dy, x, negativeSlope }, piecesFor(x.length, Math.ceil(x.length / MIN_PIECE)));
+/** y = relu(x) on the values [start, end). */
+export function reluForward(y: Floats, x: Floats, negativeSlope: number, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const v = x[i]!;
+    const keep = +(v > 0);
+    y[i] = v * (keep + (1 - keep) * negativeSlope) + 0;
+  }
 }
 
 /**
- * dy ← dy · relu'(x), in place: what a ReLU fused into the op before it (../conv.ts) does with
+ * dy ← dy · relu'(x) on [start, end), in place: what a ReLU fused into the op before it (./conv.ts) does with
  * its gradient. `x` may be the ReLU's output instead of its input when the slope is ≥ 0: both
  * have the same sign (Caffe's in-place ReLU relies on the same fact).
  */
-export function reluMaskInPlace(dy: Floats, x: Floats, negativeSlope: number): void {
-  reluMaskJob.run({ dy, x, negativeSlope }, piecesFor(x.length, Math.ceil(x.length / MIN_PIECE)));
+export function reluMask(dy: Floats, x: Floats, negativeSlope: number, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const keep = +(x[i]! > 0);
+    dy[i]! *= keep + (1 - keep) * negativeSlope;
+  }
 }
 
-// Elementwise, so the pieces for threads (../threads/pool.ts) are any runs of values.
-const MIN_PIECE = 4096;
+/**
+ * dx += dy · relu'(x) on [start, end): dy/dx = 1 where x > 0, else negativeSlope (at x = 0 too,
+ * as Caffe).
+ */
+export function reluBackward(dx: Floats, dy: Floats, x: Floats, negativeSlope: number, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const keep = +(x[i]! > 0);
+    dx[i]! += dy[i]! * (keep + (1 - keep) * negativeSlope);
+  }
+}
 
-export const reluForwardJob = defineJob(
-  "reluForward",
-  ({ y, x, negativeSlope }: { y: Floats; x: Floats; negativeSlope: number }, piece: number, pieces: number) => {
-    const [start, end] = pieceRange(x.length, piece, pieces);
-    for (let i = start; i < end; i++) {
-      const v = x[i]!;
-      const keep = +(v > 0);
-      y[i] = v * (keep + (1 - keep) * negativeSlope) + 0;
-    }
-  },
-);
+type Slope = { x: Floats; negativeSlope: number };
+export const reluForwardJob = defineJob("reluForward", (a: Slope & { y: Floats }, piece: number, pieces: number) =>
+  reluForward(a.y, a.x, a.negativeSlope, ...pieceRange(a.x.length, piece, pieces)));
+export const reluMaskJob = defineJob("reluMask", (a: Slope & { dy: Floats }, piece: number, pieces: number) =>
+  reluMask(a.dy, a.x, a.negativeSlope, ...pieceRange(a.x.length, piece, pieces)));
+export const reluBackwardJob = defineJob("reluBackward", (a: Slope & { dx: Floats; dy: Floats }, piece: number, pieces: number) =>
+  reluBackward(a.dx, a.dy, a.x, a.negativeSlope, ...pieceRange(a.x.length, piece, pieces)));
 
-export const reluMaskJob = defineJob(
-  "reluMask",
-  ({ dy, x, negativeSlope }: { dy: Floats; x: Floats; negativeSlope: number }, piece: number, pieces: number) => {
-    const [start, end] = pieceRange(x.length, piece, pieces);
-    for (let i = start; i < end; i++) {
-      const keep = +(x[i]! > 0);
-      dy[i]! *= keep + (1 - keep) * negativeSlope;
-    }
-  },
-);
-
-export const reluBackwardJob = defineJob(
-  "reluBackward",
-  ({ dx, dy, x, negativeSlope }: { dx: Floats; dy: Floats; x: Floats; negativeSlope: number }, piece: number, pieces: number) => {
-    const [start, end] = pieceRange(x.length, piece, pieces);
-    for (let i = start; i < end; i++) {
-      const keep = +(x[i]! > 0);
-      dx[i]! += dy[i]! * (keep + (1 - keep) * negativeSlope);
-    }
-  },
-);
+/** `reluForward` of all of x, in as many pieces as the threads and the size make worth it. */
+export function reluForwardInThreads(y: Floats, x: Floats, negativeSlope: number): void {
+  reluForwardJob.run({ y, x, negativeSlope }, elementwisePieces(x.length));
+}
+/** `reluMask` of all of x, in pieces across the threads. */
+export function reluMaskInThreads(dy: Floats, x: Floats, negativeSlope: number): void {
+  reluMaskJob.run({ dy, x, negativeSlope }, elementwisePieces(x.length));
+}
+/** `reluBackward` of all of x, in pieces across the threads. */
+export function reluBackwardInThreads(dx: Floats, dy: Floats, x: Floats, negativeSlope: number): void {
+  reluBackwardJob.run({ dx, dy, x, negativeSlope }, elementwisePieces(x.length));
+}
 
 /** Caffe ReLU: max(x, 0), or x·negativeSlope for x ≤ 0 when a slope is given. */
 export function relu(x: Tensor, negativeSlope = 0): Tensor {
   const y = new Tensor(allocOutput(x.data), x.shape);
-  reluForward(y.data, x.data, negativeSlope);
+  reluForwardInThreads(y.data, x.data, negativeSlope);
   return record(y, "relu", [x], (dy) => {
     const dx = allocLike(x.data);
-    reluBackward(dx, dy, x.data, negativeSlope);
+    reluBackwardInThreads(dx, dy, x.data, negativeSlope);
     return [dx];
   });
 }

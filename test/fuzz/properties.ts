@@ -15,6 +15,7 @@ import { createImage } from "../../src/io/image/image.js";
 import { decodeImage } from "../../src/io/image/image-file.js";
 import { CaffeNet } from "../../src/models/net.js";
 import type { LayerDef, NetDef } from "../../src/io/caffe/net-def.js";
+import type { Pair } from "../../src/layers/conv-geometry.js";
 import { graceful, type Budget, type Outcome } from "./harness.js";
 import { mutate, mutationArb } from "./mutate.js";
 
@@ -131,7 +132,7 @@ const editArb: fc.Arbitrary<Edit[]> = fc.array(
 function applyEdits(def: NetDef, edits: readonly Edit[]): NetDef {
   for (const e of edits) {
     const l = def.layers[e.layer % def.layers.length]!;
-    const pair = (p: { kernel: [number, number]; stride: [number, number]; pad: [number, number] } | undefined, k: "kernel" | "stride" | "pad"): void => {
+    const pair = (p: { kernel: Pair; stride: Pair; pad: Pair } | undefined, k: "kernel" | "stride" | "pad"): void => {
       if (p) p[k] = e.other % 2 === 0 ? [e.value, e.value] : [p[k][0], e.value];
     };
     switch (e.field) {

@@ -2,19 +2,19 @@ import { describe, expect, it } from "vitest";
 import { gradcheck, randomTensor } from "../../src/autograd/gradcheck.js";
 import { backward } from "../../src/autograd/tape.js";
 import {
-  conv2d, conv2dBackward, conv2dBackwardNaive, conv2dForward, conv2dForwardNaive, convGeometry, type ConvParams,
+  conv2d, conv2dBackward, conv2dBackwardNaive, conv2dForward, conv2dForwardNaive, convGeometry, type Conv2dOptions,
 } from "../../src/layers/conv.js";
 import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { relu } from "../../src/layers/relu.js";
 import { random } from "../random.js";
 
-function params(p: Partial<ConvParams> = {}): ConvParams {
+function params(p: Conv2dOptions = {}): Conv2dOptions {
   return { stride: [1, 1], pad: [0, 0], dilation: [1, 1], group: 1, ...p };
 }
 
 // x [N, C, H, W], w [K, C/G, R, S]: awkward sizes, every option, and the 1×1 fast path.
-const cases: Array<{ name: string; x: number[]; w: number[]; p: ConvParams; bias: boolean }> = [
+const cases: Array<{ name: string; x: number[]; w: number[]; p: Conv2dOptions; bias: boolean }> = [
   { name: "1×1 on 1×1, one channel", x: [1, 1, 1, 1], w: [1, 1, 1, 1], p: params(), bias: true },
   { name: "3×3 pad 1, 7×7 input", x: [1, 3, 7, 7], w: [5, 3, 3, 3], p: params({ pad: [1, 1] }), bias: true },
   { name: "7×7 stride 2 pad 3 on odd size, batch 2", x: [2, 3, 13, 11], w: [4, 3, 7, 7], p: params({ stride: [2, 2], pad: [3, 3] }), bias: true },

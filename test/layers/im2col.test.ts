@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { col2im, col2imNaive, convGeometry, im2col, im2colNaive, type ConvParams } from "../../src/layers/im2col.js";
+import { convGeometry, type Conv2dOptions } from "../../src/layers/conv-geometry.js";
+import { col2im, col2imNaive, im2col, im2colNaive } from "../../src/layers/im2col.js";
 import { fillUniform } from "../../src/tensor/random.js";
 import { random } from "../random.js";
 
-function params(p: Partial<ConvParams> = {}): ConvParams {
+function params(p: Conv2dOptions = {}): Conv2dOptions {
   return { stride: [1, 1], pad: [0, 0], dilation: [1, 1], group: 1, ...p };
 }
 
 // [input C, H, W], [R, S], params — one image, one group each.
-const geometries: Array<{ name: string; x: [number, number, number]; k: [number, number]; p: ConvParams }> = [
+const geometries: Array<{ name: string; x: [number, number, number]; k: [number, number]; p: Conv2dOptions }> = [
   { name: "1×1 on 1×1", x: [1, 1, 1], k: [1, 1], p: params() },
   { name: "3×3 pad 1", x: [3, 7, 7], k: [3, 3], p: params({ pad: [1, 1] }) },
   { name: "3×3 stride 2 on odd size", x: [2, 9, 7], k: [3, 3], p: params({ stride: [2, 2] }) },
@@ -31,6 +32,16 @@ describe("convGeometry", () => {
     // Dilation 2 makes a 3×3 kernel span 5×5: (9 − 5) / 1 + 1 = 5; width (8 + 2 − 5) / 2 + 1 = 3.
     const d = convGeometry([1, 4, 9, 8], [6, 2, 3, 3], params({ dilation: [2, 2], pad: [0, 1], stride: [1, 2], group: 2 }));
     expect(d).toMatchObject({ N: 1, C: 4, K: 6, R: 3, S: 3, groups: 2, OH: 5, OW: 3 });
+  });
+
+  it("takes conv2d's options as they are: absent ones are Caffe's defaults", () => {
+    // One vocabulary: the same Conv2dOptions that conv2d takes, partial or empty.
+    const full = convGeometry([1, 2, 9, 8], [4, 2, 3, 3], params());
+    expect(convGeometry([1, 2, 9, 8], [4, 2, 3, 3])).toEqual(full);
+    expect(convGeometry([1, 2, 9, 8], [4, 2, 3, 3], { stride: undefined, relu: 0 })).toEqual(full);
+    expect(convGeometry([1, 2, 9, 8], [4, 2, 3, 3], { pad: [1, 2] })).toMatchObject({
+      strideH: 1, strideW: 1, padH: 1, padW: 2, dilationH: 1, dilationW: 1, groups: 1, OH: 9, OW: 10,
+    });
   });
 
   it("explains bad channel counts and groups", () => {
@@ -73,13 +84,13 @@ describe("im2col / col2im", () => {
     it(`match their naive twins: ${name}`, () => {
       const x = random(C * H * W, 1, Float64Array);
       const col = random(colSize, 9, Float64Array), colRef = new Float64Array(colSize); // garbage must be overwritten
-      im2col(col, x, g);
+      im2col(col, x, g, 0, g.OH);
       im2colNaive(colRef, x, g);
       expect(col).toBeAllClose(colRef, { rtol: 0, atol: 0 });
 
       const y = random(colSize, 2, Float64Array);
       const dx = random(C * H * W, 3, Float64Array), dxRef = dx.slice(); // col2im accumulates
-      col2im(dx, y, g);
+      col2im(dx, y, g, 0, g.H);
       col2imNaive(dxRef, y, g);
       expect(dx).toBeAllClose(dxRef, { rtol: 1e-14, atol: 1e-14 });
     });
@@ -87,8 +98,8 @@ describe("im2col / col2im", () => {
     it(`satisfy the adjoint identity ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩: ${name}`, () => {
       const x = random(C * H * W, 4, Float64Array), y = random(colSize, 5, Float64Array);
       const col = new Float64Array(colSize), back = new Float64Array(C * H * W);
-      im2col(col, x, g);
-      col2im(back, y, g);
+      im2col(col, x, g, 0, g.OH);
+      col2im(back, y, g, 0, g.H);
       const lhs = col.reduce((acc, v, i) => acc + v * y[i]!, 0);
       const rhs = x.reduce((acc, v, i) => acc + v * back[i]!, 0);
       expect(Math.abs(lhs - rhs)).toBeLessThan(1e-12 * Math.max(1, Math.abs(lhs)) * Math.sqrt(colSize));
@@ -100,7 +111,7 @@ describe("im2col / col2im", () => {
     const x = fillUniform(new Float32Array(3 * 40 * 45), 6);
     const n = 3 * 9 * g.OH * g.OW;
     const col = new Float32Array(n).fill(7), colRef = new Float32Array(n);
-    im2col(col, x, g);
+    im2col(col, x, g, 0, g.OH);
     im2colNaive(colRef, x, g);
     expect(col).toBeAllClose(colRef, { rtol: 0, atol: 0 });
   });
@@ -110,7 +121,7 @@ describe("im2col / col2im", () => {
     const g = convGeometry([1, 2, 2, 2], [2, 1, 1, 1], params({ group: 2 }));
     const x = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
     const col = new Float64Array(4);
-    im2col(col, x.subarray(4), g);
+    im2col(col, x.subarray(4), g, 0, g.OH);
     expect(col).toBeAllClose([5, 6, 7, 8], { rtol: 0, atol: 0 });
   });
 });

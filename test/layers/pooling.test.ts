@@ -46,9 +46,13 @@ describe("poolGeometry: Caffe's rounding", () => {
   it("treats each axis separately", () => {
     expect(outHW(7, 5, { method: "max", kernel: [3, 2], stride: [2, 1], pad: [1, 0] })).toEqual([4, 4]);
   });
+  it("names its sizes as a convolution's geometry does", () => {
+    const g = poolGeometry([1, 2, 7, 5], { method: "max", kernel: [3, 2], stride: [2, 1], pad: [1, 0] });
+    expect(g).toEqual({ N: 1, C: 2, H: 7, W: 5, kernelH: 3, kernelW: 2, strideH: 2, strideW: 1, padH: 1, padW: 0, OH: 4, OW: 4 });
+  });
   it("global pooling covers the whole plane", () => {
     const g = poolGeometry([2, 3, 13, 11], { method: "ave", kernel: [0, 0], stride: [1, 1], pad: [0, 0], global: true });
-    expect([g.KH, g.KW, g.OH, g.OW]).toEqual([13, 11, 1, 1]);
+    expect([g.kernelH, g.kernelW, g.OH, g.OW]).toEqual([13, 11, 1, 1]);
   });
 });
 
@@ -187,14 +191,14 @@ describe.each(["float32", "float64"] as DType[])("fast kernels match the naive t
     const n = g.N * g.C * g.OH * g.OW;
     const y = x.constructor === Float32Array ? new Float32Array(n) : new Float64Array(n);
     const yRef = y.slice(), arg = new Int32Array(n), argRef = new Int32Array(n);
-    maxPoolForward(y, arg, x, g);
+    maxPoolForward(y, arg, x, g, 0, g.N * g.C);
     maxPoolForwardNaive(yRef, argRef, x, g);
     expect(y).toBeAllClose(yRef, { atol: 0, rtol: 0 });
     expect(Array.from(arg)).toEqual(Array.from(argRef));
     // The backward routes dy to the argmax cells; summing dy·x over them must give Σ dy·y.
     const dy = randomTensor([n], 6).to(dtype).data;
     const dx = x.slice().fill(0);
-    maxPoolBackward(dx, dy, arg, g);
+    maxPoolBackward(dx, dy, arg, g, 0, g.N * g.C);
     let viaDx = 0, viaY = 0;
     for (let i = 0; i < x.length; i++) viaDx += dx[i]! * x[i]!;
     for (let o = 0; o < n; o++) viaY += dy[o]! * y[o]!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { backward } from "../../src/autograd/tape.js";
-import { relu, reluBackward, reluBackwardNaive, reluForward, reluForwardNaive } from "../../src/layers/relu.js";
+import { relu, reluBackwardInThreads, reluBackwardNaive, reluForwardInThreads, reluForwardNaive } from "../../src/layers/relu.js";
 import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 
@@ -38,11 +38,11 @@ describe("branch-free relu kernels vs their naive twins", () => {
           if (n > 3) x[2] = 0; // x = 0 takes the slope, as in Caffe
           const dy = fillUniform(new Ctor(n), n + 1);
           const y = new Ctor(n), yRef = new Ctor(n);
-          reluForward(y, x, slope);
+          reluForwardInThreads(y, x, slope);
           reluForwardNaive(yRef, x, slope);
           expect(y).toBeAllClose(yRef, { atol: 0, rtol: 0 });
           const dx = new Ctor(n).fill(0.5), dxRef = new Ctor(n).fill(0.5); // accumulates
-          reluBackward(dx, dy, x, slope);
+          reluBackwardInThreads(dx, dy, x, slope);
           reluBackwardNaive(dxRef, dy, x, slope);
           expect(dx).toBeAllClose(dxRef, { atol: 0, rtol: 0 });
         });
@@ -52,7 +52,7 @@ describe("branch-free relu kernels vs their naive twins", () => {
 
   it("writes +0, not −0, for negative inputs", () => {
     const y = new Float32Array(2);
-    reluForward(y, Float32Array.from([-3, -0]), 0);
+    reluForwardInThreads(y, Float32Array.from([-3, -0]), 0);
     expect(Object.is(y[0], 0) && Object.is(y[1], 0)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
 // fails with a clear message and threads are turned off. (Its own file: it installs a fake
 // host, and the pool's host is module state.)
 import { expect, it } from "vitest";
-import { reluForward } from "../../src/layers/relu.js";
+import { reluForwardInThreads } from "../../src/layers/relu.js";
 import { allocFloats } from "../../src/tensor/buffers.js";
 import { installThreadHost, setThreads, threadCount, threadsReady } from "../../src/threads/pool.js";
 
@@ -13,13 +13,13 @@ it("runs jobs without a worker that has not started, then gives up on it, naming
   installThreadHost({ defaultThreads: () => 2, spawn: () => ({ postMessage: () => {}, terminate: () => {} }), startTimeoutMs: 300 });
   setThreads(2);
   const x = allocFloats("float32", 200_000).fill(-1), y = allocFloats("float32", x.length).fill(5);
-  reluForward(y, x, 0); // the worker is still "starting": this thread does every piece
+  reluForwardInThreads(y, x, 0); // the worker is still "starting": this thread does every piece
   expect(y.every((v) => v === 0)).toBe(true);
   await new Promise((resolve) => setTimeout(resolve, 350));
-  expect(() => reluForward(y, x, 0)).toThrow(MESSAGE);
+  expect(() => reluForwardInThreads(y, x, 0)).toThrow(MESSAGE);
   expect(threadCount()).toBe(1);
   y.fill(5);
-  reluForward(y, x, 0); // and the next job runs inline
+  reluForwardInThreads(y, x, 0); // and the next job runs inline
   expect(y.every((v) => v === 0)).toBe(true);
 });
 

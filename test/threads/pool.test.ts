@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import "../../src/threads/node-host.js";
 import { inputGradient } from "../../src/dream/objective.js";
 import { gemm, gemmBackend, setGemmBackend } from "../../src/layers/gemm.js";
-import { col2im, convGeometry, im2col } from "../../src/layers/im2col.js";
+import { convGeometry } from "../../src/layers/conv-geometry.js";
+import { col2imInThreads, im2colInThreads } from "../../src/layers/im2col.js";
 import { lrnBackward, lrnForward, lrnGeometry } from "../../src/layers/lrn.js";
-import { maxPoolBackward, maxPoolForward, poolGeometry } from "../../src/layers/pooling.js";
-import { reluBackward, reluForward } from "../../src/layers/relu.js";
+import { maxPoolBackwardInThreads, maxPoolForwardInThreads, poolGeometry } from "../../src/layers/pooling.js";
+import { reluBackwardInThreads, reluForwardInThreads } from "../../src/layers/relu.js";
 import { loadGoogLeNet } from "../../src/models/load.js";
 import { allocFloats, allocIndices } from "../../src/tensor/buffers.js";
 import { fillUniform } from "../../src/tensor/random.js";
@@ -101,9 +102,9 @@ describe("kernels split over threads give the same bits", () => {
       sameForEveryThreadCount(() => {
         const x = random(24 * 53 * 35, 5, float32s);
         const col = allocFloats("float32", 24 * 15 * g.OH * g.OW);
-        im2col(col, x, g);
+        im2colInThreads(col, x, g);
         const dx = random(x.length, 6, float32s);
-        col2im(dx, random(col.length, 7, float32s), g);
+        col2imInThreads(dx, random(col.length, 7, float32s), g);
         return [col, dx];
       });
     });
@@ -112,8 +113,8 @@ describe("kernels split over threads give the same bits", () => {
   it("ReLU forward and backward", () => {
     sameForEveryThreadCount(() => {
       const x = random(100_003, 8, float32s), y = allocFloats("float32", x.length), dx = random(x.length, 9, float32s);
-      reluForward(y, x, 0.1);
-      reluBackward(dx, random(x.length, 10, float32s), x, 0.1);
+      reluForwardInThreads(y, x, 0.1);
+      reluBackwardInThreads(dx, random(x.length, 10, float32s), x, 0.1);
       return [y, dx];
     });
   });
@@ -123,9 +124,9 @@ describe("kernels split over threads give the same bits", () => {
     sameForEveryThreadCount(() => {
       const x = random(2 * 16 * 57 * 43, 11, float32s), y = allocFloats("float32", 2 * 16 * g.OH * g.OW);
       const argmax = allocIndices(y.length);
-      maxPoolForward(y, argmax, x, g);
+      maxPoolForwardInThreads(y, argmax, x, g);
       const dx = allocFloats("float32", x.length);
-      maxPoolBackward(dx, random(y.length, 12, float32s), argmax, g);
+      maxPoolBackwardInThreads(dx, random(y.length, 12, float32s), argmax, g);
       return [y, argmax, dx];
     });
   });
@@ -155,7 +156,7 @@ describe("kernels split over threads give the same bits", () => {
 describe("the pool", () => {
   it("runs a job inline when an array is not in shared memory, with the same result", () => {
     const x = fillUniform(new Float32Array(100_000), 17), y = new Float32Array(x.length);
-    withThreads(2, () => reluForward(y, x, 0));
+    withThreads(2, () => reluForwardInThreads(y, x, 0));
     for (let i = 0; i < x.length; i++) expect(y[i]).toBe(Math.max(x[i]!, 0));
   });
 

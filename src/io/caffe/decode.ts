@@ -26,6 +26,7 @@
 
 import protobuf from "protobufjs/light.js";
 import { ModelError } from "../../errors.js";
+import type { Pair } from "../../layers/conv-geometry.js";
 import { checkDims, int64ToNumber, readBlobProto, toBlobDef, type RawBlob } from "./blob.js";
 import type {
   ConcatParam,
@@ -36,7 +37,6 @@ import type {
   LayerDef,
   LrnParam,
   NetDef,
-  Pair,
   Phase,
   PoolingParam,
 } from "./net-def.js";

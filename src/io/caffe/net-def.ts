@@ -4,7 +4,9 @@
 // blob dims, `input`/`input_dim`) are translated to the modern vocabulary here, so the net
 // builder sees a single format. Every parameter carries Caffe's default when the file omits it
 // (see caffe.proto), and per-axis values (kernel_h/kernel_w, repeated kernel_size) are resolved
-// into [h, w] pairs.
+// into [h, w] pairs: the `Pair` of the layers that run them (a type only; io runs no layer).
+
+import type { Pair } from "../../layers/conv-geometry.js";
 
 /** Layer types that produce the network's input from a data source; their first top is an input. */
 export const DATA_LAYER_TYPES: ReadonlySet<string> = new Set([
@@ -55,9 +57,11 @@ export interface LayerDef {
   input?: { shapes: number[][] };
 }
 
-/** [height, width] */
-export type Pair = [number, number];
-
+/**
+ * A layer's convolution_param as the file says it, defaults filled in. Its stride, pad, dilation
+ * and group are what `conv2d` and `convGeometry` take (`Conv2dOptions`); the kernel size and
+ * num_output are the weights' shape, and bias_term whether there is a bias.
+ */
 export interface ConvolutionParam {
   numOutput: number;
   biasTerm: boolean; // default true

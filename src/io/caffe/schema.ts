@@ -240,6 +240,11 @@ export interface NetStateRuleMessage {
   phase: number; // Phase: TRAIN = 0, TEST = 1; check has(rule, "phase")
 }
 
+/**
+ * caffe.proto's ConvolutionParameter as protobufjs hands it over: the wire format, with every
+ * per-axis spelling Caffe allows. ./decode.ts resolves it into net-def's `ConvolutionParam`, and
+ * nothing else reads it.
+ */
 export interface ConvolutionParameterMessage {
   num_output: number;
   bias_term: boolean;

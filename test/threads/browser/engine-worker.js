@@ -5,7 +5,7 @@
 import { threadsStarted } from "./threads/web-host.js";
 import { defineJob, setThreads, threadCount, threadsAvailable, withThreads } from "./threads/pool.js";
 import { gemm, setGemmBackend } from "./layers/gemm.js";
-import { reluForward } from "./layers/relu.js";
+import { reluForwardInThreads } from "./layers/relu.js";
 import { allocFloats, isShared } from "./tensor/buffers.js";
 import { fillUniform } from "./tensor/random.js";
 
@@ -30,7 +30,7 @@ try {
   // A job straight away, before the helper can have started: the pool must not post it to a
   // helper that is still loading (it would wait forever), so this thread runs it alone.
   const early = fillUniform(allocFloats("float32", 100_003), 4), earlyOut = allocFloats("float32", early.length);
-  reluForward(earlyOut, early, 0);
+  reluForwardInThreads(earlyOut, early, 0);
   report.earlyJob = earlyOut.every((v, i) => v === Math.max(early[i], 0)) ? "ran" : "wrong";
   await threadsStarted();
   report.threadCount = threadCount();
@@ -56,8 +56,8 @@ try {
     report.gemm[backend] = differingValues(C1, C2);
   }
   y2.fill(NaN);
-  withThreads(1, () => reluForward(y1, x, 0.1));
-  withThreads(2, () => reluForward(y2, x, 0.1));
+  withThreads(1, () => reluForwardInThreads(y1, x, 0.1));
+  withThreads(2, () => reluForwardInThreads(y2, x, 0.1));
   report.relu = differingValues(y1, y2);
 
   // A job defined only here, so the helper does not know it: the pool hands it piece work, and
