@@ -10,7 +10,7 @@
 
 import { record } from "../autograd/tape.js";
 import { allocOutput } from "../tensor/buffers.js";
-import { allocLike, checkSameDtype, formatShape, shapeSize, Tensor, type Floats } from "../tensor/tensor.js";
+import { allocLike, checkSameDtype, formatShape, normalizeAxis, shapeSize, Tensor, type Floats } from "../tensor/tensor.js";
 
 export interface ConcatGeometry {
   /** Product of the axes before the concatenation axis. */
@@ -26,10 +26,7 @@ export function concatGeometry(shapes: ReadonlyArray<readonly number[]>, axis: n
   if (shapes.length === 0) throw new RangeError("concat: needs at least one input");
   const first = shapes[0]!;
   const rank = first.length;
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new RangeError(`concat: axis ${axis} is out of range for ${rank}-D input ${formatShape(first)}`);
-  }
-  const ax = axis < 0 ? axis + rank : axis;
+  const ax = normalizeAxis(axis, first, "concat");
   shapes.forEach((s, k) => {
     if (s.length !== rank || s.some((d, i) => i !== ax && d !== first[i])) {
       throw new RangeError(
@@ -77,7 +74,7 @@ export function concat(xs: readonly Tensor[], axis = 1): Tensor {
   const g = concatGeometry(xs.map((x) => x.shape), axis);
   const first = xs[0]!;
   checkSameDtype("concat", xs);
-  const ax = axis < 0 ? axis + first.shape.length : axis;
+  const ax = normalizeAxis(axis, first.shape, "concat");
   const shape = first.shape.map((d, i) => (i === ax ? g.sizes.reduce((a, b) => a + b, 0) : d));
   const y = new Tensor(allocOutput(first.data, shapeSize(shape)), shape);
   concatForward(y.data, xs.map((x) => x.data), g);

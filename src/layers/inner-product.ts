@@ -11,7 +11,7 @@
 // [N, K], and this op accepts only the 2-D shape.
 
 import { record } from "../autograd/tape.js";
-import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
+import { allocLike, checkSameDtype, formatShape, normalizeAxis, Tensor, type Floats } from "../tensor/tensor.js";
 import { gemm } from "./gemm.js";
 
 /** The sizes of one inner product, computed once. */
@@ -63,12 +63,7 @@ export function innerProduct(
   x: Tensor, w: Tensor, bias: Tensor | null, p: { axis?: number; transpose?: boolean } = {},
 ): Tensor {
   const transpose = p.transpose ?? false;
-  const rank = x.shape.length;
-  const requested = p.axis ?? 1;
-  const axis = requested < 0 ? requested + rank : requested;
-  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) {
-    throw new RangeError(`innerProduct: axis ${requested} is out of range for input ${formatShape(x.shape)}`);
-  }
+  const axis = normalizeAxis(p.axis ?? 1, x.shape, "innerProduct");
   const M = x.shape.slice(0, axis).reduce((a, d) => a * d, 1);
   const K = x.shape.slice(axis).reduce((a, d) => a * d, 1);
   const layout = transpose ? "[K, numOutput]" : "[numOutput, K]";

@@ -10,7 +10,7 @@
 // Legend: D the size of the softmax axis.
 
 import { record } from "../autograd/tape.js";
-import { allocLike, formatShape, shapeSize, Tensor, type Floats } from "../tensor/tensor.js";
+import { allocLike, normalizeAxis, shapeSize, Tensor, type Floats } from "../tensor/tensor.js";
 
 export interface SoftmaxGeometry {
   outer: number;
@@ -20,11 +20,7 @@ export interface SoftmaxGeometry {
 }
 
 export function softmaxGeometry(shape: readonly number[], axis: number): SoftmaxGeometry {
-  const rank = shape.length;
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw new RangeError(`softmax: axis ${axis} is out of range for ${rank}-D input ${formatShape(shape)}`);
-  }
-  const ax = axis < 0 ? axis + rank : axis;
+  const ax = normalizeAxis(axis, shape, "softmax");
   return { outer: shapeSize(shape.slice(0, ax)), D: shape[ax]!, inner: shapeSize(shape.slice(ax + 1)) };
 }
 

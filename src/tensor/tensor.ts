@@ -92,3 +92,15 @@ export function checkSameDtype(op: string, tensors: readonly Tensor[]): void {
     throw new TypeError(`${op}: inputs must share a dtype, got ${tensors.map((t) => t.dtype).join(", ")}`);
   }
 }
+
+/**
+ * Caffe's axis convention, for an op on a tensor of `shape`: an axis from −rank to rank − 1,
+ * negative counting from the end. Returns it in 0 … rank − 1; throws a RangeError naming `op`.
+ */
+export function normalizeAxis(axis: number, shape: readonly number[], op: string): number {
+  const rank = shape.length;
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new RangeError(`${op}: axis ${axis} is out of range for ${rank}-D input ${formatShape(shape)}`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}

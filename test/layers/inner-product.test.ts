@@ -85,7 +85,7 @@ describe("innerProduct op", () => {
 
   it("explains bad axes, biases and dtypes", () => {
     const x = new Tensor(new Float32Array(6), [2, 3]), w = new Tensor(new Float32Array(12), [4, 3]);
-    expect(() => innerProduct(x, w, null, { axis: 2 })).toThrow("innerProduct: axis 2 is out of range for input [2, 3]");
+    expect(() => innerProduct(x, w, null, { axis: 2 })).toThrow("innerProduct: axis 2 is out of range for 2-D input [2, 3]");
     expect(() => innerProduct(x, w, new Tensor(new Float32Array(3), [3]))).toThrow(
       "innerProduct: bias must be [4] for weights [4, 3], got [3]",
     );

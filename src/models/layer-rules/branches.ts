@@ -7,7 +7,7 @@ import { concat as concatOp } from "../../layers/concat.js";
 import { eltwise as eltwiseOp } from "../../layers/eltwise.js";
 import { formatShape } from "../../tensor/tensor.js";
 import type { LayerDef } from "../../io/caffe/net-def.js";
-import { fail, noWeights, normalizeAxis, sameChannels, sameShape, type Channels, type LayerRule } from "./rule.js";
+import { fail, noWeights, layerAxis, sameChannels, sameShape, type Channels, type LayerRule } from "./rule.js";
 
 export const concat: LayerRule = {
   bottoms: "at least 1",
@@ -24,14 +24,15 @@ export const concat: LayerRule = {
     return known[0]!;
   },
   shapes(layer, inputs) {
-    checkBranchesAlign(layer, inputs, layer.concat?.axis ?? 1);
-    const axis = normalizeAxis(layer.concat?.axis ?? 1, inputs[0]!.length, layer);
+    const raw = layer.concat?.axis ?? 1;
+    const axis = layerAxis(raw, inputs[0]!, layer);
+    checkBranchesAlign(layer, inputs, { axis, raw });
     const out = [...inputs[0]!];
     out[axis] = inputs.reduce((sum, s) => sum + s[axis]!, 0);
     return [out];
   },
   forward(layer, inputs) {
-    return [concatOp(inputs, normalizeAxis(layer.concat?.axis ?? 1, inputs[0]!.shape.length, layer))];
+    return [concatOp(inputs, layerAxis(layer.concat?.axis ?? 1, inputs[0]!.shape, layer))];
   },
 };
 
@@ -73,14 +74,15 @@ export const split: LayerRule = {
  * Concat joins blobs along one axis and Eltwise combines them value by value, so their inputs
  * must agree on every other axis (on all of them for Eltwise). Branches with different strides
  * or pads can line up at some input sizes and not at others: said when a size is asked for,
- * before anything runs. `raw` is the file's axis of a Concat, null for an Eltwise.
+ * before anything runs. `along` is a Concat's axis (and as the file gives it), null for an Eltwise.
  */
-function checkBranchesAlign(layer: LayerDef, inputs: readonly (readonly number[])[], raw: number | null): void {
+function checkBranchesAlign(
+  layer: LayerDef, inputs: readonly (readonly number[])[], along: { axis: number; raw: number } | null,
+): void {
   const rank = inputs[0]!.length;
-  const axis = raw === null ? -1 : raw < 0 ? raw + rank : raw;
-  const differs = inputs.find((s) => s.length !== rank || s.some((d, i) => i !== axis && d !== inputs[0]![i]));
+  const differs = inputs.find((s) => s.length !== rank || s.some((d, i) => i !== along?.axis && d !== inputs[0]![i]));
   if (differs !== undefined) {
-    const what = raw !== null ? `every axis but ${raw}` : "every axis";
+    const what = along !== null ? `every axis but ${along.raw}` : "every axis";
     throw new ModelError(
       `layer "${layer.name}" (${layer.type}): its inputs ${inputs.map(formatShape).join(" and ")} must agree on ${what} ` +
         `for this input size; the branches before it do not line up — try another picture size or an earlier layer`,

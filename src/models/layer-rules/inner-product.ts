@@ -12,7 +12,7 @@ import { innerProduct as innerProductOp } from "../../layers/inner-product.js";
 import { Tensor, formatShape } from "../../tensor/tensor.js";
 import type { LayerDef } from "../../io/caffe/net-def.js";
 import { im2colScratch } from "./convolution.js";
-import { blobTensor, fail, normalizeAxis, param, type LayerRule } from "./rule.js";
+import { blobTensor, fail, layerAxis, param, type LayerRule } from "./rule.js";
 
 export const innerProduct: LayerRule = {
   bottoms: "exactly 1",
@@ -68,10 +68,10 @@ export const innerProduct: LayerRule = {
   },
   shapes(layer, [x], [w]) {
     const p = param(layer, "innerProduct");
-    checkInnerProductInput(layer, x!, w!);
+    const axis = layerAxis(p.axis, x!, layer);
+    checkInnerProductInput(layer, x!, w!, axis);
     const grid = innerProductGrid(x!, w!.shape, layer);
     if (grid !== null) return [[x![0]!, p.numOutput, grid.OH, grid.OW]];
-    const axis = normalizeAxis(p.axis, x!.length, layer);
     return [[...x!.slice(0, axis), p.numOutput]];
   },
   // On a grid its columns are those of the kh×kw convolution it runs as.
@@ -79,7 +79,7 @@ export const innerProduct: LayerRule = {
   forward(layer, [x], [w, b]) {
     const p = param(layer, "innerProduct");
     if (innerProductGrid(x!.shape, w!.shape, layer) !== null) return [conv2d(x!, w!, b ?? null)];
-    const axis = normalizeAxis(p.axis, x!.shape.length, layer);
+    const axis = layerAxis(p.axis, x!.shape, layer);
     if (w!.shape.length === 2) return [innerProductOp(x!, w!, b ?? null, { axis, transpose: p.transpose })];
     // The convolution's [numOutput, C, kh, kw] weights are the [numOutput, K] matrix, row-major.
     const [n, c, kh, kw] = w!.shape as [number, number, number, number];
@@ -92,13 +92,11 @@ export const innerProduct: LayerRule = {
  * input size is the caller's choice, not a broken file. (With convolution weights, see
  * `innerProductGrid`.)
  */
-function checkInnerProductInput(layer: LayerDef, x: readonly number[], w: Tensor): void {
+function checkInnerProductInput(layer: LayerDef, x: readonly number[], w: Tensor, axis: number): void {
   if (w.shape.length === 4) return; // fully convolutional: innerProductGrid checks
-  const p = layer.innerProduct!;
-  const axis = p.axis < 0 ? p.axis + x.length : p.axis;
-  const k = w.shape[p.transpose ? 0 : 1]!;
+  const k = w.shape[layer.innerProduct!.transpose ? 0 : 1]!;
   const got = x.slice(axis).reduce((a, d) => a * d, 1);
-  if (axis >= 0 && axis < x.length && got !== k) {
+  if (got !== k) {
     throw new OptionError(
       `layer "${layer.name}" (InnerProduct) takes ${k} values per image but gets ${formatShape(x.slice(axis))} = ${got} ` +
         `at this input size; fully connected layers only run at the size the net was made for — choose an earlier layer`,

@@ -9,7 +9,7 @@
 // small, or one the layer was not made for, is the caller's choice, said then.
 
 import { ModelError } from "../../errors.js";
-import { Tensor, formatShape } from "../../tensor/tensor.js";
+import { Tensor, formatShape, normalizeAxis } from "../../tensor/tensor.js";
 import type { LayerDef } from "../../io/caffe/net-def.js";
 
 /** What is known of a blob value's channels at load time: axis 1, and whether the blob is 2-D [N, count]. */
@@ -95,11 +95,14 @@ export function param<K extends keyof LayerDef>(layer: LayerDef, key: K): NonNul
   return p as NonNullable<LayerDef[K]>;
 }
 
-/** Caffe's axis convention: negative counts from the end. */
-export function normalizeAxis(axis: number, rank: number, layer: LayerDef): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) {
-    throw new ModelError(`layer "${layer.name}": axis ${axis} is out of range for a ${rank}-D blob`);
+/**
+ * A layer's axis on a blob of `shape`, by Caffe's convention (../../tensor/tensor.ts's
+ * `normalizeAxis`); out of range, it is the file's fault: a ModelError naming the layer.
+ */
+export function layerAxis(axis: number, shape: readonly number[], layer: LayerDef): number {
+  try {
+    return normalizeAxis(axis, shape, layer.type);
+  } catch {
+    throw new ModelError(`layer "${layer.name}": axis ${axis} is out of range for a ${shape.length}-D blob`);
   }
-  return a;
 }

@@ -5,7 +5,7 @@ import { dropout as dropoutOp } from "../../layers/dropout.js";
 import { lrn as lrnOp } from "../../layers/lrn.js";
 import { relu as reluOp } from "../../layers/relu.js";
 import { softmax as softmaxOp } from "../../layers/softmax.js";
-import { noWeights, normalizeAxis, param, sameChannels, sameShape, type LayerRule } from "./rule.js";
+import { noWeights, layerAxis, param, sameChannels, sameShape, type LayerRule } from "./rule.js";
 
 const oneToOne = { bottoms: "exactly 1", tops: "exactly 1", weights: noWeights, channels: sameChannels, shapes: sameShape } as const;
 
@@ -32,7 +32,7 @@ export const relu: LayerRule = {
 export const softmax: LayerRule = {
   ...oneToOne,
   forward(layer, [x]) {
-    return [softmaxOp(x!, normalizeAxis(layer.softmax?.axis ?? 1, x!.shape.length, layer))];
+    return [softmaxOp(x!, layerAxis(layer.softmax?.axis ?? 1, x!.shape, layer))];
   },
 };
 
