@@ -6,9 +6,11 @@
 // strokes), but the classifier at the end of the net is not one: its C outputs are classes, and
 // maximizing them is a class dream, not a deep dream. It is found by walking back from the last
 // blob over every blob with the same channel count (prob, a 1×1 pooling, a 1000-channel
-// convolution as in SqueezeNet's conv10). Dropout is skipped: at test time it repeats its input.
+// convolution as in SqueezeNet's conv10). A layer that only hands on its input's tensor (Dropout
+// at test time) is skipped: it shows nothing its input does not.
 
 import { OptionError } from "../errors.js";
+import { sharesInput } from "../models/layer-table.js";
 import type { CaffeNet } from "../models/net.js";
 
 /** The name of the deepest spatial feature map before `net`'s classifier. */
@@ -21,7 +23,7 @@ export function deepestFeatureMap(net: CaffeNet): string {
   while (end > 1 && rows[end - 1]!.shape[1] === classes) end--; // the classifier's blobs
   for (let i = end - 1; i > 0; i--) {
     const { name, type, shape } = rows[i]!;
-    if (shape.length === 4 && shape[2]! > 1 && shape[3]! > 1 && type !== "Dropout") return name;
+    if (shape.length === 4 && shape[2]! > 1 && shape[3]! > 1 && !sharesInput(type)) return name;
   }
   throw new OptionError(`model "${net.name}" has no feature map with spatial extent to dream on; give a layer`);
 }

@@ -31,6 +31,7 @@
 
 import { OptionError } from "../errors.js";
 import { fitSize } from "../io/image/resize.js";
+import { sharesInput } from "../models/layer-table.js";
 import type { CaffeNet } from "../models/net.js";
 import { TILE_ALIGN, TILE_MARGIN } from "./tiles.js";
 
@@ -91,7 +92,7 @@ export function netPassBytes(net: CaffeNet, layers: readonly string[], h: number
   let sum = 0, largest = 0, columns = 0;
   for (const r of rows) {
     columns = Math.max(columns, r.scratch);
-    if (r.type === "Split") continue; // shares its input's tensor
+    if (sharesInput(r.type)) continue; // its top is its input's tensor: counted there
     const size = r.shape.reduce((a, d) => a * d, 1);
     sum += size;
     largest = Math.max(largest, size);

@@ -46,6 +46,11 @@ export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
   Split: split,
 };
 
+/** Whether a layer of this type hands on its input's tensor itself (see `LayerRule.sharesInput`). */
+export function sharesInput(type: string): boolean {
+  return isLayerType(type) && LAYER_RULES[type].sharesInput === true;
+}
+
 export function isLayerType(type: string): type is LayerType {
   return Object.prototype.hasOwnProperty.call(LAYER_RULES, type);
 }

@@ -56,6 +56,7 @@ export const eltwise: LayerRule = {
 };
 
 export const split: LayerRule = {
+  sharesInput: true,
   bottoms: "exactly 1",
   tops: "at least 1",
   weights: noWeights,

@@ -44,6 +44,11 @@ export interface LayerRule {
   shapes(layer: LayerDef, inputs: readonly (readonly number[])[], weights: readonly Tensor[]): number[][];
   /** Scratch values the layer's kernel needs for these output shapes; none when absent. */
   scratch?(weights: readonly Tensor[], outputs: readonly (readonly number[])[]): number;
+  /**
+   * True when every top is the bottom's tensor itself (Split, and Dropout at test time): it
+   * costs no memory, and shows nothing its input does not.
+   */
+  sharesInput?: boolean;
   /** True when `forward` can apply a ReLU itself (`reluAfter`): the net fuses the next ReLU into it. */
   fusesRelu?: boolean;
   /** For a layer that can be fused into the one before it: the slope it applies, or null when it cannot be. */

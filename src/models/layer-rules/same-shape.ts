@@ -37,6 +37,7 @@ export const softmax: LayerRule = {
 };
 
 export const dropout: LayerRule = {
+  sharesInput: true,
   ...oneToOne,
   forward(_layer, [x]) {
     return [dropoutOp(x!)];
