@@ -11,6 +11,7 @@
 // A label that matches nothing is refused with the names nearest to it by edit distance.
 
 import { OptionError } from "../errors.js";
+import { editDistance } from "./closest-names.js";
 
 /** One class of a classifier: its output index, WordNet id and names. */
 export interface Synset {
@@ -92,17 +93,4 @@ function describe(s: Synset): string {
 /** Lower case, and every run of other characters than letters and digits one space. */
 function words(s: string): string {
   return s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
-}
-
-/** Levenshtein distance: the fewest insertions, deletions and substitutions from a to b. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
 }
