@@ -11,12 +11,10 @@
 // dream the moment Ctrl-C is pressed.
 
 import { readdir, readFile } from "node:fs/promises";
-import { totalmem } from "node:os";
 import { parseCommandLine, UsageError, type CommandLine, type DreamPlan } from "./cli/args.js";
 import { startEngine, type Engine, type EngineOptions } from "./cli/engine.js";
 import { progressBar, type ProgressBar } from "./cli/progress.js";
 import { tooSmallNote } from "./cli/too-small.js";
-import { memoryBudget } from "./dream/memory.js";
 import { zoomAboutCentre } from "./dream/zoom.js";
 import { gemmBackend } from "./layers/gemm.js";
 import { InceptionismError, OptionError, UnknownLayerError } from "./errors.js";
@@ -175,9 +173,9 @@ async function runDream(
   });
 }
 
-/** The dream's options: the plan's, classes and the guide picture read, and the machine's memory budget by default. */
+/** The dream's options: the plan's, with the classes and the guide picture read. */
 async function dreamOptions(plan: DreamPlan): Promise<EngineOptions> {
-  const options: EngineOptions = { ...plan.options, maxMemory: plan.options.maxMemory ?? memoryBudget(totalmem()) };
+  const options: EngineOptions = { ...plan.options };
   if (plan.classes !== undefined) {
     const synsets = await loadImageNetClasses(); // an unknown or ambiguous label: an OptionError, exit 2
     options.classes = plan.classes.map((label) => findClass(label, synsets));

@@ -1,11 +1,11 @@
 // The engine thread of the command line (see ./engine.ts): it loads the model once, dreams each
-// picture it is sent with the library's `dream()`, and posts back progress, notes and the
+// picture it is sent with the package entry's `dream()` (so with the Node defaults, such as the
+// machine's memory budget, and the Node thread host), and posts back progress, notes and the
 // result — or the error, by name and message.
 import { parentPort } from "node:worker_threads";
-import { dream } from "../dream/dream.js";
+import { dream } from "../index.js";
 import { loadCaffeModel, loadGoogLeNet } from "../models/load.js";
 import type { CaffeNet } from "../models/net.js";
-import "../threads/node-host.js"; // the dream's own helper threads
 import { serializeError, type DreamRequest, type EngineMessage } from "./engine.js";
 
 if (parentPort === null) throw new Error("engine-worker.ts runs only as a worker thread");
