@@ -36,8 +36,7 @@ import type { CaffeNet } from "../models/net.js";
 import { TILE_ALIGN, TILE_MARGIN } from "./tiles.js";
 
 /** The core's default limit, where the platform does not say how much memory it has (a browser). */
-export const DEFAULT_MAX_MEMORY_MB = 1536;
-export const DEFAULT_MAX_MEMORY = DEFAULT_MAX_MEMORY_MB * 2 ** 20;
+export const DEFAULT_MAX_MEMORY = 1536 * 2 ** 20;
 /** The default budget on a machine with `total` bytes: this share of it … */
 const MACHINE_SHARE = 0.5;
 /** … but no more than this. */
