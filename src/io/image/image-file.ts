@@ -1,7 +1,7 @@
-// Image files: recognising PNG and JPEG by their first bytes, reading, and writing safely.
+// Image files: reading them, and writing them safely.
 //
-// Node side: uses node:fs and the pngjs/jpeg-js codecs, so it is not part of the browser core
-// (in a browser, decode bytes with `decodePng`/`decodeJpeg` yourself or build an `RgbImage`).
+// Node side: uses node:fs, so it is not part of the browser core; recognising and decoding bytes
+// is ./decode.ts's.
 //
 // Writing is atomic: the encoded bytes go to a temporary file in the destination's directory,
 // are flushed to disk, and the file is renamed into place. A rename within one directory is
@@ -12,9 +12,13 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { ImageError, OptionError } from "../../errors.js";
-import { DEFAULT_MAX_PIXELS, type DecodeOptions, type RgbImage } from "./image.js";
-import { decodeJpeg, encodeJpeg } from "./jpeg.js";
-import { PNG_SIGNATURE, decodePng, encodePng } from "./png.js";
+import { decodeImage } from "./decode.js";
+import type { DecodeOptions, RgbImage } from "./image.js";
+import { encodeJpeg } from "./jpeg.js";
+import { encodePng } from "./png.js";
+
+// Decoding bytes is not the file system's business: ./decode.ts; re-exported for the Node side.
+export { decodeImage } from "./decode.js";
 
 export interface WriteImageOptions {
   /** JPEG quality, 1–100 (default 92); ignored for PNG. */
@@ -23,27 +27,6 @@ export interface WriteImageOptions {
 
 /** File formats we write, by lower-case extension. */
 const FORMATS: Record<string, "png" | "jpeg"> = { ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg" };
-
-/** Recognisable non-PNG/JPEG signatures, to say what a file is instead of only what it is not. */
-const OTHER_FORMATS: [name: string, signature: number[]][] = [
-  ["GIF", [0x47, 0x49, 0x46, 0x38]], // "GIF8"
-  ["WebP", [0x52, 0x49, 0x46, 0x46]], // "RIFF" (…"WEBP")
-  ["BMP", [0x42, 0x4d]], // "BM"
-  ["TIFF", [0x49, 0x49, 0x2a, 0x00]], // "II*\0"
-  ["TIFF", [0x4d, 0x4d, 0x00, 0x2a]], // "MM\0*"
-];
-
-const startsWith = (bytes: Uint8Array, signature: readonly number[]): boolean =>
-  bytes.length >= signature.length && signature.every((b, i) => bytes[i] === b);
-
-/** Decodes PNG or JPEG bytes, telling them apart by their signature. */
-export function decodeImage(bytes: Uint8Array, { maxPixels = DEFAULT_MAX_PIXELS }: DecodeOptions = {}): RgbImage {
-  if (startsWith(bytes, PNG_SIGNATURE)) return decodePng(bytes, { maxPixels });
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return decodeJpeg(bytes, { maxPixels }); // SOI, then a marker
-  const other = OTHER_FORMATS.find(([, signature]) => startsWith(bytes, signature));
-  const what = bytes.length === 0 ? "it is empty" : other ? `it looks like ${other[0]}` : "unrecognised content";
-  throw new ImageError(`the data is not a PNG or JPEG image (${what}); convert it to PNG or JPEG`);
-}
 
 /** Reads and decodes a PNG or JPEG file. Errors name the file. */
 export async function readImage(path: string, options: DecodeOptions = {}): Promise<RgbImage> {
