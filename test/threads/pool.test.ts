@@ -119,8 +119,8 @@ describe("kernels split over threads give the same bits", () => {
     });
   });
 
-  it("max pooling forward (values and argmax) and backward", () => {
-    const g = poolGeometry([2, 16, 57, 43], { method: "max", kernel: [3, 3], stride: [2, 2], pad: [0, 0] });
+  it.each([[2, 0], [1, 1]])("max pooling forward (values and argmax) and backward, 3×3/%i pad %i", (stride, pad) => {
+    const g = poolGeometry([2, 16, 57, 43], { method: "max", kernel: [3, 3], stride: [stride, stride], pad: [pad, pad] });
     sameForEveryThreadCount(() => {
       const x = random(2 * 16 * 57 * 43, 11, float32s), y = allocFloats("float32", 2 * 16 * g.OH * g.OW);
       const argmax = allocIndices(y.length);
