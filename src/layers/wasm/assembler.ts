@@ -56,11 +56,15 @@ export const SimdOp = {
   v128Const: 0x0c, // v128.const <16 bytes>
   i8x16Shuffle: 0x0d, // i8x16.shuffle <16 lane indices>: bytes picked from the 32 of two vectors
   i32x4Splat: 0x11, // i32x4.splat: one i32 copied to 4 lanes
+  f32x4Splat: 0x13, // f32x4.splat: one f32 copied to 4 lanes
   f32x4Gt: 0x44, // f32x4.gt: lane-wise a > b as all ones or all zeros (false where either is NaN)
   v128Bitselect: 0x52, // v128.bitselect: pops c, b, a; bits of a where c is 1, of b where it is 0
   i32x4Add: 0xae, // i32x4.add: lane-wise a + b
+  f32x4Sqrt: 0xe3, // f32x4.sqrt: lane-wise √a, correctly rounded
   f32x4Add: 0xe4, // f32x4.add: lane-wise a + b
+  f32x4Sub: 0xe5, // f32x4.sub: lane-wise a − b
   f32x4Mul: 0xe6, // f32x4.mul: lane-wise a · b
+  f32x4Div: 0xe7, // f32x4.div: lane-wise a / b
   f32x4Max: 0xe9, // f32x4.max: lane-wise max(a, b); NaN if either is NaN, and max(−0, +0) = +0
   f32x4RelaxedMadd: 0x105, // f32x4.relaxed_madd (relaxed SIMD): a · b + c, fused where the CPU can
 } as const;
@@ -124,6 +128,10 @@ export const f32x4Add = (): number[] => simd(SimdOp.f32x4Add);
 export const f32x4Mul = (): number[] => simd(SimdOp.f32x4Mul);
 export const f32x4Max = (): number[] => simd(SimdOp.f32x4Max);
 export const f32x4Gt = (): number[] => simd(SimdOp.f32x4Gt);
+export const f32x4Sub = (): number[] => simd(SimdOp.f32x4Sub);
+export const f32x4Div = (): number[] => simd(SimdOp.f32x4Div);
+export const f32x4Sqrt = (): number[] => simd(SimdOp.f32x4Sqrt);
+export const f32x4Splat = (): number[] => simd(SimdOp.f32x4Splat);
 export const v128Bitselect = (): number[] => simd(SimdOp.v128Bitselect);
 export const i32x4Splat = (): number[] => simd(SimdOp.i32x4Splat);
 export const i32x4Add = (): number[] => simd(SimdOp.i32x4Add);
