@@ -82,7 +82,9 @@ describe("kernels split over threads give the same bits", () => {
           gemm(C3, A, random(N * K, 4, float32s), M, N, K, { transB: true, rowBias: random(M, 5, float32s) });
           const C4 = allocFloats("float32", K * N);
           gemm(C4, A, C1, K, N, M, { transA: true });
-          return [C1, C2, C3, C4, C5];
+          const C6 = allocFloats("float32", K * N); // a ReLU's backward folded into the copy of B
+          gemm(C6, A, C1, K, N, M, { transA: true, maskB: { by: random(M * N, 7, float32s), slope: 0 } });
+          return [C1, C2, C3, C4, C5, C6];
         });
       } finally {
         setGemmBackend(initial);
