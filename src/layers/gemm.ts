@@ -125,8 +125,9 @@ const backends: readonly GemmBackend[] = ["auto", "js", "wasm"];
 let useWasm: boolean | null = null;
 
 /**
- * Chooses the kernel for Float32 GEMMs (Float64 always runs in plain JS). Throws if "wasm" is
- * forced on a runtime without WebAssembly SIMD.
+ * Chooses the kernel for Float32 GEMMs (Float64 always runs in plain JS), and with it whether
+ * 3×3 max pooling and LRN use their WebAssembly SIMD kernels ("js" keeps every kernel in plain
+ * JS). Throws if "wasm" is forced on a runtime without WebAssembly SIMD.
  */
 export function setGemmBackend(backend: GemmBackend): void {
   if (!backends.includes(backend)) {
