@@ -24,6 +24,9 @@
 //
 // Legend: N batch, C channels, H W input height/width, kernelH kernelW window, strideH strideW
 // stride, padH padW pad, OH OW output height/width — named as a convolution's (./conv-geometry.ts).
+//
+// Float32 3×3 max pooling with horizontal stride 1 or 2 runs its whole windows on WebAssembly
+// SIMD where there is SIMD (./wasm/max-pool-simd.ts), with the same bits as the JS kernel.
 
 import { record } from "../autograd/tape.js";
 import { allocIndices, allocOutput } from "../tensor/buffers.js";
