@@ -239,14 +239,17 @@ export function maxPoolBackward(dx: Floats, dy: Floats, argmax: Int32Array, g: P
 
 type MaxPool = { argmax: Int32Array; g: PoolGeometry };
 type MaxPoolForward = MaxPool & { y: Floats; x: Floats; simd: boolean };
-type MaxPoolBackward = MaxPool & { dx: Floats; dy: Floats };
+type MaxPoolBackward = MaxPool & { dx: Floats; dy: Floats; overwrite: boolean };
 export const maxPoolForwardJob = defineJob("maxPoolForward", (a: MaxPoolForward, piece: number, pieces: number) => {
   const [first, end] = pieceRange(a.g.N * a.g.C, piece, pieces);
   if (a.simd) maxPoolForwardSimd(a.y as Float32Array, a.argmax, a.x as Float32Array, a.g, first, end);
   else maxPoolForward(a.y, a.argmax, a.x, a.g, first, end);
 });
-export const maxPoolBackwardJob = defineJob("maxPoolBackward", (a: MaxPoolBackward, piece: number, pieces: number) =>
-  maxPoolBackward(a.dx, a.dy, a.argmax, a.g, ...pieceRange(a.g.N * a.g.C, piece, pieces)));
+export const maxPoolBackwardJob = defineJob("maxPoolBackward", (a: MaxPoolBackward, piece: number, pieces: number) => {
+  const [first, end] = pieceRange(a.g.N * a.g.C, piece, pieces);
+  if (a.overwrite) a.dx.fill(0, first * a.g.H * a.g.W, end * a.g.H * a.g.W); // the piece's own planes, just before it adds into them
+  maxPoolBackward(a.dx, a.dy, a.argmax, a.g, first, end);
+});
 
 /**
  * `maxPoolForward` of every plane, in as many runs as the threads and the size make worth it;
@@ -258,9 +261,13 @@ export function maxPoolForwardInThreads(y: Floats, argmax: Int32Array, x: Floats
   maxPoolForwardJob.run({ y, argmax, x, g, simd }, piecesFor(x.length, g.N * g.C));
 }
 
-/** `maxPoolBackward` of every plane, in runs of planes across the threads. */
-export function maxPoolBackwardInThreads(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry): void {
-  maxPoolBackwardJob.run({ dx, dy, argmax, g }, piecesFor(dx.length, g.N * g.C));
+/**
+ * `maxPoolBackward` of every plane, in runs of planes across the threads. With `overwrite`, dx
+ * is set rather than added to: each piece zeroes its planes first, in the same job, so a fresh
+ * gradient needs no zeroing pass (and job) of its own.
+ */
+export function maxPoolBackwardInThreads(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry, overwrite = false): void {
+  maxPoolBackwardJob.run({ dx, dy, argmax, g, overwrite }, piecesFor(dx.length, g.N * g.C));
 }
 
 // ---- Average pooling ----------------------------------------------------------------------------
@@ -326,8 +333,8 @@ export function pool2d(x: Tensor, options: PoolOptions): Tensor {
     const argmax = allocIndices(y.size);
     maxPoolForwardInThreads(y.data, argmax, x.data, g);
     return record(y, "pool2d", [x], (dy) => {
-      const dx = allocLike(x.data);
-      maxPoolBackwardInThreads(dx, dy, argmax, g);
+      const dx = allocOutput(x.data); // zeroed by the backward's own pieces
+      maxPoolBackwardInThreads(dx, dy, argmax, g, true);
       return [dx];
     });
   }

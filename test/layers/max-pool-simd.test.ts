@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { gemmBackend, setGemmBackend } from "../../src/layers/gemm.js";
 import {
-  fitsMaxPoolSimd, maxPoolForwardInThreads, maxPoolForwardNaive, maxPoolForwardSimd, poolGeometry, type PoolParams,
+  fitsMaxPoolSimd, maxPoolBackwardInThreads, maxPoolForwardInThreads, maxPoolForwardNaive, maxPoolForwardSimd, poolGeometry, type PoolParams,
 } from "../../src/layers/pooling.js";
 import { maxPoolSimdAvailable } from "../../src/layers/wasm/max-pool-simd.js";
 import { random } from "../random.js";
@@ -83,5 +83,19 @@ describe.skipIf(!maxPoolSimdAvailable())("max pooling on WebAssembly SIMD", () =
     const simd = run();
     setGemmBackend("js");
     expect(run()).toEqual(simd);
+  });
+});
+
+describe("max pooling backward with overwrite", () => {
+  it("sets dx to what accumulating into zeros gives, whatever dx held", () => {
+    const g = poolGeometry([2, 3, 13, 17], pool([2, 2], [0, 0]));
+    const x = awkwardValues(2 * 3 * 13 * 17, 8);
+    const y = new Float32Array(6 * g.OH * g.OW), argmax = new Int32Array(y.length);
+    maxPoolForwardInThreads(y, argmax, x, g);
+    const dy = random(y.length, 9, Float32Array);
+    const added = new Float32Array(x.length), set = random(x.length, 10, Float32Array);
+    maxPoolBackwardInThreads(added, dy, argmax, g);
+    maxPoolBackwardInThreads(set, dy, argmax, g, true);
+    expect(Array.from(set)).toEqual(Array.from(added));
   });
 });

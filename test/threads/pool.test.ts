@@ -129,7 +129,9 @@ describe("kernels split over threads give the same bits", () => {
       maxPoolForwardInThreads(y, argmax, x, g);
       const dx = allocFloats("float32", x.length);
       maxPoolBackwardInThreads(dx, random(y.length, 12, float32s), argmax, g);
-      return [y, argmax, dx];
+      const dxSet = random(x.length, 13, float32s); // overwritten, plane by plane, by whichever thread
+      maxPoolBackwardInThreads(dxSet, random(y.length, 12, float32s), argmax, g, true);
+      return [y, argmax, dx, dxSet];
     });
   });
 
