@@ -58,6 +58,7 @@ const ui = {
   before: $<HTMLCanvasElement>("before"),
   after: $<HTMLCanvasElement>("after"),
   download: $<HTMLAnchorElement>("download"),
+  engine: $<HTMLParagraphElement>("engine"),
 };
 
 // ── The state: one dreamer, the decoded photo, the running dream ──────────────────────────────
@@ -73,10 +74,18 @@ function setStatus(text: string, isError = false): void {
   ui.status.classList.toggle("error", isError);
 }
 
-function addNote(text: string): void {
+/** Whose a note is: the page's stays; the dreamer's goes with it, a dream's when the next starts. */
+type NoteSource = "page" | "dreamer" | "dream";
+
+function addNote(text: string, source: NoteSource): void {
   const li = document.createElement("li");
   li.textContent = text;
+  li.dataset.source = source;
   ui.notes.append(li);
+}
+
+function clearNotes(source: NoteSource): void {
+  for (const note of ui.notes.querySelectorAll(`[data-source="${source}"]`)) note.remove();
 }
 
 /** The message of an error, as one line: the package's errors are written to be shown as they are. */
@@ -219,6 +228,8 @@ async function offerDownload(): Promise<void> {
 /** Starts a dreamer with the chosen thread count (closing the previous one); it loads the model. */
 function startDreamer(): void {
   dreamer?.close();
+  clearNotes("dreamer");
+  ui.engine.textContent = "";
   const threads = ui.threads.value === "" ? undefined : Number(ui.threads.value);
   const started = performance.now();
   const current = createDreamer(threads === undefined ? {} : { threads });
@@ -226,12 +237,15 @@ function startDreamer(): void {
   dreamerReady = false;
   updateButtons();
   setStatus("Loading the model (28 MB, once)…");
-  void Promise.resolve(current.ready).then(
-    () => {
+  current.ready.then(
+    (info) => {
       if (dreamer !== current) return; // replaced meanwhile
       dreamerReady = true;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       setStatus(`Model ready in ${seconds} s. ${photo === null ? "Drop or choose a photo." : "Dream when you are ready."}`);
+      ui.engine.textContent = `${info.threads} thread${info.threads === 1 ? "" : "s"} · ${SIMD_NAMES[info.simd ?? "none"]}`;
+      ui.engine.dataset.simd = info.simd ?? "none";
+      for (const note of info.notes) addNote(note, "dreamer");
       updateButtons();
     },
     (error: unknown) => {
@@ -239,6 +253,9 @@ function startDreamer(): void {
     },
   );
 }
+
+/** How the worker multiplies matrices, as `DreamerInfo.simd` says. */
+const SIMD_NAMES = { "relaxed-madd": "WebAssembly relaxed SIMD", "mul-add": "WebAssembly SIMD", none: "plain JavaScript" };
 
 function formatSeconds(s: number): string {
   return s < 60 ? `${s.toFixed(s < 10 ? 1 : 0)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
@@ -257,7 +274,7 @@ async function runDream(): Promise<void> {
   const controller = new AbortController();
   running = controller;
   updateButtons();
-  ui.notes.replaceChildren();
+  clearNotes("dream");
   ui.progress.value = 0;
   setStatus("Starting…");
   const started = performance.now();
@@ -272,7 +289,7 @@ async function runDream(): Promise<void> {
     );
   };
   try {
-    const result = await dreamer.dream(before, { ...options, onProgress, onNote: addNote, signal: controller.signal });
+    const result = await dreamer.dream(before, { ...options, onProgress, onNote: (note) => addNote(note, "dream"), signal: controller.signal });
     draw(ui.after, result);
     await offerDownload();
     ui.progress.value = 1;
@@ -297,6 +314,7 @@ async function main(): Promise<void> {
     addNote(
       "This page is not cross-origin isolated, so the dream runs on one thread. Serve it with the headers " +
         "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp to use every core.",
+      "page",
     );
   }
 
