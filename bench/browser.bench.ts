@@ -14,10 +14,12 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { inputGradient } from "../src/dream/objective.js";
 import { simdFlavour } from "../src/layers/wasm/gemm-simd.js";
-import { GOOGLENET_PATH, loadGoogLeNet } from "../src/models/load.js";
+import { loadGoogLeNet } from "../src/models/load.js";
+import { googlenetUrl } from "../src/models/sources.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import "../src/threads/node-host.js";
 import { threadsReady, withThreads } from "../src/threads/pool.js";
@@ -60,7 +62,7 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     "bench/step-worker": join(PROJECT, "bench/browser/step-worker.ts"),
     "web-worker": join(PROJECT, "src/web-worker.ts"),
   });
-  const { server, origin } = await serveIsolated(root, { "/model.caffemodel": GOOGLENET_PATH, "/cat.input.f32": catPath });
+  const { server, origin } = await serveIsolated(root, { "/model.caffemodel": fileURLToPath(googlenetUrl), "/cat.input.f32": catPath });
   const browser = await launchChromium(executable);
   try {
     const page = await browser.newPage();

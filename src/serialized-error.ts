@@ -32,9 +32,10 @@ export function serializeError(e: unknown): SerializedError {
 export function reviveError(e: SerializedError): Error {
   const Known = ERROR_CLASSES[e.name];
   if (Known !== undefined) {
-    // Its prototype, message and fields, without calling a constructor whose arguments differ.
+    // Its prototype, name, message and fields, without calling a constructor whose arguments
+    // differ. The name too: each class sets it as an instance field, in the constructor skipped.
     const error = Object.create(Known.prototype) as InceptionismError;
-    return Object.assign(error, e.fields, { message: e.message, stack: `${e.name}: ${e.message}` });
+    return Object.assign(error, e.fields, { name: e.name, message: e.message, stack: `${e.name}: ${e.message}` });
   }
   const error = new Error(e.message);
   error.name = e.name;

@@ -27,7 +27,7 @@ import type { SimdFlavour } from "../layers/wasm/gemm-simd-module.js";
 import { serializeError, type SerializedError } from "../serialized-error.js";
 
 /** Where the model comes from: a URL (string or `URL`, resolved by the client) or its bytes. */
-export type ModelSource = string | ArrayBuffer | Uint8Array;
+export type SentModel = string | ArrayBuffer | Uint8Array;
 
 /**
  * What a dream takes across the boundary: `dream()`'s options but the model (the dreamer's
@@ -43,7 +43,7 @@ export interface StartRequest {
   /** Threads to dream on; undefined: the browser's default (every core where it can). */
   threads?: number;
   /** An absolute URL or the model's bytes; undefined: the bundled GoogLeNet. */
-  model?: ModelSource;
+  model?: SentModel;
 }
 
 export interface DreamRequest {

@@ -30,7 +30,7 @@ import { ImageError, InceptionismError, OptionError } from "../errors.js";
 import type { RgbImage } from "../io/image/image.js";
 import { reviveError } from "../serialized-error.js";
 import {
-  ownBuffer, type ClientMessage, type DreamerInfo, type ModelSource, type WorkerDreamOptions, type WorkerMessage,
+  ownBuffer, type ClientMessage, type DreamerInfo, type SentModel, type WorkerDreamOptions, type WorkerMessage,
 } from "./dream-protocol.js";
 
 export type { DreamerInfo, WorkerDreamOptions } from "./dream-protocol.js";
@@ -195,7 +195,7 @@ export function connectDreamer(worker: DreamerWorker, { threads, model }: Dreame
  * URL made absolute against the page, since the worker would resolve a relative one against
  * its own script instead.
  */
-function modelSource(model: URL | string | ArrayBuffer | Uint8Array): ModelSource {
+function modelSource(model: URL | string | ArrayBuffer | Uint8Array): SentModel {
   if (typeof model !== "string" && !(model instanceof URL)) return model;
   const base = page.document?.baseURI ?? page.location?.href;
   try {

@@ -33,10 +33,13 @@ export async function bundleForBrowser(root: string, entries: Record<string, str
 }
 
 /**
- * Serves `root` on 127.0.0.1, cross-origin isolated; `extra` maps URL paths to further files
- * (the model, fixtures) served from where they are.
+ * Serves `root` on 127.0.0.1, cross-origin isolated (unless `isolated` is false: a page as most
+ * servers serve it); `extra` maps URL paths to further files (the model, fixtures) served from
+ * where they are.
  */
-export async function serveIsolated(root: string, extra: Record<string, string> = {}): Promise<{ server: Server; origin: string }> {
+export async function serveIsolated(
+  root: string, extra: Record<string, string> = {}, isolated = true,
+): Promise<{ server: Server; origin: string }> {
   const server = createServer(async (request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname);
     const file = extra[path] ?? join(root, normalize(path));
@@ -49,8 +52,7 @@ export async function serveIsolated(root: string, extra: Record<string, string> 
       const body = await readFile(file);
       response.writeHead(200, {
         "Content-Type": type,
-        "Cross-Origin-Opener-Policy": "same-origin",
-        "Cross-Origin-Embedder-Policy": "require-corp",
+        ...(isolated ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } : {}),
       });
       response.end(body);
     } catch {
