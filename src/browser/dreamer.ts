@@ -151,6 +151,7 @@ export function connectDreamer(worker: DreamerWorker, { threads, model }: Dreame
       return new Promise<RgbImage>((resolve, reject) => {
         if (gone !== null) return reject(gone);
         if (signal?.aborted) return reject(signal.reason);
+        if ("model" in options) return reject(new OptionError("a dreamer dreams with its own model; give it to createDreamer({ model }) instead"));
         const { width, height, data } = image;
         if (!(data instanceof Float32Array) || data.length !== width * height * 3) {
           const detached = data instanceof Float32Array && data.length === 0;
@@ -175,7 +176,14 @@ export function connectDreamer(worker: DreamerWorker, { threads, model }: Dreame
           onProgress,
           onNote,
         });
-        worker.postMessage({ type: "dream", id, image: sent, options: rest }, [sent.data.buffer as ArrayBuffer]);
+        try {
+          worker.postMessage({ type: "dream", id, image: sent, options: rest }, [sent.data.buffer as ArrayBuffer]);
+        } catch (e) {
+          // A function or a class instance among the options cannot be cloned (DataCloneError).
+          pending.delete(id);
+          done();
+          reject(new OptionError(`the dream's options cannot be sent to its worker (${(e as Error).message}); give plain values only`));
+        }
       });
     },
     close() {
