@@ -1,4 +1,4 @@
-// The messages between a page's dreamer (./dreamer.ts) and its dream worker (./dream-worker.ts),
+// The messages between a page's dreamer (./dreamer.ts) and its dream worker (../dream-worker.ts),
 // and the worker's half: taking dreams one at a time, in the order they were sent.
 //
 //   client → worker   { type: "start", threads?, model? }          first, once

@@ -2,7 +2,7 @@
 //
 // A window's thread may not block, and a dream is minutes of computing that blocks between
 // steps and, with threads, sleeps in Atomics.wait inside every one (see ../threads/web-host.ts):
-// so the engine runs in a worker the package ships (./dream-worker.ts), which loads the model
+// so the engine runs in a worker the package ships (../dream-worker.ts), which loads the model
 // once, starts its helper threads, and dreams each picture with the browser entry's `dream()` —
 // the same code on the same values, so the same picture bit for bit. This file is the page's
 // half: it turns a call into messages (./dream-protocol.ts) and the answers back into a promise,
@@ -97,7 +97,7 @@ export function createDreamer(options: DreamerOptions = {}): Dreamer {
     );
   }
   // Written out in full, URL and import.meta.url, so that bundlers find and emit the worker's entry.
-  const worker = new Worker(new URL("./dream-worker.js", import.meta.url), { type: "module" });
+  const worker = new Worker(new URL("../dream-worker.js", import.meta.url), { type: "module" });
   return connectDreamer(worker, options);
 }
 
@@ -151,6 +151,7 @@ export function connectDreamer(worker: DreamerWorker, { threads, model }: Dreame
       return new Promise<RgbImage>((resolve, reject) => {
         if (gone !== null) return reject(gone);
         if (signal?.aborted) return reject(signal.reason);
+        if ("model" in options) return reject(new OptionError("a dreamer dreams with its own model; give it to createDreamer({ model }) instead"));
         const { width, height, data } = image;
         if (!(data instanceof Float32Array) || data.length !== width * height * 3) {
           const detached = data instanceof Float32Array && data.length === 0;
@@ -175,7 +176,14 @@ export function connectDreamer(worker: DreamerWorker, { threads, model }: Dreame
           onProgress,
           onNote,
         });
-        worker.postMessage({ type: "dream", id, image: sent, options: rest }, [sent.data.buffer as ArrayBuffer]);
+        try {
+          worker.postMessage({ type: "dream", id, image: sent, options: rest }, [sent.data.buffer as ArrayBuffer]);
+        } catch (e) {
+          // A function or a class instance among the options cannot be cloned (DataCloneError).
+          pending.delete(id);
+          done();
+          reject(new OptionError(`the dream's options cannot be sent to its worker (${(e as Error).message}); give plain values only`));
+        }
       });
     },
     close() {

@@ -1,5 +1,5 @@
 // `createDreamer` in headless Chromium: a page bundled with the browser entry (./dreamer-page.ts)
-// starts dreamers — each a dedicated worker running src/browser/dream-worker.ts, with its helper
+// starts dreamers — each a dedicated worker running src/dream-worker.ts, with its helper
 // threads — on a cross-origin-isolated page and on one that is not, and the test checks:
 // - on 1 and on 2 threads the picture equals Node's `dream()` with the same options bit for bit
 //   (Node's computed in a child with the browser's SIMD flavour, see ./node-reference.ts), the
@@ -74,12 +74,13 @@ beforeAll(async () => {
   copyFileSync(join(PROJECT, "test/browser/dreamer-page.html"), join(root, "browser/index.html"));
   await bundleForBrowser(root, {
     "browser/page": join(PROJECT, "test/browser/dreamer-page.ts"),
-    "browser/dream-worker": join(PROJECT, "src/browser/dream-worker.ts"),
+    "dream-worker": join(PROJECT, "src/dream-worker.ts"),
     "web-worker": join(PROJECT, "src/web-worker.ts"),
   });
   ({ photo } = { photo: (await fishBike()).small });
   writeFileSync(join(root, "input.f32"), new Uint8Array(photo.data.buffer, photo.data.byteOffset, photo.data.byteLength));
-  // The bundled files, where the dream worker's bundle (/browser/) finds them: ../../models/.
+  // The bundled files, where the dream worker's bundle (/dream-worker.js) finds them:
+  // ../../models/ from the root is /models/ (a URL path cannot climb above the root).
   const extra = { "/models/bvlc_googlenet.caffemodel": fileURLToPath(googlenetUrl), "/models/synset_words.txt": fileURLToPath(synsetWordsUrl) };
   const isolated = await serveIsolated(root, extra);
   const plain = await serveIsolated(root, extra, false);

@@ -143,6 +143,16 @@ describe("a dreamer over a message channel", () => {
     expect((unknown as UnknownLayerError).suggestions).toContain("inception_3a/output");
   });
 
+  it("refuses options the worker cannot take, saying which, and dreams on", async () => {
+    const model = await dreamer.dream(small, { ...quick, model: {} } as never).catch((e: unknown) => e);
+    expect(model).toBeInstanceOf(OptionError);
+    expect((model as Error).message).toBe("a dreamer dreams with its own model; give it to createDreamer({ model }) instead");
+    const clone = await dreamer.dream(small, { ...quick, seed: (() => 1) as never }).catch((e: unknown) => e);
+    expect(clone).toBeInstanceOf(OptionError);
+    expect((clone as Error).message).toMatch(/^the dream's options cannot be sent to its worker \(.*\); give plain values only$/);
+    expect(bits(await dreamer.dream(small, quick)).equals(bits(reference))).toBe(true);
+  });
+
   it("runs dreams one at a time, in the order they were asked for", async () => {
     const own = newLog();
     const { dreamer: d } = channelDreamer(own);

@@ -8,8 +8,9 @@
 // dependency, brings), each worker entry as a bundle of its own: a worker is started by
 // `new Worker(new URL("./x.js", import.meta.url))`, resolved at run time against the bundle that
 // holds that line, so each entry is written where its creator's URL points — the dream worker
-// beside the dreamer's bundle, the thread helper (src/web-worker.ts) one folder up from the
-// engine, as src/threads/web-host.ts names it.
+// (src/dream-worker.ts) one folder up from the dreamer's bundle, as src/browser/dreamer.ts names
+// it, and the thread helper (src/web-worker.ts) one folder up from the engine's, as
+// src/threads/web-host.ts names it.
 import { build } from "esbuild";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";

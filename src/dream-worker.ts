@@ -1,19 +1,20 @@
-// The dedicated worker that `createDreamer` (./dreamer.ts) starts: the engine of a page. It
-// serves the messages of ./dream-protocol.ts with the browser entry's `dream()`, so a dream
-// here is the same code on the same values as `dream()` called anywhere else.
+// The dedicated worker that `createDreamer` (./browser/dreamer.ts) starts: the engine of a page.
+// It serves the messages of ./browser/dream-protocol.ts with the browser entry's `dream()`, so a
+// dream here is the same code on the same values as `dream()` called anywhere else. Like
+// ./web-worker.ts it is an entry of its own, beside the browser entry it imports.
 //
 // On "start" it fixes the dreamer's thread count for good — the one asked for, or the
 // browser's default: every core where the page is cross-origin isolated (this worker may block,
 // a window may not), else 1, with the reason among the ready notes — starts the helpers and
 // waits until they run (a nested worker starts only while this thread's event loop turns, see
-// ../threads/web-host.ts), then loads the model: the bundled GoogLeNet, fetched from
+// ./threads/web-host.ts), then loads the model: the bundled GoogLeNet, fetched from
 // `googlenetUrl`, unless a URL or bytes were given.
 
-import { dream, gemmBackend, loadCaffeModel, loadGoogLeNet, setThreads, threadCount, threadsStarted, type CaffeNet } from "../browser.js";
-import { OptionError } from "../errors.js";
-import { simdFlavour } from "../layers/wasm/gemm-simd.js";
-import { MAX_THREADS, threadsFallback } from "../threads/pool.js";
-import { serveDreams, type DreamEngine, type WorkerPort } from "./dream-protocol.js";
+import { dream, gemmBackend, loadCaffeModel, loadGoogLeNet, setThreads, threadCount, threadsStarted, type CaffeNet } from "./browser.js";
+import { OptionError } from "./errors.js";
+import { simdFlavour } from "./layers/wasm/gemm-simd.js";
+import { MAX_THREADS, threadsFallback } from "./threads/pool.js";
+import { serveDreams, type DreamEngine, type WorkerPort } from "./browser/dream-protocol.js";
 
 // The dedicated worker's global scope, as far as it is used here (the project's TypeScript libs
 // have no DOM types).
