@@ -14,6 +14,7 @@ export type Isolation = "isolated" | "reloading" | "unavailable";
 // Set just before the reload: if the page is still not isolated after it, do not try again
 // (a loop of reloads is worse than one thread).
 const TRIED = "inceptionism-coi-reloaded";
+const REGISTRATION_TIMEOUT_MS = 4000;
 
 /** Makes the page cross-origin isolated if it can; call it before starting any work. */
 export async function ensureCrossOriginIsolation(): Promise<Isolation> {
@@ -22,10 +23,13 @@ export async function ensureCrossOriginIsolation(): Promise<Isolation> {
     return "isolated";
   }
   if (!("serviceWorker" in navigator) || !self.isSecureContext || sessionStorage.getItem(TRIED) !== null) return "unavailable";
+  // The worker's URL is relative to the page, so that the site works from any folder. A
+  // registration that is refused may also never settle (seen where service workers are
+  // blocked), hence the time limit: past it, one thread is better than a page that never starts.
+  const registered = navigator.serviceWorker.register(new URL("./coi-sw.js", location.href)).then(() => navigator.serviceWorker.ready);
+  const gaveUp = new Promise<"timeout">((done) => setTimeout(() => done("timeout"), REGISTRATION_TIMEOUT_MS));
   try {
-    // The worker's URL is relative to the page, so that the site works from any folder.
-    await navigator.serviceWorker.register(new URL("./coi-sw.js", location.href));
-    await navigator.serviceWorker.ready;
+    if ((await Promise.race([registered, gaveUp])) === "timeout") return "unavailable";
   } catch {
     return "unavailable";
   }

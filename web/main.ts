@@ -18,14 +18,16 @@ import {
   imageToImageData,
   loadImageNetClasses,
   resizeToFit,
+  type Dreamer,
+  type DreamerDreamOptions,
   type DreamProgress,
   type RgbImage,
 } from "inceptionism";
 import { ensureCrossOriginIsolation } from "./isolation.js";
 import { LAYER_GROUPS } from "./layers.js";
 
-type Dreamer = ReturnType<typeof createDreamer>;
-type DreamSettings = Parameters<Dreamer["dream"]>[1];
+/** The dream's own settings, as read from the form (the callbacks and the signal are added per dream). */
+type DreamSettings = Omit<DreamerDreamOptions, "onProgress" | "onNote" | "signal" | "transfer">;
 
 /** What the "dreamed" event carries. */
 export interface DreamedDetail {
@@ -203,14 +205,16 @@ function showBefore(): void {
 }
 
 async function loadPhoto(file: Blob): Promise<void> {
+  let decoded: RgbImage;
   try {
-    photo = decodeImage(new Uint8Array(await file.arrayBuffer()));
+    decoded = decodeImage(new Uint8Array(await file.arrayBuffer())); // PNG or JPEG, EXIF-rotated
   } catch (error) {
     setStatus(messageOf(error), true);
     return;
   }
+  photo = decoded;
   showBefore();
-  setStatus(`${photo.width}×${photo.height} photo loaded. Choose the settings and dream.`);
+  setStatus(`${decoded.width}×${decoded.height} photo loaded. Choose the settings and dream.`);
   updateButtons();
 }
 
