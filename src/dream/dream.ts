@@ -127,7 +127,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     throw new OptionError(`tile ${o.tile} is smaller than the side of ${minSide} the layer needs; use --tile ${minSide} or more`);
   }
   // This call's count, or the process-wide one (said when a page's limits make that 1).
-  const threads = o.threads ?? threadCount();
+  let threads = o.threads ?? threadCount();
   const fallback = o.threads === undefined ? threadsFallback() : null;
   if (fallback !== null) o.onNote?.(fallback);
   const memory = planDreamMemory(net, terms.map((t) => t.layer), height, width, {
@@ -145,7 +145,15 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     for (const t of terms) t.guide = guideFeatures(net, guideInput, t.layer);
   }
 
-  await threadsReady(threads); // every worker started before the first step
+  // Every worker started before the first step. A worker that cannot start (its script is not
+  // where the bundler was to put it) fails a count that was asked for; the default goes on alone.
+  try {
+    await threadsReady(threads);
+  } catch (e) {
+    if (o.threads !== undefined) throw e;
+    o.onNote?.(`dreaming on 1 thread: ${e instanceof Error ? e.message : String(e)}`);
+    threads = 1;
+  }
   const rand = mulberry32(o.seed);
   const step: StepContext = {
     net, terms, tile, minSide, threads, stepSize: o.stepSize,

@@ -58,6 +58,8 @@ export interface ThreadHost {
   spawn(): WorkerHandle;
   /** How long a job waits for a worker that has not yet started before failing (default 30 s). */
   startTimeoutMs?: number;
+  /** Why `worker` failed to start (its script did not load …), once it is known, or null. */
+  startFailure?(worker: WorkerHandle): string | null;
   /**
    * Why workers cannot run here although the platform has them, as "problem: fix" (a page that
    * is not cross-origin isolated, a window's main thread), or null when they can.
@@ -248,8 +250,16 @@ export async function threadsReady(n: number = threadCount()): Promise<void> {
   }
 }
 
-/** Throws, turning threads off, if worker t has been starting for longer than the host allows. */
+/**
+ * Throws, turning threads off, if worker t failed to start (as its host can tell) or has been
+ * starting for longer than the host allows.
+ */
 function checkStart(t: number): void {
+  const failure = host?.startFailure?.(workers[t]!) ?? null;
+  if (failure !== null) {
+    shutdownThreads();
+    throw new Error(`worker thread ${t + 1} failed to start (${failure}), so threads were turned off; use 1 thread (threads: 1)`);
+  }
   const timeout = host?.startTimeoutMs ?? 30_000;
   if (Date.now() - spawnedAt[t]! > timeout) {
     shutdownThreads();

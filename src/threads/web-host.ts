@@ -70,6 +70,8 @@ function unavailable(): string | null {
 
 /** One promise per worker spawned so far: resolved by its first answer, rejected if it fails to load. */
 const started: Promise<void>[] = [];
+/** Why a worker failed to load, for the pool, which then stops waiting for it. */
+const failures = new WeakMap<WorkerHandle, string>();
 
 function spawn(): WebWorker {
   // Written in the one form bundlers (Vite, webpack, Parcel) recognise as a worker's entry, to
@@ -78,14 +80,24 @@ function spawn(): WebWorker {
   started.push(
     new Promise((ready, failed) => {
       worker.onmessage = () => ready();
-      worker.onerror = (event) => failed(new Error(`a thread's worker failed to start: ${event.message ?? "its script did not load"}`));
+      worker.onerror = (event) => {
+        // A bundler that does not build such workers (esbuild) leaves the URL pointing at nothing.
+        const why = event.message || `its script ${new URL("../web-worker.js", import.meta.url).href} did not load`;
+        failures.set(worker, why);
+        failed(new Error(`a thread's worker failed to start: ${why}`));
+      };
     }),
   );
   return worker;
 }
 
 if (inDedicatedWorker || inWindow) {
-  installThreadHost({ defaultThreads: () => scope.navigator?.hardwareConcurrency ?? 1, spawn, unavailable });
+  installThreadHost({
+    defaultThreads: () => scope.navigator?.hardwareConcurrency ?? 1,
+    spawn,
+    unavailable,
+    startFailure: (worker) => failures.get(worker) ?? null,
+  });
 }
 
 /**

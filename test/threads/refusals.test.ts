@@ -83,6 +83,30 @@ describe("threads in a browser's window (web-host.ts)", () => {
   });
 });
 
+describe("a helper worker that fails to load (a bundler that did not emit its script)", () => {
+  it("ends a dream that asked for threads, and lets a default dream go on alone with a note", async () => {
+    const pool = await import("../../src/threads/pool.js");
+    const lost = { postMessage: () => {}, terminate: () => {} };
+    pool.installThreadHost({ defaultThreads: () => 2, spawn: () => lost, startFailure: () => "its script /web-worker.js did not load" });
+    const { dream } = await import("../../src/dream/dream.js");
+    const { loadGoogLeNet } = await import("../../src/models/load.js");
+    const { createImage } = await import("../../src/io/image/image.js");
+    const image = createImage(40, 40);
+    image.data.forEach((_, i) => (image.data[i] = (i * 37) % 256));
+    const notes: string[] = [];
+    const options = { model: await loadGoogLeNet(), layer: "conv2/3x3", octaves: 1, iterations: 2, onNote: (m: string) => notes.push(m) };
+    await expect(dream(image, { ...options, threads: 2 })).rejects.toThrow(
+      "worker thread 1 failed to start (its script /web-worker.js did not load), so threads were turned off; use 1 thread (threads: 1)",
+    );
+    pool.setThreads(2); // the refusal turned threads off; a default count of 2 again
+    const alone = await dream(image, options);
+    expect(notes).toEqual([
+      "dreaming on 1 thread: worker thread 1 failed to start (its script /web-worker.js did not load), so threads were turned off; use 1 thread (threads: 1)",
+    ]);
+    expect(alone.data).toEqual((await dream(image, { ...options, threads: 1 })).data);
+  });
+});
+
 describe("the Node host where node:worker_threads is a bundler's empty stub", () => {
   it("installs no host, so setThreads(2) refuses at once instead of failing in the first job", async () => {
     vi.doMock("node:worker_threads", () => ({ Worker: undefined }));

@@ -1,0 +1,199 @@
+// The package as a web developer gets it: `npm pack`ed, installed from the tarball into a
+// scratch app (./browser-app/) in a temporary folder, and bundled for the browser by Vite's
+// `build()` and by esbuild, with their defaults — no aliases, no stubs. The Vite build is served
+// with the two headers that make a page cross-origin isolated, and headless Chromium dreams
+// there with `dream()` in a dedicated worker, on 1 and 2 threads, with the bundled GoogLeNet the
+// bundler emitted from `googlenetUrl`. Each picture must equal, bit for bit, what the installed
+// package's Node entry dreams with the same options.
+//
+// The WebAssembly GEMM has two flavours, and Chromium has relaxed SIMD where Node 20 has it only
+// behind a flag: Node's reference runs in a child process with the flag when the page's browser
+// validates the relaxed module (see src/layers/wasm/gemm-simd.ts `simdFlavour`).
+//
+// The tarball is packed from a fresh build in the temporary folder, not from dist/, which other
+// tests read while this one runs. Without a Chromium the browser part is skipped with a note
+// (../browser.ts); under CI=true that is a failure. The declarations are checked against a
+// TypeScript consumer with no @types installed either way.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { extname, join, normalize, resolve, sep } from "node:path";
+import { build as esbuild } from "esbuild";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { build as viteBuild } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { gemmModuleBytes } from "../../src/layers/wasm/gemm-simd-module.js";
+import { chromiumForTests } from "../browser.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const APP_SOURCES = resolve(import.meta.dirname, "browser-app");
+const CHROMIUM = chromiumForTests("the packed-package browser test (test/package/browser-bundle.test.ts)");
+const SETUP_TIMEOUT_MS = 600_000;
+const DREAM_TIMEOUT_MS = 120_000;
+
+const MIME_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".txt": "text/plain; charset=utf-8",
+  ".caffemodel": "application/octet-stream",
+};
+
+/** Runs a command, failing with its output if it fails. */
+function run(command: string, args: string[], cwd: string): string {
+  const r = spawnSync(command, args, { cwd, encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Serves `root` on 127.0.0.1 with COOP/COEP, noting every path asked for. */
+async function serveIsolated(root: string, requested: string[]): Promise<{ server: Server; origin: string }> {
+  const server = createServer(async (request, response) => {
+    const path = decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname);
+    requested.push(path);
+    const file = join(root, normalize(path === "/" ? "/index.html" : path));
+    const type = MIME_TYPES[extname(file)];
+    if (!file.startsWith(root + sep) || type === undefined) return void response.writeHead(404).end();
+    try {
+      const body = await readFile(file);
+      response.writeHead(200, {
+        "Content-Type": type,
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Embedder-Policy": "require-corp",
+      });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("the test server has no TCP port");
+  return { server, origin: `http://127.0.0.1:${address.port}` };
+}
+
+let scratch = "";
+let app = "";
+
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), "inceptionism-packed-"));
+  // The package, built afresh: what `npm pack` would take from the repository after `prepare`.
+  const pkg = join(scratch, "package");
+  mkdirSync(join(pkg, "models"), { recursive: true });
+  run("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")], ROOT);
+  for (const file of ["package.json", "README.md", "models/bvlc_googlenet.caffemodel", "models/synset_words.txt"]) {
+    copyFileSync(join(ROOT, file), join(pkg, file));
+  }
+  const tarball = join(scratch, run("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", scratch], pkg).trim());
+  // The scratch app, with the tarball installed as a dependency like any other.
+  app = join(scratch, "app");
+  cpSync(APP_SOURCES, app, { recursive: true });
+  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "scratch-app", private: true, type: "module" }));
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--silent", tarball], app);
+}, SETUP_TIMEOUT_MS);
+
+afterAll(() => {
+  if (scratch !== "") rmSync(scratch, { recursive: true, force: true });
+});
+
+describe("the installed package's declarations", () => {
+  it("type-check in a browser app with no @types installed, and in a Node program without @types/ndarray", () => {
+    copyFileSync(join(app, "consumer.ts.txt"), join(app, "consumer.ts"));
+    const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
+    const check = (name: string, compilerOptions: object): string => {
+      const options = { strict: true, noEmit: true, skipLibCheck: false, target: "ES2022", lib: ["ES2022", "DOM"], types: [], ...compilerOptions };
+      writeFileSync(join(app, name), JSON.stringify({ compilerOptions: options, files: ["consumer.ts"] }));
+      const r = spawnSync(process.execPath, [tsc, "-p", name], { cwd: app, encoding: "utf8" });
+      return r.stdout + r.stderr;
+    };
+    expect(check("tsconfig.browser.json", { module: "esnext", moduleResolution: "bundler", customConditions: ["browser"] })).toBe("");
+    // A Node program has @types/node for node:* anyway; what it must not need is @types/ndarray.
+    expect(check("tsconfig.node.json", { module: "nodenext", moduleResolution: "nodenext", skipLibCheck: true })).toBe("");
+  });
+});
+
+describe("bundling the installed package for a browser", () => {
+  it("works in esbuild with its defaults, reaching no Node module", async () => {
+    const result = await esbuild({
+      entryPoints: [join(app, "engine.js")], bundle: true, platform: "browser", format: "esm",
+      outdir: join(scratch, "esbuild-out"), metafile: true, logLevel: "silent", absWorkingDir: app,
+    });
+    expect(result.errors).toEqual([]);
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain("node_modules/inceptionism/dist/browser.js");
+    expect(inputs.filter((m) => /^node:|pngjs|jpeg-js|zlib/.test(m))).toEqual([]);
+  });
+});
+
+describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", () => {
+  let browser: Browser;
+  let page: Page;
+  let server: Server | null = null;
+  let origin = "";
+  const requested: string[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    await viteBuild({ root: app, configFile: false, logLevel: "error", build: { outDir: join(app, "dist"), emptyOutDir: true } });
+    ({ server, origin } = await serveIsolated(join(app, "dist"), requested));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM!,
+      args: [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      ],
+    });
+    page = await browser.newPage();
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(`${origin}/index.html`);
+  }, SETUP_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((closed) => (server === null ? closed(null) : server.close(closed)));
+  });
+
+  it("emitted the model, the labels and the helper worker", () => {
+    const files = readdirSync(join(app, "dist/assets"));
+    expect(files.some((f) => /^bvlc_googlenet-.*\.caffemodel$/.test(f)), files.join(", ")).toBe(true);
+    expect(files.some((f) => /^synset_words-.*\.txt$/.test(f)), files.join(", ")).toBe(true);
+    expect(files.some((f) => /^web-worker-.*\.js$/.test(f)), files.join(", ")).toBe(true);
+  });
+
+  it("dreams in a worker on 1 and 2 threads, bit for bit as Node's dream() does", async () => {
+    // Run in the page, as text: this project's libs declare neither the DOM nor WebAssembly's values.
+    const relaxed = await page.evaluate(`WebAssembly.validate(new Uint8Array(${JSON.stringify([...gemmModuleBytes("relaxed-madd")])}))`) as boolean;
+    const [width, height] = [72, 64];
+    const pixels = Array.from({ length: width * height * 3 }, (_, i) => (i * 37 + Math.floor(i / 211) * 11) % 256);
+    const options = { layer: "inception_4c/output", octaves: 1, iterations: 2, seed: 7 };
+
+    const requestFile = join(scratch, "request.json");
+    writeFileSync(requestFile, JSON.stringify({ width, height, pixels, options }));
+    const flags = relaxed ? ["--experimental-wasm-relaxed-simd"] : [];
+    const reference = JSON.parse(run(process.execPath, [...flags, "node-reference.js", requestFile], app)) as { pixels: number[] };
+
+    const answers = [];
+    for (const threads of [1, 2]) {
+      const answer = await Promise.race([
+        page.evaluate(`dreamInWorker(${JSON.stringify({ width, height, pixels, options: { ...options, threads } })})`),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`no answer in ${DREAM_TIMEOUT_MS / 1000} s on ${threads} threads; ${problems.join("; ") || "nothing on the console"}`)), DREAM_TIMEOUT_MS).unref()),
+      ]) as { error?: string; crossOriginIsolated: boolean; threadCount: number; notes: string[]; width: number; height: number; pixels: number[] };
+      expect(answer.error, problems.join("\n")).toBeUndefined();
+      expect([answer.crossOriginIsolated, answer.width, answer.height, answer.notes]).toEqual([true, width, height, []]);
+      answers.push(answer);
+    }
+    expect(problems).toEqual([]);
+    expect(requested.some((p) => /\/bvlc_googlenet-.*\.caffemodel$/.test(p))).toBe(true); // fetched from googlenetUrl
+    expect(requested.some((p) => /\/web-worker-.*\.js$/.test(p))).toBe(true); // the 2-thread dream started its helper
+    const differing = (a: number[], b: number[]): number => a.reduce((n, v, i) => n + (Object.is(v, b[i]) ? 0 : 1), 0);
+    expect(reference.pixels.length).toBe(width * height * 3);
+    expect(differing(reference.pixels, pixels)).toBeGreaterThan(width * height); // it really dreamed
+    expect(differing(answers[0]!.pixels, reference.pixels)).toBe(0);
+    expect(differing(answers[1]!.pixels, reference.pixels)).toBe(0);
+  });
+});
