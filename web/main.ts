@@ -1,7 +1,8 @@
 // The demo page: DeepDream on your own photo, in the browser, with the inceptionism package.
 //
 // The flow, top to bottom in this file:
-//   photo bytes ─decodeImage─▶ RgbImage (H×W×3 floats, 0–255) ─resizeToFit─▶ the "before"
+//   photo ─createImageBitmap─▶ canvas ─imageFromImageData─▶ RgbImage (H×W×3 floats, 0–255)
+//   ─resizeToFit─▶ the "before"
 //   dreamer.dream(before, options) ─▶ RgbImage ─imageToImageData─▶ <canvas> ─toBlob─▶ PNG download
 // `createDreamer()` runs the engine in a dedicated worker that the package ships: the model is
 // loaded and the picture dreamed there, so this page stays responsive, and on a cross-origin-
@@ -9,12 +10,13 @@
 // and notes come back as callbacks; cancelling is an AbortSignal, as with fetch().
 //
 // When a dream is done the page dispatches a "dreamed" event on `document` whose `detail` holds
-// the options it used and the result, for other scripts on the page (the demo's test listens).
+// the picture it dreamed, the options it used and the result, for other scripts on the page
+// (the demo's test listens).
 import {
   createDreamer,
-  decodeImage,
   DREAM_DEFAULTS,
   findClass,
+  imageFromImageData,
   imageToImageData,
   loadImageNetClasses,
   resizeToFit,
@@ -31,6 +33,7 @@ type DreamSettings = Omit<DreamerDreamOptions, "onProgress" | "onNote" | "signal
 
 /** What the "dreamed" event carries. */
 export interface DreamedDetail {
+  input: RgbImage;
   options: DreamSettings;
   result: RgbImage;
 }
@@ -204,12 +207,27 @@ function showBefore(): void {
   ui.download.hidden = true;
 }
 
+/**
+ * A photo file as an RgbImage, decoded by the browser itself: whatever it can show (JPEG, PNG,
+ * WebP, AVIF…), turned upright by its EXIF orientation, read back from a canvas.
+ */
+async function decodePhoto(file: Blob): Promise<RgbImage> {
+  const bitmap = await createImageBitmap(file);
+  const canvas = document.createElement("canvas");
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  const context = canvas.getContext("2d", { willReadFrequently: true })!;
+  context.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return imageFromImageData(context.getImageData(0, 0, canvas.width, canvas.height));
+}
+
 async function loadPhoto(file: Blob): Promise<void> {
   let decoded: RgbImage;
   try {
-    decoded = decodeImage(new Uint8Array(await file.arrayBuffer())); // PNG or JPEG, EXIF-rotated
-  } catch (error) {
-    setStatus(messageOf(error), true);
+    decoded = await decodePhoto(file);
+  } catch {
+    setStatus(`This file is not a picture this browser can read (${file.type || "unknown type"}); try a JPEG or PNG.`, true);
     return;
   }
   photo = decoded;
@@ -298,7 +316,7 @@ async function runDream(): Promise<void> {
     await offerDownload();
     ui.progress.value = 1;
     setStatus(`Dreamed ${result.width}×${result.height} in ${formatSeconds((performance.now() - started) / 1000)}.`);
-    document.dispatchEvent(new CustomEvent<DreamedDetail>("dreamed", { detail: { options, result } }));
+    document.dispatchEvent(new CustomEvent<DreamedDetail>("dreamed", { detail: { input: before, options, result } }));
   } catch (error) {
     if (controller.signal.aborted) setStatus("Cancelled.");
     else setStatus(messageOf(error), true);
