@@ -230,6 +230,12 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
     expect(requested.some((p) => /^\/assets\/web-worker-.*\.js$/.test(p))).toBe(true); // the 2-thread dream started its helper
   });
 
+  it("fetches the bundled labels for classes given by name", async () => {
+    const answer = await ask(page, { options: { classes: ["bananna"] } });
+    expect(answer.error).toBe('OptionError: no ImageNet class is called "bananna"; the closest is banana (954)');
+    expect(requested.some((p) => /^\/assets\/synset_words-.*\.txt$/.test(p))).toBe(true);
+  });
+
   it("esbuild's build, which emits neither the model nor the helper worker, fails in clear words and dreams on one thread", async () => {
     const esbuildPage = await browser.newPage();
     await esbuildPage.goto(`${origin}/esbuild/index.html`);
