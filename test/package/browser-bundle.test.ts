@@ -140,7 +140,7 @@ describe("bundling the installed package for a browser", () => {
     expect(result.errors).toEqual([]);
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs).toContain("node_modules/inceptionism/dist/browser.js");
-    expect(inputs.filter((m) => /^node:|pngjs|jpeg-js|zlib/.test(m))).toEqual([]);
+    expect(inputs.filter((m) => /^node:|pngjs|zlib/.test(m))).toEqual([]);
     copyFileSync(join(app, "index.html"), join(app, "esbuild-out/index.html"));
   });
 });
@@ -228,6 +228,12 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
     expect(problems).toEqual([]);
     expect(requested.some((p) => /^\/assets\/bvlc_googlenet-.*\.caffemodel$/.test(p))).toBe(true); // fetched from googlenetUrl
     expect(requested.some((p) => /^\/assets\/web-worker-.*\.js$/.test(p))).toBe(true); // the 2-thread dream started its helper
+  });
+
+  it("fetches the bundled labels for classes given by name", async () => {
+    const answer = await ask(page, { options: { classes: ["bananna"] } });
+    expect(answer.error).toBe('OptionError: no ImageNet class is called "bananna"; the closest is banana (954)');
+    expect(requested.some((p) => /^\/assets\/synset_words-.*\.txt$/.test(p))).toBe(true);
   });
 
   it("esbuild's build, which emits neither the model nor the helper worker, fails in clear words and dreams on one thread", async () => {
