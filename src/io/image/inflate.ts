@@ -172,8 +172,8 @@ function buildHuffman(lengths: Uint8Array, what: string, needsComplete: boolean)
     if (left < 0) throw new InflateError(`the ${what} code lengths are over-subscribed`);
   }
   const used = lengths.length - lengths.filter((l) => l === 0).length;
-  const loneOneBitCode = used === 1 && count[1] === 1;
-  if (left > 0 && !(used === 0 && !needsComplete) && !(loneOneBitCode && !needsComplete)) {
+  const mayBeIncomplete = !needsComplete && (used === 0 || (used === 1 && count[1] === 1));
+  if (left > 0 && !mayBeIncomplete) {
     throw new InflateError(`the ${what} code lengths are incomplete`);
   }
   // offset[L]: where the codes of length L start in `symbols`; next[L]: the next code of length L.
