@@ -172,8 +172,8 @@ function buildHuffman(lengths: Uint8Array, what: string, needsComplete: boolean)
     if (left < 0) throw new InflateError(`the ${what} code lengths are over-subscribed`);
   }
   const used = lengths.length - lengths.filter((l) => l === 0).length;
-  const loneOneBitCode = used === 1 && count[1] === 1;
-  if (left > 0 && !(used === 0 && !needsComplete) && !(loneOneBitCode && !needsComplete)) {
+  const mayBeIncomplete = !needsComplete && (used === 0 || (used === 1 && count[1] === 1));
+  if (left > 0 && !mayBeIncomplete) {
     throw new InflateError(`the ${what} code lengths are incomplete`);
   }
   // offset[L]: where the codes of length L start in `symbols`; next[L]: the next code of length L.
@@ -323,29 +323,40 @@ function storedBlock(reader: BitReader, out: Output): void {
 
 /** A Huffman-coded block: literals and (length, distance) matches until the end-of-block symbol. */
 function codedBlock(reader: BitReader, out: Output, literals: Huffman, distances: Huffman): void {
+  // The output's buffer and length in locals, written back whenever the buffer must grow.
+  let data = out.data;
+  let n = out.length;
   for (;;) {
     const symbol = decodeSymbol(reader, literals);
     if (symbol < 256) {
-      out.reserve(1);
-      out.data[out.length++] = symbol;
+      if (n === data.length) data = grow(out, n, 1);
+      data[n++] = symbol;
       continue;
     }
-    if (symbol === 256) return;
+    if (symbol === 256) {
+      out.length = n;
+      return;
+    }
     const l = symbol - 257;
     if (l >= 29) throw new InflateError(`length symbol ${symbol} does not exist (at byte ${reader.byteOffset()})`);
     const length = LENGTH_BASE[l]! + reader.take(LENGTH_EXTRA[l]!);
     const d = decodeSymbol(reader, distances);
     if (d >= 30) throw new InflateError(`distance symbol ${d} does not exist (at byte ${reader.byteOffset()})`);
     const distance = DISTANCE_BASE[d]! + reader.take(DISTANCE_EXTRA[d]!);
-    if (distance > out.length) {
+    if (distance > n) {
       throw new InflateError(`a match reaches ${distance} bytes back, before the start of the data (at byte ${reader.byteOffset()})`);
     }
-    out.reserve(length);
+    if (n + length > data.length) data = grow(out, n, length);
     // Byte by byte, because the source may overlap what this very copy writes.
-    const data = out.data;
-    for (let to = out.length, from = to - distance, end = to + length; to < end; ) data[to++] = data[from++]!;
-    out.length += length;
+    for (let from = n - distance, end = n + length; n < end; ) data[n++] = data[from++]!;
   }
+}
+
+/** Records that `out` holds `length` bytes, makes room for `n` more, and returns the buffer. */
+function grow(out: Output, length: number, n: number): Uint8Array {
+  out.length = length;
+  out.reserve(n);
+  return out.data;
 }
 
 /**
