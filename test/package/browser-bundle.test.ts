@@ -3,8 +3,9 @@
 // `build()` and by esbuild, with their defaults — no aliases, no stubs. The Vite build is served
 // with the two headers that make a page cross-origin isolated, and headless Chromium dreams
 // there with `dream()` in a dedicated worker, on 1 and 2 threads, with the bundled GoogLeNet the
-// bundler emitted from `googlenetUrl`. Each picture must equal, bit for bit, what the installed
-// package's Node entry dreams with the same options.
+// bundler emitted from `googlenetUrl`, and with `createDreamer` from the window, whose worker
+// the package ships. Each picture must equal, bit for bit, what the installed package's Node
+// entry dreams with the same options.
 //
 // The WebAssembly GEMM has two flavours, and Chromium has relaxed SIMD where Node 20 has it only
 // behind a flag: Node's reference runs in a child process with the flag when the page's browser
@@ -187,6 +188,7 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
     expect(files.some((f) => /^bvlc_googlenet-.*\.caffemodel$/.test(f)), files.join(", ")).toBe(true);
     expect(files.some((f) => /^synset_words-.*\.txt$/.test(f)), files.join(", ")).toBe(true);
     expect(files.some((f) => /^web-worker-.*\.js$/.test(f)), files.join(", ")).toBe(true);
+    expect(files.some((f) => /^dream-worker-.*\.js$/.test(f)), files.join(", ")).toBe(true); // createDreamer's
   });
 
   const [width, height] = [72, 64];
@@ -253,5 +255,27 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
     expect(differing(alone.pixels, await nodeReference())).toBe(0);
     expect((await ask(esbuildPage, { options: { ...options, threads: 2 }, modelUrl })).error).toBe(`Error: ${failure}`);
     await esbuildPage.close();
+  });
+
+  it("runs createDreamer from the window: the package's worker dreams on 1 and 2 threads, bit for bit as Node's dream()", async () => {
+    const relaxed = await page.evaluate(`WebAssembly.validate(new Uint8Array(${JSON.stringify([...gemmModuleBytes("relaxed-madd")])}))`) as boolean;
+    const [width, height] = [64, 72];
+    const pixels = Array.from({ length: width * height * 3 }, (_, i) => (i * 53 + Math.floor(i / 97) * 5) % 256);
+    const options = { layer: "inception_3b/output", octaves: 2, iterations: 2, seed: 3 };
+    const requestFile = join(scratch, "dreamer-request.json");
+    writeFileSync(requestFile, JSON.stringify({ width, height, pixels, options }));
+    const reference = JSON.parse(run(process.execPath, [...(relaxed ? ["--experimental-wasm-relaxed-simd"] : []), "node-reference.js", requestFile], app)) as { pixels: number[] };
+    expect(reference.pixels.filter((v, i) => v !== pixels[i]).length).toBeGreaterThan(width * height); // it really dreamed
+    for (const threads of [1, 2]) {
+      const answer = await page.evaluate(`dreamWithDreamer(${JSON.stringify({ width, height, pixels, options, threads })})`) as {
+        error?: string; info: { threads: number; crossOriginIsolated: boolean; notes: string[] }; steps: number[]; pixels: number[];
+      };
+      expect(answer.error, problems.join("\n")).toBeUndefined();
+      expect(answer.info).toMatchObject({ threads, crossOriginIsolated: true, notes: [] });
+      expect(answer.steps).toEqual([1, 2, 1, 2]);
+      expect(answer.pixels.filter((v, i) => !Object.is(v, reference.pixels[i])).length, `${threads} threads`).toBe(0);
+    }
+    expect(requested.some((p) => /\/dream-worker-.*\.js$/.test(p))).toBe(true);
+    expect(problems).toEqual([]);
   });
 });
