@@ -24,6 +24,7 @@ import type { NdArray } from "./tensor/ndarray-type.js";
 import "./threads/web-host.js"; // lets the core start Web Workers here
 
 // Dreaming
+export { createDreamer, type Dreamer, type DreamerOptions, type DreamerDreamOptions, type DreamerInfo } from "./browser/dreamer.js";
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
 export type { PackageDreamOptions } from "./dream/entry-dream.js";
 export { estimateDreamMemory, memoryBudget, type MemoryEstimate } from "./dream/memory.js";

@@ -39,9 +39,11 @@ describe("the browser entry, bundled by esbuild for a browser", () => {
     expect(modules).not.toContain("src/threads/node-host.ts");
   });
 
-  it("and so does the helper worker's entry, which web-host.ts starts by URL", async () => {
-    const modules = await bundleForBrowser("src/web-worker.ts");
-    expect(modules.filter((m) => NODE_ONLY.test(m))).toEqual([]);
+  it("and so do the worker entries, which web-host.ts and createDreamer start by URL", async () => {
+    for (const entry of ["src/web-worker.ts", "src/dream-worker.ts"]) {
+      const modules = await bundleForBrowser(entry);
+      expect(modules.filter((m) => NODE_ONLY.test(m) && m !== "(disabled):fs"), entry).toEqual([]);
+    }
   });
 
   it("does nothing at import: no environment variable read, nothing fetched, no thread host in Node", () => {
@@ -79,7 +81,7 @@ describe("the two entries", () => {
   it("offer the same names, except reading and writing files; the browser's adds nothing else", () => {
     const fileOnly = ["readImage", "writeImage"];
     expect(Object.keys(browserEntry).sort()).toEqual(Object.keys(nodeEntry).filter((n) => !fileOnly.includes(n)).sort());
-    for (const name of ["dream", "googlenetUrl", "synsetWordsUrl", "loadCaffeModel", "loadGoogLeNet", "loadImageNetClasses", "threadsStarted",
+    for (const name of ["dream", "createDreamer", "googlenetUrl", "synsetWordsUrl", "loadCaffeModel", "loadGoogLeNet", "loadImageNetClasses", "threadsStarted",
       "decodeImage", "imageFromImageData", "imageToImageData"]) {
       expect(browserEntry, name).toHaveProperty(name);
     }
