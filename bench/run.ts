@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [-- NAME…]`: the microbenchmarks, each validating its fast kernel
 // against the naive twin before timing it. Numbers are medians; compare within one run.
+import * as browser from "./browser.bench.js";
 import * as conv from "./conv.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
@@ -13,6 +14,7 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   "lrn-pool": lrnPool.run,
   step: step.run,
   pytorch: pytorch.run,
+  browser: browser.run,
 };
 
 const args = process.argv.slice(2);

@@ -17,7 +17,7 @@ import type { CaffeNet } from "../models/net.js";
 import { imageToInput, inputToImage } from "../models/preprocess.js";
 import { mulberry32, randomInt } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
-import { MAX_THREADS, threadCount, threadsAvailable, threadsReady, withThreads } from "../threads/pool.js";
+import { MAX_THREADS, threadCount, threadsFallback, threadsReady, threadsRefusal, withThreads } from "../threads/pool.js";
 import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTerm } from "./objective.js";
 import { defaultLayer } from "./default-layer.js";
 import { DEFAULT_MAX_MEMORY, planDreamMemory } from "./memory.js";
@@ -126,8 +126,10 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   if (o.tile !== undefined && o.tile < minSide) {
     throw new OptionError(`tile ${o.tile} is smaller than the side of ${minSide} the layer needs; use --tile ${minSide} or more`);
   }
-  // This call's count, or the process-wide one.
-  const threads = o.threads ?? threadCount();
+  // This call's count, or the process-wide one (said when a page's limits make that 1).
+  let threads = o.threads ?? threadCount();
+  const fallback = o.threads === undefined ? threadsFallback() : null;
+  if (fallback !== null) o.onNote?.(fallback);
   const memory = planDreamMemory(net, terms.map((t) => t.layer), height, width, {
     tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY,
   });
@@ -143,7 +145,15 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     for (const t of terms) t.guide = guideFeatures(net, guideInput, t.layer);
   }
 
-  await threadsReady(threads); // every worker started before the first step
+  // Every worker started before the first step. A worker that cannot start (its script is not
+  // where the bundler was to put it) fails a count that was asked for; the default goes on alone.
+  try {
+    await threadsReady(threads);
+  } catch (e) {
+    if (o.threads !== undefined) throw e;
+    o.onNote?.(`dreaming on 1 thread: ${e instanceof Error ? e.message : String(e)}`);
+    threads = 1;
+  }
   const rand = mulberry32(o.seed);
   const step: StepContext = {
     net, terms, tile, minSide, threads, stepSize: o.stepSize,
@@ -339,9 +349,8 @@ function checkOptions(options: DreamOptions): CheckedOptions {
   if (o.threads !== undefined) {
     integer("threads", o.threads, 1);
     if (o.threads > MAX_THREADS) throw new OptionError(`threads must be at most ${MAX_THREADS}, got ${o.threads}`);
-    if (o.threads > 1 && !threadsAvailable()) {
-      throw new OptionError(`threads ${o.threads}: this runtime cannot start worker threads over shared memory; use 1`);
-    }
+    const refusal = o.threads > 1 ? threadsRefusal(`threads ${o.threads}`) : null;
+    if (refusal !== null) throw new OptionError(refusal);
   }
   if (o.maxMemory !== undefined && !(o.maxMemory > 0)) throw new OptionError(`maxMemory must be a positive number of bytes, got ${o.maxMemory}`);
   if (o.model === undefined) throw new OptionError("dream needs a model");

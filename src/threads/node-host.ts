@@ -1,5 +1,5 @@
 // Worker threads for Node: the host that ./pool.ts starts workers through. Importing this file
-// installs it (the package entry, the CLI and the benchmarks do).
+// installs it (the package entry, the CLI and the benchmarks do), where worker_threads exists.
 //
 // Workers are `unref`'d, so a program ends when its own work is done, without waiting for idle
 // workers or needing a shutdown call.
@@ -32,11 +32,16 @@ function runsTypeScript(): boolean {
   return "deno" in process.versions || "bun" in process.versions;
 }
 
-installThreadHost({
-  defaultThreads: () => availableParallelism(),
-  spawn: () => {
-    const worker = startNodeWorker(new URL("../node-worker.js", import.meta.url));
-    worker.unref();
-    return worker;
-  },
-});
+// Only where worker_threads is real: a bundler that builds the Node entry for a page replaces
+// node:* modules with empty stubs, and a host installed there would accept setThreads(2) and
+// then fail in the first job ("Worker is not a constructor"). Without a host it refuses at once.
+if (typeof Worker === "function" && typeof availableParallelism === "function") {
+  installThreadHost({
+    defaultThreads: () => availableParallelism(),
+    spawn: () => {
+      const worker = startNodeWorker(new URL("../node-worker.js", import.meta.url));
+      worker.unref();
+      return worker;
+    },
+  });
+}
