@@ -285,7 +285,7 @@ class Output {
 }
 
 function inflateBlocks(reader: BitReader, maxOutput: number): Uint8Array {
-  if (!Number.isSafeInteger(maxOutput) || maxOutput < 0) throw new RangeError(`maxOutput ${maxOutput} is not a byte count`);
+  if (!(maxOutput >= 0)) throw new RangeError(`maxOutput ${maxOutput} is not a byte count`); // a huge one is only a bound
   // A start proportional to the input: a DEFLATE stream inflates to at most ~1032 times its size,
   // and typical data to a few times, so a few doublings reach the real size.
   const out = new Output(maxOutput, Math.max(1024, 4 * reader.bytes.length));
