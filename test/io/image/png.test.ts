@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
-import { crc32 as zlibCrc32 } from "node:zlib";
+import { deflateSync, crc32 as zlibCrc32 } from "node:zlib";
 import { PNG, type ColorType } from "pngjs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ImageError } from "../../../src/errors.js";
 import { quantize, type RgbImage } from "../../../src/io/image/image.js";
 import { encodePng } from "../../../src/io/image/encode.js";
-import { decodePng } from "../../../src/io/image/png.js";
+import { PNG_SIGNATURE, decodePng } from "../../../src/io/image/png.js";
 import { mulberry32 } from "../../../src/tensor/random.js";
 import { mutate, mutationArb } from "../../fuzz/mutate.js";
 import { writePng } from "./png-writer.js";
@@ -307,6 +307,20 @@ describe("decodePng: every damaged or invalid structure, named", () => {
     );
     // Most damage breaks the framing or the Adler-32; enough reaches the stream's insides.
     expect(outcomes.inflate).toBeGreaterThan(20);
+  });
+
+  it("a huge declared size with no pixel limit: a short-data ImageError, not a RangeError", () => {
+    const chunk = (type: string, data: Uint8Array): number[] => {
+      const typed = [...new TextEncoder().encode(type), ...data];
+      const size = new Uint8Array(4);
+      new DataView(size.buffer).setUint32(0, data.length);
+      const crc = new Uint8Array(4);
+      new DataView(crc.buffer).setUint32(0, zlibCrc32(Uint8Array.from(typed)));
+      return [...size, ...typed, ...crc];
+    };
+    const ihdr = Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 16, 6, 0, 0, 0); // (2³¹ − 1)², 16-bit RGBA
+    const file = Uint8Array.from([...PNG_SIGNATURE, ...chunk("IHDR", ihdr), ...chunk("IDAT", deflateSync(new Uint8Array(99))), ...chunk("IEND", new Uint8Array(0))]);
+    expect(() => decodePng(file, { maxPixels: Infinity })).toThrow(/^PNG image is corrupt or truncated \(the image data is 99 bytes, short of the \d+ its size needs\)/);
   });
 
   it("truncated anywhere: inside a chunk, before IEND, inside the zlib stream", () => {
