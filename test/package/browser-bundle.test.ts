@@ -100,9 +100,8 @@ beforeAll(() => {
   const pkg = join(scratch, "package");
   mkdirSync(join(pkg, "models"), { recursive: true });
   run("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")], ROOT);
-  for (const file of ["package.json", "README.md", "models/bvlc_googlenet.caffemodel", "models/synset_words.txt"]) {
-    copyFileSync(join(ROOT, file), join(pkg, file));
-  }
+  const { files } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { files: string[] };
+  for (const file of ["package.json", ...files.filter((f) => f !== "dist")]) copyFileSync(join(ROOT, file), join(pkg, file));
   const tarball = join(scratch, run("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", scratch], pkg).trim());
   // The scratch app, with the tarball installed as a dependency like any other.
   app = join(scratch, "app");
