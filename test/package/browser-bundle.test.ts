@@ -229,6 +229,16 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
     expect(requested.some((p) => /^\/assets\/web-worker-.*\.js$/.test(p))).toBe(true); // the 2-thread dream started its helper
   });
 
+  it("on the window's own thread, refuses threads naming the dedicated worker, and dreams on one with a note", async () => {
+    const answer = (await page.evaluate(`dreamInWindow(${JSON.stringify({ width, height, pixels, options })})`)) as {
+      refusal: string; notes: string[]; cores: number; pixels: number[];
+    };
+    const why = "a window's main thread may not block: run the engine in a dedicated worker (createDreamer does)";
+    expect(answer.refusal).toBe(`OptionError: setThreads(2): ${why}; or use 1`);
+    expect(answer.notes).toEqual(answer.cores > 1 ? [`using 1 thread, not ${answer.cores}: ${why}`] : []);
+    expect(differing(answer.pixels, await nodeReference())).toBe(0);
+  });
+
   it("fetches the bundled labels for classes given by name", async () => {
     const answer = await ask(page, { options: { classes: ["bananna"] } });
     expect(answer.error).toBe('OptionError: no ImageNet class is called "bananna"; the closest is banana (954)');

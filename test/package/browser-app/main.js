@@ -17,3 +17,18 @@ window.dreamInWorker = (request) =>
     waiting.set(id, answer);
     engine.postMessage({ ...request, id });
   });
+
+// The same package on the window's own thread, loaded only when the test asks: it must refuse
+// threads there, saying why, and dream on one thread with a note saying so.
+window.dreamInWindow = async ({ width, height, pixels, options }) => {
+  const { dream, setThreads } = await import("inceptionism");
+  let refusal = null;
+  try {
+    setThreads(2);
+  } catch (e) {
+    refusal = `${e.name}: ${e.message}`;
+  }
+  const notes = [];
+  const out = await dream({ width, height, data: new Float32Array(pixels) }, { ...options, onNote: (m) => notes.push(m) });
+  return { refusal, notes, cores: navigator.hardwareConcurrency, pixels: Array.from(out.data) };
+};
