@@ -28,7 +28,7 @@ describe("the npm tarball", () => {
     for (const f of [
       "package.json", "README.md", "LICENSE", "CHANGELOG.md",
       "models/bvlc_googlenet.caffemodel", "models/synset_words.txt", "models/LICENSE",
-      "dist/index.js", "dist/index.d.ts", "dist/cli.js", "dist/node-worker.js", "dist/web-worker.js",
+      "dist/index.js", "dist/index.d.ts", "dist/browser.js", "dist/browser.d.ts", "dist/cli.js", "dist/node-worker.js", "dist/web-worker.js",
     ]) {
       expect(files, f).toContain(f);
     }
