@@ -84,7 +84,7 @@ function run(what: string, args: string[], cwd: string): void {
  */
 function transpilePackage(src: string, out: string): void {
   for (const entry of readdirSync(src, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || !entry.name.endsWith(".ts")) continue;
+    if (!entry.isFile() || !entry.name.endsWith(".ts") || entry.name.endsWith(".d.ts")) continue; // declarations emit nothing
     const file = join(entry.parentPath, entry.name);
     const js = ts.transpileModule(readFileSync(file, "utf8"), {
       compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
