@@ -114,9 +114,9 @@ export function estimateDreamMemory(
   const passWidth = tile === undefined ? width : tileCropSide(tile, width);
   const several = threads > 1;
   const netBytes = Math.ceil((several ? SLACK_THREADS : SLACK_ONE_THREAD) * netPassBytes(net, layers, passHeight, passWidth));
-  // Winograd's transformed weights are kept per weight array; with threads the kernels get shared
-  // copies of the weights, and the originals may have been transformed too.
-  const kept = (several ? 2 : 1) * 4 * net.keptValues(layers);
+  // Winograd's transformed weights, kept per weight array: a dream runs every step on one thread
+  // count, so only one set of weight arrays (with threads, their shared copies) is transformed.
+  const kept = 4 * net.keptValues(layers);
   const fixed = RUNTIME_BYTES + (threads - 1) * WORKER_BYTES + (several ? MODEL_COPIES_THREADS : MODEL_COPIES_ONE_THREAD) * net.weightBytes + kept;
   const picture = PICTURE_BYTES_PER_PIXEL * height * width;
   return { bytes: fixed + netBytes + picture, fixed, net: netBytes, picture, passHeight, passWidth };
