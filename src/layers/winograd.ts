@@ -33,8 +33,9 @@
 //     F(6,3)             1.6e-14 / 3.6e-15            7.5e-6 / 1.8e-6
 // F(4,3) rounds 5–8× more than im2col in Float32, still far inside the ~1e-4 at deep layers that
 // the golden tests allow. (On uniform [−1, 1] weights, far larger than trained ones, the gap is
-// wider: 2.5e-4 against 1.3e-5 of max(|output|, 1) at conv2/3x3's shape, bench/conv.bench.ts.) Speed decided (bench/README.md, GoogLeNet's 3×3 shapes at
-// 224² and 448², one thread): F(4,3) was the fastest, 1.6–2.6× im2col with its transforms written
+// wider: 2.5e-4 against 1.3e-5 of max(|output|, 1) at conv2/3x3's shape, bench/conv.bench.ts.)
+// Speed decided (bench/README.md, GoogLeNet's 3×3 shapes at 224² and 448², one thread):
+// F(4,3) was the fastest, 1.6–2.6× im2col with its transforms written
 // out (./winograd-f43.ts), where the general sparse-matrix transforms of F(2,3) and F(6,3) were
 // slower than im2col. That is not only their code: every GoogLeNet size (112, 56, 28, 14) is a
 // multiple of 4, so no tile is wasted, whereas F(6,3) pads 14 to 18 and 28 to 30; and F(2,3)
