@@ -6,11 +6,13 @@ import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
 import * as pytorch from "./pytorch.bench.js";
 import * as step from "./step.bench.js";
+import * as winograd from "./winograd.bench.js";
 import type { BenchOptions } from "./util.js";
 
 const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   gemm: gemm.run,
   conv: conv.run,
+  winograd: winograd.run,
   "lrn-pool": lrnPool.run,
   step: step.run,
   pytorch: pytorch.run,
