@@ -10,14 +10,14 @@ import { readFileSync } from "node:fs";
 import { decodeCaffeModel } from "../src/io/caffe/decode.js";
 import { conv2dForward, conv2dForwardNaive, convGeometry, setConvAlgorithm } from "../src/layers/conv.js";
 import { winogradForward } from "../src/layers/winograd.js";
-import { GOOGLENET_PATH } from "../src/models/load.js";
+import { googlenetUrl } from "../src/models/sources.js";
 import { CaffeNet } from "../src/models/net.js";
 import { Tensor, type Floats } from "../src/tensor/tensor.js";
 import { printTable } from "./util.js";
 
 const LAYERS = ["conv2/3x3", "inception_3a/3x3", "inception_3b/3x3", "inception_4a/3x3", "inception_4b/3x3", "inception_4c/3x3"];
 
-const def = decodeCaffeModel(readFileSync(GOOGLENET_PATH));
+const def = decodeCaffeModel(readFileSync(googlenetUrl));
 const net = new CaffeNet(def);
 const bytes = readFileSync(new URL("../test/fixtures/golden/cat.input.f32", import.meta.url));
 const input = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
