@@ -6,6 +6,8 @@
 // - the bundled files are fetched: `googlenetUrl` and `synsetWordsUrl` are written so that a
 //   bundler emits them (./models/sources.ts), and `loadCaffeModel` takes a URL, a Response or
 //   bytes;
+// - pictures come from bytes (`decodeImage`, PNG or JPEG) or a canvas's ImageData
+//   (`imageFromImageData`), and go back to one with `imageToImageData`;
 // - threads are Web Workers (./threads/web-host.ts). They need a cross-origin-isolated page
 //   (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy:
 //   require-corp) and an engine running in a dedicated worker, since a window may not block;
@@ -44,6 +46,8 @@ export type { NetDef, LayerDef } from "./io/caffe/net-def.js";
 // Images
 export { type RgbImage, createImage, imageFromNdarray, imageToNdarray, DEFAULT_MAX_PIXELS } from "./io/image/image.js";
 export { resizeImage, resizeToFit } from "./io/image/resize.js";
+export { decodeImage } from "./io/image/decode.js";
+export { imageFromImageData, imageToImageData, type ImageDataLike, type SrgbImageData, type ImageDataConstructor } from "./io/image/image-data.js";
 
 // The engine: tensors, the tape, and the differentiable ops the Caffe layers run on
 export { Tensor, type Floats, type DType } from "./tensor/tensor.js";

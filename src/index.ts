@@ -35,6 +35,7 @@ export type { NetDef, LayerDef } from "./io/caffe/net-def.js";
 export { type RgbImage, createImage, imageFromNdarray, imageToNdarray, DEFAULT_MAX_PIXELS } from "./io/image/image.js";
 export { resizeImage, resizeToFit } from "./io/image/resize.js";
 export { readImage, writeImage, decodeImage } from "./io/image/image-file.js";
+export { imageFromImageData, imageToImageData, type ImageDataLike, type SrgbImageData, type ImageDataConstructor } from "./io/image/image-data.js";
 
 // The engine: tensors, the tape, and the differentiable ops the Caffe layers run on
 export { Tensor, type Floats, type DType } from "./tensor/tensor.js";

@@ -64,7 +64,12 @@ export async function fetchBytes(source: URL | string | ResponseLike, what: stri
     const status = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
     throw new ModelError(`cannot fetch the ${what} from ${where}: ${status}; check the URL and that the server serves the file`);
   }
-  return new Uint8Array(await response.arrayBuffer());
+  try {
+    return new Uint8Array(await response.arrayBuffer());
+  } catch (e) {
+    // A body already read, or a connection cut halfway.
+    throw new ModelError(`cannot read the ${what} from ${where}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /**

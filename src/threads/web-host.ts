@@ -23,9 +23,10 @@
 // messages posted while it loads, only from the event loop of the thread that made it — not
 // while that thread is busy or blocked — and other browsers may do the same. The pool never
 // posts a job to a helper that has not started (that job would wait forever), so a job run
-// straight after `setThreads` runs on the engine's thread alone. Each helper answers its `init`
-// message (see ../web-worker.ts), and `dream()` awaits the pool's `threadsReady()` itself; other
-// code awaits `threadsStarted()` after `setThreads` and before the first job:
+// straight after `setThreads` runs on the engine's thread alone. Each helper marks its `init`
+// message received in shared memory (../worker-jobs.ts), and `dream()` awaits the pool's
+// `threadsReady()` for that itself; other code awaits `threadsStarted()` after `setThreads` and
+// before the first job:
 //
 //     setThreads(defaultThreads()); // from ./pool.ts
 //     await threadsStarted();
@@ -35,7 +36,6 @@ import { installThreadHost, threadsReady, type WorkerHandle } from "./pool.js";
 // The browser's globals, as far as they are used here. The project's TypeScript libs (ES2022
 // and Node) do not declare the DOM's types, so the slice needed is declared.
 interface WebWorker extends WorkerHandle {
-  onmessage: (() => void) | null;
   onerror: ((event: { message?: string }) => void) | null;
 }
 declare const Worker: new (url: URL, options: { type: "module" }) => WebWorker;
@@ -68,8 +68,6 @@ function unavailable(): string | null {
   return problems.length === 0 ? null : `${problems.join(", and ")}: ${fixes.join(", and ")}`;
 }
 
-/** One promise per worker spawned so far: resolved by its first answer, rejected if it fails to load. */
-const started: Promise<void>[] = [];
 /** Why a worker failed to load, for the pool, which then stops waiting for it. */
 const failures = new WeakMap<WorkerHandle, string>();
 
@@ -77,17 +75,10 @@ function spawn(): WebWorker {
   // Written in the one form bundlers (Vite, webpack, Parcel) recognise as a worker's entry, to
   // build and emit it: `new Worker(new URL("…", import.meta.url), { type: "module" })`.
   const worker = new Worker(new URL("../web-worker.js", import.meta.url), { type: "module" });
-  started.push(
-    new Promise((ready, failed) => {
-      worker.onmessage = () => ready();
-      worker.onerror = (event) => {
-        // A bundler that does not build such workers (esbuild) leaves the URL pointing at nothing.
-        const why = event.message || `its script ${new URL("../web-worker.js", import.meta.url).href} did not load`;
-        failures.set(worker, why);
-        failed(new Error(`a thread's worker failed to start: ${why}`));
-      };
-    }),
-  );
+  worker.onerror = (event) => {
+    // A bundler that does not build such workers (esbuild) leaves the URL pointing at nothing.
+    failures.set(worker, event.message || `its script ${new URL("../web-worker.js", import.meta.url).href} did not load`);
+  };
   return worker;
 }
 
@@ -102,12 +93,11 @@ if (inDedicatedWorker || inWindow) {
 
 /**
  * Resolves once the workers for the current thread count have started and received their
- * `init` message, so that jobs posted from now on reach them; rejects if one failed to load.
- * `dream()` awaits this itself (as `threadsReady` in ./pool.ts); code that calls the kernels or
- * `CaffeNet.forward` directly awaits it after `setThreads(n)` and before the first job, or its
- * first jobs run on this thread alone (see the top of this file).
+ * `init` message, so that jobs posted from now on reach them; rejects, naming the script, if
+ * one failed to load. `dream()` waits so itself (`threadsReady` in ./pool.ts, which this is);
+ * code that calls the kernels or `CaffeNet.forward` directly awaits it after `setThreads(n)` and
+ * before the first job, or its first jobs run on this thread alone (see the top of this file).
  */
 export async function threadsStarted(): Promise<void> {
   await threadsReady();
-  await Promise.all(started);
 }

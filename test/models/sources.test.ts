@@ -63,6 +63,14 @@ describe("loadCaffeModel in the core (a browser's)", () => {
     );
   });
 
+  it("says so when a Response's body cannot be read (already read, say)", async () => {
+    const response = await fetch(`${origin}/squeezenet.caffemodel`);
+    await response.arrayBuffer();
+    expect(await modelError(core.loadCaffeModel(response))).toMatch(
+      new RegExp(`^cannot read the model from ${origin}/squeezenet\\.caffemodel: .+`),
+    );
+  });
+
   it("says that a server's HTML page is not a model", async () => {
     expect(await modelError(core.loadCaffeModel(`${origin}/app/squeezenet.caffemodel`))).toBe(
       `${origin}/app/squeezenet.caffemodel: got an HTML or XML page, not a .caffemodel (a server's page for a missing file?); check the URL`,

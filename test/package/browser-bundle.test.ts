@@ -48,14 +48,18 @@ function run(command: string, args: string[], cwd: string): string {
   return r.stdout;
 }
 
-/** Serves `root` on 127.0.0.1 with COOP/COEP, noting every path asked for. */
-async function serveIsolated(root: string, requested: string[]): Promise<{ server: Server; origin: string }> {
+/**
+ * Serves on 127.0.0.1 with COOP/COEP, noting every path asked for: a path under one of
+ * `routes`' prefixes comes from its folder (the first that matches).
+ */
+async function serveIsolated(routes: [prefix: string, folder: string][], requested: string[]): Promise<{ server: Server; origin: string }> {
   const server = createServer(async (request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname);
     requested.push(path);
-    const file = join(root, normalize(path === "/" ? "/index.html" : path));
+    const [prefix, folder] = routes.find(([p]) => path.startsWith(p)) ?? ["", ""];
+    const file = join(folder, normalize(path.slice(prefix.length - 1)));
     const type = MIME_TYPES[extname(file)];
-    if (!file.startsWith(root + sep) || type === undefined) return void response.writeHead(404).end();
+    if (folder === "" || !file.startsWith(folder + sep) || type === undefined) return void response.writeHead(404).end();
     try {
       const body = await readFile(file);
       response.writeHead(200, {
@@ -73,6 +77,20 @@ async function serveIsolated(root: string, requested: string[]): Promise<{ serve
   if (address === null || typeof address === "string") throw new Error("the test server has no TCP port");
   return { server, origin: `http://127.0.0.1:${address.port}` };
 }
+
+/** What ./browser-app/engine.js answers. */
+interface EngineAnswer {
+  error?: string;
+  crossOriginIsolated: boolean;
+  cores: number;
+  notes: string[];
+  width: number;
+  height: number;
+  pixels: number[];
+}
+
+/** The values of `a` and `b` that differ in any bit (as doubles: every float32 is one exactly). */
+const differing = (a: number[], b: number[]): number => a.reduce((n, v, i) => n + (Object.is(v, b[i]) ? 0 : 1), 0);
 
 let scratch = "";
 let app = "";
@@ -117,13 +135,14 @@ describe("the installed package's declarations", () => {
 describe("bundling the installed package for a browser", () => {
   it("works in esbuild with its defaults, reaching no Node module", async () => {
     const result = await esbuild({
-      entryPoints: [join(app, "engine.js")], bundle: true, platform: "browser", format: "esm",
-      outdir: join(scratch, "esbuild-out"), metafile: true, logLevel: "silent", absWorkingDir: app,
+      entryPoints: [join(app, "main.js"), join(app, "engine.js")], bundle: true, platform: "browser", format: "esm",
+      outdir: join(app, "esbuild-out"), metafile: true, logLevel: "silent", absWorkingDir: app,
     });
     expect(result.errors).toEqual([]);
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs).toContain("node_modules/inceptionism/dist/browser.js");
-    expect(inputs.filter((m) => /^node:|pngjs|jpeg-js|zlib/.test(m))).toEqual([]);
+    expect(inputs.filter((m) => /^node:|pngjs|zlib/.test(m))).toEqual([]);
+    copyFileSync(join(app, "index.html"), join(app, "esbuild-out/index.html"));
   });
 });
 
@@ -137,7 +156,13 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
 
   beforeAll(async () => {
     await viteBuild({ root: app, configFile: false, logLevel: "error", build: { outDir: join(app, "dist"), emptyOutDir: true } });
-    ({ server, origin } = await serveIsolated(join(app, "dist"), requested));
+    // The esbuild build under /esbuild/, with the package's models/ beside it; Vite's at the root.
+    const routes: [string, string][] = [
+      ["/esbuild/models/", join(app, "node_modules/inceptionism/models")],
+      ["/esbuild/", join(app, "esbuild-out")],
+      ["/", join(app, "dist")],
+    ];
+    ({ server, origin } = await serveIsolated(routes, requested));
     browser = await chromium.launch({
       executablePath: CHROMIUM!,
       args: [
@@ -166,37 +191,70 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
     expect(files.some((f) => /^dream-worker-.*\.js$/.test(f)), files.join(", ")).toBe(true); // createDreamer's
   });
 
-  it("dreams in a worker on 1 and 2 threads, bit for bit as Node's dream() does", async () => {
-    // Run in the page, as text: this project's libs declare neither the DOM nor WebAssembly's values.
-    const relaxed = await page.evaluate(`WebAssembly.validate(new Uint8Array(${JSON.stringify([...gemmModuleBytes("relaxed-madd")])}))`) as boolean;
-    const [width, height] = [72, 64];
-    const pixels = Array.from({ length: width * height * 3 }, (_, i) => (i * 37 + Math.floor(i / 211) * 11) % 256);
-    const options = { layer: "inception_4c/output", octaves: 1, iterations: 2, seed: 7 };
+  const [width, height] = [72, 64];
+  const pixels = Array.from({ length: width * height * 3 }, (_, i) => (i * 37 + Math.floor(i / 211) * 11) % 256);
+  const options = { layer: "inception_4c/output", octaves: 1, iterations: 2, seed: 7 };
 
+  /** `dreamInWorker(request)` on `on`, the answer or a timeout naming what the console saw. */
+  async function ask(on: Page, request: object): Promise<EngineAnswer> {
+    return Promise.race([
+      on.evaluate(`dreamInWorker(${JSON.stringify({ width, height, pixels, ...request })})`) as Promise<EngineAnswer>,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`no answer in ${DREAM_TIMEOUT_MS / 1000} s; ${problems.join("; ") || "nothing on the console"}`)), DREAM_TIMEOUT_MS).unref(),
+      ),
+    ]);
+  }
+
+  let reference: number[] | null = null;
+  /** Node's dream() of the same picture, by the installed package, with the page's SIMD flavour. */
+  async function nodeReference(): Promise<number[]> {
+    if (reference !== null) return reference;
+    // Run in the page, as text: this project's libs declare neither the DOM nor WebAssembly's values.
+    const relaxed = (await page.evaluate(`WebAssembly.validate(new Uint8Array(${JSON.stringify([...gemmModuleBytes("relaxed-madd")])}))`)) as boolean;
     const requestFile = join(scratch, "request.json");
     writeFileSync(requestFile, JSON.stringify({ width, height, pixels, options }));
     const flags = relaxed ? ["--experimental-wasm-relaxed-simd"] : [];
-    const reference = JSON.parse(run(process.execPath, [...flags, "node-reference.js", requestFile], app)) as { pixels: number[] };
+    reference = (JSON.parse(run(process.execPath, [...flags, "node-reference.js", requestFile], app)) as { pixels: number[] }).pixels;
+    expect(reference.length).toBe(width * height * 3);
+    expect(differing(reference, pixels)).toBeGreaterThan(width * height); // it really dreamed
+    return reference;
+  }
 
-    const answers = [];
+  it("dreams in a worker on 1 and 2 threads, bit for bit as Node's dream() does", async () => {
     for (const threads of [1, 2]) {
-      const answer = await Promise.race([
-        page.evaluate(`dreamInWorker(${JSON.stringify({ width, height, pixels, options: { ...options, threads } })})`),
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error(`no answer in ${DREAM_TIMEOUT_MS / 1000} s on ${threads} threads; ${problems.join("; ") || "nothing on the console"}`)), DREAM_TIMEOUT_MS).unref()),
-      ]) as { error?: string; crossOriginIsolated: boolean; threadCount: number; notes: string[]; width: number; height: number; pixels: number[] };
+      const answer = await ask(page, { options: { ...options, threads } });
       expect(answer.error, problems.join("\n")).toBeUndefined();
       expect([answer.crossOriginIsolated, answer.width, answer.height, answer.notes]).toEqual([true, width, height, []]);
-      answers.push(answer);
+      expect(differing(answer.pixels, await nodeReference()), `${threads} threads`).toBe(0);
     }
     expect(problems).toEqual([]);
-    expect(requested.some((p) => /\/bvlc_googlenet-.*\.caffemodel$/.test(p))).toBe(true); // fetched from googlenetUrl
-    expect(requested.some((p) => /\/web-worker-.*\.js$/.test(p))).toBe(true); // the 2-thread dream started its helper
-    const differing = (a: number[], b: number[]): number => a.reduce((n, v, i) => n + (Object.is(v, b[i]) ? 0 : 1), 0);
-    expect(reference.pixels.length).toBe(width * height * 3);
-    expect(differing(reference.pixels, pixels)).toBeGreaterThan(width * height); // it really dreamed
-    expect(differing(answers[0]!.pixels, reference.pixels)).toBe(0);
-    expect(differing(answers[1]!.pixels, reference.pixels)).toBe(0);
+    expect(requested.some((p) => /^\/assets\/bvlc_googlenet-.*\.caffemodel$/.test(p))).toBe(true); // fetched from googlenetUrl
+    expect(requested.some((p) => /^\/assets\/web-worker-.*\.js$/.test(p))).toBe(true); // the 2-thread dream started its helper
+  });
+
+  it("fetches the bundled labels for classes given by name", async () => {
+    const answer = await ask(page, { options: { classes: ["bananna"] } });
+    expect(answer.error).toBe('OptionError: no ImageNet class is called "bananna"; the closest is banana (954)');
+    expect(requested.some((p) => /^\/assets\/synset_words-.*\.txt$/.test(p))).toBe(true);
+  });
+
+  it("esbuild's build, which emits neither the model nor the helper worker, fails in clear words and dreams on one thread", async () => {
+    const esbuildPage = await browser.newPage();
+    await esbuildPage.goto(`${origin}/esbuild/index.html`);
+    // googlenetUrl points where no file was put.
+    expect((await ask(esbuildPage, { options })).error).toBe(
+      `ModelError: cannot fetch the model from ${origin}/models/bvlc_googlenet.caffemodel: HTTP 404 Not Found; check the URL and that the server serves the file`,
+    );
+    // With the model served and fetched by hand, the default threads find no helper script, and
+    // the dream goes on alone; asked for, 2 threads are an error naming the script.
+    const modelUrl = "models/bvlc_googlenet.caffemodel"; // relative to the engine's script
+    const failure = `worker thread 1 failed to start (its script ${origin}/web-worker.js did not load), so threads were turned off; use 1 thread (threads: 1)`;
+    const alone = await ask(esbuildPage, { options, modelUrl });
+    expect(alone.error).toBeUndefined();
+    expect(alone.notes).toEqual(alone.cores > 1 ? [`dreaming on 1 thread: ${failure}`] : []);
+    expect(differing(alone.pixels, await nodeReference())).toBe(0);
+    expect((await ask(esbuildPage, { options: { ...options, threads: 2 }, modelUrl })).error).toBe(`Error: ${failure}`);
+    await esbuildPage.close();
   });
 
   it("runs createDreamer from the window: the package's worker dreams on 1 and 2 threads, bit for bit as Node's dream()", async () => {
