@@ -1,6 +1,7 @@
 // The public surface of inceptionism in a browser (the "browser" condition of package.json's
-// exports, which Vite, webpack, esbuild and Rollup choose by default): the names of the Node
-// entry, ./index.ts, wherever they make sense in a page — not reading or writing files.
+// exports, which Vite, webpack and esbuild choose by default, and Rollup's node-resolve with
+// `browser: true`): the names of the Node entry, ./index.ts, wherever they make sense in a page —
+// not reading or writing files.
 //
 // What differs from Node:
 // - the bundled files are fetched: `googlenetUrl` and `synsetWordsUrl` are written so that a

@@ -21,9 +21,15 @@ export function startNodeWorker(entry: URL): Worker {
   // (A module loaded by tsImport has a query after its path, so look at the path alone.)
   if (!new URL(import.meta.url).pathname.endsWith(".ts")) return new Worker(entry);
   const source = new URL(entry.href.replace(/\.js$/, ".ts"));
+  if (runsTypeScript()) return new Worker(source);
   const tsx = import.meta.resolve("tsx/esm/api");
   const script = `import(${JSON.stringify(tsx)}).then((tsx) => tsx.tsImport(${JSON.stringify(source.href)}, ${JSON.stringify(source.href)}))`;
   return new Worker(script, { eval: true });
+}
+
+/** Deno and Bun run TypeScript themselves (Deno maps the sources' ".js" imports with --sloppy-imports). */
+function runsTypeScript(): boolean {
+  return "deno" in process.versions || "bun" in process.versions;
 }
 
 // Only where worker_threads is real: a bundler that builds the Node entry for a page replaces

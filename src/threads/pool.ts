@@ -43,6 +43,7 @@
 // `setThreads(1)`, every job runs inline.
 
 import { OptionError } from "../errors.js";
+import { packArrays } from "./posted-arrays.js";
 
 /** What the pool needs of a worker: a way to post it a message, and to stop it. */
 export interface WorkerHandle {
@@ -81,7 +82,7 @@ export interface WorkerInit {
 export interface JobMessage {
   type: "job";
   job: string;
-  args: unknown;
+  args: unknown; // packed by ./posted-arrays.ts's `packArrays`
   pieces: number;
 }
 
@@ -296,9 +297,10 @@ function runJob<A extends object>(name: string, piece: JobPiece<A>, args: A, pie
     else checkStart(t);
   }
   Atomics.store(next, 0, 0);
+  const posted = helpers.length > 0 ? packArrays(args) : null; // see ./posted-arrays.ts
   for (const t of helpers) {
     Atomics.store(flags, t, PENDING);
-    workers[t]!.postMessage({ type: "job", job: name, args, pieces } satisfies JobMessage);
+    workers[t]!.postMessage({ type: "job", job: name, args: posted, pieces } satisfies JobMessage);
   }
   let failure: unknown = null;
   try {

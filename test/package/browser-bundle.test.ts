@@ -101,9 +101,8 @@ beforeAll(() => {
   const pkg = join(scratch, "package");
   mkdirSync(join(pkg, "models"), { recursive: true });
   run("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", join(pkg, "dist")], ROOT);
-  for (const file of ["package.json", "README.md", "models/bvlc_googlenet.caffemodel", "models/synset_words.txt"]) {
-    copyFileSync(join(ROOT, file), join(pkg, file));
-  }
+  const { files } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { files: string[] };
+  for (const file of ["package.json", ...files.filter((f) => f !== "dist")]) copyFileSync(join(ROOT, file), join(pkg, file));
   const tarball = join(scratch, run("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", scratch], pkg).trim());
   // The scratch app, with the tarball installed as a dependency like any other.
   app = join(scratch, "app");
@@ -230,6 +229,16 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
     expect(problems).toEqual([]);
     expect(requested.some((p) => /^\/assets\/bvlc_googlenet-.*\.caffemodel$/.test(p))).toBe(true); // fetched from googlenetUrl
     expect(requested.some((p) => /^\/assets\/web-worker-.*\.js$/.test(p))).toBe(true); // the 2-thread dream started its helper
+  });
+
+  it("on the window's own thread, refuses threads naming the dedicated worker, and dreams on one with a note", async () => {
+    const answer = (await page.evaluate(`dreamInWindow(${JSON.stringify({ width, height, pixels, options })})`)) as {
+      refusal: string; notes: string[]; cores: number; pixels: number[];
+    };
+    const why = "a window's main thread may not block: run the engine in a dedicated worker (createDreamer does)";
+    expect(answer.refusal).toBe(`OptionError: setThreads(2): ${why}; or use 1`);
+    expect(answer.notes).toEqual(answer.cores > 1 ? [`using 1 thread, not ${answer.cores}: ${why}`] : []);
+    expect(differing(answer.pixels, await nodeReference())).toBe(0);
   });
 
   it("fetches the bundled labels for classes given by name", async () => {

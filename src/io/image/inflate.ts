@@ -21,8 +21,10 @@
 // ones are decoded a bit at a time by the rule above.
 //
 // zlib wraps the stream: CMF (method 8 = deflate, window size), FLG (check bits making
-// CMF·256 + FLG a multiple of 31; FDICT, a preset dictionary), the DEFLATE stream, and the
-// Adler-32 of the output, big-endian: a = 1 + Σ bytes, b = Σ a (mod 65521), checksum b·65536 + a.
+// CMF·256 + FLG a multiple of 31; FDICT: a preset dictionary, named by its Adler-32, follows),
+// the DEFLATE stream, and the Adler-32 of the output, big-endian: a = 1 + Σ bytes, b = Σ a
+// (mod 65521), checksum b·65536 + a. A preset dictionary is bytes that matches may reach back
+// into as if they preceded the output (PNG never uses one; other zlib streams may).
 //
 // Untrusted input: the caller states `maxOutput`, the most it accepts (a PNG knows its exact
 // size from its header). The output buffer starts small and doubles as the stream really
@@ -32,27 +34,36 @@
 
 import { InflateError } from "../../errors.js";
 
-/** How much a zlib or DEFLATE stream may inflate to. */
+/** How much a zlib or DEFLATE stream may inflate to, and what it may refer back to. */
 export interface InflateOptions {
   /** The most bytes of output accepted; a stream that makes more is refused. */
   maxOutput: number;
+  /** The preset dictionary the stream was compressed with, if it was (not part of the output). */
+  dictionary?: Uint8Array;
 }
 
 /** Inflates a zlib stream (RFC 1950), checking its header and its Adler-32 checksum. */
-export function inflateZlib(bytes: Uint8Array, { maxOutput }: InflateOptions): Uint8Array {
+export function inflateZlib(bytes: Uint8Array, { maxOutput, dictionary }: InflateOptions): Uint8Array {
   if (bytes.length < 2) throw new InflateError(`the zlib header is cut short (${bytes.length} bytes)`);
   const cmf = bytes[0]!;
   const flg = bytes[1]!;
   if ((cmf & 0x0f) !== 8) throw new InflateError(`zlib compression method ${cmf & 0x0f} is not deflate (8)`);
   if (cmf >> 4 > 7) throw new InflateError(`zlib window size 2^${(cmf >> 4) + 8} is more than the 32 KiB deflate allows`);
   if ((cmf * 256 + flg) % 31 !== 0) throw new InflateError(`the zlib header check fails (bytes ${cmf}, ${flg})`);
-  if (flg & 0x20) throw new InflateError(`the zlib stream needs a preset dictionary, which is not supported`);
-  const reader = new BitReader(bytes, 2);
-  const out = inflateBlocks(reader, maxOutput);
+  let preset: Uint8Array | undefined; // zlib, too, uses a dictionary only when the stream asks for one
+  if (flg & 0x20) {
+    if (bytes.length < 6) throw new InflateError(`the zlib header is cut short (${bytes.length} bytes)`);
+    const id = readUint32(bytes, 2);
+    if (dictionary === undefined) throw new InflateError(`the stream needs a preset dictionary (Adler-32 ${hex(id)}), and none was given`);
+    if (adler32(dictionary) !== id) throw new InflateError(`the stream needs the preset dictionary ${hex(id)}, not the one given (${hex(adler32(dictionary))})`);
+    preset = dictionary;
+  }
+  const reader = new BitReader(bytes, preset ? 6 : 2);
+  const out = inflateBlocks(reader, maxOutput, preset);
   reader.alignToByte();
   const at = reader.pos;
   if (at + 4 > bytes.length) throw new InflateError(`the stream ends before its Adler-32 checksum (at byte ${at})`);
-  const stored = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+  const stored = readUint32(bytes, at);
   const actual = adler32(out);
   if (stored !== actual) {
     throw new InflateError(`the Adler-32 checksum ${hex(stored)} does not match the data's ${hex(actual)}`);
@@ -61,8 +72,8 @@ export function inflateZlib(bytes: Uint8Array, { maxOutput }: InflateOptions): U
 }
 
 /** Inflates a raw DEFLATE stream (RFC 1951): no header, no checksum. */
-export function inflateRaw(bytes: Uint8Array, { maxOutput }: InflateOptions): Uint8Array {
-  return inflateBlocks(new BitReader(bytes, 0), maxOutput);
+export function inflateRaw(bytes: Uint8Array, { maxOutput, dictionary }: InflateOptions): Uint8Array {
+  return inflateBlocks(new BitReader(bytes, 0), maxOutput, dictionary);
 }
 
 /**
@@ -85,6 +96,7 @@ export function adler32(data: Uint8Array): number {
 }
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, "0")}`;
+const readUint32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 
 // --- reading bits ------------------------------------------------------------------------------
 
@@ -172,8 +184,8 @@ function buildHuffman(lengths: Uint8Array, what: string, needsComplete: boolean)
     if (left < 0) throw new InflateError(`the ${what} code lengths are over-subscribed`);
   }
   const used = lengths.length - lengths.filter((l) => l === 0).length;
-  const loneOneBitCode = used === 1 && count[1] === 1;
-  if (left > 0 && !(used === 0 && !needsComplete) && !(loneOneBitCode && !needsComplete)) {
+  const mayBeIncomplete = !needsComplete && (used === 0 || (used === 1 && count[1] === 1));
+  if (left > 0 && !mayBeIncomplete) {
     throw new InflateError(`the ${what} code lengths are incomplete`);
   }
   // offset[L]: where the codes of length L start in `symbols`; next[L]: the next code of length L.
@@ -265,30 +277,37 @@ const CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2
 
 // --- blocks ------------------------------------------------------------------------------------
 
-/** The output: a buffer that doubles as needed, never past `limit`. */
+/**
+ * The output: a buffer that doubles as needed, up to `start + limit` bytes. Its first `start`
+ * bytes are the dictionary's, for matches to reach back into; the result is what follows.
+ */
 class Output {
   data: Uint8Array;
-  length = 0;
-  constructor(readonly limit: number, initial: number) {
-    this.data = new Uint8Array(Math.min(limit, initial));
+  length: number;
+  readonly start: number;
+  constructor(readonly limit: number, initial: number, dictionary: Uint8Array) {
+    this.start = this.length = dictionary.length;
+    this.data = new Uint8Array(this.start + Math.min(limit, initial));
+    this.data.set(dictionary);
   }
 
   /** Makes room for `n` more bytes. */
   reserve(n: number): void {
     const needed = this.length + n;
     if (needed <= this.data.length) return;
-    if (needed > this.limit) throw new InflateError(`it inflates to more than the ${this.limit} bytes expected`);
-    const grown = new Uint8Array(Math.min(this.limit, Math.max(needed, 2 * this.data.length)));
+    if (needed - this.start > this.limit) throw new InflateError(`it inflates to more than the ${this.limit} bytes expected`);
+    const grown = new Uint8Array(Math.min(this.start + this.limit, Math.max(needed, 2 * this.data.length)));
     grown.set(this.data.subarray(0, this.length));
     this.data = grown;
   }
 }
 
-function inflateBlocks(reader: BitReader, maxOutput: number): Uint8Array {
-  if (!Number.isSafeInteger(maxOutput) || maxOutput < 0) throw new RangeError(`maxOutput ${maxOutput} is not a byte count`);
+function inflateBlocks(reader: BitReader, maxOutput: number, dictionary: Uint8Array = new Uint8Array(0)): Uint8Array {
+  if (!(maxOutput >= 0)) throw new RangeError(`maxOutput ${maxOutput} is not a byte count`); // a huge one is only a bound
   // A start proportional to the input: a DEFLATE stream inflates to at most ~1032 times its size,
-  // and typical data to a few times, so a few doublings reach the real size.
-  const out = new Output(maxOutput, Math.max(1024, 4 * reader.bytes.length));
+  // and typical data to a few times, so a few doublings reach the real size. Of a dictionary,
+  // only the last 32 KiB can be reached.
+  const out = new Output(maxOutput, Math.max(1024, 4 * reader.bytes.length), dictionary.subarray(-32768));
   let final: number;
   do {
     final = reader.take(1);
@@ -300,7 +319,7 @@ function inflateBlocks(reader: BitReader, maxOutput: number): Uint8Array {
       codedBlock(reader, out, literals, distances);
     } else throw new InflateError(`block type 3 (reserved) at byte ${reader.byteOffset()}`);
   } while (final === 0);
-  return out.length === out.data.length ? out.data : out.data.slice(0, out.length);
+  return out.start === 0 && out.length === out.data.length ? out.data : out.data.slice(out.start, out.length);
 }
 
 /** A stored block: LEN, its one's complement NLEN, then LEN bytes copied as they are. */
@@ -323,29 +342,40 @@ function storedBlock(reader: BitReader, out: Output): void {
 
 /** A Huffman-coded block: literals and (length, distance) matches until the end-of-block symbol. */
 function codedBlock(reader: BitReader, out: Output, literals: Huffman, distances: Huffman): void {
+  // The output's buffer and length in locals, written back whenever the buffer must grow.
+  let data = out.data;
+  let n = out.length;
   for (;;) {
     const symbol = decodeSymbol(reader, literals);
     if (symbol < 256) {
-      out.reserve(1);
-      out.data[out.length++] = symbol;
+      if (n === data.length) data = grow(out, n, 1);
+      data[n++] = symbol;
       continue;
     }
-    if (symbol === 256) return;
+    if (symbol === 256) {
+      out.length = n;
+      return;
+    }
     const l = symbol - 257;
     if (l >= 29) throw new InflateError(`length symbol ${symbol} does not exist (at byte ${reader.byteOffset()})`);
     const length = LENGTH_BASE[l]! + reader.take(LENGTH_EXTRA[l]!);
     const d = decodeSymbol(reader, distances);
     if (d >= 30) throw new InflateError(`distance symbol ${d} does not exist (at byte ${reader.byteOffset()})`);
     const distance = DISTANCE_BASE[d]! + reader.take(DISTANCE_EXTRA[d]!);
-    if (distance > out.length) {
+    if (distance > n) {
       throw new InflateError(`a match reaches ${distance} bytes back, before the start of the data (at byte ${reader.byteOffset()})`);
     }
-    out.reserve(length);
+    if (n + length > data.length) data = grow(out, n, length);
     // Byte by byte, because the source may overlap what this very copy writes.
-    const data = out.data;
-    for (let to = out.length, from = to - distance, end = to + length; to < end; ) data[to++] = data[from++]!;
-    out.length += length;
+    for (let from = n - distance, end = n + length; n < end; ) data[n++] = data[from++]!;
   }
+}
+
+/** Records that `out` holds `length` bytes, makes room for `n` more, and returns the buffer. */
+function grow(out: Output, length: number, n: number): Uint8Array {
+  out.length = length;
+  out.reserve(n);
+  return out.data;
 }
 
 /**

@@ -13,7 +13,7 @@
 // pixels, where libjpeg interpolates ("fancy upsampling"), so colours at sharp edges can differ
 // from other decoders by tens of levels; and it refuses a file whose final EOI marker is missing.
 
-import jpeg from "jpeg-js";
+import decodeJpegData from "jpeg-js/lib/decoder.js"; // the decoder alone: see ./jpeg-js-decoder.d.ts
 import { ImageError } from "../../errors.js";
 import { applyOrientation, jpegSegments, readExifOrientation } from "./exif.js";
 import { DEFAULT_MAX_PIXELS, checkImageSize, createImage, type DecodeOptions, type RgbImage } from "./image.js";
@@ -30,7 +30,7 @@ export function decodeJpeg(bytes: Uint8Array, { maxPixels = DEFAULT_MAX_PIXELS }
   checkImageSize(width, height, maxPixels);
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
-    decoded = jpeg.decode(bytes, {
+    decoded = decodeJpegData(bytes, {
       useTArray: true,
       formatAsRGBA: false,
       maxResolutionInMP: maxPixels / 1e6,

@@ -231,12 +231,14 @@ function unfilterRow(raw: Uint8Array, row: number, prev: number, rowBytes: numbe
       }
       return;
     case 4:
-      for (let i = 0; i < rowBytes; i++) {
-        const a = i >= bpp ? raw[x + i - bpp]! : 0;
-        const b = hasUp ? raw[up + i]! : 0;
-        const c = hasUp && i >= bpp ? raw[up + i - bpp]! : 0;
-        raw[x + i] = raw[x + i]! + paeth(a, b, c);
+      // On a pass's first row b = c = 0, and paeth(a, 0, 0) = a: filter 1. In the first pixel
+      // a = c = 0, and paeth(0, b, 0) = b.
+      if (!hasUp) {
+        for (let i = bpp; i < rowBytes; i++) raw[x + i] = raw[x + i]! + raw[x + i - bpp]!;
+        return;
       }
+      for (let i = 0; i < Math.min(bpp, rowBytes); i++) raw[x + i] = raw[x + i]! + raw[up + i]!;
+      for (let i = bpp; i < rowBytes; i++) raw[x + i] = raw[x + i]! + paeth(raw[x + i - bpp]!, raw[up + i]!, raw[up + i - bpp]!);
       return;
     default:
       throw corrupt(`a row with filter type ${type}, which does not exist`);

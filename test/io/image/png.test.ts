@@ -1,12 +1,14 @@
 import { readFileSync } from "node:fs";
-import { crc32 as zlibCrc32 } from "node:zlib";
+import { deflateSync, crc32 as zlibCrc32 } from "node:zlib";
 import { PNG, type ColorType } from "pngjs";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ImageError } from "../../../src/errors.js";
 import { quantize, type RgbImage } from "../../../src/io/image/image.js";
 import { encodePng } from "../../../src/io/image/encode.js";
-import { decodePng } from "../../../src/io/image/png.js";
+import { PNG_SIGNATURE, decodePng } from "../../../src/io/image/png.js";
 import { mulberry32 } from "../../../src/tensor/random.js";
+import { mutate, mutationArb } from "../../fuzz/mutate.js";
 import { writePng } from "./png-writer.js";
 
 const images = new URL("../../fixtures/images/", import.meta.url);
@@ -266,6 +268,59 @@ describe("decodePng: every damaged or invalid structure, named", () => {
     expect(message(narrower)).toMatch(/image data: it inflates to more than the 20 bytes expected/);
     const noIdat = new Uint8Array([...file.subarray(0, 33), ...file.subarray(file.length - 12)]);
     expect(message(noIdat)).toMatch(/no IDAT chunk/);
+  });
+
+  it("damage behind valid CRCs (the checksums recomputed): an image or an ImageError, never anything else (property)", () => {
+    // Plain Uint8Arrays: mutate() copies with slice(), which on a Buffer would be a view.
+    const bases = [
+      writePng({ width: 19, height: 13, colorType: 3, depth: 4, samples: Array.from({ length: 247 }, (_, i) => i % 11), palette: Array.from({ length: 33 }, (_, i) => i * 7), trns: [0, 128], interlaced: true }),
+      writePng({ width: 23, height: 9, colorType: 6, depth: 16, samples: Array.from({ length: 828 }, (_, i) => (i * 2741) & 0xffff) }),
+      writePng({ width: 31, height: 7, colorType: 0, depth: 1, samples: Array.from({ length: 217 }, (_, i) => (i * 5) % 3 & 1), trns: [0, 1] }),
+      readFileSync(new URL("interlaced-rgba16.png", images)),
+    ].map((b) => Uint8Array.from(b));
+    /** Recomputes the CRC of every chunk whose length still fits in the file. */
+    const fixCrcs = (file: Uint8Array): Uint8Array => {
+      const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
+      for (let at = 8; at + 12 <= file.length; ) {
+        const length = view.getUint32(at);
+        if (at + 12 + length > file.length) break;
+        view.setUint32(at + 8 + length, zlibCrc32(file.subarray(at + 4, at + 8 + length)));
+        at += 12 + length;
+      }
+      return file;
+    };
+    const outcomes = { decoded: 0, inflate: 0 };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: bases.length - 1 }), mutationArb, (which, mutations) => {
+        const file = fixCrcs(mutate(bases[which]!, mutations, 8));
+        try {
+          const img = decodePng(file, { maxPixels: 2 ** 20 });
+          expect(img.data.length).toBe(img.width * img.height * 3);
+          outcomes.decoded++;
+        } catch (e) {
+          if (!(e instanceof ImageError)) throw e;
+          expect(e.message).not.toMatch(/\n/);
+          if (e.message.includes("(image data: ")) outcomes.inflate++;
+        }
+      }),
+      { numRuns: 500, seed: 2004 },
+    );
+    // Most damage breaks the framing or the Adler-32; enough reaches the stream's insides.
+    expect(outcomes.inflate).toBeGreaterThan(20);
+  });
+
+  it("a huge declared size with no pixel limit: a short-data ImageError, not a RangeError", () => {
+    const chunk = (type: string, data: Uint8Array): number[] => {
+      const typed = [...new TextEncoder().encode(type), ...data];
+      const size = new Uint8Array(4);
+      new DataView(size.buffer).setUint32(0, data.length);
+      const crc = new Uint8Array(4);
+      new DataView(crc.buffer).setUint32(0, zlibCrc32(Uint8Array.from(typed)));
+      return [...size, ...typed, ...crc];
+    };
+    const ihdr = Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 16, 6, 0, 0, 0); // (2³¹ − 1)², 16-bit RGBA
+    const file = Uint8Array.from([...PNG_SIGNATURE, ...chunk("IHDR", ihdr), ...chunk("IDAT", deflateSync(new Uint8Array(99))), ...chunk("IEND", new Uint8Array(0))]);
+    expect(() => decodePng(file, { maxPixels: Infinity })).toThrow(/^PNG image is corrupt or truncated \(the image data is 99 bytes, short of the \d+ its size needs\)/);
   });
 
   it("truncated anywhere: inside a chunk, before IEND, inside the zlib stream", () => {

@@ -1,6 +1,7 @@
 // The page's side: one dedicated worker runs the engine (a window may not block, which threads
 // need); each request gets its answer by id. `dreamWithDreamer` does the same with the package's
-// own client, `createDreamer`, whose worker the package ships.
+// own client, `createDreamer`, whose worker the package ships, and `dreamInWindow` runs the package
+// on the window's own thread.
 import { createDreamer } from "inceptionism";
 
 const engine = new Worker(new URL("./engine.js", import.meta.url), { type: "module" });
@@ -33,4 +34,19 @@ window.dreamWithDreamer = async ({ width, height, pixels, options, threads }) =>
   } finally {
     dreamer.close();
   }
+};
+
+// The same package on the window's own thread, loaded only when the test asks: it must refuse
+// threads there, saying why, and dream on one thread with a note saying so.
+window.dreamInWindow = async ({ width, height, pixels, options }) => {
+  const { dream, setThreads } = await import("inceptionism");
+  let refusal = null;
+  try {
+    setThreads(2);
+  } catch (e) {
+    refusal = `${e.name}: ${e.message}`;
+  }
+  const notes = [];
+  const out = await dream({ width, height, data: new Float32Array(pixels) }, { ...options, onNote: (m) => notes.push(m) });
+  return { refusal, notes, cores: navigator.hardwareConcurrency, pixels: Array.from(out.data) };
 };
