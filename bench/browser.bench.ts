@@ -26,6 +26,7 @@ import "../src/threads/node-host.js";
 import { threadsReady, withThreads } from "../src/threads/pool.js";
 import { findChromium } from "../test/browser.js";
 import { bundleForBrowser, closeServer, launchChromium, serveIsolated } from "../test/browser/isolated-page.js";
+import { jobMicroseconds } from "./browser/job-latency.js";
 import type { StepAnswer, StepCommand } from "./browser/step-worker.js";
 import { fillRandom, maxRelDiff, medianMs, printTable, type BenchOptions } from "./util.js";
 
@@ -111,6 +112,22 @@ export async function run({ quick }: BenchOptions): Promise<void> {
       t, m(`node ${t}`).toFixed(0), m(`chromium ${t}`).toFixed(0),
       `${median(times.get(`chromium ${t}`)!.map((c, r) => c / times.get(`node ${t}`)![r]!)).toFixed(2)}×`,
       range(`node ${t}`), range(`chromium ${t}`),
+    ]));
+
+    // Where a difference at 2 threads would come from: what one job's hand-over costs each side.
+    const jobs = new Map<string, number[]>();
+    for (let r = 0; r < rounds; r++) {
+      for (const threads of [1, 2]) {
+        jobs.set(`node ${threads}`, [...(jobs.get(`node ${threads}`) ?? []), jobMicroseconds(threads)]);
+        const { us } = await ask<{ us: number }>(page, { type: "job", threads });
+        jobs.set(`chromium ${threads}`, [...(jobs.get(`chromium ${threads}`) ?? []), us]);
+      }
+    }
+    const j = (key: string): number => median(jobs.get(key)!);
+    console.log(`\nOne ReLU job over 2¹⁷ shared values, median µs a call over ${rounds} rounds; overhead = t₂ − t₁/2, the hand-over and barrier`);
+    printTable(["runtime", "1 thread µs", "2 threads µs", "2 threads vs 1", "overhead µs"], ["node", "chromium"].map((who) => [
+      who === "node" ? "Node" : "Chromium", j(`${who} 1`).toFixed(1), j(`${who} 2`).toFixed(1),
+      `${(j(`${who} 1`) / j(`${who} 2`)).toFixed(2)}×`, (j(`${who} 2`) - j(`${who} 1`) / 2).toFixed(1),
     ]));
   } finally {
     await browser.close();

@@ -6,7 +6,9 @@
 //       returns the 1-thread loss and gradient on the cat (the bench checks them against the
 //       golden loss and Node's gradient) after checking that `threads` give the same bits;
 //   { type: "time", side, threads, reps }     → { ms }
-//       the median of `reps` steps on a seeded random side×side input, after one untimed.
+//       the median of `reps` steps on a seeded random side×side input, after one untimed;
+//   { type: "job", threads }                  → { us }
+//       one parallel job's time, as ./job-latency.ts measures it.
 import { inputGradient } from "../../src/dream/objective.js";
 import { decodeCaffeModel } from "../../src/io/caffe/decode.js";
 import { simdFlavour } from "../../src/layers/wasm/gemm-simd.js";
@@ -15,14 +17,17 @@ import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { setThreads, withThreads } from "../../src/threads/pool.js";
 import { threadsStarted } from "../../src/threads/web-host.js";
+import { jobMicroseconds } from "./job-latency.js";
 
 export type StepCommand =
   | { type: "load"; model: string; golden: string; threads: number; layer: string }
-  | { type: "time"; side: number; threads: number; reps: number };
+  | { type: "time"; side: number; threads: number; reps: number }
+  | { type: "job"; threads: number };
 
 export type StepAnswer =
   | { loss: number; grad: Float32Array; flavour: string | null; threads: number; isolated: boolean }
   | { ms: number }
+  | { us: number }
   | { error: string };
 
 declare const self: {
@@ -58,6 +63,7 @@ async function answer(c: StepCommand): Promise<StepAnswer> {
     if (many.loss !== one.loss || many.grad.some((v, i) => v !== one.grad[i])) throw new Error(`${c.threads} threads do not reproduce the 1-thread step`);
     return { loss: one.loss, grad: new Float32Array(one.grad), flavour: simdFlavour(), threads: c.threads, isolated: self.crossOriginIsolated };
   }
+  if (c.type === "job") return { us: jobMicroseconds(c.threads) };
   if (net === null) throw new Error("time before load");
   const input = new Tensor(fillUniform(new Float32Array(3 * c.side * c.side), c.side).map((v) => v * 100), [1, 3, c.side, c.side]);
   const times: number[] = [];

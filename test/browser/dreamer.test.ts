@@ -19,6 +19,8 @@ let small: RgbImage; // fish-bike.jpg at 112×75
 /** What the engine saw: each dream's outcome, and the most dreams it ever ran at once. */
 interface EngineLog {
   outcomes: string[];
+  /** The last picture the engine returned, as the worker's half holds it after posting it. */
+  last?: RgbImage;
   steps: number[];
   mostAtOnce: number;
 }
@@ -37,6 +39,7 @@ function testEngine(log: EngineLog): DreamEngine<CaffeNet> {
       try {
         const out = await dream(image, { ...options, onProgress: (p) => (steps++, options.onProgress(p)) });
         log.outcomes.push("done");
+        log.last = out;
         return out;
       } catch (e) {
         log.outcomes.push((e as Error).name);
@@ -126,6 +129,7 @@ describe("a dreamer over a message channel", () => {
     expect(bits(mine).equals(bits(small))).toBe(true);
     expect(bits(out).equals(bits(reference))).toBe(true);
     expect(out.data.buffer).not.toBe(mine.data.buffer);
+    expect(log.last!.data.byteLength).toBe(0); // the result's buffer was moved out of the worker, not cloned
 
     const given = await dreamer.dream(mine, { ...quick, transfer: true });
     expect(bits(given).equals(bits(reference))).toBe(true);
