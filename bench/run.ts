@@ -1,18 +1,22 @@
 // `npm run bench [-- --quick] [-- NAME…]`: the microbenchmarks, each validating its fast kernel
 // against the naive twin before timing it. Numbers are medians; compare within one run.
+import * as browser from "./browser.bench.js";
 import * as conv from "./conv.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
 import * as pytorch from "./pytorch.bench.js";
 import * as step from "./step.bench.js";
+import * as winograd from "./winograd.bench.js";
 import type { BenchOptions } from "./util.js";
 
 const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   gemm: gemm.run,
   conv: conv.run,
+  winograd: winograd.run,
   "lrn-pool": lrnPool.run,
   step: step.run,
   pytorch: pytorch.run,
+  browser: browser.run,
 };
 
 const args = process.argv.slice(2);

@@ -17,6 +17,17 @@ export class ImageError extends InceptionismError {
   override name = "ImageError";
 }
 
+/**
+ * Compressed (zlib/DEFLATE) data that cannot be inflated: corrupt, truncated, or larger than the
+ * caller allows. `problem` says what and where; a decoder that wraps it words its own message.
+ */
+export class InflateError extends InceptionismError {
+  override name = "InflateError";
+  constructor(readonly problem: string) {
+    super(`compressed data is corrupt or truncated: ${problem}; get an undamaged copy of it`);
+  }
+}
+
 /** An option or argument with a value that cannot work (negative octaves, unknown layer, …). */
 export class OptionError extends InceptionismError {
   override name = "OptionError";

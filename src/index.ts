@@ -1,18 +1,20 @@
 // The public surface of inceptionism (the Node entry: it adds file loading and the bundled
-// model to the core, which itself imports nothing from node:* and runs in a browser too).
+// model to the core, which itself imports nothing from node:* and runs in a browser too;
+// ./browser.ts is the browser's entry, with the same names where they make sense there).
 
-import { dream as dreamCore, type DreamOptions } from "./dream/dream.js";
+import { dreamWithBundled, type PackageDreamOptions } from "./dream/entry-dream.js";
 import type { RgbImage } from "./io/image/image.js";
-import { imageFromNdarray } from "./io/image/image.js";
-import { findClass } from "./models/labels.js";
 import { loadGoogLeNet, loadImageNetClasses } from "./models/load.js";
-import type { NdArray } from "ndarray";
+import type { NdArray } from "./tensor/ndarray-type.js";
 import { totalmem } from "node:os";
 import { memoryBudget } from "./dream/memory.js";
 import "./threads/node-host.js"; // lets the core start worker threads here
 
 // Dreaming
+// createDreamer is for pages (it runs the engine in a Web Worker); here it says to use dream().
+export { createDreamer, type Dreamer, type DreamerOptions, type DreamerDreamOptions, type DreamerInfo } from "./browser/dreamer.js";
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
+export type { PackageDreamOptions } from "./dream/entry-dream.js";
 export { estimateDreamMemory, memoryBudget, type MemoryEstimate } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
 export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/objective.js";
@@ -20,7 +22,8 @@ export { zoomAboutCentre } from "./dream/zoom.js";
 
 // Models
 export { CaffeNet, IMAGENET_MEAN_BGR, type BlobInfo, type PlannedBlob, type ValueRef } from "./models/net.js";
-export { loadCaffeModel, loadGoogLeNet, loadImageNetLabels, loadImageNetClasses, GOOGLENET_PATH } from "./models/load.js";
+export { loadCaffeModel, loadGoogLeNet, loadImageNetLabels, loadImageNetClasses } from "./models/load.js";
+export { googlenetUrl, synsetWordsUrl, type ModelSource, type ResponseLike } from "./models/sources.js";
 export { classify, parseSynsetWords, type Prediction } from "./models/classify.js";
 export { findClass, parseSynsets, type Synset } from "./models/labels.js";
 export { imageToInput, inputToImage } from "./models/preprocess.js";
@@ -32,10 +35,12 @@ export type { NetDef, LayerDef } from "./io/caffe/net-def.js";
 export { type RgbImage, createImage, imageFromNdarray, imageToNdarray, DEFAULT_MAX_PIXELS } from "./io/image/image.js";
 export { resizeImage, resizeToFit } from "./io/image/resize.js";
 export { readImage, writeImage, decodeImage } from "./io/image/image-file.js";
+export { imageFromImageData, imageToImageData, type ImageDataLike, type SrgbImageData, type ImageDataConstructor } from "./io/image/image-data.js";
 
 // The engine: tensors, the tape, and the differentiable ops the Caffe layers run on
 export { Tensor, type Floats, type DType } from "./tensor/tensor.js";
 export { tensorFromNdarray, tensorToNdarray } from "./tensor/ndarray-interop.js";
+export type { NdArray } from "./tensor/ndarray-type.js";
 export { backward, record } from "./autograd/tape.js";
 export { conv2d, type Conv2dOptions } from "./layers/conv.js";
 export { innerProduct } from "./layers/inner-product.js";
@@ -47,7 +52,9 @@ export { eltwise, type EltwiseOp } from "./layers/eltwise.js";
 export { softmax } from "./layers/softmax.js";
 export { dropout } from "./layers/dropout.js";
 export { setGemmBackend, gemmBackend, type GemmBackend } from "./layers/gemm.js";
+export { setConvAlgorithm, convAlgorithm, type ConvAlgorithm } from "./layers/winograd.js";
 export { setThreads, threadCount, threadsReady, defaultThreads, shutdownThreads } from "./threads/pool.js";
+export { threadsReady as threadsStarted } from "./threads/pool.js";
 export { gradcheck, randomTensor, type GradcheckResult } from "./autograd/gradcheck.js";
 export { InceptionismError, ModelError, ImageError, OptionError } from "./errors.js";
 
@@ -64,20 +71,7 @@ export { InceptionismError, ModelError, ImageError, OptionError } from "./errors
  * await writeImage("out.png", out);
  * ```
  */
-export async function dream(
-  image: RgbImage | NdArray,
-  options: Partial<Omit<DreamOptions, "classes">> & { classes?: readonly (number | string)[] } = {},
-): Promise<RgbImage> {
-  const img = "shape" in image ? imageFromNdarray(image) : image;
-  const { classes, ...rest } = options;
-  const core: Partial<DreamOptions> = rest;
-  if (classes !== undefined) {
-    const synsets = classes.some((c) => typeof c === "string") ? await loadImageNetClasses() : [];
-    core.classes = classes.map((c) => (typeof c === "string" ? findClass(c, synsets) : c));
-  }
-  return dreamCore(img, {
-    ...core,
-    model: options.model ?? (await loadGoogLeNet()),
-    maxMemory: options.maxMemory ?? memoryBudget(totalmem()),
-  });
+export async function dream(image: RgbImage | NdArray, options: PackageDreamOptions = {}): Promise<RgbImage> {
+  const maxMemory = options.maxMemory ?? memoryBudget(totalmem());
+  return dreamWithBundled(image, { ...options, maxMemory }, { loadGoogLeNet, loadImageNetClasses });
 }

@@ -2,11 +2,11 @@
 // (./worker-jobs.ts) as they are posted until it is terminated — the browser twin of
 // ./node-worker.ts.
 //
-// It answers each `init` message with "started", which the host's `threadsStarted()` waits for.
-// Only an answer to a message from the engine shows that messages reach this worker: Chromium
-// holds what is posted to a worker that is still loading, and hands it over from the engine's
-// own event loop — so a worker that merely announced it had loaded may not yet see the jobs
-// posted to it while the engine blocks.
+// It marks each `init` message received in shared memory (in `serveJobs`), which the pool's
+// `threadsReady()` waits for. Only a mark made on a message from the engine shows that messages
+// reach this worker: Chromium holds what is posted to a worker that is still loading, and hands
+// it over from the engine's own event loop — so a worker that merely announced it had loaded may
+// not yet see the jobs posted to it while the engine blocks.
 import { serveJobs } from "./worker-jobs.js";
 import type { JobMessage, WorkerInit } from "./threads/pool.js";
 
@@ -14,11 +14,7 @@ import type { JobMessage, WorkerInit } from "./threads/pool.js";
 // and Node) do not declare the DOM's worker types, so the slice needed is declared.
 declare const self: {
   onmessage: ((event: { data: WorkerInit | JobMessage }) => void) | null;
-  postMessage(message: "started"): void;
 };
 
 const serve = serveJobs();
-self.onmessage = (event) => {
-  serve(event.data);
-  if (event.data.type === "init") self.postMessage("started");
-};
+self.onmessage = (event) => serve(event.data);

@@ -12,13 +12,16 @@ import { col2imJob, im2colJob } from "./layers/im2col.js";
 import { lrnAcrossBackwardJob, lrnAcrossForwardJob } from "./layers/lrn.js";
 import { maxPoolBackwardJob, maxPoolForwardJob } from "./layers/pooling.js";
 import { reluBackwardJob, reluForwardJob, reluMaskJob } from "./layers/relu.js";
+import { winogradInputJob, winogradOutputJob, winogradProductJob } from "./layers/winograd.js";
 import { zeroJob } from "./tensor/buffers.js";
+import { unpackArrays } from "./threads/posted-arrays.js";
 import { claimPieces, DONE, ERROR_BYTES, FAILED, type JobMessage, type JobPiece, type ParallelJob, type WorkerInit } from "./threads/pool.js";
 
 /** Every job, by name. A job missing here fails in the worker with "unknown job". */
 export const JOBS: ReadonlyArray<ParallelJob<never>> = [
   gemmJob, im2colJob, col2imJob, reluForwardJob, reluBackwardJob, maxPoolForwardJob, maxPoolBackwardJob,
   lrnAcrossForwardJob, lrnAcrossBackwardJob, addIntoJob, zeroJob, reluMaskJob,
+  winogradInputJob, winogradProductJob, winogradOutputJob,
 ];
 
 /**
@@ -40,7 +43,7 @@ export function serveJobs(): (message: WorkerInit | JobMessage) => void {
     try {
       const piece = pieces.get(message.job);
       if (piece === undefined) throw new Error(`unknown job "${message.job}"`);
-      claimPieces(next, piece as JobPiece<unknown>, message.args, message.pieces);
+      claimPieces(next, piece as JobPiece<unknown>, unpackArrays(message.args), message.pieces);
       Atomics.store(flags, index, DONE);
     } catch (e) {
       Atomics.store(next, 0, message.pieces); // nothing more for anyone: the job has failed

@@ -8,13 +8,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeCaffeModel } from "../../src/io/caffe/decode.js";
-import { GOOGLENET_PATH } from "../../src/models/load.js";
+import { googlenetUrl } from "../../src/models/sources.js";
 
 export const DEFAULT_EXPORT_DIR = join(tmpdir(), "inceptionism-pytorch");
 
 /** Exports the weights and the layer list to `dir`; returns the path of net.json. */
 export function exportGoogLeNet(dir: string = DEFAULT_EXPORT_DIR): string {
-  const def = decodeCaffeModel(readFileSync(GOOGLENET_PATH));
+  const def = decodeCaffeModel(readFileSync(googlenetUrl));
   const blobs: Float32Array[] = [];
   let offset = 0; // in floats
   const layers = def.layers.map((l) => {

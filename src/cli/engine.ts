@@ -13,15 +13,17 @@
 // Messages, main → engine:  { type: "dream", model, image, options }
 //           engine → main:  { type: "progress", progress } | { type: "note", message }
 //                           | { type: "done", image } | { type: "failed", error }
-// Errors cross as name, message, stack and their own fields (UnknownLayerError's suggestions);
-// the library's own error classes are rebuilt by name, so the CLI still tells a bad option
-// (exit 2) from a bad file (exit 1) from a bug (stack kept).
+// Errors cross as ../serialized-error.ts sends them: the library's own error classes are rebuilt
+// by name, so the CLI still tells a bad option (exit 2) from a bad file (exit 1) from a bug
+// (stack kept).
 
 import type { Worker } from "node:worker_threads";
 import type { DreamOptions, DreamProgress } from "../dream/dream.js";
-import { ImageError, InceptionismError, ModelError, OptionError, UnknownLayerError } from "../errors.js";
 import type { RgbImage } from "../io/image/image.js";
+import { reviveError, type SerializedError } from "../serialized-error.js";
 import { startNodeWorker } from "../threads/node-host.js";
+
+export { reviveError, serializeError, type SerializedError } from "../serialized-error.js";
 
 /** The options a dream takes across the thread boundary: everything but the model and callbacks. */
 export type EngineOptions = Omit<DreamOptions, "model" | "onProgress" | "onNote" | "signal">;
@@ -41,14 +43,6 @@ export interface DreamRequest {
   options: EngineOptions;
 }
 
-export interface SerializedError {
-  name: string;
-  message: string;
-  stack: string | undefined;
-  /** The error's own fields besides those (structured-clonable values only). */
-  fields?: Record<string, unknown>;
-}
-
 export type EngineMessage =
   | { type: "progress"; progress: DreamProgress }
   | { type: "note"; message: string }
@@ -60,31 +54,6 @@ export interface Engine {
   dream(image: RgbImage, options: EngineOptions, callbacks?: EngineCallbacks): Promise<RgbImage>;
   /** Stops the engine's thread. */
   close(): void;
-}
-
-const ERROR_CLASSES: Record<string, { prototype: InceptionismError }> = {
-  InceptionismError, ModelError, ImageError, OptionError, UnknownLayerError,
-};
-
-/** `e` as a message can carry it. */
-export function serializeError(e: unknown): SerializedError {
-  const error = e instanceof Error ? e : new Error(String(e));
-  const fields = Object.fromEntries(Object.entries(error).filter(([k]) => k !== "name" && k !== "message" && k !== "stack"));
-  return { name: error.name, message: error.message, stack: error.stack, fields };
-}
-
-/** The error a `SerializedError` stands for: the library's own class where it is one of them. */
-export function reviveError(e: SerializedError): Error {
-  const Known = ERROR_CLASSES[e.name];
-  if (Known !== undefined) {
-    // Its prototype, message and fields, without calling a constructor whose arguments differ.
-    const error = Object.create(Known.prototype) as InceptionismError;
-    return Object.assign(error, e.fields, { message: e.message, stack: `${e.name}: ${e.message}` });
-  }
-  const error = new Error(e.message);
-  error.name = e.name;
-  if (e.stack !== undefined) error.stack = e.stack;
-  return error;
 }
 
 /** An engine for the model at `model` (a .caffemodel path; undefined: the bundled GoogLeNet). */

@@ -17,7 +17,7 @@ import type { CaffeNet } from "../models/net.js";
 import { imageToInput, inputToImage } from "../models/preprocess.js";
 import { mulberry32, randomInt } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
-import { MAX_THREADS, threadCount, threadsAvailable, threadsReady, withThreads } from "../threads/pool.js";
+import { MAX_THREADS, threadCount, threadsFallback, threadsReady, threadsRefusal, withThreads } from "../threads/pool.js";
 import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTerm } from "./objective.js";
 import { defaultLayer } from "./default-layer.js";
 import { DEFAULT_MAX_MEMORY, planDreamMemory } from "./memory.js";
@@ -126,8 +126,10 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   if (o.tile !== undefined && o.tile < minSide) {
     throw new OptionError(`tile ${o.tile} is smaller than the side of ${minSide} the layer needs; use --tile ${minSide} or more`);
   }
-  // This call's count, or the process-wide one.
-  const threads = o.threads ?? threadCount();
+  // This call's count, or the process-wide one (said when a page's limits make that 1).
+  let threads = o.threads ?? threadCount();
+  const fallback = o.threads === undefined ? threadsFallback() : null;
+  if (fallback !== null) o.onNote?.(fallback);
   const memory = planDreamMemory(net, terms.map((t) => t.layer), height, width, {
     tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY,
   });
@@ -143,7 +145,15 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     for (const t of terms) t.guide = guideFeatures(net, guideInput, t.layer);
   }
 
-  await threadsReady(threads); // every worker started before the first step
+  // Every worker started before the first step. A worker that cannot start (its script is not
+  // where the bundler was to put it) fails a count that was asked for; the default goes on alone.
+  try {
+    await threadsReady(threads);
+  } catch (e) {
+    if (o.threads !== undefined) throw e;
+    o.onNote?.(`dreaming on 1 thread: ${e instanceof Error ? e.message : String(e)}`);
+    threads = 1;
+  }
   const rand = mulberry32(o.seed);
   const step: StepContext = {
     net, terms, tile, minSide, threads, stepSize: o.stepSize,
@@ -155,9 +165,13 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   const pixels = pyramid.map((t) => t.size);
   const totalWork = pixels.reduce((a, b) => a + b, 0) * o.iterations;
   let work = 0;
-  // A step's cost grows with the pixels the net sees (tiles with their context), so the first
-  // step's time, scaled by them, foretells the whole dream's: said at once if it is long.
+  // A step's cost grows with the pixels the net sees (tiles with their context), so one step's
+  // time, scaled by them, foretells the whole dream's: said at once if it is long. The second
+  // step is timed where there is one: the first carries one-time costs (the Winograd weight
+  // transforms, compiling and warming up the kernels), which on a small first octave made a
+  // 12-second dream foretell two minutes.
   const seen = pyramid.map((t) => seenPixels(t.shape[2]!, t.shape[3]!, tile, minSide));
+  const timedStep = o.iterations > 1 ? 1 : 0;
   for (const [k, octaveBase] of pyramid.entries()) {
     const [, , h, w] = octaveBase.shape as [number, number, number, number];
     const last = k === pyramid.length - 1;
@@ -175,7 +189,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
       const dx = randomInt(rand, -o.jitter, o.jitter), dy = randomInt(rand, -o.jitter, o.jitter);
       const stepStart = performance.now();
       const loss = ascend(x, h, w, dx, dy, step);
-      if (k === 0 && it === 0) {
+      if (k === 0 && it === timedStep) {
         const seconds = ((performance.now() - stepStart) / 1000) * o.iterations * seen.reduce((a, b) => a + b, 0) / seen[0]!;
         if (seconds > LONG_DREAM_SECONDS) o.onNote?.(longDreamNote(seconds, threads, width, height, minSide));
       }
@@ -262,13 +276,13 @@ function seenPixels(h: number, w: number, tile: number | undefined, minSide: num
   return gradientTiles(h, w, tile, minSide).reduce((sum, t) => sum + t.cropH * t.cropW, 0);
 }
 
-/** "this dream will take about 24m00s on 2 threads; --max-size 2000 would make it about 4× quicker" */
+/** "this dream will take about 24m00s on 2 threads (timed on one step); at most 2000 px a side (--max-size 2000) would make it about 4× quicker" */
 export function longDreamNote(seconds: number, threads: number, width: number, height: number, minSide: number): string {
   const time = seconds < 3600 ? `${Math.floor(seconds / 60)}m${String(Math.floor(seconds % 60)).padStart(2, "0")}s` :
     `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, "0")}m`;
   const half = Math.round(Math.max(width, height) / 2);
-  const quicker = Math.min(width, height) / 2 >= minSide ? `; --max-size ${half} would make it about 4× quicker` : "";
-  return `this dream will take about ${time} on ${threads} thread${threads > 1 ? "s" : ""} (timed on its first step)${quicker}`;
+  const quicker = Math.min(width, height) / 2 >= minSide ? `; at most ${half} px a side (--max-size ${half}) would make it about 4× quicker` : "";
+  return `this dream will take about ${time} on ${threads} thread${threads > 1 ? "s" : ""} (timed on one step)${quicker}`;
 }
 
 /** The objective's gradient for the whole (rolled) image, computed whole or tile by tile. */
@@ -339,9 +353,8 @@ function checkOptions(options: DreamOptions): CheckedOptions {
   if (o.threads !== undefined) {
     integer("threads", o.threads, 1);
     if (o.threads > MAX_THREADS) throw new OptionError(`threads must be at most ${MAX_THREADS}, got ${o.threads}`);
-    if (o.threads > 1 && !threadsAvailable()) {
-      throw new OptionError(`threads ${o.threads}: this runtime cannot start worker threads over shared memory; use 1`);
-    }
+    const refusal = o.threads > 1 ? threadsRefusal(`threads ${o.threads}`) : null;
+    if (refusal !== null) throw new OptionError(refusal);
   }
   if (o.maxMemory !== undefined && !(o.maxMemory > 0)) throw new OptionError(`maxMemory must be a positive number of bytes, got ${o.maxMemory}`);
   if (o.model === undefined) throw new OptionError("dream needs a model");

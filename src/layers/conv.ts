@@ -17,7 +17,8 @@
 // The fast kernels go through im2col + GEMM, per image and group (./im2col.ts explains why):
 //     out_g[K/G × P] = w_g[K/G × C/G·R·S] · col[C/G·R·S × P]
 // A 1×1, stride-1, unpadded convolution (37 of GoogLeNet's 57) needs no im2col at all: the
-// input x_g [C/G × H·W] already is the column matrix.
+// input x_g [C/G × H·W] already is the column matrix. A 3×3 stride-1 one runs by Winograd's
+// algorithm instead (./winograd.ts), forward and dx, unless `setConvAlgorithm("im2col")`.
 
 import { allocOutput, scratchFor } from "../tensor/buffers.js";
 import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
@@ -26,19 +27,27 @@ import { gemm } from "./gemm.js";
 import { reluForwardInThreads, reluMaskInThreads } from "./relu.js";
 import { convGeometry, type Conv2dOptions, type ConvGeometry } from "./conv-geometry.js";
 import { col2imInThreads, im2colInThreads } from "./im2col.js";
+import { usesWinograd, winogradBackwardData, winogradForward, winogradScratchValues, WINOGRAD_M } from "./winograd.js";
 
 // The geometry has its own file, which im2col reads too; re-exported so a conv is one import.
 export { convGeometry, type Conv2dOptions, type ConvGeometry, type Pair } from "./conv-geometry.js";
+export { convAlgorithm, setConvAlgorithm, type ConvAlgorithm } from "./winograd.js";
 
 /**
  * out = conv(x, w) + bias, overwriting `out` — or max(that, 0) with `relu`, a ReLU done by the
  * GEMM's epilogue. `scratch`, if given, is the column buffer (at least C/G·R·S·OH·OW values of
- * x's type); by default the module reuses its own.
+ * x's type), and makes even a 3×3 stride-1 convolution run on im2col; by default the module
+ * reuses its own.
  */
 export function conv2dForward(
   out: Floats, x: Floats, w: Floats, bias: Floats | null, g: ConvGeometry, scratch?: Floats, relu = false,
 ): void {
   checkBuffers("conv2dForward", g, { out, x, w, bias });
+  // 3×3 stride 1 by ./winograd.ts, unless the caller hands in a column buffer for im2col.
+  // It shares the column buffer, which the memory estimate counts once (../models/layer-rules/convolution.ts).
+  if (scratch === undefined && usesWinograd(g)) {
+    return winogradForward(out, x, w, bias, g, relu, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined));
+  }
   const { N, C, H, W, K, groups, OH, OW } = g;
   const Cg = C / groups, Kg = K / groups, CRS = Cg * g.R * g.S, P = OH * OW;
   const pointwise = isPointwise(g);
@@ -69,7 +78,8 @@ export function conv2dForward(
  *
  * `doutRelu` says that dout is the gradient of relu(out), whose output is `by`: the ReLU's
  * backward, dout·relu'(by), is then done as the dx GEMM copies dout (GemmOptions.maskB), not in
- * a pass of its own. Only for dx alone (dw and db null), and dout is left as it was.
+ * a pass of its own, and dout is left as it was — except on the Winograd path, which masks dout
+ * in place first. Only for dx alone (dw and db null).
  */
 export function conv2dBackward(
   dx: Floats | null, dw: Floats | null, db: Floats | null,
@@ -87,6 +97,11 @@ export function conv2dBackward(
         db[k]! += acc;
       }
     }
+  }
+  if (dx !== null && scratch === undefined && usesWinograd(g)) {
+    if (doutRelu !== undefined) reluMaskInThreads(dout, doutRelu.by, doutRelu.slope); // Winograd reads dout in its own transform
+    winogradBackwardData(dx, dout, w, g, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined)); // ./winograd.ts
+    dx = null;
   }
   if (dx === null && dw === null) return;
   const pointwise = isPointwise(g);

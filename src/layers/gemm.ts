@@ -117,6 +117,15 @@ function gemmTiles({ C, A, B, M, N, K, opts, wasm, call }: GemmJob, t0: number, 
 export const gemmJob = defineJob("gemm", (j: GemmJob, piece: number, pieces: number) =>
   gemmTiles(j, ...pieceRange(Math.ceil(j.N / SIMD_TILE_COLUMNS), piece, pieces)));
 
+/**
+ * `gemm` on the calling thread alone, on the backend the caller chose (`wasm`: WebAssembly SIMD
+ * for Float32): for a job that is itself split over threads, each piece one whole product.
+ */
+export function gemmHere(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, wasm: boolean, opts: GemmOptions = {}): void {
+  checkGemmArgs("gemm", C, A, B, M, N, K, opts);
+  gemmTiles({ C, A, B, M, N, K, opts, wasm: wasm && C instanceof Float32Array, call: 0 }, 0, Math.ceil(N / SIMD_TILE_COLUMNS));
+}
+
 /** Which kernel `setGemmBackend` may force; "auto" picks WebAssembly SIMD where it is supported. */
 export type GemmBackend = "auto" | "js" | "wasm";
 

@@ -5,10 +5,11 @@
 //   tensorFromNdarray(a)  a contiguous copy of any view, whatever its strides.
 
 import ndarray from "ndarray";
+import type { NdArray } from "./ndarray-type.js";
 import { Tensor, type Floats } from "./tensor.js";
 
 /** An ndarray view of `t` sharing its memory: writes through the view change the tensor. */
-export function tensorToNdarray(t: Tensor): ndarray.NdArray<Floats> {
+export function tensorToNdarray(t: Tensor): NdArray<Floats> {
   return ndarray(t.data, [...t.shape]);
 }
 
@@ -16,7 +17,7 @@ export function tensorToNdarray(t: Tensor): ndarray.NdArray<Floats> {
  * A contiguous row-major Tensor copied from any ndarray view (strided, offset, transposed).
  * Float64 data stays Float64; any other numeric dtype becomes Float32.
  */
-export function tensorFromNdarray(a: ndarray.NdArray): Tensor {
+export function tensorFromNdarray(a: NdArray): Tensor {
   const shape = [...a.shape];
   const n = shape.reduce((p, d) => p * d, 1);
   const out: Floats = a.data instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);

@@ -42,6 +42,9 @@
 // with Web Workers — hands it workers by `installThreadHost`. Without a host, or with
 // `setThreads(1)`, every job runs inline.
 
+import { OptionError } from "../errors.js";
+import { packArrays } from "./posted-arrays.js";
+
 /** What the pool needs of a worker: a way to post it a message, and to stop it. */
 export interface WorkerHandle {
   postMessage(message: unknown): void;
@@ -56,6 +59,13 @@ export interface ThreadHost {
   spawn(): WorkerHandle;
   /** How long a job waits for a worker that has not yet started before failing (default 30 s). */
   startTimeoutMs?: number;
+  /** Why `worker` failed to start (its script did not load …), once it is known, or null. */
+  startFailure?(worker: WorkerHandle): string | null;
+  /**
+   * Why workers cannot run here although the platform has them, as "problem: fix" (a page that
+   * is not cross-origin isolated, a window's main thread), or null when they can.
+   */
+  unavailable?(): string | null;
 }
 
 /** The first message a worker gets (again when the pool grows): where to claim and report. */
@@ -72,7 +82,7 @@ export interface WorkerInit {
 export interface JobMessage {
   type: "job";
   job: string;
-  args: unknown;
+  args: unknown; // packed by ./posted-arrays.ts's `packArrays`
   pieces: number;
 }
 
@@ -128,7 +138,29 @@ export function installThreadHost(h: ThreadHost): void {
 
 /** Whether a host can start workers here. */
 export function threadsAvailable(): boolean {
-  return host !== null && typeof SharedArrayBuffer === "function" && typeof Atomics.wait === "function";
+  return threadsRefusal("") === null;
+}
+
+/**
+ * Why no worker can start here — the host's "problem: fix" where it has one — or null when
+ * they can. `asking` ("setThreads(2)", "threads 2") starts the sentence.
+ */
+export function threadsRefusal(asking: string): string | null {
+  const why = host?.unavailable?.() ?? null;
+  if (why !== null) return `${asking}: ${why}; or use 1`;
+  if (host === null || typeof SharedArrayBuffer !== "function" || typeof Atomics.wait !== "function") {
+    return `${asking}: this runtime cannot start worker threads over shared memory; use 1`;
+  }
+  return null;
+}
+
+/**
+ * Why the default count is 1 although the host has more cores (its `unavailable` reason), for a
+ * note; null when threads work, when `setThreads` chose the count, or when there is one core.
+ */
+export function threadsFallback(): string | null {
+  const why = host?.unavailable?.() ?? null;
+  return setting !== null || hostThreads <= 1 || why === null ? null : `using 1 thread, not ${hostThreads}: ${why}`;
 }
 
 /** The default thread count: the host's core count (at most MAX_THREADS), or 1 where no worker can start. */
@@ -151,9 +183,8 @@ function checkThreadCount(n: number, caller: string): void {
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
     throw new RangeError(`${caller}: expected a whole number from 1 to ${MAX_THREADS}, got ${n}`);
   }
-  if (n > 1 && !threadsAvailable()) {
-    throw new Error(`${caller}(${n}): this runtime cannot start worker threads over shared memory; use 1`);
-  }
+  const refusal = n > 1 ? threadsRefusal(`${caller}(${n})`) : null;
+  if (refusal !== null) throw new OptionError(refusal);
 }
 
 /** Runs `fn` with `n` threads, then goes back to the previous setting. */
@@ -220,8 +251,16 @@ export async function threadsReady(n: number = threadCount()): Promise<void> {
   }
 }
 
-/** Throws, turning threads off, if worker t has been starting for longer than the host allows. */
+/**
+ * Throws, turning threads off, if worker t failed to start (as its host can tell) or has been
+ * starting for longer than the host allows.
+ */
 function checkStart(t: number): void {
+  const failure = host?.startFailure?.(workers[t]!) ?? null;
+  if (failure !== null) {
+    shutdownThreads();
+    throw new Error(`worker thread ${t + 1} failed to start (${failure}), so threads were turned off; use 1 thread (threads: 1)`);
+  }
   const timeout = host?.startTimeoutMs ?? 30_000;
   if (Date.now() - spawnedAt[t]! > timeout) {
     shutdownThreads();
@@ -258,9 +297,10 @@ function runJob<A extends object>(name: string, piece: JobPiece<A>, args: A, pie
     else checkStart(t);
   }
   Atomics.store(next, 0, 0);
+  const posted = helpers.length > 0 ? packArrays(args) : null; // see ./posted-arrays.ts
   for (const t of helpers) {
     Atomics.store(flags, t, PENDING);
-    workers[t]!.postMessage({ type: "job", job: name, args, pieces } satisfies JobMessage);
+    workers[t]!.postMessage({ type: "job", job: name, args: posted, pieces } satisfies JobMessage);
   }
   let failure: unknown = null;
   try {

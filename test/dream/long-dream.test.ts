@@ -1,5 +1,5 @@
-// A dream that will take long says so after its first step: the time it expects, and how to
-// make it quicker.
+// A dream that will take long says so after its second step (the first carries one-time costs):
+// the time it expects, and how to make it quicker.
 import { beforeAll, describe, expect, it } from "vitest";
 import { dream, longDreamNote } from "../../src/dream/dream.js";
 import { loadGoogLeNet } from "../../src/models/load.js";
@@ -12,24 +12,27 @@ beforeAll(async () => {
 });
 
 describe("a long dream", () => {
-  it("is announced after its first step, with its expected time and --max-size", async () => {
-    // 100 000 steps: hours, foretold from the first one; the dream is then aborted.
+  it("is announced after its second step, with its expected time and --max-size", async () => {
+    // 100 000 steps: hours, foretold from the second one; the dream is then aborted.
     const image = { width: 64, height: 48, data: fillUniform(new Float32Array(64 * 48 * 3), 2, 0, 255) };
     const controller = new AbortController();
     const notes: string[] = [];
     let steps = 0;
+    let notesAfterFirst = -1;
     const run = dream(image, {
       model: net, layer: "conv2/3x3", octaves: 1, iterations: 100_000, threads: 1, signal: controller.signal,
       onNote: (n) => notes.push(n),
       onProgress: () => {
         steps++;
-        controller.abort(new DOMException("enough", "AbortError"));
+        if (steps === 1) notesAfterFirst = notes.length;
+        if (steps === 2) controller.abort(new DOMException("enough", "AbortError"));
       },
     });
     await expect(run).rejects.toThrow("enough");
-    expect(steps).toBe(1);
+    expect(steps).toBe(2);
+    expect(notesAfterFirst).toBe(0); // the first step is not the one timed
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/^this dream will take about (\d+m\d\ds|\d+h\d\dm) on 1 thread \(timed on its first step\); --max-size 32 would make it about 4× quicker$/);
+    expect(notes[0]).toMatch(/^this dream will take about (\d+m\d\ds|\d+h\d\dm) on 1 thread \(timed on one step\); at most 32 px a side \(--max-size 32\) would make it about 4× quicker$/);
   });
 
   it("is not announced when short", async () => {
@@ -41,8 +44,8 @@ describe("a long dream", () => {
 
   it("words its note in minutes or hours, and drops --max-size where halving is too small", () => {
     expect(longDreamNote(150, 2, 4000, 3000, 224)).toBe(
-      "this dream will take about 2m30s on 2 threads (timed on its first step); --max-size 2000 would make it about 4× quicker",
+      "this dream will take about 2m30s on 2 threads (timed on one step); at most 2000 px a side (--max-size 2000) would make it about 4× quicker",
     );
-    expect(longDreamNote(7260, 1, 400, 300, 224)).toBe("this dream will take about 2h01m on 1 thread (timed on its first step)");
+    expect(longDreamNote(7260, 1, 400, 300, 224)).toBe("this dream will take about 2h01m on 1 thread (timed on one step)");
   });
 });

@@ -8,7 +8,8 @@ import { objectiveGradient } from "../../src/dream/objective.js";
 import { decodeCaffeModel } from "../../src/io/caffe/decode.js";
 import { encodeCaffeModel } from "../../src/io/caffe/encode.js";
 import { innerProductForwardNaive } from "../../src/layers/inner-product.js";
-import { loadGoogLeNet, GOOGLENET_PATH } from "../../src/models/load.js";
+import { loadGoogLeNet } from "../../src/models/load.js";
+import { googlenetUrl } from "../../src/models/sources.js";
 import { CaffeNet } from "../../src/models/net.js";
 import type { LayerDef, NetDef } from "../../src/io/caffe/net-def.js";
 import { Tensor } from "../../src/tensor/tensor.js";
@@ -142,7 +143,7 @@ describe("GoogLeNet's classifier on a 288×256 picture", () => {
     const [pool5, logits, prob] = net.forward(x, ["pool5/7x7_s1", "loss3/classifier", "prob"]);
     expect(pool5!.shape).toEqual([1, 1024, 2, 3]);
     expect(logits!.shape).toEqual([1, 1000, 2, 3]);
-    const layer = decodeCaffeModel(readFileSync(GOOGLENET_PATH)).layers.find((l) => l.name === "loss3/classifier")!;
+    const layer = decodeCaffeModel(readFileSync(googlenetUrl)).layers.find((l) => l.name === "loss3/classifier")!;
     const [w, b] = layer.blobs;
     for (let gy = 0; gy < 2; gy++) {
       for (let gx = 0; gx < 3; gx++) {

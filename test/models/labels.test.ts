@@ -3,9 +3,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { OptionError } from "../../src/errors.js";
 import { findClass, parseSynsets } from "../../src/models/labels.js";
-import { SYNSET_WORDS_PATH } from "../../src/models/load.js";
+import { synsetWordsUrl } from "../../src/models/sources.js";
 
-const imagenet = parseSynsets(readFileSync(SYNSET_WORDS_PATH, "utf8"));
+const imagenet = parseSynsets(readFileSync(synsetWordsUrl, "utf8"));
 
 const refused = (label: string | number): string => {
   try {

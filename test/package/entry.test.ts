@@ -28,7 +28,8 @@ describe("import { dream } from 'inceptionism'", () => {
 
   it("exports the documented surface", () => {
     for (const name of ["dream", "readImage", "writeImage", "classify", "inputGradient", "loadCaffeModel", "loadGoogLeNet",
-      "CaffeNet", "findClass", "loadImageNetClasses", "Tensor", "backward", "gradcheck", "tensorFromNdarray", "tensorToNdarray", "ModelError", "ImageError", "OptionError"]) {
+      "CaffeNet", "findClass", "loadImageNetClasses", "Tensor", "backward", "gradcheck", "tensorFromNdarray", "tensorToNdarray", "ModelError", "ImageError", "OptionError",
+      "decodeImage", "imageFromImageData", "imageToImageData"]) {
       expect(inceptionism, name).toHaveProperty(name);
     }
   });

@@ -175,7 +175,7 @@ describe.skipIf(CHROMIUM === null)("worker threads in headless Chromium", () => 
       expect(report.page).toEqual({
         crossOriginIsolated: true,
         threadsAvailable: false,
-        refusal: "setThreads(2): this runtime cannot start worker threads over shared memory; use 1",
+        refusal: "setThreads(2): a window's main thread may not block: run the engine in a dedicated worker (createDreamer does); or use 1",
       });
       expect(report.engine).toEqual({
         crossOriginIsolated: true,

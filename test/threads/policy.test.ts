@@ -21,6 +21,14 @@ import { defaultThreads, installThreadHost, setThreads, threadCount, threadsRead
 
 let jobsPosted = 0;
 let spawned = 0;
+/** Typed arrays over shared memory found in posted jobs: the pool must post their buffers instead (src/threads/posted-arrays.ts). */
+let sharedViewsPosted = 0;
+
+function countSharedViews(value: unknown): number {
+  if (ArrayBuffer.isView(value)) return value.buffer instanceof SharedArrayBuffer ? 1 : 0;
+  if (value !== null && typeof value === "object") return Object.values(value).reduce((n: number, v) => n + countSharedViews(v), 0);
+  return 0;
+}
 installThreadHost({
   defaultThreads: () => 2,
   spawn() {
@@ -32,6 +40,7 @@ installThreadHost({
         if (m.type === "init") setTimeout(() => serve(m), 0);
         else {
           jobsPosted++;
+          sharedViewsPosted += countSharedViews(m.args);
           serve(m);
         }
       },
@@ -55,6 +64,7 @@ describe("one thread policy", () => {
     expect([out.width, out.height]).toEqual([48, 40]);
     expect(spawned).toBe(1);
     expect(jobsPosted).toBeGreaterThan(0);
+    expect(sharedViewsPosted).toBe(0); // each went as its buffer, offset and length
   });
 
   it("defaults to one thread per core, in synchronous entry points too", async () => {

@@ -1,5 +1,8 @@
 // Image bytes → RgbImage: PNG and JPEG told apart by their first bytes (their signatures), and a
 // file of another kind named, so that the error says what to convert from.
+//
+// Core module: both decoders work on Uint8Arrays alone (no Buffer, no node:zlib), so this is the
+// same decoding in Node and in a browser.
 
 import { ImageError } from "../../errors.js";
 import { DEFAULT_MAX_PIXELS, type DecodeOptions, type RgbImage } from "./image.js";

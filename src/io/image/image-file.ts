@@ -14,8 +14,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { ImageError, OptionError } from "../../errors.js";
 import { decodeImage } from "./decode.js";
 import type { DecodeOptions, RgbImage } from "./image.js";
-import { encodeJpeg } from "./jpeg.js";
-import { encodePng } from "./png.js";
+import { encodeJpeg, encodePng } from "./encode.js";
 
 // Decoding bytes is not the file system's business: ./decode.ts; re-exported for the Node side.
 export { decodeImage } from "./decode.js";

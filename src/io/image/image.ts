@@ -11,6 +11,7 @@
 
 import ndarray from "ndarray";
 import { ImageError } from "../../errors.js";
+import type { NdArray } from "../../tensor/ndarray-type.js";
 
 /** An RGB picture with 0–255 float samples. */
 export interface RgbImage {
@@ -67,7 +68,7 @@ function pixelCount(pixels: number): string {
  * alpha), 3 (RGB) or 4 (RGBA); any numeric dtype and any strides. Values are taken as 0–255;
  * alpha is composited onto white.
  */
-export function imageFromNdarray(nd: ndarray.NdArray): RgbImage {
+export function imageFromNdarray(nd: NdArray): RgbImage {
   const shape = nd.shape;
   const channels = shape.length === 2 ? 1 : shape.length === 3 ? shape[2]! : 0;
   if (channels < 1 || channels > 4) {
@@ -104,7 +105,7 @@ export function compositeOnWhite(v: number, alpha: number): number {
 }
 
 /** An H×W×3 ndarray view over the image's data (shares memory: writes change the image). */
-export function imageToNdarray(img: RgbImage): ndarray.NdArray<Float32Array> {
+export function imageToNdarray(img: RgbImage): NdArray<Float32Array> {
   return ndarray(img.data, [img.height, img.width, 3]);
 }
 

@@ -1,7 +1,7 @@
-// JPEG ⇄ RgbImage, on top of jpeg-js.
+// JPEG → RgbImage, on top of jpeg-js's decoder.
 //
-// Node side: kept out of the browser core with the other codecs (jpeg-js itself is plain JS, but
-// the file is decoded from and encoded to Node Buffers).
+// Core module: jpeg-js is plain JS, and decodes from a Uint8Array into one (`useTArray`), with no
+// Node Buffer, so this runs in a browser too. (Its encoder returns Buffers: ./encode.ts, Node side.)
 //
 // Decoding: gray and YCbCr/RGB files, baseline or progressive; CMYK/YCCK when the file carries
 // Adobe's APP14 marker (as Photoshop's do). The EXIF orientation is applied, so the image comes
@@ -13,10 +13,10 @@
 // pixels, where libjpeg interpolates ("fancy upsampling"), so colours at sharp edges can differ
 // from other decoders by tens of levels; and it refuses a file whose final EOI marker is missing.
 
-import jpeg from "jpeg-js";
+import decodeJpegData from "jpeg-js/lib/decoder.js"; // the decoder alone: see ./jpeg-js-decoder.d.ts
 import { ImageError } from "../../errors.js";
 import { applyOrientation, jpegSegments, readExifOrientation } from "./exif.js";
-import { DEFAULT_MAX_PIXELS, checkImageSize, createImage, quantize, type DecodeOptions, type RgbImage } from "./image.js";
+import { DEFAULT_MAX_PIXELS, checkImageSize, createImage, type DecodeOptions, type RgbImage } from "./image.js";
 
 /**
  * jpeg-js's memory guard, per pixel: for up to 4 components, 4 bytes of coefficients, a 1-byte
@@ -30,7 +30,7 @@ export function decodeJpeg(bytes: Uint8Array, { maxPixels = DEFAULT_MAX_PIXELS }
   checkImageSize(width, height, maxPixels);
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
-    decoded = jpeg.decode(bytes, {
+    decoded = decodeJpegData(bytes, {
       useTArray: true,
       formatAsRGBA: false,
       maxResolutionInMP: maxPixels / 1e6,
@@ -70,21 +70,4 @@ function readJpegSize(bytes: Uint8Array): { width: number; height: number } {
   throw new ImageError(
     `JPEG image is corrupt or truncated (no frame header before the image data); re-save it with an image editor`,
   );
-}
-
-/** Encodes an image as a baseline JPEG (full-resolution 4:4:4 chroma); `quality` from 1 to 100. */
-export function encodeJpeg(img: RgbImage, quality = 92): Uint8Array {
-  if (!Number.isInteger(quality) || quality < 1 || quality > 100) {
-    throw new ImageError(`JPEG quality ${quality} is invalid; pass a whole number from 1 to 100`);
-  }
-  // jpeg-js reads RGBA (4 bytes per pixel) and ignores the alpha byte.
-  const rgb = quantize(img);
-  const rgba = new Uint8Array(img.width * img.height * 4);
-  for (let p = 0; p < img.width * img.height; p++) {
-    rgba[4 * p] = rgb[3 * p]!;
-    rgba[4 * p + 1] = rgb[3 * p + 1]!;
-    rgba[4 * p + 2] = rgb[3 * p + 2]!;
-  }
-  const file = jpeg.encode({ width: img.width, height: img.height, data: rgba }, quality);
-  return new Uint8Array(file.data.buffer, file.data.byteOffset, file.data.byteLength);
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ImageError } from "../../../src/errors.js";
 import { applyOrientation, jpegSegments, readExifOrientation } from "../../../src/io/image/exif.js";
 import type { RgbImage } from "../../../src/io/image/image.js";
-import { encodeJpeg } from "../../../src/io/image/jpeg.js";
+import { encodeJpeg } from "../../../src/io/image/encode.js";
 import { mulberry32 } from "../../../src/tensor/random.js";
 
 const images = new URL("../../fixtures/images/", import.meta.url);

@@ -6,7 +6,8 @@ import { ImageError, OptionError } from "../../../src/errors.js";
 import { checkOutputPath, decodeImage, makeFrameDirectory, readImage, writeImage } from "../../../src/io/image/image-file.js";
 import { quantize, type RgbImage } from "../../../src/io/image/image.js";
 import { decodeJpeg } from "../../../src/io/image/jpeg.js";
-import { decodePng, encodePng } from "../../../src/io/image/png.js";
+import { encodePng } from "../../../src/io/image/encode.js";
+import { decodePng } from "../../../src/io/image/png.js";
 import { mulberry32 } from "../../../src/tensor/random.js";
 
 const images = new URL("../../fixtures/images/", import.meta.url);

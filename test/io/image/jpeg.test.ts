@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { ImageError } from "../../../src/errors.js";
 import { jpegSegments } from "../../../src/io/image/exif.js";
 import type { RgbImage } from "../../../src/io/image/image.js";
-import { decodeJpeg, encodeJpeg } from "../../../src/io/image/jpeg.js";
+import { encodeJpeg } from "../../../src/io/image/encode.js";
+import { decodeJpeg } from "../../../src/io/image/jpeg.js";
 
 const images = new URL("../../fixtures/images/", import.meta.url);
 const fixture = (name: string): Uint8Array => readFileSync(new URL(name, images));
