@@ -1,6 +1,7 @@
-// LRN and max pooling at GoogLeNet's sizes for a 512×512 input: the sliding-window LRN against
-// its naive twin (every channel window summed from scratch), forward and backward, and the max
-// pooling kernel against its naive twin (Caffe's loops, literally). Then the other memory-bound
+// LRN and max pooling at GoogLeNet's sizes for a 512×512 input: the fast kernels — in plain JS
+// (the sliding-window LRN, the unrolled 3×3 max pooling) and on WebAssembly SIMD
+// (src/layers/wasm/lrn-simd.ts, max-pool-simd.ts), switched by `setGemmBackend` — against their
+// naive twins (every channel window summed from scratch; Caffe's pooling loops, literally). Then the other memory-bound
 // kernels of a step: the branch-free ReLU against its branching twin on random-signed values, and
 // im2col (block copies of stride-1 rows) against its naive twin at GoogLeNet's 3×3 shapes for 448².
 // Every pair is validated on the same inputs before it is timed.
@@ -24,6 +25,7 @@ import { maxPoolBackwardInThreads, maxPoolForwardInThreads, maxPoolForwardNaive,
 import { convGeometry } from "../src/layers/conv-geometry.js";
 import { im2colInThreads, im2colNaive } from "../src/layers/im2col.js";
 import { reluBackwardInThreads, reluBackwardNaive, reluForwardInThreads, reluForwardNaive } from "../src/layers/relu.js";
+import { gemmBackend, setGemmBackend } from "../src/layers/gemm.js";
 import { fillRandom, maxRelDiff, medianMs, printTable, type BenchOptions } from "./util.js";
 
 const GOOGLENET_LRN: LrnParams = { localSize: 5, alpha: 1e-4, beta: 0.75, k: 1, region: "across" };
@@ -36,10 +38,25 @@ function validate(what: string, fast: ArrayLike<number>, naive: ArrayLike<number
 }
 
 const gflops = (flops: number, ms: number): string => (flops / ms / 1e6).toFixed(2);
-const row = (kernel: string, shape: number[], flops: number, naiveMs: number, fastMs: number): (string | number)[] => [
-  kernel, `[${shape.join(",")}]`, naiveMs.toFixed(1), fastMs.toFixed(1), `${(naiveMs / fastMs).toFixed(1)}×`,
-  gflops(flops, naiveMs), gflops(flops, fastMs),
+const row = (kernel: string, shape: number[], flops: number, naiveMs: number, [jsMs, simdMs]: number[]): (string | number)[] => [
+  kernel, `[${shape.join(",")}]`, naiveMs.toFixed(1), jsMs!.toFixed(1), simdMs!.toFixed(1), `${(jsMs! / simdMs!).toFixed(1)}×`,
+  gflops(flops, naiveMs), gflops(flops, jsMs!), gflops(flops, simdMs!),
 ];
+
+/** Median ms of `fn` with the plain-JS kernels, then with the WebAssembly SIMD ones (validated by `check` each time). */
+function perBackend(fn: () => void, reps: number, check: () => void): number[] {
+  const initial = gemmBackend();
+  try {
+    return (["js", "wasm"] as const).map((b) => {
+      setGemmBackend(b);
+      fn();
+      check();
+      return medianMs(fn, reps);
+    });
+  } finally {
+    setGemmBackend(initial);
+  }
+}
 
 export async function run(opts: BenchOptions): Promise<void> {
   const reps = opts.quick ? 3 : 9;
@@ -56,7 +73,7 @@ export async function run(opts: BenchOptions): Promise<void> {
     const dy = fillRandom(new Float32Array(size), 2);
     const y = new Float32Array(size), scale = new Float32Array(size);
     const yRef = new Float32Array(size), scaleRef = new Float32Array(size);
-    const dx = new Float32Array(size), dxRef = new Float32Array(size);
+    const dx = new Float32Array(size), dxRef = new Float32Array(size), dxScratch = new Float32Array(size);
 
     lrnForward(y, scale, x, g);
     lrnForwardNaive(yRef, scaleRef, x, g);
@@ -68,10 +85,10 @@ export async function run(opts: BenchOptions): Promise<void> {
     const n = g.localSize;
     rows.push(row("lrn forward", shape, (2 * n + 4) * size,
       medianMs(() => lrnForwardNaive(yRef, scaleRef, x, g), naiveReps),
-      medianMs(() => lrnForward(y, scale, x, g), reps)));
+      perBackend(() => lrnForward(y, scale, x, g), reps, () => validate("lrn forward", y, yRef))));
     rows.push(row("lrn backward", shape, (2 * n + 8) * size,
-      medianMs(() => lrnBackwardNaive(dxRef, dy, x, g), naiveReps),
-      medianMs(() => lrnBackward(dx, dy, x, y, scale, g), reps)));
+      medianMs(() => lrnBackwardNaive(dxScratch, dy, x, g), naiveReps), // it accumulates: not into dxRef
+      perBackend(() => { dx.fill(0); lrnBackward(dx, dy, x, y, scale, g); }, reps, () => validate("lrn backward", dx, dxRef))));
   }
 
   // pool1 sees conv1's 256×256 output at 512² (64 channels); pool2 sees conv2's 128×128 (192).
@@ -89,14 +106,14 @@ export async function run(opts: BenchOptions): Promise<void> {
 
     rows.push(row("max pool 3×3/2 forward", shape, g.kernelH * g.kernelW * outSize,
       medianMs(() => maxPoolForwardNaive(yRef, argmaxRef, x, g), reps),
-      medianMs(() => maxPoolForwardInThreads(y, argmax, x, g), reps)));
+      perBackend(() => maxPoolForwardInThreads(y, argmax, x, g), reps, () => validate("max pool argmax", argmax, argmaxRef))));
     const dy = fillRandom(new Float32Array(outSize), 4), dx = new Float32Array(x.length);
     const backMs = medianMs(() => maxPoolBackwardInThreads(dx, dy, argmax, g), reps);
-    rows.push(["max pool 3×3/2 backward", `[${shape.join(",")}]`, "-", backMs.toFixed(1), "-", "-", "-"]);
+    rows.push(["max pool 3×3/2 backward", `[${shape.join(",")}]`, "-", backMs.toFixed(1), "-", "-", "-", "-", "-"]);
   }
 
   console.log();
-  printTable(["kernel", "shape", "naive ms", "fast ms", "speed-up", "naive GFLOP/s", "fast GFLOP/s"], rows);
+  printTable(["kernel", "shape", "naive ms", "JS ms", "SIMD ms", "SIMD vs JS", "naive GFLOP/s", "JS GFLOP/s", "SIMD GFLOP/s"], rows);
   console.log("\nFLOPs (napkin, the naive algorithm's, for both): LRN forward (2n+4)·N·C·H·W, " +
     "LRN backward (2n+8)·N·C·H·W, max pool kernelH·kernelW·N·C·OH·OW comparisons; n = localSize = 5.");
 

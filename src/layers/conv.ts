@@ -75,12 +75,18 @@ export function conv2dForward(
  * col_g is recomputed here from x rather than kept from the forward pass: the backward runs
  * later, after other convolutions have reused the scratch buffer, and storing every layer's
  * columns would cost R·S times the activations' memory.
+ *
+ * `doutRelu` says that dout is the gradient of relu(out), whose output is `by`: the ReLU's
+ * backward, dout·relu'(by), is then done as the dx GEMM copies dout (GemmOptions.maskB), not in
+ * a pass of its own, and dout is left as it was — except on the Winograd path, which masks dout
+ * in place first. Only for dx alone (dw and db null).
  */
 export function conv2dBackward(
   dx: Floats | null, dw: Floats | null, db: Floats | null,
-  dout: Floats, x: Floats, w: Floats, g: ConvGeometry, scratch?: Floats,
+  dout: Floats, x: Floats, w: Floats, g: ConvGeometry, scratch?: Floats, doutRelu?: { by: Floats; slope: number },
 ): void {
   checkBuffers("conv2dBackward", g, { out: dout, x, w, bias: db, dx, dw });
+  if (doutRelu !== undefined && (dw !== null || db !== null)) throw new RangeError("conv2dBackward: doutRelu is only for dx alone");
   const { N, C, H, W, K, groups, OH, OW } = g;
   const Cg = C / groups, Kg = K / groups, CRS = Cg * g.R * g.S, P = OH * OW;
   if (db !== null) {
@@ -93,6 +99,7 @@ export function conv2dBackward(
     }
   }
   if (dx !== null && scratch === undefined && usesWinograd(g)) {
+    if (doutRelu !== undefined) reluMaskInThreads(dout, doutRelu.by, doutRelu.slope); // Winograd reads dout in its own transform
     winogradBackwardData(dx, dout, w, g, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined)); // ./winograd.ts
     dx = null;
   }
@@ -104,6 +111,7 @@ export function conv2dBackward(
       const xOffset = (n * C + grp * Cg) * H * W, xEnd = xOffset + Cg * H * W; // x_g, dx_g [C/G, H, W]
       const wg = w.subarray(grp * Kg * CRS, (grp + 1) * Kg * CRS); // [K/G, C/G·R·S]
       const dg = dout.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
+      const maskB = doutRelu && { by: doutRelu.by.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P), slope: doutRelu.slope };
       if (dw !== null) {
         const xg = x.subarray(xOffset, xEnd);
         if (col !== null) im2colInThreads(col, xg, g);
@@ -113,9 +121,9 @@ export function conv2dBackward(
       if (dx !== null) {
         const dxg = dx.subarray(xOffset, xEnd);
         if (col === null) {
-          gemm(dxg, wg, dg, CRS, P, Kg, { transA: true, accumulate: true });
+          gemm(dxg, wg, dg, CRS, P, Kg, { transA: true, accumulate: true, maskB });
         } else {
-          gemm(col, wg, dg, CRS, P, Kg, { transA: true }); // col now holds dcol_g
+          gemm(col, wg, dg, CRS, P, Kg, { transA: true, maskB }); // col now holds dcol_g
           col2imInThreads(dxg, col, g);
         }
       }
@@ -143,12 +151,14 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptio
   conv2dForward(y.data, x.data, w.data, bias?.data ?? null, g, undefined, slope === 0);
   if (slope !== undefined && slope !== 0) reluForwardInThreads(y.data, y.data, slope);
   return record(y, slope === undefined ? "conv2d" : "conv2d+relu", inputs, (dy) => {
-    // dL/dz = dL/dy · relu'(z), computed in dy's own array: the tape never reads dy again.
-    if (slope !== undefined) reluMaskInThreads(dy, y.data, slope);
+    // dL/dz = dL/dy · relu'(z): folded into the dx GEMM when only dx is wanted (DeepDream),
+    // otherwise computed in dy's own array (the tape never reads dy again).
     const dx = x.requiresGrad ? allocLike(x.data) : null;
     const dw = w.requiresGrad ? allocLike(w.data) : null;
     const db = bias?.requiresGrad ? allocLike(bias.data) : null;
-    conv2dBackward(dx, dw, db, dy, x.data, w.data, g);
+    const fold = slope !== undefined && dx !== null && dw === null && db === null;
+    if (slope !== undefined && !fold) reluMaskInThreads(dy, y.data, slope);
+    conv2dBackward(dx, dw, db, dy, x.data, w.data, g, undefined, fold ? { by: y.data, slope } : undefined);
     return bias === null ? [dx, dw] : [dx, dw, db];
   });
 }

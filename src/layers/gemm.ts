@@ -59,6 +59,13 @@ export interface GemmOptions {
    * `accumulate`): the ReLU after a convolution, done while the kernel still holds C in cache.
    */
   relu?: boolean;
+  /**
+   * Read B[p, j] as B[p, j]·relu'(by[p, j]) — 1 where by > 0, else `slope` — (by has B's K×N
+   * shape; not with `transB`): the backward of a ReLU whose output is `by` and whose gradient is
+   * B, done while B is copied for packing instead of in a pass of its own. The same values as
+   * `reluMask(B, by, slope)` (./relu.ts) before the product; B itself is not written.
+   */
+  maskB?: { by: Floats; slope: number };
 }
 
 const MR = 4; // rows of the register tile
@@ -127,8 +134,9 @@ const backends: readonly GemmBackend[] = ["auto", "js", "wasm"];
 let useWasm: boolean | null = null;
 
 /**
- * Chooses the kernel for Float32 GEMMs (Float64 always runs in plain JS). Throws if "wasm" is
- * forced on a runtime without WebAssembly SIMD.
+ * Chooses the kernel for Float32 GEMMs (Float64 always runs in plain JS), and with it whether
+ * 3×3 max pooling and LRN use their WebAssembly SIMD kernels ("js" keeps every kernel in plain
+ * JS). Throws if "wasm" is forced on a runtime without WebAssembly SIMD.
  */
 export function setGemmBackend(backend: GemmBackend): void {
   if (!backends.includes(backend)) {
@@ -163,10 +171,30 @@ function chooseFromEnvironment(): boolean {
 function gemmJs(
   C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions, [n0, n1]: readonly [number, number],
 ): void {
-  const { transA = false, transB = false, accumulate = false, rowBias, relu = false } = opts;
+  const { transA = false, transB = false, accumulate = false, rowBias, relu = false, maskB } = opts;
+  if (maskB !== undefined) B = maskedColumns(B, maskB, K, N, n0, n1);
   if (!accumulate) for (let i = 0; i < M; i++) C.fill(rowBias?.[i] ?? 0, i * N + n0, i * N + n1);
   if (M > 0 && n1 > n0 && K > 0) addProduct(C, A, B, M, N, K, transA, transB, [n0, n1]);
   if (relu) for (let i = 0; i < M; i++) for (let k = i * N + n0; k < i * N + n1; k++) C[k] = reluValue(C[k]!);
+}
+
+// The plain-JS kernel's masked B: columns [n0, n1) of B·relu'(by), in a scratch array of B's
+// type (so rounded as a masked B would be), the other columns left as they are.
+let masked32 = new Float32Array(0);
+let masked64 = new Float64Array(0);
+
+function maskedColumns(B: Floats, { by, slope }: NonNullable<GemmOptions["maskB"]>, K: number, N: number, n0: number, n1: number): Floats {
+  let out: Floats;
+  if (B instanceof Float32Array) out = masked32.length >= K * N ? masked32 : (masked32 = new Float32Array(K * N));
+  else out = masked64.length >= K * N ? masked64 : (masked64 = new Float64Array(K * N));
+  out = out.subarray(0, K * N);
+  for (let p = 0; p < K; p++) {
+    for (let i = p * N + n0; i < p * N + n1; i++) {
+      const keep = +(by[i]! > 0);
+      out[i] = B[i]! * (keep + (1 - keep) * slope); // reluMask's arithmetic
+    }
+  }
+  return out;
 }
 
 /** C[:, n0:n1] += op(A)·op(B)[:, n0:n1], the blocked loops. */
@@ -235,13 +263,14 @@ function addTile(C: Floats, origin: number, ldc: number, mr: number, nr: number)
 /** The reference: one dot product per element of C. Same contract as `gemm`. */
 export function gemmNaive(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
   checkGemmArgs("gemmNaive", C, A, B, M, N, K, opts);
-  const { transA = false, transB = false, accumulate = false, rowBias, relu = false } = opts;
+  const { transA = false, transB = false, accumulate = false, rowBias, relu = false, maskB } = opts;
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
       let acc = rowBias?.[i] ?? 0;
       for (let p = 0; p < K; p++) {
         const a = transA ? A[p * M + i]! : A[i * K + p]!;
-        const b = transB ? B[j * K + p]! : B[p * N + j]!;
+        let b = transB ? B[j * K + p]! : B[p * N + j]!;
+        if (maskB !== undefined) b = maskB.by[p * N + j]! > 0 ? b : b * maskB.slope;
         acc += a * b;
       }
       C[i * N + j] = accumulate ? C[i * N + j]! + acc : relu ? reluValue(acc) : acc;
@@ -265,6 +294,10 @@ function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number,
     }
   };
   if (opts.relu && opts.accumulate) throw new RangeError(`${name}: relu cannot be combined with accumulate`);
+  if (opts.maskB !== undefined) {
+    if (opts.transB) throw new RangeError(`${name}: maskB cannot be combined with transB`);
+    expect("maskB.by", opts.maskB.by, K, N);
+  }
   if (opts.rowBias !== undefined) {
     if (opts.accumulate) throw new RangeError(`${name}: rowBias cannot be combined with accumulate`);
     expect("rowBias", opts.rowBias, M, 1);

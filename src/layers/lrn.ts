@@ -14,12 +14,17 @@
 // channel-window sum, or an n×n average), which gives one backward rule, derived at lrnBackward.
 //
 // Legend: N batch, C channels, H W height/width, P = H·W pixels per plane, n = localSize.
+//
+// Float32 ACROSS_CHANNELS with β = 0.75 runs on WebAssembly SIMD where there is SIMD
+// (./wasm/lrn-simd.ts, the same formulas in Float32); the JS kernels below are the fallback.
 
 import { record } from "../autograd/tape.js";
 import { allocOutput } from "../tensor/buffers.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
+import { gemmBackend } from "./gemm.js";
 import { avePoolBackward, avePoolForward, poolGeometry, type PoolGeometry } from "./pooling.js";
+import { fitsLrnSimd, lrnAcrossBackwardSimd, lrnAcrossForwardSimd } from "./wasm/lrn-simd.js";
 
 export type LrnRegion = "across" | "within";
 
@@ -62,7 +67,7 @@ function powNegBeta(s: number, beta: number): number {
 
 /** y = x · scale^−β; also writes `scale` (same shape as x), which the backward needs. */
 export function lrnForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry): void {
-  if (g.region === "across") lrnAcrossForwardJob.run({ y, scale, x, g }, acrossPieces(g));
+  if (g.region === "across") lrnAcrossForwardJob.run({ y, scale, x, g, simd: useSimd(x, g) }, acrossPieces(g));
   else lrnWithinForward(y, scale, x, g);
 }
 
@@ -106,9 +111,21 @@ function acrossPieces(g: LrnGeometry): number {
   return piecesFor(g.N * g.C * g.H * g.W, Math.ceil((g.H * g.W) / MIN_PIECE));
 }
 
-type Across = { y: Floats; scale: Floats; x: Floats; g: LrnGeometry };
-export const lrnAcrossForwardJob = defineJob("lrnAcrossForward", (a: Across, piece: number, pieces: number) =>
-  lrnAcrossForward(a.y, a.scale, a.x, a.g, ...pieceRange(a.g.H * a.g.W, piece, pieces)));
+/**
+ * Whether ACROSS_CHANNELS runs on WebAssembly SIMD (./wasm/lrn-simd.ts: Float32, β = 0.75),
+ * decided by the caller, since a worker's default may differ. The plain-JS GEMM backend
+ * (`setGemmBackend("js")`, INCEPTIONISM_GEMM=js) keeps it in JS.
+ */
+function useSimd(x: Floats, g: LrnGeometry): boolean {
+  return x instanceof Float32Array && gemmBackend() === "wasm" && fitsLrnSimd(g);
+}
+
+type Across = { y: Floats; scale: Floats; x: Floats; g: LrnGeometry; simd: boolean };
+export const lrnAcrossForwardJob = defineJob("lrnAcrossForward", (a: Across, piece: number, pieces: number) => {
+  const [p0, p1] = pieceRange(a.g.H * a.g.W, piece, pieces);
+  if (a.simd) lrnAcrossForwardSimd(a.y as Float32Array, a.scale as Float32Array, a.x as Float32Array, a.g, p0, p1);
+  else lrnAcrossForward(a.y, a.scale, a.x, a.g, p0, p1);
+});
 
 /** scale = 1 + α · avgpool(x²), the pooling exactly Caffe's (n×n, stride 1, pad h). */
 function lrnWithinForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry): void {
@@ -144,7 +161,7 @@ function withinPoolGeometry(g: LrnGeometry): PoolGeometry {
  * backward applied to t. Accumulates into dx.
  */
 export function lrnBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry): void {
-  if (g.region === "across") lrnAcrossBackwardJob.run({ dx, dy, x, y, scale, g }, acrossPieces(g));
+  if (g.region === "across") lrnAcrossBackwardJob.run({ dx, dy, x, y, scale, g, simd: useSimd(x, g) }, acrossPieces(g));
   else lrnWithinBackward(dx, dy, x, y, scale, g);
 }
 
@@ -176,8 +193,12 @@ export function lrnAcrossBackward(
 }
 
 type AcrossBackward = Across & { dx: Floats; dy: Floats };
-export const lrnAcrossBackwardJob = defineJob("lrnAcrossBackward", (a: AcrossBackward, piece: number, pieces: number) =>
-  lrnAcrossBackward(a.dx, a.dy, a.x, a.y, a.scale, a.g, ...pieceRange(a.g.H * a.g.W, piece, pieces)));
+export const lrnAcrossBackwardJob = defineJob("lrnAcrossBackward", (a: AcrossBackward, piece: number, pieces: number) => {
+  const [p0, p1] = pieceRange(a.g.H * a.g.W, piece, pieces);
+  const f32 = (v: Floats): Float32Array => v as Float32Array;
+  if (a.simd) lrnAcrossBackwardSimd(f32(a.dx), f32(a.dy), f32(a.x), f32(a.y), f32(a.scale), a.g, p0, p1);
+  else lrnAcrossBackward(a.dx, a.dy, a.x, a.y, a.scale, a.g, p0, p1);
+});
 
 function lrnWithinBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry): void {
   const t = new Float64Array(x.length);

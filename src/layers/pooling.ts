@@ -24,12 +24,17 @@
 //
 // Legend: N batch, C channels, H W input height/width, kernelH kernelW window, strideH strideW
 // stride, padH padW pad, OH OW output height/width — named as a convolution's (./conv-geometry.ts).
+//
+// Float32 3×3 max pooling with horizontal stride 1 or 2 runs its whole windows on WebAssembly
+// SIMD where there is SIMD (./wasm/max-pool-simd.ts), with the same bits as the JS kernel.
 
 import { record } from "../autograd/tape.js";
 import { allocIndices, allocOutput } from "../tensor/buffers.js";
 import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 import type { Pair } from "./conv-geometry.js";
+import { gemmBackend } from "./gemm.js";
+import { maxPool3x3Quads, maxPoolPlanes, maxPoolSimdAvailable } from "./wasm/max-pool-simd.js";
 
 export type PoolMethod = "max" | "ave";
 
@@ -137,43 +142,87 @@ export function maxPoolForward(y: Floats, argmax: Int32Array, x: Floats, g: Pool
     for (let oh = 0; oh < OH; oh++) {
       const h0 = rows.start[oh]!, h1 = rows.end[oh]!;
       for (let ow = 0; ow < OW; ow++, o++) {
-        const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
-        if (h0 >= h1 || w0 >= w1) {
-          y[o] = 0;
-          argmax[o] = -1;
-          continue;
-        }
-        let best = xBase + h0 * W + w0;
-        let bestValue = x[best]!;
-        if (h1 - h0 === 3 && w1 - w0 === 3) {
-          // A whole 3×3 window (every pooling in GoogLeNet), unrolled: without the loop
-          // bookkeeping this runs twice as fast (bench/README.md). The same scan order.
-          const r0 = best, r1 = r0 + W, r2 = r1 + W;
-          let v = x[r0 + 1]!;
-          if (v > bestValue) { bestValue = v; best = r0 + 1; }
-          v = x[r0 + 2]!; if (v > bestValue) { bestValue = v; best = r0 + 2; }
-          v = x[r1]!; if (v > bestValue) { bestValue = v; best = r1; }
-          v = x[r1 + 1]!; if (v > bestValue) { bestValue = v; best = r1 + 1; }
-          v = x[r1 + 2]!; if (v > bestValue) { bestValue = v; best = r1 + 2; }
-          v = x[r2]!; if (v > bestValue) { bestValue = v; best = r2; }
-          v = x[r2 + 1]!; if (v > bestValue) { bestValue = v; best = r2 + 1; }
-          v = x[r2 + 2]!; if (v > bestValue) { bestValue = v; best = r2 + 2; }
-        } else {
-          for (let h = h0; h < h1; h++) {
-            const row = xBase + h * W;
-            for (let i = row + w0; i < row + w1; i++) {
-              if (x[i]! > bestValue) { // strict: the first maximum wins ties
-                bestValue = x[i]!;
-                best = i;
-              }
-            }
-          }
-        }
-        y[o] = bestValue;
+        const best = windowArgmax(x, xBase, W, h0, h1, cols.start[ow]!, cols.end[ow]!);
+        y[o] = best < 0 ? 0 : x[best]!;
         argmax[o] = best;
       }
     }
   }
+}
+
+/** The index in x of the first maximum of rows [h0, h1) × columns [w0, w1) of the plane at xBase; −1 if empty. */
+function windowArgmax(x: Floats, xBase: number, W: number, h0: number, h1: number, w0: number, w1: number): number {
+  if (h0 >= h1 || w0 >= w1) return -1;
+  let best = xBase + h0 * W + w0;
+  let bestValue = x[best]!;
+  if (h1 - h0 === 3 && w1 - w0 === 3) {
+    // A whole 3×3 window (every pooling in GoogLeNet), unrolled: without the loop
+    // bookkeeping this runs twice as fast (bench/README.md). The same scan order.
+    const r0 = best, r1 = r0 + W, r2 = r1 + W;
+    let v = x[r0 + 1]!;
+    if (v > bestValue) { bestValue = v; best = r0 + 1; }
+    v = x[r0 + 2]!; if (v > bestValue) { bestValue = v; best = r0 + 2; }
+    v = x[r1]!; if (v > bestValue) { bestValue = v; best = r1; }
+    v = x[r1 + 1]!; if (v > bestValue) { bestValue = v; best = r1 + 1; }
+    v = x[r1 + 2]!; if (v > bestValue) { bestValue = v; best = r1 + 2; }
+    v = x[r2]!; if (v > bestValue) { bestValue = v; best = r2; }
+    v = x[r2 + 1]!; if (v > bestValue) { bestValue = v; best = r2 + 1; }
+    v = x[r2 + 2]!; if (v > bestValue) best = r2 + 2;
+    return best;
+  }
+  for (let h = h0; h < h1; h++) {
+    const row = xBase + h * W;
+    for (let i = row + w0; i < row + w1; i++) {
+      if (x[i]! > bestValue) { // strict: the first maximum wins ties
+        bestValue = x[i]!;
+        best = i;
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * `maxPoolForward` of a 3×3 pooling with horizontal stride 1 or 2 (`fitsMaxPoolSimd`), the same
+ * bits: along each output row the run of whole windows goes through WebAssembly SIMD four at a
+ * time (./wasm/max-pool-simd.ts), and the clipped windows at the edges, and the tail of the run,
+ * through `windowArgmax`. Each plane is copied into the module's memory and its outputs back.
+ */
+export function maxPoolForwardSimd(y: Float32Array, argmax: Int32Array, x: Float32Array, g: PoolGeometry, first: number, end: number): void {
+  const { H, W, OH, OW } = g;
+  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH), cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
+  let whole0 = 0; // the output columns [whole0, whole1) whose windows lie wholly inside the image
+  while (whole0 < OW && cols.end[whole0]! - cols.start[whole0]! < 3) whole0++;
+  let whole1 = whole0;
+  while (whole1 < OW && cols.end[whole1]! - cols.start[whole1]! === 3) whole1++;
+  const quads = (whole1 - whole0) >> 2, simdEnd = whole0 + 4 * quads;
+  const planes = maxPoolPlanes(H * W, OH * OW);
+  for (let plane = first; plane < end; plane++) {
+    const shift = plane * H * W; // a cell's index in x minus its index in planes.x
+    planes.x.set(x.subarray(shift, shift + H * W));
+    for (let oh = 0, o = 0; oh < OH; oh++) {
+      const h0 = rows.start[oh]!, h1 = rows.end[oh]!;
+      const simd = h1 - h0 === 3 && quads > 0;
+      if (simd) maxPool3x3Quads(g.strideW as 1 | 2, h0 * W + cols.start[whole0]!, o + whole0, quads, W, shift + h0 * W + cols.start[whole0]!);
+      for (let ow = 0; ow < OW; ow++, o++) {
+        if (simd && ow === whole0) {
+          ow = simdEnd - 1; // done by the SIMD kernel
+          o += 4 * quads - 1;
+          continue;
+        }
+        const best = windowArgmax(planes.x, 0, W, h0, h1, cols.start[ow]!, cols.end[ow]!);
+        planes.y[o] = best < 0 ? 0 : planes.x[best]!;
+        planes.argmax[o] = best < 0 ? -1 : best + shift;
+      }
+    }
+    y.set(planes.y, plane * OH * OW);
+    argmax.set(planes.argmax, plane * OH * OW);
+  }
+}
+
+/** Whether `maxPoolForwardSimd` can run this pooling: 3×3 windows, horizontal stride 1 or 2, on a runtime with SIMD. */
+export function fitsMaxPoolSimd(g: PoolGeometry): boolean {
+  return g.kernelH === 3 && g.kernelW === 3 && (g.strideW === 1 || g.strideW === 2) && gemmBackend() === "wasm" && maxPoolSimdAvailable();
 }
 
 /**
@@ -189,21 +238,36 @@ export function maxPoolBackward(dx: Floats, dy: Floats, argmax: Int32Array, g: P
 }
 
 type MaxPool = { argmax: Int32Array; g: PoolGeometry };
-type MaxPoolForward = MaxPool & { y: Floats; x: Floats };
-type MaxPoolBackward = MaxPool & { dx: Floats; dy: Floats };
-export const maxPoolForwardJob = defineJob("maxPoolForward", (a: MaxPoolForward, piece: number, pieces: number) =>
-  maxPoolForward(a.y, a.argmax, a.x, a.g, ...pieceRange(a.g.N * a.g.C, piece, pieces)));
-export const maxPoolBackwardJob = defineJob("maxPoolBackward", (a: MaxPoolBackward, piece: number, pieces: number) =>
-  maxPoolBackward(a.dx, a.dy, a.argmax, a.g, ...pieceRange(a.g.N * a.g.C, piece, pieces)));
+type MaxPoolForward = MaxPool & { y: Floats; x: Floats; simd: boolean };
+type MaxPoolBackward = MaxPool & { dx: Floats; dy: Floats; overwrite: boolean };
+export const maxPoolForwardJob = defineJob("maxPoolForward", (a: MaxPoolForward, piece: number, pieces: number) => {
+  const [first, end] = pieceRange(a.g.N * a.g.C, piece, pieces);
+  if (a.simd) maxPoolForwardSimd(a.y as Float32Array, a.argmax, a.x as Float32Array, a.g, first, end);
+  else maxPoolForward(a.y, a.argmax, a.x, a.g, first, end);
+});
+export const maxPoolBackwardJob = defineJob("maxPoolBackward", (a: MaxPoolBackward, piece: number, pieces: number) => {
+  const [first, end] = pieceRange(a.g.N * a.g.C, piece, pieces);
+  if (a.overwrite) a.dx.fill(0, first * a.g.H * a.g.W, end * a.g.H * a.g.W); // the piece's own planes, just before it adds into them
+  maxPoolBackward(a.dx, a.dy, a.argmax, a.g, first, end);
+});
 
-/** `maxPoolForward` of every plane, in as many runs as the threads and the size make worth it. */
+/**
+ * `maxPoolForward` of every plane, in as many runs as the threads and the size make worth it;
+ * through WebAssembly SIMD where it fits (Float32, `fitsMaxPoolSimd`) — the same bits either way.
+ * The plain-JS GEMM backend (`setGemmBackend("js")`, INCEPTIONISM_GEMM=js) keeps it in JS too.
+ */
 export function maxPoolForwardInThreads(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry): void {
-  maxPoolForwardJob.run({ y, argmax, x, g }, piecesFor(x.length, g.N * g.C));
+  const simd = x instanceof Float32Array && fitsMaxPoolSimd(g); // decided here: a worker's default may differ
+  maxPoolForwardJob.run({ y, argmax, x, g, simd }, piecesFor(x.length, g.N * g.C));
 }
 
-/** `maxPoolBackward` of every plane, in runs of planes across the threads. */
-export function maxPoolBackwardInThreads(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry): void {
-  maxPoolBackwardJob.run({ dx, dy, argmax, g }, piecesFor(dx.length, g.N * g.C));
+/**
+ * `maxPoolBackward` of every plane, in runs of planes across the threads. With `overwrite`, dx
+ * is set rather than added to: each piece zeroes its planes first, in the same job, so a fresh
+ * gradient needs no zeroing pass (and job) of its own.
+ */
+export function maxPoolBackwardInThreads(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry, overwrite = false): void {
+  maxPoolBackwardJob.run({ dx, dy, argmax, g, overwrite }, piecesFor(dx.length, g.N * g.C));
 }
 
 // ---- Average pooling ----------------------------------------------------------------------------
@@ -269,8 +333,8 @@ export function pool2d(x: Tensor, options: PoolOptions): Tensor {
     const argmax = allocIndices(y.size);
     maxPoolForwardInThreads(y.data, argmax, x.data, g);
     return record(y, "pool2d", [x], (dy) => {
-      const dx = allocLike(x.data);
-      maxPoolBackwardInThreads(dx, dy, argmax, g);
+      const dx = allocOutput(x.data); // zeroed by the backward's own pieces
+      maxPoolBackwardInThreads(dx, dy, argmax, g, true);
       return [dx];
     });
   }

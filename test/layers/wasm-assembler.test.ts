@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
-  doWhile, emitModule, f32Load, f32Store, f32x4Add, f32x4Mul, i32Const, instantiate, localGet, localSet, localTee,
-  newMemory, Op, sleb128, uleb128, v128Load, v128Load32Splat, v128Store, validates, ValType, type FuncDef,
+  doWhile, emitModule, f32Load, f32Store, f32x4Add, f32x4Gt, f32x4Mul, i32Const, i32x4Add, i32x4Const, i32x4Splat,
+  i8x16Shuffle, instantiate, localGet, localSet, localTee, newMemory, Op, sleb128, uleb128, v128Bitselect, v128Load,
+  v128Load32Splat, v128Store, validates, ValType, type FuncDef,
 } from "../../src/layers/wasm/assembler.js";
 
 const { i32, f32 } = ValType;
@@ -108,5 +109,35 @@ describe("emitModule", () => {
     (exports.scalar as () => void)();
     (exports.vector as () => void)();
     expect([...heap.subarray(0, 8)]).toEqual([3, 0.5, 4.5, 0, 1.5, 3, 4.5, 6]);
+  });
+});
+
+describe("lane instructions: constants, shuffles, selects", () => {
+  it("picks lanes, compares and selects as the specification says", () => {
+    const { exports, memory } = build([{
+      name: "lanes", params: [], results: [], locals: [],
+      body: [
+        // floats 0–7 at 0 … 31; even lanes of the pair → 32, odd lanes → 48
+        ...i32Const(32), ...i32Const(0), ...v128Load(0), ...i32Const(0), ...v128Load(16),
+        ...i8x16Shuffle([0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]), ...v128Store(0),
+        ...i32Const(48), ...i32Const(0), ...v128Load(0), ...i32Const(0), ...v128Load(16),
+        ...i8x16Shuffle([4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31]), ...v128Store(0),
+        // 64: where floats 0–3 > floats 4–7, floats 0–3, else [10, 20, 30, 40] + 1 as int32 lanes
+        ...i32Const(64), ...i32Const(0), ...v128Load(0),
+        ...i32x4Const([10, 20, 30, 40]), ...i32Const(1), ...i32x4Splat(), ...i32x4Add(),
+        ...i32Const(0), ...v128Load(0), ...i32Const(0), ...v128Load(16), ...f32x4Gt(), ...v128Bitselect(), ...v128Store(0),
+      ],
+    }]);
+    const f = new Float32Array(memory.buffer), i = new Int32Array(memory.buffer);
+    f.set([5, 1, NaN, 7, 2, 3, 0, 6]);
+    (exports.lanes as () => void)();
+    expect([...f.subarray(8, 12)]).toEqual([5, NaN, 2, 0]);
+    expect([...f.subarray(12, 16)]).toEqual([1, 7, 3, 6]);
+    expect([f[16], i[17], i[18], f[19]]).toEqual([5, 21, 31, 7]); // 5 > 2, 1 < 3, NaN > 0 is false, 7 > 6
+  });
+
+  it("refuses a shuffle that is not 16 lanes from 0 to 31", () => {
+    expect(() => i8x16Shuffle([0, 1, 2])).toThrow("i8x16Shuffle: expected 16 lane indices from 0 to 31, got [0, 1, 2]");
+    expect(() => i8x16Shuffle(new Array<number>(16).fill(32))).toThrow(RangeError);
   });
 });

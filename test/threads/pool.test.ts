@@ -82,7 +82,9 @@ describe("kernels split over threads give the same bits", () => {
           gemm(C3, A, random(N * K, 4, float32s), M, N, K, { transB: true, rowBias: random(M, 5, float32s) });
           const C4 = allocFloats("float32", K * N);
           gemm(C4, A, C1, K, N, M, { transA: true });
-          return [C1, C2, C3, C4, C5];
+          const C6 = allocFloats("float32", K * N); // a ReLU's backward folded into the copy of B
+          gemm(C6, A, C1, K, N, M, { transA: true, maskB: { by: random(M * N, 7, float32s), slope: 0 } });
+          return [C1, C2, C3, C4, C5, C6];
         });
       } finally {
         setGemmBackend(initial);
@@ -119,15 +121,17 @@ describe("kernels split over threads give the same bits", () => {
     });
   });
 
-  it("max pooling forward (values and argmax) and backward", () => {
-    const g = poolGeometry([2, 16, 57, 43], { method: "max", kernel: [3, 3], stride: [2, 2], pad: [0, 0] });
+  it.each([[2, 0], [1, 1]])("max pooling forward (values and argmax) and backward, 3×3/%i pad %i", (stride, pad) => {
+    const g = poolGeometry([2, 16, 57, 43], { method: "max", kernel: [3, 3], stride: [stride, stride], pad: [pad, pad] });
     sameForEveryThreadCount(() => {
       const x = random(2 * 16 * 57 * 43, 11, float32s), y = allocFloats("float32", 2 * 16 * g.OH * g.OW);
       const argmax = allocIndices(y.length);
       maxPoolForwardInThreads(y, argmax, x, g);
       const dx = allocFloats("float32", x.length);
       maxPoolBackwardInThreads(dx, random(y.length, 12, float32s), argmax, g);
-      return [y, argmax, dx];
+      const dxSet = random(x.length, 13, float32s); // overwritten, plane by plane, by whichever thread
+      maxPoolBackwardInThreads(dxSet, random(y.length, 12, float32s), argmax, g, true);
+      return [y, argmax, dx, dxSet];
     });
   });
 

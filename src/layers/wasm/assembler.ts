@@ -42,6 +42,7 @@ export const Op = {
   i32LtU: 0x49, // i32.lt_u: pops b, a; pushes a < b, unsigned
   i32Add: 0x6a, // i32.add
   i32Mul: 0x6c, // i32.mul
+  i32Shl: 0x74, // i32.shl: pops b, a; pushes a << b
   f32Add: 0x92, // f32.add
   f32Mul: 0x94, // f32.mul
   simdPrefix: 0xfd, // the next LEB128 is a SIMD sub-opcode (below)
@@ -53,8 +54,17 @@ export const SimdOp = {
   v128Load32Splat: 0x09, // v128.load32_splat <memarg>: one f32 at the address, copied to 4 lanes
   v128Store: 0x0b, // v128.store <memarg>: pops a vector and an address
   v128Const: 0x0c, // v128.const <16 bytes>
+  i8x16Shuffle: 0x0d, // i8x16.shuffle <16 lane indices>: bytes picked from the 32 of two vectors
+  i32x4Splat: 0x11, // i32x4.splat: one i32 copied to 4 lanes
+  f32x4Splat: 0x13, // f32x4.splat: one f32 copied to 4 lanes
+  f32x4Gt: 0x44, // f32x4.gt: lane-wise a > b as all ones or all zeros (false where either is NaN)
+  v128Bitselect: 0x52, // v128.bitselect: pops c, b, a; bits of a where c is 1, of b where it is 0
+  i32x4Add: 0xae, // i32x4.add: lane-wise a + b
+  f32x4Sqrt: 0xe3, // f32x4.sqrt: lane-wise √a, correctly rounded
   f32x4Add: 0xe4, // f32x4.add: lane-wise a + b
+  f32x4Sub: 0xe5, // f32x4.sub: lane-wise a − b
   f32x4Mul: 0xe6, // f32x4.mul: lane-wise a · b
+  f32x4Div: 0xe7, // f32x4.div: lane-wise a / b
   f32x4Max: 0xe9, // f32x4.max: lane-wise max(a, b); NaN if either is NaN, and max(−0, +0) = +0
   f32x4RelaxedMadd: 0x105, // f32x4.relaxed_madd (relaxed SIMD): a · b + c, fused where the CPU can
 } as const;
@@ -117,6 +127,27 @@ export const v128Zero = (): number[] => simd(SimdOp.v128Const, ...new Array<numb
 export const f32x4Add = (): number[] => simd(SimdOp.f32x4Add);
 export const f32x4Mul = (): number[] => simd(SimdOp.f32x4Mul);
 export const f32x4Max = (): number[] => simd(SimdOp.f32x4Max);
+export const f32x4Gt = (): number[] => simd(SimdOp.f32x4Gt);
+export const f32x4Sub = (): number[] => simd(SimdOp.f32x4Sub);
+export const f32x4Div = (): number[] => simd(SimdOp.f32x4Div);
+export const f32x4Sqrt = (): number[] => simd(SimdOp.f32x4Sqrt);
+export const f32x4Splat = (): number[] => simd(SimdOp.f32x4Splat);
+export const v128Bitselect = (): number[] => simd(SimdOp.v128Bitselect);
+export const i32x4Splat = (): number[] => simd(SimdOp.i32x4Splat);
+export const i32x4Add = (): number[] => simd(SimdOp.i32x4Add);
+/** The four i32 lanes as a constant vector. */
+export const i32x4Const = (lanes: readonly [number, number, number, number]): number[] => {
+  const bytes = new DataView(new ArrayBuffer(16));
+  lanes.forEach((v, i) => bytes.setInt32(4 * i, v, true)); // WebAssembly is little-endian
+  return simd(SimdOp.v128Const, ...new Uint8Array(bytes.buffer));
+};
+/** A vector of 16 bytes chosen from the 32 of the two on the stack (a's are 0–15, b's 16–31). */
+export const i8x16Shuffle = (lanes: readonly number[]): number[] => {
+  if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) {
+    throw new RangeError(`i8x16Shuffle: expected 16 lane indices from 0 to 31, got [${lanes.join(", ")}]`);
+  }
+  return simd(SimdOp.i8x16Shuffle, ...lanes);
+};
 export const f32x4RelaxedMadd = (): number[] => simd(SimdOp.f32x4RelaxedMadd);
 
 /** `body` repeated while the i32 that `condition` pushes is non-zero: a do–while loop. */

@@ -43,6 +43,7 @@
 import { instantiate, newMemory, validates, type WasmMemory } from "./assembler.js";
 import { MR, NR, gemmModuleBytes, type GemmKernels, type SimdFlavour } from "./gemm-simd-module.js";
 import type { GemmOptions } from "../gemm.js";
+import type { Floats } from "../../tensor/tensor.js";
 import { packPanels, roundUp } from "../pack-panels.js";
 
 /** The columns of the kernel's register tile: ../gemm.ts cuts products between threads at multiples of it. */
@@ -100,7 +101,7 @@ export function gemmSimd(
   C: Float32Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number, opts: GemmOptions = {},
   columns: readonly [number, number] = [0, N], call = 0,
 ): void {
-  const { transA = false, transB = false, accumulate = false, rowBias, relu = false } = opts;
+  const { transA = false, transB = false, accumulate = false, rowBias, relu = false, maskB } = opts;
   const [n0, n1] = columns;
   if (M === 0 || n1 <= n0 || K === 0) {
     if (!accumulate) for (let i = 0; i < M; i++) C.fill(relu ? Math.max(rowBias?.[i] ?? 0, 0) : rowBias?.[i] ?? 0, i * N + n0, i * N + n1);
@@ -143,7 +144,8 @@ export function gemmSimd(
         // Rows of B in, zero-padded to ldc (the padding only ever meets C's padded columns).
         for (let p = 0; p < kc; p++) {
           const row = (pc + p) * N + jc;
-          heap.set(B.subarray(row, row + nc), rawB + p * ldc);
+          if (maskB === undefined) heap.set(B.subarray(row, row + nc), rawB + p * ldc);
+          else copyMasked(heap, rawB + p * ldc, B, maskB.by, maskB.slope, row, nc);
           if (ldc > nc) heap.fill(0, rawB + p * ldc + nc, rawB + (p + 1) * ldc);
         }
         packB(RAW_B_OFFSET, B_OFFSET, kc, ldc, ldc * 4);
@@ -156,6 +158,14 @@ export function gemmSimd(
     }
     if (relu) reluFloats(C_OFFSET, C_OFFSET + M * ldc * 4); // the epilogue, on the strip's real rows
     for (let i = 0; i < M; i++) C.set(heap.subarray(cStrip + i * ldc, cStrip + i * ldc + nc), i * N + jc);
+  }
+}
+
+/** dst[at …] = B[row …]·relu'(by[row …]) for n values: a ReLU's backward as B is copied in (`maskB`). */
+function copyMasked(dst: Float32Array, at: number, B: Float32Array, by: Floats, slope: number, row: number, n: number): void {
+  for (let j = 0; j < n; j++) {
+    const keep = +(by[row + j]! > 0);
+    dst[at + j] = B[row + j]! * (keep + (1 - keep) * slope); // reluMask's arithmetic, rounded to Float32 alike
   }
 }
 
