@@ -4,6 +4,7 @@ import * as conv from "./conv.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
 import * as pytorch from "./pytorch.bench.js";
+import * as relaxed from "./relaxed.bench.js";
 import * as step from "./step.bench.js";
 import type { BenchOptions } from "./util.js";
 
@@ -13,6 +14,7 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   "lrn-pool": lrnPool.run,
   step: step.run,
   pytorch: pytorch.run,
+  relaxed: relaxed.run,
 };
 
 const args = process.argv.slice(2);

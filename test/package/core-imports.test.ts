@@ -21,6 +21,7 @@ const NODE_SIDE = new Set([
   "io/image/jpeg.ts",
   "threads/node-host.ts",
   "node-worker.ts",
+  "node-relaxed-simd.ts",
 ]);
 
 function sourceFiles(dir: string): string[] {
