@@ -3,6 +3,7 @@
 import * as conv from "./conv.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
+import * as profile from "./profile.bench.js";
 import * as pytorch from "./pytorch.bench.js";
 import * as relaxed from "./relaxed.bench.js";
 import * as step from "./step.bench.js";
@@ -14,6 +15,7 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   "lrn-pool": lrnPool.run,
   step: step.run,
   pytorch: pytorch.run,
+  profile: profile.run,
   relaxed: relaxed.run,
 };
 
