@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick] [-- NAME…]`: the microbenchmarks, each validating its fast kernel
 // against the naive twin before timing it. Numbers are medians; compare within one run.
 import * as conv from "./conv.bench.js";
+import * as dream from "./dream.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
 import * as profile from "./profile.bench.js";
@@ -15,6 +16,7 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   "lrn-pool": lrnPool.run,
   step: step.run,
   pytorch: pytorch.run,
+  dream: dream.run,
   profile: profile.run,
   relaxed: relaxed.run,
 };
