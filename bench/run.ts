@@ -8,11 +8,13 @@ import * as profile from "./profile.bench.js";
 import * as pytorch from "./pytorch.bench.js";
 import * as relaxed from "./relaxed.bench.js";
 import * as step from "./step.bench.js";
+import * as winograd from "./winograd.bench.js";
 import type { BenchOptions } from "./util.js";
 
 const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   gemm: gemm.run,
   conv: conv.run,
+  winograd: winograd.run,
   "lrn-pool": lrnPool.run,
   step: step.run,
   pytorch: pytorch.run,

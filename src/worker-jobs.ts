@@ -12,6 +12,7 @@ import { col2imJob, im2colJob } from "./layers/im2col.js";
 import { lrnAcrossBackwardJob, lrnAcrossForwardJob } from "./layers/lrn.js";
 import { maxPoolBackwardJob, maxPoolForwardJob } from "./layers/pooling.js";
 import { reluBackwardJob, reluForwardJob, reluMaskJob } from "./layers/relu.js";
+import { winogradInputJob, winogradOutputJob, winogradProductJob } from "./layers/winograd.js";
 import { zeroJob } from "./tensor/buffers.js";
 import { claimPieces, DONE, ERROR_BYTES, FAILED, type JobMessage, type JobPiece, type ParallelJob, type WorkerInit } from "./threads/pool.js";
 
@@ -19,6 +20,7 @@ import { claimPieces, DONE, ERROR_BYTES, FAILED, type JobMessage, type JobPiece,
 export const JOBS: ReadonlyArray<ParallelJob<never>> = [
   gemmJob, im2colJob, col2imJob, reluForwardJob, reluBackwardJob, maxPoolForwardJob, maxPoolBackwardJob,
   lrnAcrossForwardJob, lrnAcrossBackwardJob, addIntoJob, zeroJob, reluMaskJob,
+  winogradInputJob, winogradProductJob, winogradOutputJob,
 ];
 
 /**

@@ -17,7 +17,8 @@
 // The fast kernels go through im2col + GEMM, per image and group (./im2col.ts explains why):
 //     out_g[K/G × P] = w_g[K/G × C/G·R·S] · col[C/G·R·S × P]
 // A 1×1, stride-1, unpadded convolution (37 of GoogLeNet's 57) needs no im2col at all: the
-// input x_g [C/G × H·W] already is the column matrix.
+// input x_g [C/G × H·W] already is the column matrix. A 3×3 stride-1 one runs by Winograd's
+// algorithm instead (./winograd.ts), forward and dx, unless `setConvAlgorithm("im2col")`.
 
 import { allocOutput, scratchFor } from "../tensor/buffers.js";
 import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
@@ -26,19 +27,24 @@ import { gemm } from "./gemm.js";
 import { reluForwardInThreads, reluMaskInThreads } from "./relu.js";
 import { convGeometry, type Conv2dOptions, type ConvGeometry } from "./conv-geometry.js";
 import { col2imInThreads, im2colInThreads } from "./im2col.js";
+import { usesWinograd, winogradBackwardData, winogradForward } from "./winograd.js";
 
 // The geometry has its own file, which im2col reads too; re-exported so a conv is one import.
 export { convGeometry, type Conv2dOptions, type ConvGeometry, type Pair } from "./conv-geometry.js";
+export { convAlgorithm, setConvAlgorithm, type ConvAlgorithm } from "./winograd.js";
 
 /**
  * out = conv(x, w) + bias, overwriting `out` — or max(that, 0) with `relu`, a ReLU done by the
  * GEMM's epilogue. `scratch`, if given, is the column buffer (at least C/G·R·S·OH·OW values of
- * x's type); by default the module reuses its own.
+ * x's type), and makes even a 3×3 stride-1 convolution run on im2col; by default the module
+ * reuses its own.
  */
 export function conv2dForward(
   out: Floats, x: Floats, w: Floats, bias: Floats | null, g: ConvGeometry, scratch?: Floats, relu = false,
 ): void {
   checkBuffers("conv2dForward", g, { out, x, w, bias });
+  // 3×3 stride 1 by ./winograd.ts, unless the caller hands in a column buffer for im2col.
+  if (scratch === undefined && usesWinograd(g)) return winogradForward(out, x, w, bias, g, relu);
   const { N, C, H, W, K, groups, OH, OW } = g;
   const Cg = C / groups, Kg = K / groups, CRS = Cg * g.R * g.S, P = OH * OW;
   const pointwise = isPointwise(g);
@@ -82,6 +88,10 @@ export function conv2dBackward(
         db[k]! += acc;
       }
     }
+  }
+  if (dx !== null && scratch === undefined && usesWinograd(g)) {
+    winogradBackwardData(dx, dout, w, g); // itself a 3×3 convolution: ./winograd.ts
+    dx = null;
   }
   if (dx === null && dw === null) return;
   const pointwise = isPointwise(g);

@@ -116,6 +116,16 @@ export const gemmJob = defineJob("gemm", (j: GemmJob, piece: number, pieces: num
   gemmTiles(j, ...pieceRange(Math.ceil(j.N / SIMD_TILE_COLUMNS), piece, pieces)));
 
 /**
+ * `gemm` on the calling thread alone, on the kernel the caller chose (`kernel`, for Float32; Float64
+ * runs in plain JS): for a job that is itself split over threads, each piece one whole product.
+ */
+export function gemmHere(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, kernel: GemmKernel, opts: GemmOptions = {}): void {
+  checkGemmArgs("gemm", C, A, B, M, N, K, opts);
+  const flavour = kernel === "js" || !(C instanceof Float32Array) ? null : FLAVOURS[kernel];
+  gemmTiles({ C, A, B, M, N, K, opts, flavour, call: 0 }, 0, Math.ceil(N / SIMD_TILE_COLUMNS));
+}
+
+/**
  * What `setGemmBackend` may ask for: a kernel ("js", "wasm-plain", "wasm-relaxed"), "wasm" for
  * the better SIMD flavour this runtime has, or "auto" for that where there is SIMD, else "js".
  */

@@ -27,6 +27,10 @@ export const convCases: GradcheckCase[] = [
   convCase("non-square 3×2 kernel, stride [2, 1], no bias", [1, 2, 6, 5], [3, 2, 3, 2], { stride: [2, 1], pad: [1, 0] }, false),
   convCase("1×1 pointwise (no im2col), batch 2", [2, 3, 3, 4], [4, 3, 1, 1], {}),
   convCase("with a fused ReLU", [1, 2, 5, 5], [3, 2, 3, 3], { pad: [1, 1], relu: 0 }),
+  // 3×3 stride 1 runs by Winograd's algorithm (src/layers/winograd.ts), forward and dx; 7×6 is no
+  // multiple of its 4×4 tiles, and pad 2 makes the gradient's own convolution unpadded.
+  convCase("3×3 stride 1 pad 2 on 7×6, batch 2 (Winograd)", [2, 3, 7, 6], [4, 3, 3, 3], { pad: [2, 2] }),
+  convCase("3×3 stride 1 pad 0 on 9×5, fused ReLU (Winograd)", [1, 2, 9, 5], [3, 2, 3, 3], { relu: 0 }),
   convCase("with a fused leaky ReLU, 1×1", [1, 3, 4, 4], [4, 3, 1, 1], { relu: 0.1 }),
   {
     op: "conv2d",

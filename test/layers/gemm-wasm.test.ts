@@ -22,17 +22,6 @@ const shapes: Array<[M: number, N: number, K: number]> = [
 ];
 const transCombos: GemmOptions[] = [{}, { transA: true }, { transB: true }, { transA: true, transB: true }];
 
-// .ci/run runs the correctness tests once per kernel by INCEPTIONISM_GEMM: the first GEMM must
-// take it (before any test here forces another kernel and restores it).
-describe.runIf(process.env.INCEPTIONISM_GEMM)("a run forced by INCEPTIONISM_GEMM", () => {
-  it("uses the kernel it names", () => {
-    const asked = process.env.INCEPTIONISM_GEMM!;
-    const kernel = gemmBackend();
-    if (asked === "wasm" || asked === "auto") expect(kernel).toBe(gemmKernels().at(-1));
-    else expect(kernel).toBe(asked);
-  });
-});
-
 // Every SIMD flavour this runtime has, each forced in turn.
 describe.each(gemmKernels().filter((k) => k !== "js"))("gemm on WebAssembly SIMD (%s) vs gemmNaive", (kernel) => {
   let previous: GemmKernel;
