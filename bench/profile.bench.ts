@@ -25,6 +25,7 @@ const LAYER = "inception_4c/output";
 /** Job names → the kind of kernel they are, first match wins. */
 const KINDS: ReadonlyArray<[RegExp, string]> = [
   [/^gemm/i, "GEMM"],
+  [/^winogradProduct/, "Winograd element-wise GEMMs"],
   [/winograd/i, "Winograd transforms"],
   [/^im2col/i, "im2col"],
   [/^col2im/i, "col2im"],
