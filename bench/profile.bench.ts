@@ -43,6 +43,7 @@ const kindOf = (job: string): string => KINDS.find(([re]) => re.test(job))?.[1] 
 interface Totals {
   steps: number;
   stepMs: number;
+  cpuMs: number; // the process's CPU time (every thread's) over the profiled steps
   jobs: Map<string, { ms: number; wait: number; count: number; threaded: number }>;
   forward: Map<string, number>; // op → self time outside jobs
   backward: Map<string, number>;
@@ -83,7 +84,7 @@ function summingProfiler(totals: Totals): Profiler & { startStep(): void } {
 }
 
 async function profile(threads: number, step: () => void, reps: number): Promise<Totals> {
-  const totals: Totals = { steps: reps, stepMs: 0, jobs: new Map(), forward: new Map(), backward: new Map() };
+  const totals: Totals = { steps: reps, stepMs: 0, cpuMs: 0, jobs: new Map(), forward: new Map(), backward: new Map() };
   const p = summingProfiler(totals);
   withThreads(threads, step); // warm-up, unprofiled
   withThreads(threads, step);
@@ -91,9 +92,11 @@ async function profile(threads: number, step: () => void, reps: number): Promise
   try {
     for (let r = 0; r < reps; r++) {
       p.startStep();
-      const t0 = performance.now();
+      const t0 = performance.now(), c0 = process.cpuUsage();
       withThreads(threads, step);
       totals.stepMs += performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      totals.cpuMs += (c.user + c.system) / 1000;
     }
   } finally {
     setProfiler(previous);
@@ -147,29 +150,35 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     .filter((k) => threadCounts.some((n) => (results.get(n)!.get(k)?.ms ?? 0) >= 0.5))
     .sort((a, b) => (first.get(b)?.ms ?? 0) - (first.get(a)?.ms ?? 0));
   const fmt = (v: number | undefined, digits = 0): string => (v === undefined ? "" : v.toFixed(digits));
+  const whole = threadCounts.map((n) => totals.get(n)!.stepMs / totals.get(n)!.steps);
+  const share = (ms: number | undefined, i: number): string => (ms === undefined ? "" : `${((100 * ms) / whole[i]!).toFixed(1)}%`);
   const rows = kinds.map((k) => [
     k,
-    ...threadCounts.flatMap((n) => {
+    ...threadCounts.flatMap((n, i) => {
       const r = results.get(n)!.get(k);
-      return [fmt(r?.ms), r === undefined || r.count === 0 ? "" : fmt(r.count), ...(n > 1 ? [r === undefined || r.count === 0 ? "" : fmt(r.wait)] : [])];
+      return [fmt(r?.ms), share(r?.ms, i), r === undefined || r.count === 0 ? "" : fmt(r.count), ...(n > 1 ? [r === undefined || r.count === 0 ? "" : fmt(r.wait)] : [])];
     }),
     ...(threadCounts.length > 1 ? [first.get(k) && last.get(k) && last.get(k)!.ms > 0.5 ? `${(first.get(k)!.ms / last.get(k)!.ms).toFixed(2)}×` : ""] : []),
   ]);
-  const whole = threadCounts.map((n) => totals.get(n)!.stepMs / totals.get(n)!.steps);
   const jobCount = (n: number): number => [...totals.get(n)!.jobs.values()].reduce((s, j) => s + j.count, 0) / totals.get(n)!.steps;
   const threadedCount = (n: number): number => [...totals.get(n)!.jobs.values()].reduce((s, j) => s + j.threaded, 0) / totals.get(n)!.steps;
   const waits = (n: number): number => [...totals.get(n)!.jobs.values()].reduce((s, j) => s + j.wait, 0) / totals.get(n)!.steps;
   rows.push([
     "whole step",
-    ...threadCounts.flatMap((n, i) => [fmt(whole[i]), fmt(jobCount(n)), ...(n > 1 ? [fmt(waits(n))] : [])]),
+    ...threadCounts.flatMap((n, i) => [fmt(whole[i]), "100%", fmt(jobCount(n)), ...(n > 1 ? [fmt(waits(n))] : [])]),
     ...(threadCounts.length > 1 ? [`${(whole[0]! / whole.at(-1)!).toFixed(2)}×`] : []),
   ]);
   console.log(`DeepDream step at ${side}² (forward to ${LAYER} + input gradient), GEMM ${gemmBackend()}, mean of ${reps} profiled steps after 2 unprofiled`);
   printTable([
     "kind",
-    ...threadCounts.flatMap((n) => n === 1 ? ["1 thread, ms a step", "jobs"] : [`${n} threads, ms a step`, "jobs", "of it waiting at barriers"]),
+    ...threadCounts.flatMap((n) => n === 1 ? ["1 thread, ms a step", "share", "jobs"] : [`${n} threads, ms a step`, "share", "jobs", "of it waiting at barriers"]),
     ...(threadCounts.length > 1 ? [`${many} threads vs 1`] : []),
   ], rows);
+  // CPU time against wall time says how much of the wall time other tenants took from this process.
+  for (const n of threadCounts) {
+    const t = totals.get(n)!;
+    console.log(`${n} thread${n > 1 ? "s" : ""}: the process's CPU time ${fmt(t.cpuMs / t.steps)} ms a step (all threads) for ${fmt(t.stepMs / t.steps)} ms of wall time`);
+  }
   for (const n of threadCounts.filter((n) => n > 1)) {
     console.log(`\n${n} threads: ${fmt(threadedCount(n))} of ${fmt(jobCount(n))} jobs a step went to workers (the rest were too small to split and ran inline)`);
   }
