@@ -8,11 +8,13 @@
 // and compiles lazily, at its first call, so setting it at import is in time. The core never
 // imports node:*, so this file is on the Node side: the package entry and the CLI import it.
 //
-// Not by default. Measured side by side (bench/relaxed.bench.ts, bench/README.md), the fused
-// kernel makes a 448² step only a few per cent faster on Node 20, and flipping a V8 flag changes
-// the whole host process — Node documents that changing flags after start-up may misbehave —
-// so a library must not do it for that. It does it when asked: INCEPTIONISM_GEMM=wasm-relaxed
-// on Node 20 turns the flag on (and without this the request would fail: no relaxed SIMD).
+// Not by default. Measured side by side (bench/relaxed.bench.ts, 2026-12-01, bench/README.md),
+// the fused kernel saves 6–12% of the CPU time of a 448² step on Node 20 — real, but small — and
+// flipping a V8 flag from inside changes the whole host process (Node documents that changing
+// flags after start-up may misbehave), on a Node line that is past its end of life and whose
+// successors have relaxed SIMD on anyway. A library that is imported into someone else's process
+// should not do that for 6–12%. It does it when asked: INCEPTIONISM_GEMM=wasm-relaxed on Node 20
+// turns the flag on (without this the request would fail: no relaxed SIMD).
 
 import { setFlagsFromString } from "node:v8";
 import { validates } from "./layers/wasm/assembler.js";
