@@ -22,7 +22,7 @@ import { resizeImage } from "../src/io/image/resize.js";
 import { loadGoogLeNet } from "../src/models/load.js";
 import { imageToInput } from "../src/models/preprocess.js";
 import { DEFAULT_EXPORT_DIR, exportGoogLeNet } from "./pytorch/export-weights.js";
-import { printTable, type BenchOptions } from "./util.js";
+import { median, printTable, type BenchOptions } from "./util.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SCRIPT = fileURLToPath(new URL("pytorch/notebook_dream.py", import.meta.url));
@@ -47,11 +47,6 @@ function timed(cmd: string, args: string[]): number {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed:\n${r.stderr}`);
   return s;
 }
-
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 export async function run({ quick }: BenchOptions): Promise<void> {
   const python = findPython();

@@ -15,15 +15,10 @@ import { enableRelaxedSimd } from "../src/node-relaxed-simd.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import "../src/threads/node-host.js";
 import { defaultThreads, threadsReady, withThreads } from "../src/threads/pool.js";
-import { fillRandom, printTable, type BenchOptions } from "./util.js";
+import { fillRandom, median, printTable, type BenchOptions } from "./util.js";
 
 const LAYER = "inception_4c/output";
 const KERNELS: readonly GemmKernel[] = ["wasm-plain", "wasm-relaxed"];
-
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 export async function run({ quick }: BenchOptions): Promise<void> {
   if (!enableRelaxedSimd()) {
