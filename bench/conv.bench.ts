@@ -49,7 +49,10 @@ function validate(l: Layer, size: number): [number, number] {
   conv2dBackward(dx, null, null, dout, x, w, g);
   conv2dBackwardNaive(dxRef, null, null, dout, x, w, g);
   const diffs: [number, number] = [maxRelDiff(out, outRef), maxRelDiff(dx, dxRef)];
-  if (Math.max(...diffs) > 1e-4) throw new Error(`conv ${l.name}: max relative difference ${diffs} vs the naive kernels`);
+  // 1e-3: the 3×3 layers run by Winograd's F(4,3), whose transforms round more than im2col (up to
+  // 5e-4 here, on uniform [−1, 1] weights far larger than GoogLeNet's; bench/README.md has the
+  // error on real weights and activations).
+  if (Math.max(...diffs) > 1e-3) throw new Error(`conv ${l.name}: max relative difference ${diffs} vs the naive kernels`);
   return diffs;
 }
 

@@ -48,6 +48,7 @@ export { eltwise, type EltwiseOp } from "./layers/eltwise.js";
 export { softmax } from "./layers/softmax.js";
 export { dropout } from "./layers/dropout.js";
 export { setGemmBackend, gemmBackend, gemmKernels, type GemmBackend, type GemmKernel } from "./layers/gemm.js";
+export { setConvAlgorithm, convAlgorithm, type ConvAlgorithm } from "./layers/winograd.js";
 export { setThreads, threadCount, threadsReady, defaultThreads, shutdownThreads } from "./threads/pool.js";
 export { gradcheck, randomTensor, type GradcheckResult } from "./autograd/gradcheck.js";
 export { InceptionismError, ModelError, ImageError, OptionError } from "./errors.js";

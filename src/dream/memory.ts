@@ -10,7 +10,8 @@
 //
 //   pass(h, w) = 4 · ( Σ_layers |activation| + GRADIENT_COPIES · max |activation| + max |columns| )
 //
-// where |columns| = C/group·R·S · OH·OW of each convolution. Every shape comes from the net's
+// where |columns| = C/group·R·S · OH·OW of each convolution (or, for a 3×3 one, Winograd's
+// buffers in the same place, if larger). Every shape comes from the net's
 // own shape inference (CaffeNet.plannedShapes), nothing is run. The pass is made on the whole
 // largest octave (the picture at full size), or, when tiling, on one tile with its context, at
 // most (tile + 2·64 + 32)² (the 32 for aligning the crop to the net's stride).
@@ -21,7 +22,8 @@
 //
 // - RUNTIME: Node, the loaded code and each thread's WebAssembly GEMM memory.
 // - MODEL_COPIES: the file's bytes while they are decoded, the decoded weights, and with threads
-//   their copies in shared memory.
+//   their copies in shared memory; and what the kernels keep beside them (Winograd's transformed
+//   3×3 weights, 9× their size: CaffeNet.keptValues).
 // - SLACK: a freed array is only returned when V8 next collects, so the peak exceeds the bytes
 //   live at any moment; with threads, arrays live in SharedArrayBuffers, which V8 collects later
 //   still, so the slack is larger (measured, see the table in memory.test.ts).
@@ -112,7 +114,10 @@ export function estimateDreamMemory(
   const passWidth = tile === undefined ? width : tileCropSide(tile, width);
   const several = threads > 1;
   const netBytes = Math.ceil((several ? SLACK_THREADS : SLACK_ONE_THREAD) * netPassBytes(net, layers, passHeight, passWidth));
-  const fixed = RUNTIME_BYTES + (threads - 1) * WORKER_BYTES + (several ? MODEL_COPIES_THREADS : MODEL_COPIES_ONE_THREAD) * net.weightBytes;
+  // Winograd's transformed weights, kept per weight array: a dream runs every step on one thread
+  // count, so only one set of weight arrays (with threads, their shared copies) is transformed.
+  const kept = 4 * net.keptValues(layers);
+  const fixed = RUNTIME_BYTES + (threads - 1) * WORKER_BYTES + (several ? MODEL_COPIES_THREADS : MODEL_COPIES_ONE_THREAD) * net.weightBytes + kept;
   const picture = PICTURE_BYTES_PER_PIXEL * height * width;
   return { bytes: fixed + netBytes + picture, fixed, net: netBytes, picture, passHeight, passWidth };
 }

@@ -27,7 +27,7 @@ import { gemm } from "./gemm.js";
 import { reluForwardInThreads, reluMaskInThreads } from "./relu.js";
 import { convGeometry, type Conv2dOptions, type ConvGeometry } from "./conv-geometry.js";
 import { col2imInThreads, im2colInThreads } from "./im2col.js";
-import { usesWinograd, winogradBackwardData, winogradForward } from "./winograd.js";
+import { usesWinograd, winogradBackwardData, winogradForward, winogradScratchValues, WINOGRAD_M } from "./winograd.js";
 
 // The geometry has its own file, which im2col reads too; re-exported so a conv is one import.
 export { convGeometry, type Conv2dOptions, type ConvGeometry, type Pair } from "./conv-geometry.js";
@@ -44,7 +44,10 @@ export function conv2dForward(
 ): void {
   checkBuffers("conv2dForward", g, { out, x, w, bias });
   // 3×3 stride 1 by ./winograd.ts, unless the caller hands in a column buffer for im2col.
-  if (scratch === undefined && usesWinograd(g)) return winogradForward(out, x, w, bias, g, relu);
+  // It shares the column buffer, which the memory estimate counts once (../models/layer-rules/convolution.ts).
+  if (scratch === undefined && usesWinograd(g)) {
+    return winogradForward(out, x, w, bias, g, relu, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined));
+  }
   const { N, C, H, W, K, groups, OH, OW } = g;
   const Cg = C / groups, Kg = K / groups, CRS = Cg * g.R * g.S, P = OH * OW;
   const pointwise = isPointwise(g);
@@ -90,7 +93,7 @@ export function conv2dBackward(
     }
   }
   if (dx !== null && scratch === undefined && usesWinograd(g)) {
-    winogradBackwardData(dx, dout, w, g); // itself a 3×3 convolution: ./winograd.ts
+    winogradBackwardData(dx, dout, w, g, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined)); // ./winograd.ts
     dx = null;
   }
   if (dx === null && dw === null) return;

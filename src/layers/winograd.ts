@@ -31,9 +31,11 @@
 //     F(2,3)             1.8e-15 / 1.0e-15            3.5e-7 / 2.4e-7
 //     F(4,3)             8.8e-15 / 2.1e-15            4.2e-6 / 1.0e-6
 //     F(6,3)             1.6e-14 / 3.6e-15            7.5e-6 / 1.8e-6
-// F(4,3) rounds about 5× more than im2col in Float32, still far inside float32's ~1e-4 at deep
-// layers that the golden tests allow. Speed decided (bench/README.md, GoogLeNet's 3×3 shapes at
-// 224² and 448², one thread): F(4,3) was the fastest, 1.6–2.7× im2col with its transforms written
+// F(4,3) rounds 5–8× more than im2col in Float32, still far inside the ~1e-4 at deep layers that
+// the golden tests allow. (On uniform [−1, 1] weights, far larger than trained ones, the gap is
+// wider: 2.5e-4 against 1.3e-5 of max(|output|, 1) at conv2/3x3's shape, bench/conv.bench.ts.)
+// Speed decided (bench/README.md, GoogLeNet's 3×3 shapes at 224² and 448², one thread):
+// F(4,3) was the fastest, 1.6–2.6× im2col with its transforms written
 // out (./winograd-f43.ts), where the general sparse-matrix transforms of F(2,3) and F(6,3) were
 // slower than im2col. That is not only their code: every GoogLeNet size (112, 56, 28, 14) is a
 // multiple of 4, so no tile is wasted, whereas F(6,3) pads 14 to 18 and 28 to 30; and F(2,3)
@@ -358,12 +360,15 @@ let scratch64 = new Float64Array(0);
 /** out [N, K, OH, OW] (=, or += with `accumulate`) the convolution of x by the transformed weights U. */
 function winogradRun(
   out: Floats, x: Floats, U: Floats, bias: Floats | null, wg: WinogradGeometry, accumulate: boolean, relu: boolean,
+  scratch: Floats | undefined,
 ): void {
   const { N, C, K, T, alpha } = wg;
   const vSize = alpha * alpha * C * T, mSize = alpha * alpha * K * T;
   let buf: Floats;
-  if (x instanceof Float64Array) buf = scratch64 = scratchFor(scratch64, vSize + mSize);
+  if (scratch !== undefined) buf = scratch;
+  else if (x instanceof Float64Array) buf = scratch64 = scratchFor(scratch64, vSize + mSize);
   else buf = scratch32 = scratchFor(scratch32, vSize + mSize);
+  if (buf.length < vSize + mSize) throw new RangeError(`winograd: scratch has ${buf.length} values, needs ${vSize + mSize}`);
   const V = buf.subarray(0, vSize), M = buf.subarray(vSize, vSize + mSize);
   winogradInputJob.run({ V, x, wg }, piecesFor(vSize, N * C));
   const products = alpha * alpha * K * C * T >= 1 << 20 ? splitInto(alpha * alpha) : 1;
@@ -374,18 +379,49 @@ function winogradRun(
 /**
  * out = conv(x, w) + bias (overwritten; max(·, 0) with `relu`) for a convolution that
  * `winogradEligible` accepts, by F(m×m, r×r). Shapes as `conv2dForward`'s, which checks them.
+ * `scratch` (at least `winogradScratchValues(g)` values of x's type) holds V and M; by default
+ * the module keeps its own.
  */
 export function winogradForward(
   out: Floats, x: Floats, w: Floats, bias: Floats | null, g: ConvGeometry, relu = false, m: number = WINOGRAD_M,
+  scratch?: Floats,
 ): void {
   const wg = forwardGeometry(g, m);
-  winogradRun(out, x, transformedWeights(w, g.K, g.C, planFor(m, g.R).t, false), bias, wg, false, relu);
+  winogradRun(out, x, transformedWeights(w, g.K, g.C, planFor(m, g.R).t, false), bias, wg, false, relu, scratch);
 }
 
 /** dx += the input gradient of that convolution for dout [N, K, OH, OW]: itself a convolution (see the header). */
-export function winogradBackwardData(dx: Floats, dout: Floats, w: Floats, g: ConvGeometry, m: number = WINOGRAD_M): void {
+export function winogradBackwardData(
+  dx: Floats, dout: Floats, w: Floats, g: ConvGeometry, m: number = WINOGRAD_M, scratch?: Floats,
+): void {
   const wg = backwardGeometry(g, m);
-  winogradRun(dx, dout, transformedWeights(w, g.K, g.C, planFor(m, g.R).t, true), null, wg, true, false);
+  winogradRun(dx, dout, transformedWeights(w, g.K, g.C, planFor(m, g.R).t, true), null, wg, true, false, scratch);
+}
+
+/** The scratch values (V and M) of the forward and of the input gradient, whichever is larger. */
+export function winogradScratchValues(g: ConvGeometry, m: number = WINOGRAD_M): number {
+  const size = (wg: WinogradGeometry): number => wg.alpha * wg.alpha * (wg.C + wg.K) * wg.T;
+  return Math.max(size(forwardGeometry(g, m)), size(backwardGeometry(g, m)));
+}
+
+/**
+ * A bound on the scratch values of a 3×3 convolution from C to K channels with output OH×OW, for
+ * the memory estimate, which does not know the padding: the input is at most (OH + 2)×(OW + 2).
+ */
+export function winogradScratchBound(C: number, K: number, OH: number, OW: number): number {
+  const alpha = WINOGRAD_M + 2, tiles = N_TILES(OH + 2) * N_TILES(OW + 2);
+  return alpha * alpha * (C + K) * tiles;
+}
+
+const N_TILES = (size: number): number => Math.ceil(size / WINOGRAD_M);
+
+/**
+ * The values the cache keeps for one K×C×3×3 weight array: its copy, and the forward and the
+ * input gradient's transformed weights (α² = 36 values for every 9 of the weights, each).
+ */
+export function winogradKeptValues(K: number, C: number): number {
+  const alpha = WINOGRAD_M + 2;
+  return K * C * (9 + 2 * alpha * alpha);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -233,6 +233,12 @@ export class CaffeNet {
     });
   }
 
+  /** Values the kernels of the layers up to `outputs` keep from pass to pass beside the weights (see LayerRule.kept). */
+  keptValues(outputs: readonly string[]): number {
+    const plan = this.plan(outputs.map((n) => this.resolve(n)));
+    return plan.reduce((n, i) => n + (this.layers[i]!.rule!.kept?.(this.layers[i]!.def, this.layers[i]!.weights) ?? 0), 0);
+  }
+
   /** The shape of a named output for a given input shape, without running the net. */
   outputShape(name: string, inputShape: readonly number[]): number[] {
     this.checkInput(inputShape);

@@ -133,7 +133,7 @@ describe("planDreamMemory", () => {
     const notes: string[] = [];
     let progressed = 0;
     const out = await dream(createImage(600, 400), {
-      model: net, layer: "inception_3a/output", octaves: 1, iterations: 1, maxMemory: 420 * MB, threads: 1,
+      model: net, layer: "inception_3a/output", octaves: 1, iterations: 1, maxMemory: 440 * MB, threads: 1,
       onNote: (n) => notes.push(n), onProgress: () => progressed++,
     });
     expect([out.width, out.height]).toEqual([600, 400]);

@@ -154,6 +154,7 @@ describe("setConvAlgorithm and INCEPTIONISM_CONV", () => {
       conv2dBackward(dx, null, null, dout, x, w, g);
       return [out, dx];
     };
+    setConvAlgorithm("auto"); // the default, whatever INCEPTIONISM_CONV this run was given
     expect(usesWinograd(g)).toBe(true);
     const [out1, dx1] = run();
     setConvAlgorithm("im2col");

@@ -6,6 +6,7 @@
 // know does, and we run one, so more is refused at load.
 
 import { conv2d, convGeometry } from "../../layers/conv.js";
+import { winogradKeptValues, winogradScratchBound } from "../../layers/winograd.js";
 import { formatShape, type Tensor } from "../../tensor/tensor.js";
 import { blobTensor, fail, param, type LayerRule } from "./rule.js";
 
@@ -47,7 +48,16 @@ export const convolution: LayerRule = {
     const g = convGeometry(x!, w!.shape, p);
     return [[g.N, g.K, g.OH, g.OW]];
   },
-  scratch: im2colScratch,
+  // A 3×3 convolution may run by Winograd's algorithm instead, in the same buffer (../../layers/winograd.ts).
+  scratch: (weights, outputs) => {
+    const [K = 0, C = 0, R, S] = weights[0]!.shape, [, , OH = 0, OW = 0] = outputs[0]!;
+    return Math.max(im2colScratch(weights, outputs), R === 3 && S === 3 ? winogradScratchBound(C, K, OH, OW) : 0);
+  },
+  kept(layer, [w]) {
+    const { kernel, stride, dilation, group } = layer.convolution!;
+    const eligible = [...kernel, ...stride, ...dilation, group].join() === "3,3,1,1,1,1,1";
+    return eligible ? winogradKeptValues(w!.shape[0]!, w!.shape[1]!) : 0;
+  },
   // The GEMM's epilogue applies the ReLU, saving a pass over the output.
   fusesRelu: true,
   forward(layer, [x], [w, b], reluAfter) {

@@ -44,6 +44,8 @@ export interface LayerRule {
   shapes(layer: LayerDef, inputs: readonly (readonly number[])[], weights: readonly Tensor[]): number[][];
   /** Scratch values the layer's kernel needs for these output shapes; none when absent. */
   scratch?(weights: readonly Tensor[], outputs: readonly (readonly number[])[]): number;
+  /** Values the layer's kernel keeps from pass to pass beside the weights (Winograd's transformed weights); none when absent. */
+  kept?(layer: LayerDef, weights: readonly Tensor[]): number;
   /**
    * True when every top is the bottom's tensor itself (Split, and Dropout at test time): it
    * costs no memory, and shows nothing its input does not.
