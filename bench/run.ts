@@ -2,9 +2,12 @@
 // against the naive twin before timing it. Numbers are medians; compare within one run.
 import * as browser from "./browser.bench.js";
 import * as conv from "./conv.bench.js";
+import * as dream from "./dream.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
+import * as profile from "./profile.bench.js";
 import * as pytorch from "./pytorch.bench.js";
+import * as relaxed from "./relaxed.bench.js";
 import * as step from "./step.bench.js";
 import * as winograd from "./winograd.bench.js";
 import type { BenchOptions } from "./util.js";
@@ -17,6 +20,9 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   step: step.run,
   pytorch: pytorch.run,
   browser: browser.run,
+  dream: dream.run,
+  profile: profile.run,
+  relaxed: relaxed.run,
 };
 
 const args = process.argv.slice(2);

@@ -12,9 +12,13 @@ export function medianMs(fn: () => void, reps: number, warmup = 1): number {
     fn();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  const mid = times.length >> 1;
-  return times.length % 2 === 1 ? times[mid]! : (times[mid - 1]! + times[mid]!) / 2;
+  return median(times);
+}
+
+/** The median of some numbers. */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b), mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Largest |a − b| / max(|b|, 1) over two arrays: the validation before timing. */

@@ -26,6 +26,7 @@ import { classify } from "./models/classify.js";
 import { findClass } from "./models/labels.js";
 import { loadCaffeModel, loadGoogLeNet, loadImageNetClasses, loadImageNetLabels } from "./models/load.js";
 import type { CaffeNet } from "./models/net.js";
+import "./node-relaxed-simd.js"; // INCEPTIONISM_GEMM=wasm-relaxed on Node 20
 import "./threads/node-host.js"; // worker threads for dreams (--threads)
 
 /** Aborted on Ctrl-C (SIGINT): the running dream stops at its next step and nothing is written. */

@@ -12,9 +12,13 @@
 
 import { dream, gemmBackend, loadCaffeModel, loadGoogLeNet, setThreads, threadCount, threadsStarted, type CaffeNet } from "./browser.js";
 import { OptionError } from "./errors.js";
-import { simdFlavour } from "./layers/wasm/gemm-simd.js";
+import type { GemmKernel } from "./layers/gemm.js";
+import type { SimdFlavour } from "./layers/wasm/gemm-simd-module.js";
 import { MAX_THREADS, threadsFallback } from "./threads/pool.js";
 import { serveDreams, type DreamEngine, type WorkerPort } from "./browser/dream-protocol.js";
+
+/** The SIMD flavour each GEMM kernel runs, as the dreamer reports it. */
+const SIMD_OF_KERNEL: Record<GemmKernel, SimdFlavour | null> = { js: null, "wasm-plain": "mul-add", "wasm-relaxed": "relaxed-madd" };
 
 // The dedicated worker's global scope, as far as it is used here (the project's TypeScript libs
 // have no DOM types).
@@ -39,7 +43,7 @@ const engine: DreamEngine<CaffeNet> = {
       model: net,
       info: {
         threads: threadCount(),
-        simd: gemmBackend() === "wasm" ? simdFlavour() : null,
+        simd: SIMD_OF_KERNEL[gemmBackend()],
         crossOriginIsolated: self.crossOriginIsolated === true,
         notes,
       },

@@ -8,6 +8,7 @@ import { loadGoogLeNet, loadImageNetClasses } from "./models/load.js";
 import type { NdArray } from "./tensor/ndarray-type.js";
 import { totalmem } from "node:os";
 import { memoryBudget } from "./dream/memory.js";
+import "./node-relaxed-simd.js"; // INCEPTIONISM_GEMM=wasm-relaxed on Node 20
 import "./threads/node-host.js"; // lets the core start worker threads here
 
 // Dreaming
@@ -51,7 +52,7 @@ export { concat } from "./layers/concat.js";
 export { eltwise, type EltwiseOp } from "./layers/eltwise.js";
 export { softmax } from "./layers/softmax.js";
 export { dropout } from "./layers/dropout.js";
-export { setGemmBackend, gemmBackend, type GemmBackend } from "./layers/gemm.js";
+export { setGemmBackend, gemmBackend, gemmKernels, type GemmBackend, type GemmKernel } from "./layers/gemm.js";
 export { setConvAlgorithm, convAlgorithm, type ConvAlgorithm } from "./layers/winograd.js";
 export { setThreads, threadCount, threadsReady, defaultThreads, shutdownThreads } from "./threads/pool.js";
 export { threadsReady as threadsStarted } from "./threads/pool.js";

@@ -1,6 +1,10 @@
 // A Vitest matcher for arrays of floats: |a − e| ≤ atol + rtol·|e| elementwise, reporting the
 // worst element (index, both values) rather than dumping whole arrays.
 import { expect } from "vitest";
+// INCEPTIONISM_GEMM=wasm-relaxed forces the relaxed-SIMD GEMM for a whole run (.ci/run does);
+// on Node 20 that needs V8's flag, which the package entry and the CLI set, but kernel tests
+// import the kernels directly.
+import "../src/node-relaxed-simd.js";
 
 type NumericArray = ArrayLike<number>;
 

@@ -23,6 +23,11 @@ the notebook's deprocess (BGR planes plus the mean, back to RGB) before its cast
 Two modes for looking at single steps (one octave, no pyramid):
   --one-step         the input holds N pictures; the output, each one after one step;
   --every-step       the output holds the picture after each of the --iterations steps.
+
+And the notebook's whole program, for bench/dream.bench.ts to time as a process against our CLI:
+--image IN --save OUT.png reads a photo with PIL and writes np.uint8(np.clip(dream, 0, 255)) as a
+PNG, as the notebook's showarray does; --config picks googlenet_step.py's way of running the net
+(the bench tries each and keeps the fastest).
 """
 import argparse
 import os
@@ -33,7 +38,7 @@ import scipy.ndimage as nd
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from googlenet_step import build, step  # noqa: E402
+from googlenet_step import CONFIGS, build, step  # noqa: E402
 
 
 def make_step(forward, src, bias, step_size, jitter, rng):
@@ -73,10 +78,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--net", required=True)
     ap.add_argument("--weights", required=True)
-    ap.add_argument("--input", required=True, help="raw float32 H x W x 3 RGB, 0-255")
-    ap.add_argument("--width", type=int, required=True)
-    ap.add_argument("--height", type=int, required=True)
-    ap.add_argument("--output", required=True, help="raw float32 H x W x 3 RGB, 0-255")
+    ap.add_argument("--input", help="raw float32 H x W x 3 RGB, 0-255")
+    ap.add_argument("--width", type=int)
+    ap.add_argument("--height", type=int)
+    ap.add_argument("--output", help="raw float32 H x W x 3 RGB, 0-255")
+    ap.add_argument("--image", help="a photo to read with PIL instead of --input")
+    ap.add_argument("--save", help="with --image: the PNG to write, as the notebook saves it")
+    ap.add_argument("--config", default="default", choices=CONFIGS, help="how PyTorch runs the net (googlenet_step.py)")
     ap.add_argument("--mean", default="104,117,123", help="B,G,R mean pixel (the notebook's is 104,116,122)")
     ap.add_argument("--layer", default="inception_4c/output")
     ap.add_argument("--octaves", type=int, default=4)
@@ -91,11 +99,18 @@ def main():
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
-    forward = build(args.net, args.weights, args.layer)
+    forward = build(args.net, args.weights, args.layer, args.config)
     bias = np.float32([float(m) for m in args.mean.split(",")]).reshape(3, 1, 1)
-    pictures = np.fromfile(args.input, dtype="<f4").reshape(-1, args.height, args.width, 3)
     preprocess = lambda img: np.float32(np.rollaxis(img, 2)[::-1]) - bias  # RGB -> BGR planes
     deprocess = lambda x: np.dstack((x + bias)[::-1])
+    if args.image:
+        from PIL import Image
+        img = np.float32(Image.open(args.image).convert("RGB"))
+        out = deepdream(forward, preprocess(img), bias, args.octaves, args.octave_scale, args.iterations,
+                        args.step, args.jitter, args.seed)
+        Image.fromarray(np.uint8(np.clip(deprocess(out), 0, 255))).save(args.save)
+        return
+    pictures = np.fromfile(args.input, dtype="<f4").reshape(-1, args.height, args.width, 3)
     if args.one_step:
         rng = np.random.default_rng(args.seed)
         outs = []

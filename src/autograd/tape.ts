@@ -9,7 +9,7 @@
 // The chain rule is all there is: for y = f(x1, …, xn),  dL/dxi += J_f,i(x)ᵀ · dL/dy.
 
 import { allocLike, copyOf, formatShape, type Floats, type Tensor } from "../tensor/tensor.js";
-import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
+import { activeProfiler, defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 
 /** How an op output was made: its op name, inputs and the vector–Jacobian product. */
 export interface Node {
@@ -40,6 +40,7 @@ export function record(
   if (!needsGrad(...inputs)) return y;
   y.requiresGrad = true;
   y.node = { op, inputs, backward };
+  activeProfiler()?.forward(op);
   return y;
 }
 
@@ -89,7 +90,9 @@ export function backward(y: Tensor | readonly Tensor[], seed?: Floats | readonly
       continue;
     }
     grads.delete(t); // intermediates: release as we go
+    const profiler = activeProfiler(), t0 = profiler === null ? 0 : performance.now();
     const inputGrads = node.backward(g);
+    if (profiler !== null) profiler.backward(node.op, performance.now() - t0);
     if (inputGrads.length !== node.inputs.length) {
       throw new Error(`backward of op "${node.op}" returned ${inputGrads.length} gradients for ${node.inputs.length} inputs`);
     }

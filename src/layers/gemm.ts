@@ -7,10 +7,13 @@
 //
 // Backends: Float32 calls go to the WebAssembly SIMD kernel (./wasm/gemm-simd.ts, ≈ 9× faster)
 // where the runtime supports simd128, otherwise to the plain-JS kernel below, which also serves
-// every Float64 call and is the fallback and the oracle (with `gemmNaive`). `setGemmBackend`
-// forces a choice; so does the environment variable INCEPTIONISM_GEMM=js|wasm|auto, read at the
-// first GEMM where there is a `process` (Node), so that whole test runs can be forced — and so
-// that a bad value fails that call with its message, not the import of the package.
+// every Float64 call and is the fallback and the oracle (with `gemmNaive`). The SIMD kernel comes
+// in two flavours: "wasm-relaxed" (fused multiply–adds, relaxed SIMD) and "wasm-plain" (a
+// multiply then an add); "wasm" is the better one the runtime has, "auto" that or plain JS.
+// `setGemmBackend` forces a choice; so does the environment variable
+// INCEPTIONISM_GEMM=auto|js|wasm|wasm-plain|wasm-relaxed, read at the first GEMM where there is a
+// `process` (Node), so that whole test runs can be forced (.ci/run runs the correctness tests
+// once per kernel) — and so that a bad value fails that call with its message, not the import.
 //
 // How the plain-JS kernel works (the Goto/BLIS layering):
 //
@@ -40,7 +43,8 @@
 import type { Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, splitInto } from "../threads/pool.js";
 import { packPanels, roundUp } from "./pack-panels.js";
-import { SIMD_TILE_COLUMNS, gemmSimd, simdFlavour } from "./wasm/gemm-simd.js";
+import { SIMD_TILE_COLUMNS, gemmSimd, simdFlavour, supportsSimdFlavour } from "./wasm/gemm-simd.js";
+import type { SimdFlavour } from "./wasm/gemm-simd-module.js";
 
 export interface GemmOptions {
   /** Read A as stored K×M and use its transpose. */
@@ -86,9 +90,10 @@ const tile = new Float64Array(MR * NR);
  */
 export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
-  const wasm = (useWasm ?? chooseFromEnvironment()) && C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
+  const float32 = C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
+  const kernel = float32 ? (chosen ?? chooseFromEnvironment()) : "js";
   const pieces = M * N * K >= PARALLEL_MIN_WORK ? splitInto(Math.ceil(N / MIN_PIECE_COLUMNS)) : 1;
-  gemmJob.run({ C, A, B, M, N, K, opts, wasm, call: ++calls }, pieces);
+  gemmJob.run({ C, A, B, M, N, K, opts, flavour: kernel === "js" ? null : FLAVOURS[kernel], call: ++calls }, pieces);
 }
 
 // The pieces for threads are blocks of columns of C, cut at multiples of the SIMD kernel's tile
@@ -100,16 +105,16 @@ const PARALLEL_MIN_WORK = 1 << 20; // M·N·K: smaller products are not worth a 
 
 interface GemmJob {
   C: Floats; A: Floats; B: Floats; M: number; N: number; K: number; opts: GemmOptions;
-  wasm: boolean; // the backend the caller chose: a worker's own default may differ
+  flavour: SimdFlavour | null; // the SIMD kernel the caller chose (null: plain JS): a worker's own default may differ
   call: number; // numbers this product, so that a thread packs A once for all its pieces
 }
 
 let calls = 0;
 
 /** The columns of C in tiles [t0, t1) of SIMD_TILE_COLUMNS, on the backend the caller chose. */
-function gemmTiles({ C, A, B, M, N, K, opts, wasm, call }: GemmJob, t0: number, t1: number): void {
+function gemmTiles({ C, A, B, M, N, K, opts, flavour, call }: GemmJob, t0: number, t1: number): void {
   const columns = [t0 * SIMD_TILE_COLUMNS, Math.min(N, t1 * SIMD_TILE_COLUMNS)] as const;
-  if (wasm) gemmSimd(C as Float32Array, A as Float32Array, B as Float32Array, M, N, K, opts, columns, call);
+  if (flavour !== null) gemmSimd(C as Float32Array, A as Float32Array, B as Float32Array, M, N, K, opts, columns, call, flavour);
   else gemmJs(C, A, B, M, N, K, opts, columns);
 }
 
@@ -118,53 +123,74 @@ export const gemmJob = defineJob("gemm", (j: GemmJob, piece: number, pieces: num
   gemmTiles(j, ...pieceRange(Math.ceil(j.N / SIMD_TILE_COLUMNS), piece, pieces)));
 
 /**
- * `gemm` on the calling thread alone, on the backend the caller chose (`wasm`: WebAssembly SIMD
- * for Float32): for a job that is itself split over threads, each piece one whole product.
+ * `gemm` on the calling thread alone, on the kernel the caller chose (`kernel`, for Float32; Float64
+ * runs in plain JS): for a job that is itself split over threads, each piece one whole product.
  */
-export function gemmHere(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, wasm: boolean, opts: GemmOptions = {}): void {
+export function gemmHere(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, kernel: GemmKernel, opts: GemmOptions = {}): void {
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
-  gemmTiles({ C, A, B, M, N, K, opts, wasm: wasm && C instanceof Float32Array, call: 0 }, 0, Math.ceil(N / SIMD_TILE_COLUMNS));
+  const flavour = kernel === "js" || !(C instanceof Float32Array) ? null : FLAVOURS[kernel];
+  gemmTiles({ C, A, B, M, N, K, opts, flavour, call: 0 }, 0, Math.ceil(N / SIMD_TILE_COLUMNS));
 }
 
-/** Which kernel `setGemmBackend` may force; "auto" picks WebAssembly SIMD where it is supported. */
-export type GemmBackend = "auto" | "js" | "wasm";
+/**
+ * What `setGemmBackend` may ask for: a kernel ("js", "wasm-plain", "wasm-relaxed"), "wasm" for
+ * the better SIMD flavour this runtime has, or "auto" for that where there is SIMD, else "js".
+ */
+export type GemmBackend = "auto" | "js" | "wasm" | "wasm-plain" | "wasm-relaxed";
+/** The kernel Float32 GEMMs run on. */
+export type GemmKernel = "js" | "wasm-plain" | "wasm-relaxed";
 
-const backends: readonly GemmBackend[] = ["auto", "js", "wasm"];
-/** Whether Float32 GEMMs run on WebAssembly SIMD; null until chosen (by the first GEMM, or setGemmBackend). */
-let useWasm: boolean | null = null;
+const backends: readonly GemmBackend[] = ["auto", "js", "wasm", "wasm-plain", "wasm-relaxed"];
+const FLAVOURS = { "wasm-plain": "mul-add", "wasm-relaxed": "relaxed-madd" } as const satisfies Record<string, SimdFlavour>;
+/** The kernel for Float32 GEMMs; null until chosen (by the first GEMM, or setGemmBackend). */
+let chosen: GemmKernel | null = null;
 
 /**
  * Chooses the kernel for Float32 GEMMs (Float64 always runs in plain JS), and with it whether
  * 3×3 max pooling and LRN use their WebAssembly SIMD kernels ("js" keeps every kernel in plain
- * JS). Throws if "wasm" is forced on a runtime without WebAssembly SIMD.
+ * JS). Throws if the runtime cannot run the kernel asked for: "wasm" and "wasm-plain" need
+ * WebAssembly SIMD, "wasm-relaxed" relaxed SIMD (Node ≥ 21, Chrome ≥ 114; Node 20 with
+ * --experimental-wasm-relaxed-simd).
  */
 export function setGemmBackend(backend: GemmBackend): void {
   if (!backends.includes(backend)) {
     throw new RangeError(`setGemmBackend: unknown backend "${backend}"; choose from ${backends.join(", ")}`);
   }
-  const supported = simdFlavour() !== null;
-  if (backend === "wasm" && !supported) {
-    throw new Error('setGemmBackend("wasm"): this runtime has no WebAssembly SIMD (simd128); use "js" or "auto"');
-  }
-  useWasm = backend === "wasm" || (backend === "auto" && supported);
+  chosen = resolve(backend, `setGemmBackend("${backend}")`);
 }
 
 /** The kernel Float32 GEMMs run on now (Float64 ones always run in plain JS). */
-export function gemmBackend(): "js" | "wasm" {
-  return (useWasm ?? chooseFromEnvironment()) ? "wasm" : "js";
+export function gemmBackend(): GemmKernel {
+  return chosen ?? chooseFromEnvironment();
+}
+
+/** The kernels this runtime can run Float32 GEMMs on, slowest first: "js", then the SIMD flavours it has. */
+export function gemmKernels(): GemmKernel[] {
+  const best = simdFlavour();
+  return best === null ? ["js"] : best === "relaxed-madd" ? ["js", "wasm-plain", "wasm-relaxed"] : ["js", "wasm-plain"];
+}
+
+/** The kernel `backend` means on this runtime; `who` names the asker in the error if it cannot run. */
+function resolve(backend: GemmBackend, who: string): GemmKernel {
+  const best = simdFlavour();
+  if (backend === "auto") return best === null ? "js" : best === "relaxed-madd" ? "wasm-relaxed" : "wasm-plain";
+  if (backend === "js") return "js";
+  if (best === null) throw new Error(`${who}: this runtime has no WebAssembly SIMD (simd128); use "js" or "auto"`);
+  if (backend === "wasm") return best === "relaxed-madd" ? "wasm-relaxed" : "wasm-plain";
+  if (!supportsSimdFlavour(FLAVOURS[backend])) {
+    throw new Error(`${who}: this runtime has no relaxed SIMD (on Node 20, start node with --experimental-wasm-relaxed-simd); use "wasm-plain" or "auto"`);
+  }
+  return backend;
 }
 
 /** The first choice: the environment variable where there is one, else "auto". */
-function chooseFromEnvironment(): boolean {
+function chooseFromEnvironment(): GemmKernel {
   const fromEnv = globalThis.process?.env?.INCEPTIONISM_GEMM || "auto";
   if (!backends.includes(fromEnv as GemmBackend)) {
     throw new RangeError(`INCEPTIONISM_GEMM="${fromEnv}": expected one of ${backends.join(", ")}`);
   }
-  if (fromEnv === "wasm" && simdFlavour() === null) {
-    throw new Error("INCEPTIONISM_GEMM=wasm: this runtime has no WebAssembly SIMD (simd128)");
-  }
-  setGemmBackend(fromEnv as GemmBackend);
-  return useWasm!;
+  chosen = resolve(fromEnv as GemmBackend, `INCEPTIONISM_GEMM=${fromEnv}`);
+  return chosen;
 }
 
 /** The plain-JS kernel: the packed, register-blocked loops described at the top, on C's columns [n0, n1). */

@@ -117,7 +117,7 @@ function acrossPieces(g: LrnGeometry): number {
  * (`setGemmBackend("js")`, INCEPTIONISM_GEMM=js) keeps it in JS.
  */
 function useSimd(x: Floats, g: LrnGeometry): boolean {
-  return x instanceof Float32Array && gemmBackend() === "wasm" && fitsLrnSimd(g);
+  return x instanceof Float32Array && gemmBackend() !== "js" && fitsLrnSimd(g);
 }
 
 type Across = { y: Floats; scale: Floats; x: Floats; g: LrnGeometry; simd: boolean };

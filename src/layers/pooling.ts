@@ -222,7 +222,7 @@ export function maxPoolForwardSimd(y: Float32Array, argmax: Int32Array, x: Float
 
 /** Whether `maxPoolForwardSimd` can run this pooling: 3×3 windows, horizontal stride 1 or 2, on a runtime with SIMD. */
 export function fitsMaxPoolSimd(g: PoolGeometry): boolean {
-  return g.kernelH === 3 && g.kernelW === 3 && (g.strideW === 1 || g.strideW === 2) && gemmBackend() === "wasm" && maxPoolSimdAvailable();
+  return g.kernelH === 3 && g.kernelW === 3 && (g.strideW === 1 || g.strideW === 2) && gemmBackend() !== "js" && maxPoolSimdAvailable();
 }
 
 /**

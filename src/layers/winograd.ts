@@ -54,7 +54,7 @@ import type { Floats } from "../tensor/tensor.js";
 import { isShared, scratchFor } from "../tensor/buffers.js";
 import { defineJob, pieceRange, piecesFor, splitInto, threadCount } from "../threads/pool.js";
 import type { ConvGeometry } from "./conv-geometry.js";
-import { gemmBackend, gemmHere } from "./gemm.js";
+import { gemmBackend, gemmHere, type GemmKernel } from "./gemm.js";
 import { winogradTransforms, type WinogradTransforms } from "./winograd-transforms.js";
 import { inputColumns43, inputRows43, outputColumns43, outputRows43 } from "./winograd-f43.js";
 
@@ -335,18 +335,18 @@ export function winogradOutput(
 }
 
 interface InputArgs { V: Floats; x: Floats; wg: WinogradGeometry }
-interface ProductArgs { M: Floats; U: Floats; V: Floats; wg: WinogradGeometry; wasm: boolean }
+interface ProductArgs { M: Floats; U: Floats; V: Floats; wg: WinogradGeometry; kernel: GemmKernel }
 interface OutputArgs { out: Floats; M: Floats; bias: Floats | null; wg: WinogradGeometry; accumulate: boolean; relu: boolean }
 
 export const winogradInputJob = defineJob("winogradInput", (a: InputArgs, piece: number, pieces: number) =>
   winogradInput(a.V, a.x, a.wg, ...pieceRange(a.wg.N * a.wg.C, piece, pieces)));
 
 /** Products [q0, q1) of the α² M[ξν] = U[ξν]·V[ξν], each whole on one thread, on the caller's backend. */
-export const winogradProductJob = defineJob("winogradProduct", ({ M, U, V, wg, wasm }: ProductArgs, piece: number, pieces: number) => {
+export const winogradProductJob = defineJob("winogradProduct", ({ M, U, V, wg, kernel }: ProductArgs, piece: number, pieces: number) => {
   const { C, K, T } = wg;
   const [q0, q1] = pieceRange(wg.alpha * wg.alpha, piece, pieces);
   for (let q = q0; q < q1; q++) {
-    gemmHere(M.subarray(q * K * T, (q + 1) * K * T), U.subarray(q * K * C, (q + 1) * K * C), V.subarray(q * C * T, (q + 1) * C * T), K, T, C, wasm);
+    gemmHere(M.subarray(q * K * T, (q + 1) * K * T), U.subarray(q * K * C, (q + 1) * K * C), V.subarray(q * C * T, (q + 1) * C * T), K, T, C, kernel);
   }
 });
 
@@ -372,7 +372,7 @@ function winogradRun(
   const V = buf.subarray(0, vSize), M = buf.subarray(vSize, vSize + mSize);
   winogradInputJob.run({ V, x, wg }, piecesFor(vSize, N * C));
   const products = alpha * alpha * K * C * T >= 1 << 20 ? splitInto(alpha * alpha) : 1;
-  winogradProductJob.run({ M, U, V, wg, wasm: gemmBackend() === "wasm" }, products);
+  winogradProductJob.run({ M, U, V, wg, kernel: gemmBackend() }, products);
   winogradOutputJob.run({ out, M, bias, wg, accumulate, relu }, piecesFor(mSize, N * K));
 }
 

@@ -41,6 +41,10 @@
 // side's ./node-host.ts, which starts worker_threads running ../node-worker.ts, or ./web-host.ts
 // with Web Workers — hands it workers by `installThreadHost`. Without a host, or with
 // `setThreads(1)`, every job runs inline.
+//
+// `setProfiler` installs a listener that hears of every job (its time on the calling thread, and
+// how much of it was spent at the barrier) and, through ../autograd/tape.ts, of every op: the
+// seam bench/profile.bench.ts builds its table on. Off by default, a null check per job.
 
 import { OptionError } from "../errors.js";
 import { packArrays } from "./posted-arrays.js";
@@ -283,7 +287,53 @@ function allShared(args: object): boolean {
   return true;
 }
 
+/**
+ * Told about every job and every recorded op while installed (`setProfiler`): the seam that
+ * bench/profile.bench.ts builds its table on. Off by default; then each job pays one null check.
+ */
+export interface Profiler {
+  /**
+   * Job `name` ran in `pieces` pieces with `helpers` workers, taking `ms` on the calling thread
+   * from its start to the last worker's flag, `waitMs` of it after the caller's own pieces, at the
+   * barrier (0 when the job ran inline).
+   */
+  job(name: string, pieces: number, helpers: number, ms: number, waitMs: number): void;
+  /** The tape recorded op `op`'s output (its forward has just run): ../autograd/tape.ts's `record`. */
+  forward(op: string): void;
+  /** The backward of op `op` took `ms` (the jobs it ran included): ../autograd/tape.ts's `backward`. */
+  backward(op: string, ms: number): void;
+}
+
+let profiler: Profiler | null = null;
+
+/** Installs a profiler (null: none, the default); returns the one it replaces. */
+export function setProfiler(p: Profiler | null): Profiler | null {
+  const previous = profiler;
+  profiler = p;
+  return previous;
+}
+
+/** The profiler installed now, or null. */
+export function activeProfiler(): Profiler | null {
+  return profiler;
+}
+
 function runJob<A extends object>(name: string, piece: JobPiece<A>, args: A, pieces: number): void {
+  if (profiler === null) return runPieces(name, piece, args, pieces, null);
+  const p = profiler, t0 = performance.now();
+  const timing = { helpers: 0, waitFrom: 0 };
+  try {
+    runPieces(name, piece, args, pieces, timing);
+  } finally {
+    const t1 = performance.now();
+    p.job(name, pieces, timing.helpers, t1 - t0, timing.helpers === 0 ? 0 : t1 - timing.waitFrom);
+  }
+}
+
+/** Runs a job's pieces, inline or with the started workers; `timing`, if given, learns how. */
+function runPieces<A extends object>(
+  name: string, piece: JobPiece<A>, args: A, pieces: number, timing: { helpers: number; waitFrom: number } | null,
+): void {
   const wanted = Math.min(threadCount(), pieces) - 1;
   if (wanted <= 0 || !allShared(args)) {
     for (let i = 0; i < pieces; i++) piece(args, i, pieces);
@@ -308,6 +358,10 @@ function runJob<A extends object>(name: string, piece: JobPiece<A>, args: A, pie
   } catch (e) {
     failure = e;
     Atomics.store(next, 0, pieces); // let the workers stop early
+  }
+  if (timing !== null) {
+    timing.helpers = helpers.length;
+    timing.waitFrom = performance.now();
   }
   for (const t of helpers) {
     while (Atomics.load(flags, t) === PENDING) Atomics.wait(flags, t, PENDING);

@@ -269,6 +269,6 @@ describe("the environment", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "classify", join(IMAGES, "cat.jpg")], {
       cwd: ROOT, encoding: "utf8", timeout: 120_000, env: { ...process.env, INCEPTIONISM_GEMM: "fast" },
     });
-    expectCleanFailure({ code: r.status, stdout: r.stdout, stderr: r.stderr }, 2, /INCEPTIONISM_GEMM="fast": expected one of auto, js, wasm/);
+    expectCleanFailure({ code: r.status, stdout: r.stdout, stderr: r.stderr }, 2, /INCEPTIONISM_GEMM="fast": expected one of auto, js, wasm, wasm-plain, wasm-relaxed/);
   });
 });

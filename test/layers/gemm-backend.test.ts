@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 vi.mock("../../src/layers/wasm/gemm-simd.js", () => ({
   SIMD_TILE_COLUMNS: 8,
   simdFlavour: () => null,
+  supportsSimdFlavour: () => false,
   gemmSimd: () => {
     throw new Error("gemmSimd must not be called without SIMD");
   },
@@ -23,9 +24,11 @@ describe("gemm without WebAssembly SIMD", () => {
     const C = new Float32Array(1);
     gemm(C, Float32Array.from([2]), Float32Array.from([3]), 1, 1, 1);
     expect(C[0]).toBe(6);
-    expect(() => setGemmBackend("wasm")).toThrow(
-      'setGemmBackend("wasm"): this runtime has no WebAssembly SIMD (simd128); use "js" or "auto"',
-    );
+    for (const backend of ["wasm", "wasm-plain", "wasm-relaxed"] as const) {
+      expect(() => setGemmBackend(backend)).toThrow(
+        `setGemmBackend("${backend}"): this runtime has no WebAssembly SIMD (simd128); use "js" or "auto"`,
+      );
+    }
   });
 
   it("fails at the first GEMM when INCEPTIONISM_GEMM forces wasm, not at import", async () => {
@@ -42,7 +45,7 @@ describe("INCEPTIONISM_GEMM", () => {
     vi.stubEnv("INCEPTIONISM_GEMM", "fast");
     await expect(import("../../src/index.js")).resolves.toHaveProperty("dream");
     const { gemmBackend } = await import("../../src/layers/gemm.js");
-    expect(() => gemmBackend()).toThrow('INCEPTIONISM_GEMM="fast": expected one of auto, js, wasm');
+    expect(() => gemmBackend()).toThrow('INCEPTIONISM_GEMM="fast": expected one of auto, js, wasm, wasm-plain, wasm-relaxed');
   });
 
   it("is not read when setGemmBackend chose first", async () => {
@@ -50,6 +53,13 @@ describe("INCEPTIONISM_GEMM", () => {
     const { gemmBackend, setGemmBackend } = await import("../../src/layers/gemm.js");
     setGemmBackend("js");
     expect(gemmBackend()).toBe("js");
+  });
+
+  it("forces wasm-plain", async () => {
+    vi.stubEnv("INCEPTIONISM_GEMM", "wasm-plain");
+    vi.doUnmock("../../src/layers/wasm/gemm-simd.js");
+    const { gemmBackend } = await import("../../src/layers/gemm.js");
+    expect(gemmBackend()).toBe("wasm-plain");
   });
 
   it("forces js", async () => {

@@ -12,7 +12,7 @@
 // .ci/run sets INCEPTIONISM_EXPECT_RELAXED_SIMD=1 for its Node 24 run, where these tests must
 // not be skipped: that is what makes CI exercise the relaxed path.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gemm, gemmBackend, gemmNaive, setGemmBackend } from "../../src/layers/gemm.js";
+import { gemm, gemmBackend, gemmNaive, setGemmBackend, type GemmKernel } from "../../src/layers/gemm.js";
 import { simdFlavour } from "../../src/layers/wasm/gemm-simd.js";
 import { fillUniform } from "../../src/tensor/random.js";
 
@@ -50,7 +50,7 @@ describe("relaxed SIMD", () => {
 });
 
 describe.runIf(relaxed)("gemm with relaxed SIMD", () => {
-  let previous: "js" | "wasm";
+  let previous: GemmKernel;
   beforeAll(() => {
     previous = gemmBackend();
     setGemmBackend("wasm");
@@ -74,6 +74,19 @@ describe.runIf(relaxed)("gemm with relaxed SIMD", () => {
     expect(exact[0]).toBe(2 ** -24); // the naive twin sums in double precision
   });
 
+  it("keeps separate multiplies and adds when wasm-plain is forced", () => {
+    const a = 1 + 2 ** -12, c = -(1 + 2 ** -11);
+    const C = new Float32Array(1);
+    setGemmBackend("wasm-plain");
+    try {
+      expect(gemmBackend()).toBe("wasm-plain");
+      gemm(C, new Float32Array([c, a]), new Float32Array([1, a]), 1, 1, 2);
+      expect(C[0]).toBe(0); // a·a rounded to 1 + 2⁻¹¹ before the add, whatever this CPU could fuse
+    } finally {
+      setGemmBackend("wasm");
+    }
+  });
+
   it("stays within tolerance of gemmNaive on a convolution's shapes", () => {
     // inception_3a/3x3: K = 96·3·3 input taps, M = 128 filters, N = 28·28 pixels; with bias and ReLU.
     const [M, N, K] = [128, 784, 864];
@@ -83,5 +96,13 @@ describe.runIf(relaxed)("gemm with relaxed SIMD", () => {
     gemm(C, A, B, M, N, K, { rowBias, relu: true });
     gemmNaive(expected, A, B, M, N, K, { rowBias, relu: true });
     expect(C).toBeAllClose(expected, { rtol: 1e-5, atol: 1e-5 * Math.sqrt(K) });
+  });
+});
+
+describe.runIf(!relaxed && simdFlavour() !== null)("gemm without relaxed SIMD", () => {
+  it("refuses to force wasm-relaxed, saying how to get it", () => {
+    expect(() => setGemmBackend("wasm-relaxed")).toThrow(
+      'setGemmBackend("wasm-relaxed"): this runtime has no relaxed SIMD (on Node 20, start node with --experimental-wasm-relaxed-simd); use "wasm-plain" or "auto"',
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gemm, gemmBackend, gemmNaive, setGemmBackend, type GemmOptions } from "../../src/layers/gemm.js";
+import { gemm, gemmBackend, gemmKernels, gemmNaive, setGemmBackend, type GemmKernel, type GemmOptions } from "../../src/layers/gemm.js";
 import { simdFlavour } from "../../src/layers/wasm/gemm-simd.js";
 import { fillUniform } from "../../src/tensor/random.js";
 
@@ -22,18 +22,19 @@ const shapes: Array<[M: number, N: number, K: number]> = [
 ];
 const transCombos: GemmOptions[] = [{}, { transA: true }, { transB: true }, { transA: true, transB: true }];
 
-describe.runIf(simdFlavour() !== null)(`gemm on WebAssembly SIMD (${simdFlavour()}) vs gemmNaive`, () => {
-  let previous: "js" | "wasm";
+// Every SIMD flavour this runtime has, each forced in turn.
+describe.each(gemmKernels().filter((k) => k !== "js"))("gemm on WebAssembly SIMD (%s) vs gemmNaive", (kernel) => {
+  let previous: GemmKernel;
   beforeAll(() => {
     previous = gemmBackend();
-    setGemmBackend("wasm");
+    setGemmBackend(kernel);
   });
   afterAll(() => setGemmBackend(previous));
 
   for (const [M, N, K] of shapes) {
     for (const trans of transCombos) {
       it(`M=${M} N=${N} K=${K} transA=${!!trans.transA} transB=${!!trans.transB}`, () => {
-        expect(gemmBackend()).toBe("wasm");
+        expect(gemmBackend()).toBe(kernel);
         const A = fillUniform(new Float32Array(M * K), 1), B = fillUniform(new Float32Array(K * N), 2);
         const C = fillUniform(new Float32Array(M * N), 3), expected = new Float32Array(M * N);
         const tol = { rtol: 1e-5, atol: 1e-5 * Math.sqrt(K) };
@@ -91,7 +92,13 @@ describe("gemm backend choice", () => {
     const previous = gemmBackend();
     try {
       setGemmBackend("auto");
-      expect(gemmBackend()).toBe(simdFlavour() === null ? "js" : "wasm");
+      expect(gemmBackend()).toBe(gemmKernels().at(-1)); // the fastest kernel this runtime has
+      if (simdFlavour() !== null) {
+        setGemmBackend("wasm"); // the better SIMD flavour
+        expect(gemmBackend()).toBe(simdFlavour() === "relaxed-madd" ? "wasm-relaxed" : "wasm-plain");
+        setGemmBackend("wasm-plain");
+        expect(gemmBackend()).toBe("wasm-plain");
+      }
       setGemmBackend("js");
       expect(gemmBackend()).toBe("js");
     } finally {
@@ -100,6 +107,6 @@ describe("gemm backend choice", () => {
   });
 
   it("rejects an unknown backend by name", () => {
-    expect(() => setGemmBackend("gpu" as "js")).toThrow('setGemmBackend: unknown backend "gpu"; choose from auto, js, wasm');
+    expect(() => setGemmBackend("gpu" as "js")).toThrow('setGemmBackend: unknown backend "gpu"; choose from auto, js, wasm, wasm-plain, wasm-relaxed');
   });
 });

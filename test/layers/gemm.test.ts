@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { gemm, gemmBackend, gemmNaive, setGemmBackend, type GemmOptions } from "../../src/layers/gemm.js";
-import { simdFlavour } from "../../src/layers/wasm/gemm-simd.js";
+import { gemm, gemmBackend, gemmKernels, gemmNaive, setGemmBackend, type GemmKernel, type GemmOptions } from "../../src/layers/gemm.js";
 import { random } from "../random.js";
 
 type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -25,12 +24,11 @@ const transCombos: GemmOptions[] = [
   { transA: true, transB: true },
 ];
 
-// Each kernel pinned: Float32 on the plain-JS kernel and on WebAssembly SIMD (where the runtime
-// has it), Float64 always on plain JS. Under "auto" Float32 would only ever reach WebAssembly, and
-// the JS kernel's block edges would go untested in Float32.
-const runs: Array<{ Type: ArrayType; backend: "js" | "wasm"; rtol: number }> = [
-  { Type: Float32Array, backend: "js", rtol: 1e-5 },
-  ...(simdFlavour() === null ? [] : [{ Type: Float32Array, backend: "wasm" as const, rtol: 1e-5 }]),
+// Each kernel pinned: Float32 on the plain-JS kernel and on each WebAssembly SIMD flavour the
+// runtime has, Float64 always on plain JS. Under "auto" Float32 would only ever reach the fastest,
+// and the JS kernel's block edges would go untested in Float32.
+const runs: Array<{ Type: ArrayType; backend: GemmKernel; rtol: number }> = [
+  ...gemmKernels().map((backend) => ({ Type: Float32Array, backend, rtol: 1e-5 })),
   { Type: Float64Array, backend: "js", rtol: 1e-12 },
 ];
 

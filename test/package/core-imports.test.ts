@@ -19,6 +19,7 @@ const NODE_SIDE = new Set([
   "io/image/encode.ts",
   "threads/node-host.ts",
   "node-worker.ts",
+  "node-relaxed-simd.ts",
 ]);
 
 function sourceFiles(dir: string): string[] {

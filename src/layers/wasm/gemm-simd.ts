@@ -39,6 +39,10 @@
 // inputs. Sums are in float32 (the plain-JS kernel sums Float32 inputs in double precision).
 // With relaxed SIMD, whether a madd is fused is the engine's and the CPU's choice: results are
 // then reproducible on one machine but may differ in the last bits between machines.
+//
+// Both flavours' modules can be instantiated on the one memory, and each call names the flavour
+// it runs: ../gemm.ts lets the flavour be forced, and passes its choice to every thread, so that a
+// worker never computes its pieces of a product with the other flavour.
 
 import { instantiate, newMemory, validates, type WasmMemory } from "./assembler.js";
 import { MR, NR, gemmModuleBytes, type GemmKernels, type SimdFlavour } from "./gemm-simd-module.js";
@@ -68,38 +72,47 @@ export function simdFlavour(): SimdFlavour | null {
   return flavour;
 }
 
-// The instance and a Float32 view of its memory, made on first use and regrown as needed.
+/** Whether this runtime can run the GEMM in flavour `f` (one with relaxed SIMD also has plain). */
+export function supportsSimdFlavour(f: SimdFlavour): boolean {
+  const best = simdFlavour();
+  return best === f || (best === "relaxed-madd" && f === "mul-add");
+}
+
+// The memory and a Float32 view of it, made on first use and regrown as needed; an instance
+// of each flavour's module on it, made when that flavour is first called.
 let memory: WasmMemory | null = null;
 let heap = new Float32Array(0);
-let kernels: GemmKernels | null = null;
+const kernels = new Map<SimdFlavour, GemmKernels>();
 
-function instance(bytesNeeded: number): GemmKernels {
-  if (kernels === null || memory === null) {
-    const f = simdFlavour();
-    if (f === null) throw new Error("gemmSimd: this runtime has no WebAssembly SIMD (simd128)");
-    memory = newMemory(Math.ceil(bytesNeeded / PAGE));
+function instance(f: SimdFlavour, bytesNeeded: number): GemmKernels {
+  if (memory === null) memory = newMemory(Math.ceil(bytesNeeded / PAGE));
+  let k = kernels.get(f);
+  if (k === undefined) {
+    if (!supportsSimdFlavour(f)) throw new Error(`gemmSimd: this runtime cannot run the ${f} flavour of WebAssembly SIMD`);
     const exports = instantiate(gemmModuleBytes(f), memory);
-    kernels = {
+    k = {
       gemmBlock: exports.gemmBlock as GemmKernels["gemmBlock"],
       packB: exports.packB as GemmKernels["packB"],
       reluFloats: exports.reluFloats as GemmKernels["reluFloats"],
     };
+    kernels.set(f, k);
   }
   if (memory.buffer.byteLength < bytesNeeded) memory.grow(Math.ceil((bytesNeeded - memory.buffer.byteLength) / PAGE));
   if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer); // growing detaches the old buffer
-  return kernels;
+  return k;
 }
 
 /**
  * C[M×N] = op(A)·op(B), or C += op(A)·op(B) with `accumulate`, on WebAssembly SIMD — only
  * columns [n0, n1) of C when `columns` is given (each column's values do not depend on the
  * range, which is how ../gemm.ts splits a product between threads). Calls that pass the same
- * non-zero `call` number promise the same A, and reuse its packing. The arguments are assumed
- * checked (`gemm` in ../gemm.ts does it and dispatches here).
+ * non-zero `call` number promise the same A, and reuse its packing. `flavour` picks the module
+ * (default: the best this runtime has). The arguments are assumed checked (`gemm` in ../gemm.ts
+ * does it and dispatches here).
  */
 export function gemmSimd(
   C: Float32Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number, opts: GemmOptions = {},
-  columns: readonly [number, number] = [0, N], call = 0,
+  columns: readonly [number, number] = [0, N], call = 0, flavour: SimdFlavour | null = simdFlavour(),
 ): void {
   const { transA = false, transB = false, accumulate = false, rowBias, relu = false, maskB } = opts;
   const [n0, n1] = columns;
@@ -114,7 +127,8 @@ export function gemmSimd(
   const rows = roundUp(M, MR); // rows of the C strip, and of packed A
   const B_OFFSET = A_OFFSET + rows * K * 4, RAW_B_OFFSET = B_OFFSET + B_BYTES, C_OFFSET = RAW_B_OFFSET + B_BYTES;
   const ldcMax = roundUp(Math.min(NC, n1 - n0), NR);
-  const { gemmBlock, packB, reluFloats } = instance(C_OFFSET + rows * ldcMax * 4);
+  if (flavour === null) throw new Error("gemmSimd: this runtime has no WebAssembly SIMD (simd128)");
+  const { gemmBlock, packB, reluFloats } = instance(flavour, C_OFFSET + rows * ldcMax * 4);
   const cStrip = C_OFFSET / 4, rawB = RAW_B_OFFSET / 4; // in floats
 
   if (call === 0 || call !== packedCall) {
