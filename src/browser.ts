@@ -64,7 +64,7 @@ export { concat } from "./layers/concat.js";
 export { eltwise, type EltwiseOp } from "./layers/eltwise.js";
 export { softmax } from "./layers/softmax.js";
 export { dropout } from "./layers/dropout.js";
-export { setGemmBackend, gemmBackend, type GemmBackend } from "./layers/gemm.js";
+export { setGemmBackend, gemmBackend, gemmKernels, type GemmBackend, type GemmKernel } from "./layers/gemm.js";
 export { setConvAlgorithm, convAlgorithm, type ConvAlgorithm } from "./layers/winograd.js";
 export { setThreads, threadCount, threadsReady, defaultThreads, shutdownThreads } from "./threads/pool.js";
 export { threadsStarted } from "./threads/web-host.js";
