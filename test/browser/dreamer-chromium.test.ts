@@ -24,6 +24,8 @@ import { chromiumForTests } from "../browser.js";
 import { fishBike } from "../dream/photos.js";
 import type { DreamReport, PageApi } from "./dreamer-page.js";
 import { bundleForBrowser, closeServer, launchChromium, serveIsolated } from "./isolated-page.js";
+import { nodeFlagsFor } from "../node-flags.js";
+import type { SimdFlavour } from "../../src/layers/wasm/gemm-simd-module.js";
 
 const PROJECT = resolve(import.meta.dirname, "../..");
 const CHROMIUM = chromiumForTests("the createDreamer browser test (test/browser/dreamer-chromium.test.ts)");
@@ -50,7 +52,7 @@ const picture = [`/input.f32`, 112, 75] as const;
 /** Node's dream() of the photo with `options`, in a child with SIMD `flavour`. */
 function nodeDream(flavour: string, options: object): Float32Array {
   const out = join(root, `node-${flavour}.f32`);
-  const flags = flavour === "relaxed-madd" ? ["--experimental-wasm-relaxed-simd"] : [];
+  const flags = nodeFlagsFor(flavour as SimdFlavour);
   const child = spawnSync(process.execPath, [...flags, "--import", "tsx", join(PROJECT, "test/browser/node-reference.ts"),
     flavour, join(root, "input.f32"), "112", "75", JSON.stringify(options), out], { cwd: PROJECT, encoding: "utf8" });
   if (child.status !== 0) throw new Error(`the Node reference failed:\n${child.stdout}${child.stderr}`);

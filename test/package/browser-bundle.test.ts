@@ -27,6 +27,7 @@ import { build as viteBuild } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gemmModuleBytes } from "../../src/layers/wasm/gemm-simd-module.js";
 import { chromiumForTests } from "../browser.js";
+import { nodeFlagsFor } from "../node-flags.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const APP_SOURCES = resolve(import.meta.dirname, "browser-app");
@@ -212,7 +213,7 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
     const relaxed = (await page.evaluate(`WebAssembly.validate(new Uint8Array(${JSON.stringify([...gemmModuleBytes("relaxed-madd")])}))`)) as boolean;
     const requestFile = join(scratch, "request.json");
     writeFileSync(requestFile, JSON.stringify({ width, height, pixels, options }));
-    const flags = relaxed ? ["--experimental-wasm-relaxed-simd"] : [];
+    const flags = nodeFlagsFor(relaxed ? "relaxed-madd" : "mul-add");
     reference = (JSON.parse(run(process.execPath, [...flags, "node-reference.js", requestFile], app)) as { pixels: number[] }).pixels;
     expect(reference.length).toBe(width * height * 3);
     expect(differing(reference, pixels)).toBeGreaterThan(width * height); // it really dreamed
@@ -273,7 +274,7 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
     const options = { layer: "inception_3b/output", octaves: 2, iterations: 2, seed: 3 };
     const requestFile = join(scratch, "dreamer-request.json");
     writeFileSync(requestFile, JSON.stringify({ width, height, pixels, options }));
-    const reference = JSON.parse(run(process.execPath, [...(relaxed ? ["--experimental-wasm-relaxed-simd"] : []), "node-reference.js", requestFile], app)) as { pixels: number[] };
+    const reference = JSON.parse(run(process.execPath, [...nodeFlagsFor(relaxed ? "relaxed-madd" : "mul-add"), "node-reference.js", requestFile], app)) as { pixels: number[] };
     expect(reference.pixels.filter((v, i) => v !== pixels[i]).length).toBeGreaterThan(width * height); // it really dreamed
     for (const threads of [1, 2]) {
       const answer = await page.evaluate(`dreamWithDreamer(${JSON.stringify({ width, height, pixels, options, threads })})`) as {

@@ -34,6 +34,8 @@ import { quantize, type RgbImage } from "../../src/io/image/image.js";
 import { readImage, writeImage } from "../../src/index.js";
 import { chromiumForTests } from "../browser.js";
 import { serveStatic, type StaticSite } from "./serve.js";
+import { nodeFlagsFor } from "../node-flags.js";
+import type { SimdFlavour } from "../../src/layers/wasm/gemm-simd-module.js";
 
 // The page's globals, as far as the functions that page.evaluate runs there use them: this
 // project's TypeScript has no DOM library (the core must not lean on it), so the slice is declared.
@@ -120,7 +122,7 @@ function nodeDream(options: object, flavour: string | null, scratch: string): { 
   const optionsFile = join(scratch, "options.json");
   const out = join(scratch, "node-dream.bin");
   writeFileSync(optionsFile, JSON.stringify(options));
-  const flags = flavour === "relaxed-madd" ? ["--experimental-wasm-relaxed-simd"] : [];
+  const flags = nodeFlagsFor(flavour as SimdFlavour);
   const r = spawnSync(process.execPath, [...flags, "--import", "tsx", join(import.meta.dirname, "node-dream.ts"), PHOTO, optionsFile, out], {
     cwd: PROJECT,
     encoding: "utf8",
