@@ -24,8 +24,9 @@ import { googlenetUrl } from "../src/models/sources.js";
 import { Tensor } from "../src/tensor/tensor.js";
 import "../src/threads/node-host.js";
 import { threadsReady, withThreads } from "../src/threads/pool.js";
-import { findChromium } from "../test/browser.js";
-import { bundleForBrowser, closeServer, launchChromium, serveIsolated } from "../test/browser/isolated-page.js";
+import { findChromium, launchChromium } from "../test/browser.js";
+import { bundleForBrowser } from "../test/browser/isolated-page.js";
+import { serveStatic } from "../test/browser/static-site.js";
 import { jobMicroseconds } from "./browser/job-latency.js";
 import type { StepAnswer, StepCommand } from "./browser/step-worker.js";
 import { fillRandom, maxRelDiff, medianMs, printTable, type BenchOptions } from "./util.js";
@@ -64,7 +65,8 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     "bench/step-worker": join(PROJECT, "bench/browser/step-worker.ts"),
     "web-worker": join(PROJECT, "src/web-worker.ts"),
   });
-  const { server, origin } = await serveIsolated(root, { "/model.caffemodel": fileURLToPath(googlenetUrl), "/cat.input.f32": catPath });
+  const site = await serveStatic({ routes: [["/", root]], files: { "/model.caffemodel": fileURLToPath(googlenetUrl), "/cat.input.f32": catPath } });
+  const { origin } = site;
   const browser = await launchChromium(executable);
   try {
     const page = await browser.newPage();
@@ -131,7 +133,7 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     ]));
   } finally {
     await browser.close();
-    await closeServer(server);
+    await site.close();
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,4 @@
-// Finding a Chromium to drive, for the tests that run in a browser.
+// Finding a Chromium to drive, and launching it, for the tests that run in a browser.
 //
 // `npm test` must pass on a fresh clone, where there may be no browser at all: then the browser
 // tests are skipped, with one line saying how to get one. Under CI=true a missing browser is a
@@ -8,6 +8,7 @@
 // nothing, which is how to hide an installed browser), then the usual places of Debian's,
 // Ubuntu's, Google's and the snap's builds.
 import { accessSync, constants, statSync } from "node:fs";
+import { chromium, type Browser } from "playwright-core";
 
 /** Where Linux distributions and Google put Chromium or Chrome, most usual first. */
 export const USUAL_BROWSER_PATHS: readonly string[] = [
@@ -56,4 +57,15 @@ export function chromiumForTests(what: string, env: Readonly<Record<string, stri
   if (env.CI === "true") throw new Error(`${what} needs a browser under CI=true, but ${where}; ${BROWSER_HINT}`);
   console.warn(`skipped ${what}: ${where}; to run it, ${BROWSER_HINT}`);
   return null;
+}
+
+/** Headless Chromium at `executablePath`, with nothing running in the background. */
+export function launchChromium(executablePath: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath,
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
 }

@@ -12,7 +12,6 @@
 // Chromium the test is skipped with a note (a failure under CI=true, see ../browser.ts).
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,10 +19,11 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RgbImage } from "../../src/io/image/image.js";
 import { googlenetUrl, synsetWordsUrl } from "../../src/models/sources.js";
-import { chromiumForTests } from "../browser.js";
+import { chromiumForTests, launchChromium } from "../browser.js";
 import { fishBike } from "../dream/photos.js";
 import type { DreamReport, PageApi } from "./dreamer-page.js";
-import { bundleForBrowser, closeServer, launchChromium, serveIsolated } from "./isolated-page.js";
+import { bundleForBrowser } from "./isolated-page.js";
+import { serveStatic, type StaticSite } from "./static-site.js";
 import { nodeFlagsFor } from "../node-flags.js";
 import type { SimdFlavour } from "../../src/layers/wasm/gemm-simd-module.js";
 
@@ -34,7 +34,7 @@ const STEPS = ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3"];
 
 let root = "";
 let browser: Browser | null = null;
-const servers: Server[] = [];
+const sites: StaticSite[] = [];
 let isolatedPage: Page;
 let plainPage: Page;
 let photo: RgbImage; // fish-bike.jpg at 112×75, served as /input.f32
@@ -83,10 +83,10 @@ beforeAll(async () => {
   writeFileSync(join(root, "input.f32"), new Uint8Array(photo.data.buffer, photo.data.byteOffset, photo.data.byteLength));
   // The bundled files, where the dream worker's bundle (/dream-worker.js) finds them:
   // ../../models/ from the root is /models/ (a URL path cannot climb above the root).
-  const extra = { "/models/bvlc_googlenet.caffemodel": fileURLToPath(googlenetUrl), "/models/synset_words.txt": fileURLToPath(synsetWordsUrl) };
-  const isolated = await serveIsolated(root, extra);
-  const plain = await serveIsolated(root, extra, false);
-  servers.push(isolated.server, plain.server);
+  const files = { "/models/bvlc_googlenet.caffemodel": fileURLToPath(googlenetUrl), "/models/synset_words.txt": fileURLToPath(synsetWordsUrl) };
+  const isolated = await serveStatic({ routes: [["/", root]], files });
+  const plain = await serveStatic({ routes: [["/", root]], files, isolated: false });
+  sites.push(isolated, plain);
   browser = await launchChromium(CHROMIUM);
   isolatedPage = await browser.newPage();
   plainPage = await browser.newPage();
@@ -96,7 +96,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  for (const s of servers) await closeServer(s);
+  for (const s of sites) await s.close();
   if (root !== "") rmSync(root, { recursive: true, force: true });
 });
 

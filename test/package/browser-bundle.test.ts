@@ -17,16 +17,15 @@
 // TypeScript consumer with no @types installed either way.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { extname, join, normalize, resolve, sep } from "node:path";
+import { join, resolve } from "node:path";
 import { build as esbuild } from "esbuild";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { build as viteBuild } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gemmModuleBytes } from "../../src/layers/wasm/gemm-simd-module.js";
-import { chromiumForTests } from "../browser.js";
+import { chromiumForTests, launchChromium } from "../browser.js";
+import { serveStatic, type StaticSite } from "../browser/static-site.js";
 import { nodeFlagsFor } from "../node-flags.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -35,48 +34,11 @@ const CHROMIUM = chromiumForTests("the packed-package browser test (test/package
 const SETUP_TIMEOUT_MS = 600_000;
 const DREAM_TIMEOUT_MS = 120_000;
 
-const MIME_TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".txt": "text/plain; charset=utf-8",
-  ".caffemodel": "application/octet-stream",
-};
-
 /** Runs a command, failing with its output if it fails. */
 function run(command: string, args: string[], cwd: string): string {
   const r = spawnSync(command, args, { cwd, encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
   if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
-}
-
-/**
- * Serves on 127.0.0.1 with COOP/COEP, noting every path asked for: a path under one of
- * `routes`' prefixes comes from its folder (the first that matches).
- */
-async function serveIsolated(routes: [prefix: string, folder: string][], requested: string[]): Promise<{ server: Server; origin: string }> {
-  const server = createServer(async (request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname);
-    requested.push(path);
-    const [prefix, folder] = routes.find(([p]) => path.startsWith(p)) ?? ["", ""];
-    const file = join(folder, normalize(path.slice(prefix.length - 1)));
-    const type = MIME_TYPES[extname(file)];
-    if (folder === "" || !file.startsWith(folder + sep) || type === undefined) return void response.writeHead(404).end();
-    try {
-      const body = await readFile(file);
-      response.writeHead(200, {
-        "Content-Type": type,
-        "Cross-Origin-Opener-Policy": "same-origin",
-        "Cross-Origin-Embedder-Policy": "require-corp",
-      });
-      response.end(body);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the test server has no TCP port");
-  return { server, origin: `http://127.0.0.1:${address.port}` };
 }
 
 /** What ./browser-app/engine.js answers. */
@@ -149,9 +111,9 @@ describe("bundling the installed package for a browser", () => {
 describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", () => {
   let browser: Browser;
   let page: Page;
-  let server: Server | null = null;
+  let site: StaticSite | null = null;
   let origin = "";
-  const requested: string[] = [];
+  let requested: string[] = [];
   const problems: string[] = [];
 
   beforeAll(async () => {
@@ -162,14 +124,9 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
       ["/esbuild/", join(app, "esbuild-out")],
       ["/", join(app, "dist")],
     ];
-    ({ server, origin } = await serveIsolated(routes, requested));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM!,
-      args: [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      ],
-    });
+    site = await serveStatic({ routes });
+    ({ origin, requested } = site);
+    browser = await launchChromium(CHROMIUM!);
     page = await browser.newPage();
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
     page.on("console", (m) => {
@@ -180,7 +137,7 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((closed) => (server === null ? closed(null) : server.close(closed)));
+    await site?.close();
   });
 
   it("emitted the model, the labels and the helper worker", () => {

@@ -25,14 +25,12 @@
 // and always runs.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { dirname, extname, join, normalize, resolve, sep } from "node:path";
-import { chromium } from "playwright-core";
+import { dirname, join, resolve } from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromiumForTests } from "../browser.js";
+import { chromiumForTests, launchChromium } from "../browser.js";
+import { serveStatic, type StaticSite } from "../browser/static-site.js";
 
 const PROJECT = resolve(import.meta.dirname, "../..");
 const FIXTURES = resolve(import.meta.dirname, "browser");
@@ -58,44 +56,6 @@ interface PageReport {
   engine: EngineReport;
 }
 
-const MIME_TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-};
-
-/**
- * Serves the files under `root` on 127.0.0.1 with the two headers that make a page
- * cross-origin isolated (so that it has SharedArrayBuffer), noting every path asked for.
- */
-async function serveIsolated(root: string, requested: Set<string>): Promise<{ server: Server; origin: string }> {
-  const server = createServer(async (request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? "/", "http://127.0.0.1").pathname);
-    requested.add(path);
-    const file = join(root, normalize(path));
-    const type = MIME_TYPES[extname(file)];
-    if (!file.startsWith(root + sep) || type === undefined) {
-      response.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      response.writeHead(200, {
-        "Content-Type": type,
-        "Cross-Origin-Opener-Policy": "same-origin",
-        "Cross-Origin-Embedder-Policy": "require-corp",
-      });
-      response.end(body);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("the test server has no TCP port");
-  return { server, origin: `http://127.0.0.1:${address.port}` };
-}
-
 /**
  * Every module specifier reachable from `entries` (paths under `root`), by file: a browser
  * resolves only relative and absolute URLs, so a bare one ("protobufjs") would fail to load.
@@ -114,20 +74,18 @@ function moduleGraph(root: string, entries: string[]): Map<string, string[]> {
 }
 
 let root = "";
-let origin = "";
-let server: Server | null = null;
-const requested = new Set<string>();
+let site: StaticSite | null = null;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "inceptionism-browser-"));
   const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", root], { cwd: PROJECT, encoding: "utf8" });
   if (build.status !== 0) throw new Error(`tsc could not build the sources:\n${build.stdout}${build.stderr}`);
   for (const fixture of ["index.html", "engine-worker.js"]) copyFileSync(join(FIXTURES, fixture), join(root, fixture));
-  ({ server, origin } = await serveIsolated(root, requested));
+  site = await serveStatic({ routes: [["/", root]] });
 });
 
 afterAll(async () => {
-  await new Promise((closed) => (server === null ? closed(null) : server.close(closed)));
+  await site?.close();
   if (root !== "") rmSync(root, { recursive: true, force: true });
 });
 
@@ -146,13 +104,7 @@ describe("the browser build", () => {
 
 describe.skipIf(CHROMIUM === null)("worker threads in headless Chromium", () => {
   it("split GEMM and ReLU over a nested Web Worker, bit-identical to one thread", async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM!,
-      args: [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium(CHROMIUM!);
     try {
       const page = await browser.newPage();
       const problems: string[] = [];
@@ -169,7 +121,7 @@ describe.skipIf(CHROMIUM === null)("worker threads in headless Chromium", () => 
           reject(new Error(`the page sent no report in ${REPORT_TIMEOUT_MS / 1000} s (a thread stuck in Atomics.wait?); ${seen}`));
         }, REPORT_TIMEOUT_MS).unref(),
       );
-      await page.goto(`${origin}/index.html`);
+      await page.goto(`${site!.origin}/index.html`);
       const report = await Promise.race([delivered, timedOut]);
 
       expect(report.page).toEqual({
@@ -187,7 +139,7 @@ describe.skipIf(CHROMIUM === null)("worker threads in headless Chromium", () => 
         relu: 0,
         ghost: 'job "browser-test-ghost" failed in worker 1: unknown job "browser-test-ghost"',
       });
-      expect(requested).toContain("/web-worker.js");
+      expect(site!.requested).toContain("/web-worker.js");
     } finally {
       await browser.close();
     }

@@ -26,14 +26,14 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodePng } from "../../src/io/image/png.js";
 import { quantize, type RgbImage } from "../../src/io/image/image.js";
 import { readImage, writeImage } from "../../src/index.js";
-import { chromiumForTests } from "../browser.js";
-import { serveStatic, type StaticSite } from "./serve.js";
+import { chromiumForTests, launchChromium } from "../browser.js";
+import { serveStatic, type StaticSite } from "../browser/static-site.js";
 import { nodeFlagsFor } from "../node-flags.js";
 import type { SimdFlavour } from "../../src/layers/wasm/gemm-simd-module.js";
 
@@ -226,15 +226,9 @@ describe.skipIf(CHROMIUM === null)("the demo page in headless Chromium", () => {
     stage = buildDemo();
     PHOTO = join(stage, "flowers.png");
     await writeImage(PHOTO, await readImage(PHOTO_JPEG));
-    isolatedSite = await serveStatic(join(stage, "web/dist"), { isolated: true });
-    plainSite = await serveStatic(join(stage, "web/dist"), { isolated: false });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM!,
-      args: [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-      ],
-    });
+    isolatedSite = await serveStatic({ routes: [["/", join(stage, "web/dist")]] });
+    plainSite = await serveStatic({ routes: [["/", join(stage, "web/dist")]], isolated: false });
+    browser = await launchChromium(CHROMIUM!);
   });
 
   afterAll(async () => {

@@ -9,11 +9,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { build } from "esbuild";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeImage } from "../../../src/io/image/decode.js";
 import { quantize } from "../../../src/io/image/image.js";
-import { chromiumForTests } from "../../browser.js";
+import { chromiumForTests, launchChromium } from "../../browser.js";
 
 // The few DOM names the page's code uses, for the type checker (the project's types have no DOM).
 interface Context2d {
@@ -68,10 +68,7 @@ describe.skipIf(CHROMIUM === null)("decoding in headless Chromium", () => {
 
   beforeAll(async () => {
     const script = await bundleForBrowser();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM!,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium(CHROMIUM!);
     page = await browser.newPage();
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
     await page.goto("about:blank");
