@@ -26,6 +26,7 @@ import {
   type RgbImage,
 } from "inceptionism";
 import { ensureCrossOriginIsolation } from "./isolation.js";
+import { formatSeconds } from "./format.js";
 import { LAYER_GROUPS } from "./layers.js";
 
 /** The dream's own settings, as read from the form (the callbacks and the signal are added per dream). */
@@ -278,10 +279,6 @@ function startDreamer(): void {
 
 /** How the worker multiplies matrices, as `DreamerInfo.simd` says. */
 const SIMD_NAMES = { "relaxed-madd": "WebAssembly relaxed SIMD", "mul-add": "WebAssembly SIMD", none: "plain JavaScript" };
-
-function formatSeconds(s: number): string {
-  return s < 60 ? `${s.toFixed(s < 10 ? 1 : 0)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-}
 
 async function runDream(): Promise<void> {
   const before = beforeImage();
