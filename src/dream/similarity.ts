@@ -79,14 +79,14 @@ function checkPlanes(op: string, a: Floats, b: Floats, C: number, H: number, W: 
  * bilinearly, reading 0 outside the picture. Overwrites `out` (not `src`). The identity is an
  * exact copy.
  */
-export function similarityForward(
-  out: Floats, // [C × H × W]
+export function similarityForward<T extends Floats>(
+  out: T, // [C × H × W]
   src: Floats, // [C × H × W]
   C: number,
   H: number,
   W: number,
   t: Similarity,
-): Floats {
+): T {
   checkPlanes("similarityForward", out, src, C, H, W);
   const { a, b } = sampling(t);
   const cx = (W - 1) / 2, cy = (H - 1) / 2;
@@ -121,14 +121,14 @@ export function similarityForward(
  * value sent back onto the (up to) four input pixels it was interpolated from, with the same
  * weights. Accumulates into `dsrc`, like every backward kernel.
  */
-export function similarityBackward(
-  dsrc: Floats, // [C × H × W], accumulated into
+export function similarityBackward<T extends Floats>(
+  dsrc: T, // [C × H × W], accumulated into
   dout: Floats, // [C × H × W]
   C: number,
   H: number,
   W: number,
   t: Similarity,
-): Floats {
+): T {
   checkPlanes("similarityBackward", dsrc, dout, C, H, W);
   const { a, b } = sampling(t);
   const cx = (W - 1) / 2, cy = (H - 1) / 2;
