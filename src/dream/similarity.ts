@@ -29,9 +29,9 @@
 //
 // If y = A x and g = ∂L/∂y, then ∂L/∂x = Aᵀ g: the gradient of the objective of the transformed
 // picture, as a function of the untransformed one — so a step along it is a true ascent step
-// for L(A x). (It is not the inverse warp of g: Aᵀ is not A⁻¹, and the inverse warp would both
-// smooth the gradient once more and misplace it at the borders.) Tested by the adjoint identity
-// ⟨A x, y⟩ = ⟨x, Aᵀ y⟩, as for im2col.
+// for L(A x). It is not the inverse warp of g (Aᵀ is not A⁻¹): zoomed by s, each input pixel
+// feeds about s² output pixels, so Aᵀg is about s² times the inverse warp, and they differ
+// again at the borders. Tested by the adjoint identity ⟨A x, y⟩ = ⟨x, Aᵀ y⟩, as for im2col.
 //
 // Core module: no `node:*` imports.
 
