@@ -2,6 +2,8 @@
 // the bundled GoogLeNet at small sizes.
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import "../../src/threads/node-host.js";
+import { shutdownThreads } from "../../src/threads/pool.js";
 import { dream, type DreamOptions } from "../../src/dream/dream.js";
 import { objectiveGradient, objectiveValue, type ObjectiveTerm } from "../../src/dream/objective.js";
 import { similarityBackward, similarityForward, type Similarity } from "../../src/dream/similarity.js";
@@ -23,6 +25,8 @@ beforeAll(async () => {
   net = await loadGoogLeNet();
   ({ photo, small } = await fishBike());
 });
+
+afterAll(() => shutdownThreads());
 
 const layer = "inception_3a/output";
 const quick = (extra: Partial<DreamOptions>): DreamOptions => ({ model: net, layer, octaves: 2, iterations: 3, ...extra });
@@ -90,6 +94,11 @@ describe("dream with scale and rotate", () => {
     expect(same(await dream(small, quick({ seed: 3, scale: [0.95, 1.05], rotate: 5 })), turned)).toBe(false);
     // lo = hi = 1 and 0° draw nothing and transform nothing: the default picture, byte for byte.
     expect(same(await dream(small, quick({ seed: 2, scale: [1, 1], rotate: 0 })), plain)).toBe(true);
+  });
+
+  it("is bit-identical whatever the number of threads", async () => {
+    const one = await dream(small, quick({ scale: [0.9, 1.1], rotate: 10, threads: 1 }));
+    expect(same(await dream(small, quick({ scale: [0.9, 1.1], rotate: 10, threads: 2 })), one)).toBe(true);
   });
 
   it("each of scale and rotate alone changes the picture", async () => {
