@@ -7,8 +7,10 @@
 //                      side by side (960×240), quality 85
 //   sky-dream.jpg      examples/sky.jpg (1024×575) at inception_4c/output, the README's hero,
 //                      quality 85 (under 300 KB)
+//   flowers-transforms.jpg  the flowers dreamed plainly and with scale 0.95–1.05 and rotate 5,
+//                      side by side (640×240), quality 90
 // A dream is the same for any thread count, so these are reproducible bit for bit.
-import { dream } from "../src/dream/dream.js";
+import { dream, type DreamOptions } from "../src/dream/dream.js";
 import type { RgbImage } from "../src/io/image/image.js";
 import { readImage, writeImage } from "../src/io/image/image-file.js";
 import { loadGoogLeNet } from "../src/models/load.js";
@@ -31,8 +33,8 @@ function sideBySide(parts: readonly RgbImage[]): RgbImage {
 }
 
 const net = await loadGoogLeNet();
-const dreamed = async (input: string, layer = "inception_4c/output"): Promise<RgbImage> =>
-  dream(await readImage(examples(input)), { model: net, layer });
+const dreamed = async (input: string, layer = "inception_4c/output", extra: Partial<DreamOptions> = {}): Promise<RgbImage> =>
+  dream(await readImage(examples(input)), { model: net, layer, ...extra });
 
 /** The flowers at three depths of the net, left to right. */
 async function layerStrip(): Promise<RgbImage> {
@@ -45,6 +47,10 @@ const recipes: Record<string, { quality: number; make: () => Promise<RgbImage> }
   "flowers-dream.jpg": { quality: 90, make: () => dreamed("flowers.jpg") },
   "layers.jpg": { quality: 85, make: layerStrip },
   "sky-dream.jpg": { quality: 85, make: () => dreamed("sky.jpg") },
+  "flowers-transforms.jpg": {
+    quality: 90,
+    make: async () => sideBySide([await dreamed("flowers.jpg"), await dreamed("flowers.jpg", undefined, { scale: [0.95, 1.05], rotate: 5 })]),
+  },
 };
 
 const chosen = process.argv.slice(2);

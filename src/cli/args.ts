@@ -37,6 +37,8 @@ const DREAM_FLAGS = {
   iterations: { type: "string" },
   step: { type: "string" },
   jitter: { type: "string" },
+  scale: { type: "string" },
+  rotate: { type: "string" },
   seed: { type: "string" },
   channels: { type: "string" },
   guide: { type: "string" },
@@ -203,6 +205,9 @@ function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide"> {
   set("stepSize", floatFlag(values, "step"));
   if (o.stepSize !== undefined && !(o.stepSize > 0)) usage(`--step must be a positive number, got ${o.stepSize}`);
   set("jitter", intFlag(values, "jitter", 0));
+  set("scale", scaleFlag(values));
+  set("rotate", floatFlag(values, "rotate"));
+  if (o.rotate !== undefined && !(o.rotate >= 0 && o.rotate <= 180)) usage(`--rotate must be degrees from 0 to 180, got ${o.rotate}`);
   set("seed", intFlag(values, "seed", 0));
   set("tile", intFlag(values, "tile", 1));
   set("threads", intFlag(values, "threads", 1, MAX_THREADS));
@@ -221,6 +226,18 @@ function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide"> {
     o.objective = objective;
   }
   return o;
+}
+
+/** `--scale LO:HI`, 0 < LO ≤ HI: the range of each step's random zoom. */
+function scaleFlag(values: Values): [number, number] | undefined {
+  const v = stringFlag(values, "scale");
+  if (v === undefined) return undefined;
+  const parts = v.split(":");
+  const [lo, hi] = parts.map(Number) as [number, number];
+  if (parts.length !== 2 || !parts.every((p) => NUMBER.test(p.trim())) || !(lo > 0 && hi >= lo) || !Number.isFinite(hi)) {
+    usage(`--scale must be LO:HI with 0 < LO ≤ HI, e.g. 0.95:1.05, got ${quote(v)}`);
+  }
+  return [lo, hi];
 }
 
 /** `--class a,b --class c` → ["a", "b", "c"]; it sets the layer and objective, so not with those. */

@@ -28,6 +28,10 @@ const DREAM_OPTIONS = `Dream options:
   --iterations N        gradient steps per scale (default ${DREAM_DEFAULTS.iterations})
   --step F              step size (default ${DREAM_DEFAULTS.stepSize})
   --jitter N            largest random shift in pixels (default ${DREAM_DEFAULTS.jitter})
+  --scale LO:HI         each step, zoom the picture by a random factor in LO–HI, e.g.
+                        0.95:1.05 (default: none)
+  --rotate DEG          each step, turn the picture by a random angle within ±DEG degrees,
+                        0–180 (default: none)
   --seed N              random seed; the same seed gives the same picture (default ${DREAM_DEFAULTS.seed})
   --channels LIST       amplify only these channels of the layer, e.g. 3,17,101
   --guide IMG           dream toward what the net sees in this picture

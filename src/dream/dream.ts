@@ -6,6 +6,10 @@
 //   2. forward to the layer, score it (objective.ts), backpropagate to get g = dL/dx;
 //   3. x ← x + stepSize · g / mean(|g|)   (normalizing makes the step size mean "pixels");
 //   4. roll back, and clip to the range of real pixels (0–255 before mean subtraction).
+// With `scale` or `rotate`, step 2 sees the rolled picture zoomed and turned by a random
+// similarity A (./similarity.ts) and its gradient is brought back by the exact adjoint, Aᵀg:
+// the gradient of L(A x) with respect to x, so the step is a true ascent step for what the net
+// saw. Features that survive small zooms and turns grow; pixel-exact ones do not.
 // Octaves: the same at several scales, smallest first. Each octave starts from the *original*
 // picture at its scale plus the detail dreamed so far (upscaled), so large structures grow at
 // coarse scales and fine texture at fine ones, while the photo itself is never blurred.
@@ -22,6 +26,7 @@ import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTer
 import { defaultLayer } from "./default-layer.js";
 import { DEFAULT_MAX_MEMORY, planDreamMemory } from "./memory.js";
 import { rollPlanes } from "./roll.js";
+import { isIdentity, similarityBackward, similarityForward, type Similarity } from "./similarity.js";
 import { gradientTiles } from "./tiles.js";
 
 /** A layer to dream on, with the weight of its score when several are combined. */
@@ -37,7 +42,7 @@ export interface DreamProgress {
   /** 1-based step within the octave. */
   iteration: number;
   iterations: number;
-  /** The objective after this step's gradient (before the step was applied). */
+  /** The objective after this step's gradient (before the step was applied; with scale or rotate, of the view the net saw). */
   loss: number;
   /** The share of the whole dream's work done, 0–1, counting each step by its pixels. */
   fraction: number;
@@ -74,6 +79,19 @@ export interface DreamOptions {
   jitter?: number;
   /** Seed for the jitter: the same seed and inputs give the same picture, bit for bit (default 0). */
   seed?: number;
+  /**
+   * Each step, zoom the rolled picture about its centre by a random factor in [lo, hi] (e.g.
+   * [0.95, 1.05]; 0 < lo ≤ hi) before taking the gradient, and bring the gradient back through
+   * the exact adjoint of the zoom. Pixels zoomed in from outside the picture are the mean
+   * colour. Default: none. Drawn from the seeded stream after the roll, only when lo < hi.
+   */
+  scale?: readonly [number, number];
+  /**
+   * Each step, also turn the rolled picture about its centre by a random angle in
+   * [−rotate, rotate] degrees (0–180), as `scale`. Default: none. Drawn after the roll and the
+   * scale, only when rotate > 0.
+   */
+  rotate?: number;
   /**
    * Compute each step's gradient in tiles of at most this many pixels a side, each seen with
    * 64 pixels of context (so memory is bounded by (tile + 128)² rather than the image size).
@@ -158,8 +176,10 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   const step: StepContext = {
     net, terms, tile, minSide, threads, stepSize: o.stepSize,
     low: mean.map((m) => -m), high: mean.map((m) => 255 - m),
-    rolled: new Float32Array(0), tileGrad: undefined,
+    rolled: new Float32Array(0), tileGrad: undefined, warped: undefined,
   };
+  const [scaleLo, scaleHi] = o.scale ?? [1, 1];
+  const rotate = o.rotate ?? 0;
   let detail: Float32Array | null = null;
   let detailH = 0, detailW = 0;
   const pixels = pyramid.map((t) => t.size);
@@ -184,11 +204,19 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     }
     step.rolled = new Float32Array(x.length); // reused by every step of this octave
     step.tileGrad = tile === undefined ? undefined : new Float32Array(x.length); // likewise, when tiling
+    const transformed = scaleLo !== 1 || scaleHi !== 1 || rotate > 0;
+    step.warped = transformed ? new Float32Array(x.length) : undefined; // likewise, with scale or rotate
     for (let it = 0; it < o.iterations; it++) {
       if (o.signal?.aborted) throw o.signal.reason ?? new DOMException("The dream was aborted", "AbortError");
       const dx = randomInt(rand, -o.jitter, o.jitter), dy = randomInt(rand, -o.jitter, o.jitter);
+      // Only what varies draws, after the roll: without scale and rotate the stream, and so the
+      // picture, is what it was before they existed.
+      const similarity: Similarity = {
+        scale: scaleLo < scaleHi ? scaleLo + (scaleHi - scaleLo) * rand() : scaleLo,
+        degrees: rotate > 0 ? rotate * (2 * rand() - 1) : 0,
+      };
       const stepStart = performance.now();
-      const loss = ascend(x, h, w, dx, dy, step);
+      const loss = ascend(x, h, w, dx, dy, step, isIdentity(similarity) ? null : similarity);
       if (k === 0 && it === timedStep) {
         const seconds = ((performance.now() - stepStart) / 1000) * o.iterations * seen.reduce((a, b) => a + b, 0) / seen[0]!;
         if (seconds > LONG_DREAM_SECONDS) o.onNote?.(longDreamNote(seconds, threads, width, height, minSide));
@@ -242,17 +270,23 @@ interface StepContext {
   /** The rolled picture, and (when tiling) the gradient: reused by every step of an octave. */
   rolled: Float32Array;
   tileGrad: Float32Array | undefined;
+  /** With scale or rotate: the transformed picture, then the gradient brought back; likewise reused. */
+  warped: Float32Array | undefined;
 }
 
 /**
  * One step of gradient ascent on `x` (3×h×w, BGR minus mean), in place: roll it by (dy, dx),
  * take the objective's gradient g there, x ← x + stepSize · g / mean|g|, roll back, clip to the
- * valid pixels. Returns the objective before the step.
+ * valid pixels. With a similarity A, g is Aᵀ·(the gradient at A·rolled): the whole picture is
+ * transformed, then tiled as ever. Returns the objective before the step (of what the net saw).
  */
-function ascend(x: Float32Array, h: number, w: number, dx: number, dy: number, s: StepContext): number {
-  const { rolled } = s;
+function ascend(x: Float32Array, h: number, w: number, dx: number, dy: number, s: StepContext, similarity: Similarity | null): number {
+  const { rolled, warped } = s;
   rollPlanes(x, 3, h, w, dy, dx, rolled);
-  const { loss, grad } = withThreads(s.threads, () => tiledGradient(s.net, rolled, h, w, s.terms, s.tile, s.minSide, s.tileGrad));
+  const view = similarity === null ? rolled : similarityForward(warped!, rolled, 3, h, w, similarity);
+  const { loss, grad: viewGrad } = withThreads(s.threads, () => tiledGradient(s.net, view, h, w, s.terms, s.tile, s.minSide, s.tileGrad));
+  // The transformed picture is not needed any more: its buffer takes the gradient brought back.
+  const grad = similarity === null ? viewGrad : similarityBackward(warped!.fill(0), viewGrad, 3, h, w, similarity);
   let meanAbs = 0;
   for (let i = 0; i < grad.length; i++) meanAbs += Math.abs(grad[i]!);
   meanAbs /= grad.length;
@@ -355,6 +389,14 @@ function checkOptions(options: DreamOptions): CheckedOptions {
     if (o.threads > MAX_THREADS) throw new OptionError(`threads must be at most ${MAX_THREADS}, got ${o.threads}`);
     const refusal = o.threads > 1 ? threadsRefusal(`threads ${o.threads}`) : null;
     if (refusal !== null) throw new OptionError(refusal);
+  }
+  if (o.scale !== undefined) {
+    const ok = Array.isArray(o.scale) && o.scale.length === 2 && o.scale[0]! > 0 && o.scale[1]! >= o.scale[0]! && Number.isFinite(o.scale[1]);
+    const got = Array.isArray(o.scale) ? `[${o.scale.join(", ")}]` : String(o.scale);
+    if (!ok) throw new OptionError(`scale must be [lo, hi] with 0 < lo ≤ hi, e.g. [0.95, 1.05], got ${got}`);
+  }
+  if (o.rotate !== undefined && !(o.rotate >= 0 && o.rotate <= 180)) {
+    throw new OptionError(`rotate must be a number of degrees from 0 to 180, got ${o.rotate}`);
   }
   if (o.maxMemory !== undefined && !(o.maxMemory > 0)) throw new OptionError(`maxMemory must be a positive number of bytes, got ${o.maxMemory}`);
   if (o.model === undefined) throw new OptionError("dream needs a model");

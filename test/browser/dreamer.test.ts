@@ -123,6 +123,14 @@ describe("a dreamer over a message channel", () => {
     await expect(dreamer.ready).resolves.toEqual({ threads: 1, simd: null, crossOriginIsolated: false, notes: [] });
   });
 
+  it("takes scale and rotate across the boundary: dream()'s picture, bit for bit, and its errors", async () => {
+    const options = { ...quick, scale: [0.95, 1.05] as const, rotate: 5 };
+    const out = await dreamer.dream(small, options);
+    expect(bits(out).equals(bits(await dream(small, options)))).toBe(true);
+    expect(bits(out).equals(bits(reference))).toBe(false);
+    await expect(dreamer.dream(small, { ...quick, rotate: 200 })).rejects.toThrow(OptionError);
+  });
+
   it("leaves the caller's picture as it was, unless told to transfer it", async () => {
     const mine: RgbImage = { ...small, data: small.data.slice() };
     const out = await dreamer.dream(mine, quick);

@@ -60,6 +60,23 @@ describe("parseCommandLine", () => {
     fails(["dream", "a.png", "-o", "b.png", "--layer", "conv1:"], /the weight after ":" must be a number, got ""/);
     fails(["dream", "a.png", "-o", "b.png", "--layer", ":2"], /^--layer needs a layer name, got ":2"$/);
   });
+  it("reads --scale LO:HI and --rotate DEG, and refuses bad ones", () => {
+    expect(parseCommandLine(["dream", "a.png", "-o", "b.png", "--scale", "0.95:1.05", "--rotate", "5"])).toMatchObject({
+      options: { scale: [0.95, 1.05], rotate: 5 },
+    });
+    expect(parseCommandLine(["zoom", "a.png", "-o", "d", "--frames", "2", "--scale=1:1.1", "--rotate=0"])).toMatchObject({
+      options: { scale: [1, 1.1], rotate: 0 },
+    });
+    expect(parseCommandLine(["dream", "a.png", "-o", "b.png"])).not.toHaveProperty("options.scale");
+    expect(parseCommandLine(["dream", "a.png", "-o", "b.png"])).not.toHaveProperty("options.rotate");
+    for (const bad of ["0:1", "-1:1", "1.1:0.9", "1.05", "a:b", "1:2:3", "NaN:1", "1:Infinity", ":1"]) {
+      fails(["dream", "a.png", "-o", "b.png", "--scale", bad], new RegExp(`^--scale must be LO:HI with 0 < LO ≤ HI, e.g. 0.95:1.05, got "${bad}"$`));
+    }
+    fails(["dream", "a.png", "-o", "b.png", "--rotate", "181"], /^--rotate must be degrees from 0 to 180, got 181$/);
+    fails(["dream", "a.png", "-o", "b.png", "--rotate", "-5"], /^--rotate must be degrees from 0 to 180, got -5$/);
+    fails(["dream", "a.png", "-o", "b.png", "--rotate", "NaN"], /^--rotate must be a number, got "NaN"$/);
+    expect(parseCommandLine(["dream", "-h"])).toMatchObject({ text: expect.stringMatching(/--scale LO:HI .*\n.*--rotate DEG /s) });
+  });
   it("reads zoom's --resume and layers' --size", () => {
     expect(parseCommandLine(["zoom", "in.png", "-o", "d", "--frames", "3", "--resume"])).toMatchObject({ frames: 3, zoom: 1.05, resume: true });
     expect(parseCommandLine(["layers", "--size", "320x240"])).toMatchObject({ width: 320, height: 240 });

@@ -262,14 +262,14 @@ export const imageProperty: FuzzProperty = {
 // --- command lines ---------------------------------------------------------------------------
 
 const FLAG_NAMES = [
-  "--output", "-o", "--model", "--layer", "--octaves", "--octave-scale", "--iterations", "--step", "--jitter", "--seed",
+  "--output", "-o", "--model", "--layer", "--octaves", "--octave-scale", "--iterations", "--step", "--jitter", "--scale", "--rotate", "--seed",
   "--channels", "--guide", "--objective", "--max-size", "--max-pixels", "--max-memory", "--tile", "--quality", "--quiet",
   "--help", "-h", "--frames", "--zoom", "--resume", "--top", "--json", "--size", "--bogus", "-x", "--", "-", "---",
 ];
 const VALUES = [
   "0", "1", "-1", "3", "1.5", "1e3", "1e999", "-0", "+2", ".5", "5.", "NaN", "Infinity", "0x10", "", " ", "\n", "9007199254740993",
   "99999999999", "inception_4c/output", "conv1", "relu1", "prob:2", "conv1:-1e400", "a:x", "1,2", "0,,1", " 3 ", "l2", "mean", "max",
-  "64x64", "0x0", "1x99999999999", "in.png", "out.jpg", "é", "--quiet", "-o",
+  "64x64", "0x0", "1x99999999999", "0.95:1.05", "1:0.5", "5e-324:1e308", "180", "-180", "in.png", "out.jpg", "é", "--quiet", "-o",
 ];
 const argArb = fc.oneof(fc.constantFrom(...FLAG_NAMES), fc.constantFrom(...VALUES), fc.string({ maxLength: 6 }),
   fc.tuple(fc.constantFrom(...FLAG_NAMES), fc.constantFrom(...VALUES)).map(([f, v]) => `${f}=${v}`));
