@@ -3,7 +3,8 @@
 // One step, as in the original Caffe notebook:
 //   1. roll the image by a random (dx, dy) in [−jitter, jitter] (so the net's stride-aligned
 //      grid never sits in one place: without it, a checkerboard of artefacts appears);
-//   2. forward to the layer, score it (objective.ts), backpropagate to get g = dL/dx;
+//   2. forward to the layer, score it (objective.ts), backpropagate to get g = dL/dx (and, if
+//      asked, shape g: priors, Laplacian normalization, smoothing — shaping.ts);
 //   3. x ← x + stepSize · g / mean(|g|)   (normalizing makes the step size mean "pixels");
 //   4. roll back, and clip to the range of real pixels (0–255 before mean subtraction).
 // Octaves: the same at several scales, smallest first. Each octave starts from the *original*
@@ -22,6 +23,7 @@ import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTer
 import { defaultLayer } from "./default-layer.js";
 import { DEFAULT_MAX_MEMORY, planDreamMemory } from "./memory.js";
 import { rollPlanes } from "./roll.js";
+import { gradientShaping, shapeGradient, type GradientShaping, type ShapingOptions } from "./shaping.js";
 import { gradientTiles } from "./tiles.js";
 
 /** A layer to dream on, with the weight of its score when several are combined. */
@@ -43,7 +45,8 @@ export interface DreamProgress {
   fraction: number;
 }
 
-export interface DreamOptions {
+/** A dream's options; those that shape the gradient (`laplacian`, `smooth`, `tv`, `pixelL2`) are in ./shaping.ts. */
+export interface DreamOptions extends ShapingOptions {
   /** The network; `dream` from the package entry defaults to the bundled GoogLeNet. */
   model: CaffeNet;
   /** Layer(s) to amplify (default "inception_4c/output", as the notebook). */
@@ -115,6 +118,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   const net = o.model;
   const mean = net.meanBgr;
   const terms = layerTerms(o, net);
+  const shaping = gradientShaping(o, o.iterations, mean);
   const minSide = Math.max(...terms.map((t) => net.minimumInputSize(t.layer)));
   const { width, height } = image;
   if (Math.min(width, height) < minSide) {
@@ -156,7 +160,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   }
   const rand = mulberry32(o.seed);
   const step: StepContext = {
-    net, terms, tile, minSide, threads, stepSize: o.stepSize,
+    net, terms, tile, minSide, threads, stepSize: o.stepSize, shaping, iteration: 0,
     low: mean.map((m) => -m), high: mean.map((m) => 255 - m),
     rolled: new Float32Array(0), tileGrad: undefined,
   };
@@ -188,6 +192,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
       if (o.signal?.aborted) throw o.signal.reason ?? new DOMException("The dream was aborted", "AbortError");
       const dx = randomInt(rand, -o.jitter, o.jitter), dy = randomInt(rand, -o.jitter, o.jitter);
       const stepStart = performance.now();
+      step.iteration = it;
       const loss = ascend(x, h, w, dx, dy, step);
       if (k === 0 && it === timedStep) {
         const seconds = ((performance.now() - stepStart) / 1000) * o.iterations * seen.reduce((a, b) => a + b, 0) / seen[0]!;
@@ -236,6 +241,9 @@ interface StepContext {
   minSide: number;
   threads: number;
   stepSize: number;
+  /** What is done to the gradient before the step (./shaping.ts), if anything; and the step's index in its octave. */
+  shaping: GradientShaping | undefined;
+  iteration: number;
   /** The valid range of each BGR plane: 0–255 before the mean was subtracted. */
   low: readonly number[];
   high: readonly number[];
@@ -252,7 +260,8 @@ interface StepContext {
 function ascend(x: Float32Array, h: number, w: number, dx: number, dy: number, s: StepContext): number {
   const { rolled } = s;
   rollPlanes(x, 3, h, w, dy, dx, rolled);
-  const { loss, grad } = withThreads(s.threads, () => tiledGradient(s.net, rolled, h, w, s.terms, s.tile, s.minSide, s.tileGrad));
+  const { loss: netLoss, grad } = withThreads(s.threads, () => tiledGradient(s.net, rolled, h, w, s.terms, s.tile, s.minSide, s.tileGrad));
+  const loss = s.shaping === undefined ? netLoss : netLoss + shapeGradient(grad, x, h, w, dy, dx, s.iteration, s.shaping);
   let meanAbs = 0;
   for (let i = 0; i < grad.length; i++) meanAbs += Math.abs(grad[i]!);
   meanAbs /= grad.length;
