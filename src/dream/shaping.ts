@@ -20,7 +20,7 @@ import { OptionError } from "../errors.js";
 import { laplacianNormalize, MAX_LAPLACIAN_LEVELS } from "./laplacian.js";
 import { pixelL2, pixelL2Backward, squaredTotalVariation, squaredTotalVariationBackward } from "./regularizers.js";
 import { rollPlanes } from "./roll.js";
-import { cascadeSigma, smoothCascade } from "./smooth.js";
+import { cascadeSigma, MAX_SMOOTH, smoothCascade } from "./smooth.js";
 
 /** The gradient-shaping options of a dream (all off by default). */
 export interface ShapingOptions {
@@ -33,7 +33,7 @@ export interface ShapingOptions {
   /**
    * Gaussian smoothing of the gradient, pytorch-deepdream's cascade: the mean of blurs of ½σ, σ
    * and 2σ pixels, with σ = smooth + 2·(step + 1)/iterations growing over each octave
-   * (pytorch-deepdream's default is 0.5). Must be positive.
+   * (pytorch-deepdream's default is 0.5). Positive, at most 20.
    */
   smooth?: number;
   /**
@@ -67,8 +67,8 @@ export function gradientShaping(o: ShapingOptions, iterations: number, meanBgr: 
   if (laplacian !== undefined && !(typeof laplacian === "number" && Number.isInteger(laplacian) && laplacian >= 1 && laplacian <= MAX_LAPLACIAN_LEVELS)) {
     throw new OptionError(`laplacian must be a whole number of levels from 1 to ${MAX_LAPLACIAN_LEVELS} (the notebook uses 4), got ${show(laplacian)}`);
   }
-  if (smooth !== undefined && !(typeof smooth === "number" && smooth > 0 && Number.isFinite(smooth))) {
-    throw new OptionError(`smooth must be a positive number of pixels (pytorch-deepdream uses 0.5), got ${show(smooth)}`);
+  if (smooth !== undefined && !(typeof smooth === "number" && smooth > 0 && smooth <= MAX_SMOOTH)) {
+    throw new OptionError(`smooth must be a positive number of pixels up to ${MAX_SMOOTH} (pytorch-deepdream uses 0.5), got ${show(smooth)}`);
   }
   for (const [name, weight] of [["tv", tv], ["pixelL2", l2]] as const) {
     if (weight !== undefined && !(typeof weight === "number" && weight >= 0 && Number.isFinite(weight))) {

@@ -22,6 +22,12 @@
 
 /** The three standard deviations of the cascade, as multiples of σ. */
 export const CASCADE = [0.5, 1, 2] as const;
+/**
+ * The largest σ₀ a dream accepts, in pixels: its widest kernel then has 2·3·(20 + 2) = 132 taps
+ * either side, already a blur of the gradient into broad washes; beyond, the cost grows with no
+ * use (and a σ of 10¹¹ would ask for an array of taps larger than memory).
+ */
+export const MAX_SMOOTH = 20;
 
 /** σ_t = σ₀ + 2·(t + 1)/T: pytorch-deepdream's σ at step `iteration` (0-based) of `iterations`. */
 export function cascadeSigma(sigma0: number, iteration: number, iterations: number): number {

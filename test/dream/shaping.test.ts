@@ -132,8 +132,8 @@ describe("gradient shaping", () => {
       await refuses({ laplacian: levels }, /^laplacian must be a whole number of levels from 1 to 8 \(the notebook uses 4\), got /);
     }
     await refuses({ laplacian: "4" }, /got "4"$/);
-    for (const sigma of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      await refuses({ smooth: sigma }, /^smooth must be a positive number of pixels \(pytorch-deepdream uses 0.5\), got /);
+    for (const sigma of [0, -1, 20.5, 1e11, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await refuses({ smooth: sigma }, /^smooth must be a positive number of pixels up to 20 \(pytorch-deepdream uses 0.5\), got /);
     }
     await refuses({ tv: -1 }, /^tv must be a weight of 0 or more, got -1$/);
     await refuses({ tv: Number.NaN }, /^tv must be a weight of 0 or more, got NaN$/);
