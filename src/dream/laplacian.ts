@@ -53,30 +53,31 @@ export function halfSize(n: number): number {
  */
 export function downsample(lo: Float32Array, x: Float32Array, C: number, H: number, W: number): void {
   const { m: HL, before: bH } = axis(H), { m: WL, before: bW } = axis(W);
+  const [k0, k1, k2, k3, k4] = BINOMIAL;
   const rows = new Float64Array(H * WL); // one plane filtered along its rows: H×WL
+  const line = new Float64Array(2 * WL + 4); // a row with its zero padding: line[p] = x[p − bW]
+  const acc = new Float64Array(WL); // one output row
   for (let c = 0; c < C; c++) {
     const plane = c * H * W;
     for (let y = 0; y < H; y++) {
       const row = plane + y * W;
+      for (let p = 0; p < W; p++) line[p + bW] = x[row + p]!; // the padding stays zero
       for (let j = 0; j < WL; j++) {
-        let sum = 0;
-        for (let t = 0; t < 5; t++) {
-          const xi = 2 * j + t - bW;
-          if (xi >= 0 && xi < W) sum += BINOMIAL[t]! * x[row + xi]!;
-        }
-        rows[y * WL + j] = sum;
+        const p = 2 * j;
+        rows[y * WL + j] = k0 * line[p]! + k1 * line[p + 1]! + k2 * line[p + 2]! + k3 * line[p + 3]! + k4 * line[p + 4]!;
       }
     }
+    // Along the columns, a whole row at a time: output row i gathers rows 2i − bH + t.
     const out = c * HL * WL;
     for (let i = 0; i < HL; i++) {
-      for (let j = 0; j < WL; j++) {
-        let sum = 0;
-        for (let t = 0; t < 5; t++) {
-          const y = 2 * i + t - bH;
-          if (y >= 0 && y < H) sum += BINOMIAL[t]! * rows[y * WL + j]!;
-        }
-        lo[out + i * WL + j] = sum;
+      acc.fill(0);
+      for (let t = 0; t < 5; t++) {
+        const y = 2 * i + t - bH;
+        if (y < 0 || y >= H) continue; // a zero row of the padding
+        const k = BINOMIAL[t]!, from = y * WL;
+        for (let j = 0; j < WL; j++) acc[j]! += k * rows[from + j]!;
       }
+      for (let j = 0; j < WL; j++) lo[out + i * WL + j] = acc[j]!;
     }
   }
 }
@@ -88,6 +89,7 @@ export function downsample(lo: Float32Array, x: Float32Array, C: number, H: numb
 export function upsampleAdd(out: Float32Array, lo: Float32Array, C: number, H: number, W: number, sign: 1 | -1): void {
   const { m: HL, before: bH } = axis(H), { m: WL, before: bW } = axis(W);
   const cols = new Float64Array(H * WL); // one plane spread along its columns: H×WL
+  const line = new Float64Array(2 * WL + 4); // a row spread with its padding: line[p] goes to x = p − bW
   for (let c = 0; c < C; c++) {
     cols.fill(0);
     const src = c * HL * WL;
@@ -102,14 +104,13 @@ export function upsampleAdd(out: Float32Array, lo: Float32Array, C: number, H: n
     }
     const plane = c * H * W;
     for (let y = 0; y < H; y++) {
-      const row = plane + y * W;
-      for (let x = 0; x < W; x++) {
-        // Inputs j with 2j + t − bW = x for a tap t in 0…4.
-        let sum = 0;
-        const first = Math.max(0, Math.ceil((x + bW - 4) / 2)), last = Math.min(WL - 1, Math.floor((x + bW) / 2));
-        for (let j = first; j <= last; j++) sum += 2 * BINOMIAL[x + bW - 2 * j]! * cols[y * WL + j]!;
-        out[row + x]! += sign * sum;
+      line.fill(0);
+      for (let j = 0; j < WL; j++) {
+        const v = 2 * cols[y * WL + j]!, p = 2 * j; // sample j went into x = 2j − bW + t
+        for (let t = 0; t < 5; t++) line[p + t]! += BINOMIAL[t]! * v;
       }
+      const row = plane + y * W;
+      for (let x = 0; x < W; x++) out[row + x]! += sign * line[x + bW]!; // what fell on the padding is dropped
     }
   }
 }

@@ -61,13 +61,17 @@ export function smoothCascade(g: Float32Array, C: number, H: number, W: number, 
   const sum = new Float64Array(g.length);
   const rows = new Float64Array(H * W); // one plane blurred along its rows
   for (const m of CASCADE) {
-    const taps = gaussianTaps(m * sigma), r = (taps.length - 1) / 2;
+    const taps = gaussianTaps(m * sigma), r = (taps.length - 1) / 2, n = taps.length;
+    const line = new Float64Array(W + 2 * r); // a row with its reflected border: line[p] = row[reflect(p − r)]
+    const source = Int32Array.from({ length: line.length }, (_, p) => reflectIndex(p - r, W));
     for (let c = 0; c < C; c++) {
       const plane = c * H * W;
       for (let y = 0; y < H; y++) {
+        const row = plane + y * W;
+        for (let p = 0; p < line.length; p++) line[p] = g[row + source[p]!]!;
         for (let x = 0; x < W; x++) {
           let s = 0;
-          for (let t = -r; t <= r; t++) s += taps[t + r]! * g[plane + y * W + reflectIndex(x + t, W)]!;
+          for (let t = 0; t < n; t++) s += taps[t]! * line[x + t]!;
           rows[y * W + x] = s;
         }
       }
