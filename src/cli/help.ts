@@ -42,7 +42,7 @@ const DREAM_OPTIONS = `Dream options:
   --tv W                subtract W·½Σ(dx² + dy²), the squared total variation, from the
                         objective: a smoother picture (e.g. 1 at the default layer)
   --pixel-l2 W          subtract W·½Σ(pixel − 127.5)² from the objective: colours kept nearer
-                        mid-grey (e.g. 1; not --objective l2, which is the layer's ½·Σa²)
+                        mid-grey (e.g. 0.1; not --objective l2, which is the layer's ½·Σa²)
   --max-size N          first scale the picture so its longer side is at most N pixels
   --max-pixels N        refuse pictures larger than N pixels (default ${DEFAULT_MAX_PIXELS})
   --tile N              compute gradients in tiles of at most N×N pixels (bounds memory;

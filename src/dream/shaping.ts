@@ -38,14 +38,16 @@ export interface ShapingOptions {
   smooth?: number;
   /**
    * Weight of the squared total variation ½Σ(dx² + dy²) (pixels 0–255), subtracted from the
-   * objective: larger values give smoother pictures. Its scale is the objective's: try 0.1–1
-   * with the default "l2" objective at inception_4c. 0 is off.
+   * objective: larger values give smoother pictures. Its scale is the objective's; with the
+   * defaults (½Σa² at inception_4c) 1 kept flowers.jpg's dream about as smooth as the photo
+   * itself, and 10 blurred it. 0 is off.
    */
   tv?: number;
   /**
    * Weight of ½Σ(pixel − 127.5)², the picture's squared distance from mid-grey, subtracted from
    * the objective: keeps the colours from running to the extremes. (Not the "l2" objective,
-   * which is ½Σa² of the layer.) 0 is off.
+   * which is ½Σa² of the layer.) With the defaults, 0.1 is mild and 1 already greys the
+   * picture (flowers.jpg: RMS distance from grey 63 → 60 and 43). 0 is off.
    */
   pixelL2?: number;
 }
