@@ -58,7 +58,7 @@ export function reflectIndex(i: number, n: number): number {
  * cascade with reflected borders.
  */
 export function smoothCascade(g: Float32Array, C: number, H: number, W: number, sigma: number): void {
-  const sum = new Float64Array(g.length);
+  const sum = new Float32Array(g.length); // the three blurs' sum: Float32 like g, to hold one copy less at the step's peak
   const rows = new Float64Array(H * W); // one plane blurred along its rows
   for (const m of CASCADE) {
     const taps = gaussianTaps(m * sigma), r = (taps.length - 1) / 2, n = taps.length;
