@@ -23,7 +23,7 @@ import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTer
 import { defaultLayer } from "./default-layer.js";
 import { DEFAULT_MAX_MEMORY, planDreamMemory } from "./memory.js";
 import { rollPlanes } from "./roll.js";
-import { gradientShaping, shapeGradient, type GradientShaping, type ShapingOptions } from "./shaping.js";
+import { gradientShaping, SHAPING_COPIES, shapeGradient, type GradientShaping, type ShapingOptions } from "./shaping.js";
 import { gradientTiles } from "./tiles.js";
 
 /** A layer to dream on, with the weight of its score when several are combined. */
@@ -135,7 +135,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   const fallback = o.threads === undefined ? threadsFallback() : null;
   if (fallback !== null) o.onNote?.(fallback);
   const memory = planDreamMemory(net, terms.map((t) => t.layer), height, width, {
-    tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY,
+    tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY, extraCopies: shaping === undefined ? 0 : SHAPING_COPIES,
   });
   const tile = memory.tile;
   if (memory.note !== undefined) o.onNote?.(memory.note);

@@ -22,6 +22,13 @@ import { pixelL2, pixelL2Backward, squaredTotalVariation, squaredTotalVariationB
 import { rollPlanes } from "./roll.js";
 import { cascadeSigma, MAX_SMOOTH, smoothCascade } from "./smooth.js";
 
+/**
+ * Full-size Float32 copies of the picture shaping holds at a step's peak, beyond the dream's own
+ * (for ./memory.ts): the rolled-back gradient, and the smoothing's sum and Float64 plane (or the
+ * pyramid's bands, a third of a copy, and its scratch), rounded up.
+ */
+export const SHAPING_COPIES = 3;
+
 /** The gradient-shaping options of a dream (all off by default). */
 export interface ShapingOptions {
   /**

@@ -5,6 +5,8 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import "../../src/threads/node-host.js";
 import { dream, type DreamOptions } from "../../src/dream/dream.js";
+import { estimateDreamMemory } from "../../src/dream/memory.js";
+import { SHAPING_COPIES } from "../../src/dream/shaping.js";
 import type { RgbImage } from "../../src/io/image/image.js";
 import { gemmBackend, setGemmBackend } from "../../src/layers/gemm.js";
 import { convAlgorithm, setConvAlgorithm } from "../../src/layers/winograd.js";
@@ -120,6 +122,17 @@ describe("gradient shaping", () => {
     }
     expect(change / whole.data.length).toBeGreaterThan(1); // the dream did change the picture
     expect(diff / change).toBeLessThan(0.02); // the tolerance of the plain tiled dream (dream.test.ts)
+  });
+
+  it("counts its scratch copies of the picture in the memory estimate", async () => {
+    const layers = ["inception_3a/output"];
+    const plainBytes = estimateDreamMemory(net, layers, small.height, small.width).bytes;
+    const shaped = estimateDreamMemory(net, layers, small.height, small.width, { extraCopies: SHAPING_COPIES });
+    expect(shaped.bytes - plainBytes).toBe(SHAPING_COPIES * 12 * small.width * small.height);
+    // A budget the plain dream fits exactly refuses the shaped one (too small a picture to tile).
+    const budget = quick({ octaves: 1, iterations: 1, maxMemory: plainBytes });
+    await expect(dream(small, budget)).resolves.toMatchObject({ width: small.width });
+    await expect(dream(small, { ...budget, smooth: 0.5 })).rejects.toThrow(/^this dream would need about /);
   });
 
   it("refuses bad values with one-line messages", async () => {
