@@ -39,7 +39,7 @@ export interface DreamProgress {
   /** 1-based step within the octave. */
   iteration: number;
   iterations: number;
-  /** The objective after this step's gradient (before the step was applied). */
+  /** The objective after this step's gradient (before the step was applied), minus any `tv` or `pixelL2` prior. */
   loss: number;
   /** The share of the whole dream's work done, 0–1, counting each step by its pixels. */
   fraction: number;
