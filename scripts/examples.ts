@@ -5,6 +5,8 @@
 //   flowers-dream.jpg  examples/flowers.jpg (320×240) at inception_4c/output, JPEG quality 90
 //   layers.jpg         the same photo at conv2/3x3, inception_3b/output and inception_4c/output,
 //                      side by side (960×240), quality 85
+//   shaping.jpg        the flowers at inception_4c/output plain, with --laplacian 4, --smooth 0.5
+//                      and --tv 1, side by side (1280×240), quality 85
 //   sky-dream.jpg      examples/sky.jpg (1024×575) at inception_4c/output, the README's hero,
 //                      quality 85 (under 300 KB)
 //   flowers-transforms.jpg  the flowers dreamed plainly and with scale 0.95–1.05 and rotate 5,
@@ -43,9 +45,17 @@ async function layerStrip(): Promise<RgbImage> {
   return sideBySide(parts);
 }
 
+/** The flowers with each way of shaping the gradient, left to right. */
+async function shapingStrip(): Promise<RgbImage> {
+  const parts: RgbImage[] = [];
+  for (const extra of [{}, { laplacian: 4 }, { smooth: 0.5 }, { tv: 1 }]) parts.push(await dreamed("flowers.jpg", undefined, extra));
+  return sideBySide(parts);
+}
+
 const recipes: Record<string, { quality: number; make: () => Promise<RgbImage> }> = {
   "flowers-dream.jpg": { quality: 90, make: () => dreamed("flowers.jpg") },
   "layers.jpg": { quality: 85, make: layerStrip },
+  "shaping.jpg": { quality: 85, make: shapingStrip },
   "sky-dream.jpg": { quality: 85, make: () => dreamed("sky.jpg") },
   "flowers-transforms.jpg": {
     quality: 90,

@@ -10,6 +10,8 @@
 // what is wrong, instead of being read as a flag.
 
 import type { DreamOptions, LayerWeight } from "../dream/dream.js";
+import { MAX_LAPLACIAN_LEVELS } from "../dream/laplacian.js";
+import { MAX_SMOOTH } from "../dream/smooth.js";
 import { InceptionismError } from "../errors.js";
 import { DEFAULT_MAX_PIXELS } from "../io/image/image.js";
 import { MAX_THREADS } from "../threads/pool.js";
@@ -44,6 +46,10 @@ const DREAM_FLAGS = {
   guide: { type: "string" },
   class: { type: "string", multiple: true },
   objective: { type: "string" },
+  laplacian: { type: "string" },
+  smooth: { type: "string" },
+  tv: { type: "string" },
+  "pixel-l2": { type: "string" },
   "max-size": { type: "string" },
   "max-pixels": { type: "string" },
   "max-memory": { type: "string" },
@@ -211,6 +217,13 @@ function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide"> {
   set("seed", intFlag(values, "seed", 0));
   set("tile", intFlag(values, "tile", 1));
   set("threads", intFlag(values, "threads", 1, MAX_THREADS));
+  set("laplacian", intFlag(values, "laplacian", 1, MAX_LAPLACIAN_LEVELS));
+  set("smooth", floatFlag(values, "smooth"));
+  if (o.smooth !== undefined && !(o.smooth > 0 && o.smooth <= MAX_SMOOTH)) usage(`--smooth must be a positive number of pixels up to ${MAX_SMOOTH}, e.g. 0.5, got ${o.smooth}`);
+  set("tv", floatFlag(values, "tv"));
+  if (o.tv !== undefined && !(o.tv >= 0)) usage(`--tv must be a weight of 0 or more, got ${o.tv}`);
+  set("pixelL2", floatFlag(values, "pixel-l2"));
+  if (o.pixelL2 !== undefined && !(o.pixelL2 >= 0)) usage(`--pixel-l2 must be a weight of 0 or more, got ${o.pixelL2}`);
   const maxMemory = intFlag(values, "max-memory", 1);
   if (maxMemory !== undefined) o.maxMemory = maxMemory * 2 ** 20;
   const channels = stringFlag(values, "channels");

@@ -39,6 +39,14 @@ const DREAM_OPTIONS = `Dream options:
                         synset id (n07753592) or a word of a class name (banana, tabby); uses
                         the model's classifier (loss3/classifier), so not with --layer
   --objective KIND      what to maximize: l2 (default, the original ½·Σa²), mean or sum (Σa)
+  --laplacian N         normalize the gradient's Laplacian pyramid of N levels, 1–8 (the
+                        TensorFlow notebook's, which uses 4): larger, smoother forms
+  --smooth SIGMA        blur the gradient by pytorch-deepdream's three Gaussians, σ growing
+                        from SIGMA px (at most 20) over each scale's steps (it uses 0.5)
+  --tv W                subtract W·½Σ(dx² + dy²), the squared total variation, from the
+                        objective: a smoother picture (e.g. 1 at the default layer)
+  --pixel-l2 W          subtract W·½Σ(pixel − 127.5)² from the objective: colours kept nearer
+                        mid-grey (e.g. 0.1; not --objective l2, which is the layer's ½·Σa²)
   --max-size N          first scale the picture so its longer side is at most N pixels
   --max-pixels N        refuse pictures larger than N pixels (default ${DEFAULT_MAX_PIXELS})
   --tile N              compute gradients in tiles of at most N×N pixels (bounds memory;

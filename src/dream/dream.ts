@@ -3,7 +3,8 @@
 // One step, as in the original Caffe notebook:
 //   1. roll the image by a random (dx, dy) in [−jitter, jitter] (so the net's stride-aligned
 //      grid never sits in one place: without it, a checkerboard of artefacts appears);
-//   2. forward to the layer, score it (objective.ts), backpropagate to get g = dL/dx;
+//   2. forward to the layer, score it (objective.ts), backpropagate to get g = dL/dx (and, if
+//      asked, shape g: priors, Laplacian normalization, smoothing — shaping.ts);
 //   3. x ← x + stepSize · g / mean(|g|)   (normalizing makes the step size mean "pixels");
 //   4. roll back, and clip to the range of real pixels (0–255 before mean subtraction).
 // With `scale` or `rotate`, step 2 sees the rolled picture zoomed and turned by a random
@@ -26,6 +27,7 @@ import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTer
 import { defaultLayer } from "./default-layer.js";
 import { DEFAULT_MAX_MEMORY, planDreamMemory } from "./memory.js";
 import { rollPlanes } from "./roll.js";
+import { gradientShaping, SHAPING_COPIES, shapeGradient, type GradientShaping, type ShapingOptions } from "./shaping.js";
 import { isIdentity, similarityBackward, similarityForward, type Similarity } from "./similarity.js";
 import { gradientTiles } from "./tiles.js";
 
@@ -42,13 +44,17 @@ export interface DreamProgress {
   /** 1-based step within the octave. */
   iteration: number;
   iterations: number;
-  /** The objective after this step's gradient (before the step was applied; with scale or rotate, of the view the net saw). */
+  /**
+   * The objective after this step's gradient (before the step was applied; with scale or rotate,
+   * of the view the net saw), minus any `tv` or `pixelL2` prior.
+   */
   loss: number;
   /** The share of the whole dream's work done, 0–1, counting each step by its pixels. */
   fraction: number;
 }
 
-export interface DreamOptions {
+/** A dream's options; those that shape the gradient (`laplacian`, `smooth`, `tv`, `pixelL2`) are in ./shaping.ts. */
+export interface DreamOptions extends ShapingOptions {
   /** The network; `dream` from the package entry defaults to the bundled GoogLeNet. */
   model: CaffeNet;
   /** Layer(s) to amplify (default "inception_4c/output", as the notebook). */
@@ -133,6 +139,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   const net = o.model;
   const mean = net.meanBgr;
   const terms = layerTerms(o, net);
+  const shaping = gradientShaping(o, o.iterations, mean);
   const minSide = Math.max(...terms.map((t) => net.minimumInputSize(t.layer)));
   const { width, height } = image;
   if (Math.min(width, height) < minSide) {
@@ -148,8 +155,13 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   let threads = o.threads ?? threadCount();
   const fallback = o.threads === undefined ? threadsFallback() : null;
   if (fallback !== null) o.onNote?.(fallback);
+  const [scaleLo, scaleHi] = o.scale ?? [1, 1];
+  const rotate = o.rotate ?? 0;
+  const transformed = scaleLo !== 1 || scaleHi !== 1 || rotate > 0;
+  // Full-size picture copies beyond a plain dream's: shaping's scratch, and the transformed view.
+  const extraCopies = (shaping === undefined ? 0 : SHAPING_COPIES) + (transformed ? 1 : 0);
   const memory = planDreamMemory(net, terms.map((t) => t.layer), height, width, {
-    tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY,
+    tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY, extraCopies,
   });
   const tile = memory.tile;
   if (memory.note !== undefined) o.onNote?.(memory.note);
@@ -174,12 +186,10 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   }
   const rand = mulberry32(o.seed);
   const step: StepContext = {
-    net, terms, tile, minSide, threads, stepSize: o.stepSize,
+    net, terms, tile, minSide, threads, stepSize: o.stepSize, shaping, iteration: 0,
     low: mean.map((m) => -m), high: mean.map((m) => 255 - m),
     rolled: new Float32Array(0), tileGrad: undefined, warped: undefined,
   };
-  const [scaleLo, scaleHi] = o.scale ?? [1, 1];
-  const rotate = o.rotate ?? 0;
   let detail: Float32Array | null = null;
   let detailH = 0, detailW = 0;
   const pixels = pyramid.map((t) => t.size);
@@ -204,7 +214,6 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     }
     step.rolled = new Float32Array(x.length); // reused by every step of this octave
     step.tileGrad = tile === undefined ? undefined : new Float32Array(x.length); // likewise, when tiling
-    const transformed = scaleLo !== 1 || scaleHi !== 1 || rotate > 0;
     step.warped = transformed ? new Float32Array(x.length) : undefined; // likewise, with scale or rotate
     for (let it = 0; it < o.iterations; it++) {
       if (o.signal?.aborted) throw o.signal.reason ?? new DOMException("The dream was aborted", "AbortError");
@@ -216,6 +225,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
         degrees: rotate > 0 ? rotate * (2 * rand() - 1) : 0,
       };
       const stepStart = performance.now();
+      step.iteration = it;
       const loss = ascend(x, h, w, dx, dy, step, isIdentity(similarity) ? null : similarity);
       if (k === 0 && it === timedStep) {
         const seconds = ((performance.now() - stepStart) / 1000) * o.iterations * seen.reduce((a, b) => a + b, 0) / seen[0]!;
@@ -264,6 +274,9 @@ interface StepContext {
   minSide: number;
   threads: number;
   stepSize: number;
+  /** What is done to the gradient before the step (./shaping.ts), if anything; and the step's index in its octave. */
+  shaping: GradientShaping | undefined;
+  iteration: number;
   /** The valid range of each BGR plane: 0–255 before the mean was subtracted. */
   low: readonly number[];
   high: readonly number[];
@@ -284,9 +297,10 @@ function ascend(x: Float32Array, h: number, w: number, dx: number, dy: number, s
   const { rolled, warped } = s;
   rollPlanes(x, 3, h, w, dy, dx, rolled);
   const view = similarity === null ? rolled : similarityForward(warped!, rolled, 3, h, w, similarity);
-  const { loss, grad: viewGrad } = withThreads(s.threads, () => tiledGradient(s.net, view, h, w, s.terms, s.tile, s.minSide, s.tileGrad));
+  const { loss: netLoss, grad: viewGrad } = withThreads(s.threads, () => tiledGradient(s.net, view, h, w, s.terms, s.tile, s.minSide, s.tileGrad));
   // The transformed picture is not needed any more: its buffer takes the gradient brought back.
   const grad = similarity === null ? viewGrad : similarityBackward(warped!.fill(0), viewGrad, 3, h, w, similarity);
+  const loss = s.shaping === undefined ? netLoss : netLoss + shapeGradient(grad, x, h, w, dy, dx, s.iteration, s.shaping);
   let meanAbs = 0;
   for (let i = 0; i < grad.length; i++) meanAbs += Math.abs(grad[i]!);
   meanAbs /= grad.length;

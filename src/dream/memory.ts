@@ -71,6 +71,8 @@ export interface MemoryPlan {
   tile?: number | undefined;
   /** Threads (1 by default). */
   threads?: number;
+  /** Full-size float copies of the picture the step holds beyond a plain dream's (gradient shaping's scratch). */
+  extraCopies?: number;
 }
 
 export interface MemoryEstimate {
@@ -108,7 +110,7 @@ export function tileCropSide(tile: number, side: number): number {
 
 /** Estimates the peak memory of the process that dreams an h×w picture on `layers`. */
 export function estimateDreamMemory(
-  net: CaffeNet, layers: readonly string[], height: number, width: number, { tile, threads = 1 }: MemoryPlan = {},
+  net: CaffeNet, layers: readonly string[], height: number, width: number, { tile, threads = 1, extraCopies = 0 }: MemoryPlan = {},
 ): MemoryEstimate {
   const passHeight = tile === undefined ? height : tileCropSide(tile, height);
   const passWidth = tile === undefined ? width : tileCropSide(tile, width);
@@ -118,7 +120,7 @@ export function estimateDreamMemory(
   // count, so only one set of weight arrays (with threads, their shared copies) is transformed.
   const kept = 4 * net.keptValues(layers);
   const fixed = RUNTIME_BYTES + (threads - 1) * WORKER_BYTES + (several ? MODEL_COPIES_THREADS : MODEL_COPIES_ONE_THREAD) * net.weightBytes + kept;
-  const picture = PICTURE_BYTES_PER_PIXEL * height * width;
+  const picture = (PICTURE_BYTES_PER_PIXEL + extraCopies * 3 * 4) * height * width;
   return { bytes: fixed + netBytes + picture, fixed, net: netBytes, picture, passHeight, passWidth };
 }
 
@@ -141,9 +143,9 @@ export interface MemoryDecision {
  */
 export function planDreamMemory(
   net: CaffeNet, layers: readonly string[], height: number, width: number,
-  { tile, threads = 1, minSide, maxMemory }: MemoryPlan & { minSide: number; maxMemory: number },
+  { tile, threads = 1, extraCopies = 0, minSide, maxMemory }: MemoryPlan & { minSide: number; maxMemory: number },
 ): MemoryDecision {
-  const at = (t: number | undefined): MemoryEstimate => estimateDreamMemory(net, layers, height, width, { tile: t, threads });
+  const at = (t: number | undefined): MemoryEstimate => estimateDreamMemory(net, layers, height, width, { tile: t, threads, extraCopies });
   const e = at(tile);
   if (e.bytes <= maxMemory) return { tile, estimate: e };
   const longest = Math.max(height, width);
@@ -163,7 +165,7 @@ export function planDreamMemory(
     const fits = largestFittingTile(at, minSide, tile - 1, maxMemory);
     if (fits !== null) advice.push(`--tile ${fits} (about ${mb(at(fits).bytes)})`);
   }
-  const side = largestFittingSide(net, layers, height, width, { tile, threads }, minSide, maxMemory);
+  const side = largestFittingSide(net, layers, height, width, { tile, threads, extraCopies }, minSide, maxMemory);
   if (side !== null) advice.push(`--max-size ${side}`);
   advice.push("a larger --max-memory if the machine has the memory");
   throw new OptionError(

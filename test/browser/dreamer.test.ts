@@ -155,6 +155,16 @@ describe("a dreamer over a message channel", () => {
     expect((unknown as UnknownLayerError).suggestions).toContain("inception_3a/output");
   });
 
+  it("takes the gradient-shaping options across, and their refusals back as OptionErrors", async () => {
+    const shaped = { ...quick, laplacian: 3, smooth: 0.5, tv: 0.5, pixelL2: 0.1 };
+    const out = await dreamer.dream(small, shaped);
+    expect(bits(out).equals(bits(await dream(small, shaped)))).toBe(true);
+    expect(bits(out).equals(bits(reference))).toBe(false);
+    const refused = await dreamer.dream(small, { ...quick, laplacian: 0 }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OptionError);
+    expect((refused as Error).message).toMatch(/^laplacian must be a whole number of levels from 1 to 8/);
+  });
+
   it("refuses options the worker cannot take, saying which, and dreams on", async () => {
     const model = await dreamer.dream(small, { ...quick, model: {} } as never).catch((e: unknown) => e);
     expect(model).toBeInstanceOf(OptionError);

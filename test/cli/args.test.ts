@@ -92,6 +92,30 @@ describe("parseCommandLine", () => {
     fails(["layers", "--size", "0x10"], /--size must be at least 1x1/);
     fails(["zoom", "a.png", "-o", "d", "--frames", "2", "--zoom", "1"], /--zoom must be greater than 1, got 1/);
   });
+  it("reads the gradient-shaping flags, and zoom takes them too", () => {
+    const flags = ["--laplacian", "4", "--smooth", "0.5", "--tv", "1e-1", "--pixel-l2", "0"];
+    expect(parseCommandLine(["dream", "a.png", "-o", "b.png", ...flags])).toMatchObject({ options: { laplacian: 4, smooth: 0.5, tv: 0.1, pixelL2: 0 } });
+    expect(parseCommandLine(["zoom", "a.png", "-o", "d", "--frames", "2", ...flags])).toMatchObject({ options: { laplacian: 4, smooth: 0.5, tv: 0.1, pixelL2: 0 } });
+    const plain = parseCommandLine(["dream", "a.png", "-o", "b.png"]) as { options: object };
+    for (const key of ["laplacian", "smooth", "tv", "pixelL2"]) expect(plain.options).not.toHaveProperty(key);
+    expect(parseCommandLine(["dream", "-h"])).toMatchObject({ text: expect.stringMatching(/--laplacian N .*\n(.*\n)*  --smooth SIGMA .*\n(.*\n)*  --tv W .*\n(.*\n)*  --pixel-l2 W /) });
+  });
+  it("refuses bad gradient-shaping values with one line", () => {
+    const dream = (...flag: string[]): string[] => ["dream", "a.png", "-o", "b.png", ...flag];
+    fails(dream("--laplacian", "0"), /^--laplacian must be a whole number from 1 to 8, got "0"$/);
+    fails(dream("--laplacian", "9"), /^--laplacian must be a whole number from 1 to 8, got "9"$/);
+    fails(dream("--laplacian", "2.5"), /^--laplacian must be a whole number from 1 to 8, got "2.5"$/);
+    fails(dream("--laplacian", "four"), /^--laplacian must be a whole number from 1 to 8, got "four"$/);
+    fails(dream("--smooth", "0"), /^--smooth must be a positive number of pixels up to 20, e.g. 0.5, got 0$/);
+    fails(dream("--smooth", "-1"), /^--smooth must be a positive number of pixels up to 20, e.g. 0.5, got -1$/);
+    fails(dream("--smooth", "99999999999"), /^--smooth must be a positive number of pixels up to 20, e.g. 0.5, got 99999999999$/);
+    fails(dream("--smooth", "NaN"), /^--smooth must be a number, got "NaN"$/);
+    fails(dream("--tv", "-0.1"), /^--tv must be a weight of 0 or more, got -0.1$/);
+    fails(dream("--tv", "lots"), /^--tv must be a number, got "lots"$/);
+    fails(dream("--pixel-l2", "-2"), /^--pixel-l2 must be a weight of 0 or more, got -2$/);
+    fails(dream("--pixel-l2", "Infinity"), /^--pixel-l2 must be a number, got "Infinity"$/);
+    fails(dream("--pixel-l2"), /^option --pixel-l2 needs a value/);
+  });
   it("refuses unknown commands and missing arguments", () => {
     fails(["dreem"], /^unknown command "dreem"/);
     fails(["dream", "in.png"], /dream needs an output file: inceptionism dream "in.png" -o OUT.png/);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import "../../src/threads/node-host.js";
 import { shutdownThreads } from "../../src/threads/pool.js";
 import { dream, type DreamOptions } from "../../src/dream/dream.js";
+import { estimateDreamMemory } from "../../src/dream/memory.js";
 import { objectiveGradient, objectiveValue, type ObjectiveTerm } from "../../src/dream/objective.js";
 import { similarityBackward, similarityForward, type Similarity } from "../../src/dream/similarity.js";
 import { OptionError } from "../../src/errors.js";
@@ -162,6 +163,17 @@ describe("dream with scale and rotate, tiled", () => {
     }
     expect(change).toBeGreaterThan(0);
     expect(diff / change).toBeLessThan(0.02); // the tolerance of the untransformed tiled dream
+  });
+});
+
+describe("dream with scale and rotate, in memory", () => {
+  it("counts the transformed view, one more copy of the picture, in the estimate", async () => {
+    const plainBytes = estimateDreamMemory(net, [layer], small.height, small.width).bytes;
+    // A budget the plain dream fits exactly refuses the transformed one (too small a picture to tile).
+    const budget = quick({ octaves: 1, iterations: 1, threads: 1, maxMemory: plainBytes });
+    await expect(dream(small, budget)).resolves.toMatchObject({ width: small.width });
+    await expect(dream(small, { ...budget, rotate: 5 })).rejects.toThrow(/^this dream would need about /);
+    await expect(dream(small, { ...budget, scale: [1, 1] })).resolves.toMatchObject({ width: small.width }); // nothing varies
   });
 });
 

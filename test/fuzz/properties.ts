@@ -264,7 +264,7 @@ export const imageProperty: FuzzProperty = {
 const FLAG_NAMES = [
   "--output", "-o", "--model", "--layer", "--octaves", "--octave-scale", "--iterations", "--step", "--jitter", "--scale", "--rotate", "--seed",
   "--channels", "--guide", "--objective", "--max-size", "--max-pixels", "--max-memory", "--tile", "--quality", "--quiet",
-  "--help", "-h", "--frames", "--zoom", "--resume", "--top", "--json", "--size", "--bogus", "-x", "--", "-", "---",
+  "--laplacian", "--smooth", "--tv", "--pixel-l2", "--help", "-h", "--frames", "--zoom", "--resume", "--top", "--json", "--size", "--bogus", "-x", "--", "-", "---",
 ];
 const VALUES = [
   "0", "1", "-1", "3", "1.5", "1e3", "1e999", "-0", "+2", ".5", "5.", "NaN", "Infinity", "0x10", "", " ", "\n", "9007199254740993",
