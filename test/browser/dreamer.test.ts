@@ -118,7 +118,10 @@ describe("a dreamer over a message channel", () => {
     expect(bits(out).equals(bits(expected))).toBe(true);
     expect(steps).toEqual(stepsHere);
     expect(steps.slice(0, 3)).toEqual(["1.1", "1.2", "2.1"]);
-    expect(notes).toEqual(notesHere);
+    // The long-dream note depends on how fast the first steps ran, so a busy machine may give it
+    // to one of the two dreams and not the other: every other note must be the same.
+    const timeless = (ns: string[]): string[] => ns.filter((n) => !n.startsWith("this dream will take about"));
+    expect(timeless(notes)).toEqual(timeless(notesHere));
     expect(notes[0]).toMatch(/^dropped \d+ octave\(s\) smaller than/);
     await expect(dreamer.ready).resolves.toEqual({ threads: 1, simd: null, crossOriginIsolated: false, notes: [] });
   });
