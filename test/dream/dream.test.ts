@@ -136,7 +136,8 @@ describe("dream", () => {
     const banana: ObjectiveTerm[] = [{ layer: "loss3/classifier", objective: "sum", channels: [954] }];
     const notes: string[] = [];
     const out = await dream(picture, { model: net, classes: [954], octaves: 2, iterations: 10, onNote: (m) => notes.push(m) });
-    expect(notes).toEqual(['dropped 1 octave(s) smaller than the 223×223 pixels "loss3/classifier" needs']);
+    // Only the long-dream note may come and go with the machine's speed.
+    expect(notes.filter((n) => !n.startsWith("this dream will take about"))).toEqual(['dropped 1 octave(s) smaller than the 223×223 pixels "loss3/classifier" needs']);
     expect(score(out, banana) - score(picture, banana)).toBeGreaterThan(20);
     // Measured: the banana logit 1.7 → 44, and classify (the whole picture at 224×224) says
     // banana with p = 0.97, from barrow; after 5 steps it is still third.
