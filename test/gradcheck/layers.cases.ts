@@ -11,7 +11,7 @@ import { lrn, type LrnParams } from "../../src/layers/lrn.js";
 import { pool2d, type PoolParams } from "../../src/layers/pooling.js";
 import { relu } from "../../src/layers/relu.js";
 import { softmax } from "../../src/layers/softmax.js";
-import { Tensor } from "../../src/tensor/tensor.js";
+import type { Tensor } from "../../src/tensor/tensor.js";
 import type { GradcheckCase } from "./cases.js";
 
 /** A random tensor (requiring a gradient) whose values keep |x| ≥ 0.1, away from ReLU's kink. */

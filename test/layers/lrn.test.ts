@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gradcheck, randomTensor } from "../../src/autograd/gradcheck.js";
+import { randomTensor } from "../../src/autograd/gradcheck.js";
 import {
   lrn,
   lrnBackward,

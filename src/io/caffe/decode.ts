@@ -24,7 +24,7 @@
 // Speed: the layers' `blobs` are declared as bytes (`createCaffeRoot({ blobsAsBytes: true })`), so
 // protobufjs leaves the weights, nearly all of a model's bytes, to ./blob.ts.
 
-import protobuf from "protobufjs/light.js";
+import type protobuf from "protobufjs/light.js";
 import { ModelError } from "../../errors.js";
 import type { Pair } from "../../layers/conv-geometry.js";
 import { checkDims, int64ToNumber, readBlobProto, toBlobDef, type RawBlob } from "./blob.js";
