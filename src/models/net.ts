@@ -212,7 +212,7 @@ export class CaffeNet {
     this.layers.forEach((l, i) => {
       const s = shapes.get(i);
       if (s === undefined) return;
-      l.def.tops.forEach((top, k) => rows.push({ name: l.def.name, type: l.def.type, top, shape: s[k]! }));
+      l.def.tops.forEach((top, k) => { rows.push({ name: l.def.name, type: l.def.type, top, shape: s[k]! }); });
     });
     return rows;
   }

@@ -234,7 +234,7 @@ function ensureWorkers(helpers: number): void {
     workers.push(host!.spawn());
     spawnedAt.push(now);
   }
-  workers.forEach((w, index) => w.postMessage({ type: "init", index, next, started, flags, errors } satisfies WorkerInit));
+  workers.forEach((w, index) => { w.postMessage({ type: "init", index, next, started, flags, errors } satisfies WorkerInit); });
 }
 
 /**

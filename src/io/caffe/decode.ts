@@ -334,7 +334,7 @@ function collectInputs(net: NetParameterMessage, layers: LayerDef[]): InputDef[]
   const found: InputDef[] = [...netInputs(net)];
   for (const layer of layers) {
     if (layer.type === "Input") {
-      layer.tops.forEach((name, i) => found.push({ name, shape: layer.input!.shapes[i] ?? null }));
+      layer.tops.forEach((name, i) => { found.push({ name, shape: layer.input!.shapes[i] ?? null }); });
     } else if (DATA_LAYER_TYPES.has(layer.type) && layer.tops.length > 0) {
       found.push({ name: layer.tops[0]!, shape: null });
     }
