@@ -171,8 +171,14 @@ export function connectDreamer(worker: DreamerWorker, { threads, model }: Dreame
         signal?.addEventListener("abort", onAbort, { once: true });
         const done = (): void => signal?.removeEventListener("abort", onAbort);
         pending.set(id, {
-          resolve: (img) => (done(), resolve(img)),
-          reject: (e) => (done(), reject(e)),
+          resolve: (img) => {
+            done();
+            resolve(img);
+          },
+          reject: (e) => {
+            done();
+            reject(e);
+          },
           onProgress,
           onNote,
         });
