@@ -69,7 +69,10 @@ const pools = new WeakMap<CaffeNet, BufferPool>();
 
 function poolFor(net: CaffeNet): BufferPool {
   let pool = pools.get(net);
-  if (pool === undefined) pools.set(net, (pool = new BufferPool()));
+  if (pool === undefined) {
+    pool = new BufferPool();
+    pools.set(net, pool);
+  }
   return pool;
 }
 

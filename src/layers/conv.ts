@@ -184,8 +184,12 @@ function columnBuffer(x: Floats, n: number, scratch: Floats | undefined): Floats
     }
     return scratch.subarray(0, n);
   }
-  if (x instanceof Float64Array) return (columns64 = scratchFor(columns64, n)).subarray(0, n);
-  return (columns32 = scratchFor(columns32, n)).subarray(0, n);
+  if (x instanceof Float64Array) {
+    columns64 = scratchFor(columns64, n);
+    return columns64.subarray(0, n);
+  }
+  columns32 = scratchFor(columns32, n);
+  return columns32.subarray(0, n);
 }
 
 /** Checks every buffer's length against the geometry, naming the kernel and the buffer. */

@@ -211,9 +211,13 @@ let masked64 = new Float64Array(0);
 
 function maskedColumns(B: Floats, { by, slope }: NonNullable<GemmOptions["maskB"]>, K: number, N: number, n0: number, n1: number): Floats {
   let out: Floats;
-  if (B instanceof Float32Array) out = masked32.length >= K * N ? masked32 : (masked32 = new Float32Array(K * N));
-  else out = masked64.length >= K * N ? masked64 : (masked64 = new Float64Array(K * N));
-  out = out.subarray(0, K * N);
+  if (B instanceof Float32Array) {
+    if (masked32.length < K * N) masked32 = new Float32Array(K * N);
+    out = masked32.subarray(0, K * N);
+  } else {
+    if (masked64.length < K * N) masked64 = new Float64Array(K * N);
+    out = masked64.subarray(0, K * N);
+  }
   for (let p = 0; p < K; p++) {
     for (let i = p * N + n0; i < p * N + n1; i++) {
       const keep = +(by[i]! > 0);

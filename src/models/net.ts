@@ -393,12 +393,16 @@ export class CaffeNet {
     if (dtype === "float32" && isShared(w.data) === shared) return w;
     const key = `${dtype} ${shared ? "shared" : "local"}`;
     let copies = this.weightCopies.get(key);
-    if (copies === undefined) this.weightCopies.set(key, (copies = new Map()));
+    if (copies === undefined) {
+      copies = new Map();
+      this.weightCopies.set(key, copies);
+    }
     let copy = copies.get(w);
     if (copy === undefined) {
       const data = allocKept(dtype, w.size);
       data.set(w.data);
-      copies.set(w, (copy = new Tensor(data, w.shape)));
+      copy = new Tensor(data, w.shape);
+      copies.set(w, copy);
     }
     return copy;
   }
