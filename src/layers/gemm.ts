@@ -78,9 +78,9 @@ const KC = 256; // depth of a packed slab
 const MC = 96; // rows of A packed at once (a multiple of MR)
 const NC = 2048; // columns of B packed at once (a multiple of NR)
 
-// Packing buffers, grown on demand and reused by every call (JS is single-threaded and gemm
+// Packing buffers (B's grown on demand), reused by every call (JS is single-threaded and gemm
 // never re-enters itself).
-let packedA = new Float64Array(MC * KC);
+const packedA = new Float64Array(MC * KC);
 let packedB = new Float64Array(0);
 const tile = new Float64Array(MR * NR);
 
@@ -339,5 +339,5 @@ function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number,
 
 /** max(v, 0) with WebAssembly's f32x4.max rules: NaN stays NaN, −0 becomes +0. */
 function reluValue(v: number): number {
-  return v > 0 || v !== v ? v : 0;
+  return v > 0 || Number.isNaN(v) ? v : 0;
 }

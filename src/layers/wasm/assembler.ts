@@ -228,7 +228,7 @@ const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** Whether this runtime accepts the module (false where there is no WebAssembly at all). */
 export function validates(bytes: Uint8Array): boolean {
-  return api !== undefined && api.validate(bytes);
+  return api?.validate(bytes) ?? false;
 }
 
 /** A fresh linear memory of `pages` 64 KiB pages. */
