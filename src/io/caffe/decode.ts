@@ -81,6 +81,7 @@ export function decodeCaffeModel(bytes: Uint8Array): NetDef {
 // Names end up in messages and on the terminal. Real Caffe names are printable; a control
 // character (a newline, a NUL) means damaged bytes, and quoting it would break the one-line
 // message, so the file is refused here with the name escaped.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function checkName(name: string, what: string): void {
