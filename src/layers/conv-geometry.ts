@@ -11,7 +11,7 @@
 
 import { formatShape } from "../tensor/tensor.js";
 
-/** [height, width]: one value per spatial axis, as Caffe's kernel_h/kernel_w style gives them. */
+/** `[height, width]`: one value per spatial axis, as Caffe's kernel_h/kernel_w style gives them. */
 export type Pair = readonly [number, number];
 
 /** Everything a convolution kernel needs to know about sizes, computed once per conv. */
