@@ -26,15 +26,20 @@ import { gemmBackend } from "./gemm.js";
 import { avePoolBackward, avePoolForward, poolGeometry, type PoolGeometry } from "./pooling.js";
 import { fitsLrnSimd, lrnAcrossBackwardSimd, lrnAcrossForwardSimd } from "./wasm/lrn-simd.js";
 
+/** LRN's neighbourhood: across channels (ACROSS_CHANNELS) or within a channel's plane (WITHIN_CHANNEL). */
 export type LrnRegion = "across" | "within";
 
 /** Caffe's `lrn_param`. */
 export interface LrnParams {
+  /** n: the neighbours summed over (odd). */
   localSize: number;
+  /** α, the scale of the sum of squares. */
   alpha: number;
+  /** β, the exponent. */
   beta: number;
   /** The additive constant of ACROSS_CHANNELS; WITHIN_CHANNEL always uses 1. */
   k: number;
+  /** Across channels or within a plane. */
   region: LrnRegion;
 }
 

@@ -15,7 +15,9 @@ import type { NdArray } from "../../tensor/ndarray-type.js";
 
 /** An RGB picture with 0–255 float samples. */
 export interface RgbImage {
+  /** Pixels a row. */
   width: number;
+  /** Rows. */
   height: number;
   /** H×W×3, row-major, RGB, 0–255 floats (not quantized) */
   data: Float32Array;
