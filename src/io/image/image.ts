@@ -75,8 +75,7 @@ export function imageFromNdarray(nd: NdArray): RgbImage {
   const channels = shape.length === 2 ? 1 : shape.length === 3 ? shape[2]! : 0;
   if (channels < 1 || channels > 4) {
     throw new ImageError(
-      `cannot make an image from an ndarray of shape [${shape.join(", ")}]; ` +
-        `pass H×W (gray) or H×W×C with C = 1, 2, 3 or 4`,
+      `cannot make an image from an ndarray of shape [${shape.join(", ")}]; pass H×W (gray) or H×W×C with C = 1, 2, 3 or 4`,
     );
   }
   const img = createImage(shape[1]!, shape[0]!);
