@@ -78,7 +78,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         }
       }
       // wasm vs js, each on one thread
-      const speedUp = ms.length > threadCounts.length ? (ms[0]! / ms[threadCounts.length]!).toFixed(1) + "×" : "—";
+      const speedUp = ms.length > threadCounts.length ? `${(ms[0]! / ms[threadCounts.length]!).toFixed(1)}×` : "—";
       rows.push([s.name, `${M}×${K}×${N}`, (flops / naiveMs / 1e6).toFixed(2), ...cells, speedUp, worst.toExponential(1)]);
     }
   } finally {

@@ -114,7 +114,7 @@ try {
     const ours: RgbImage[] = [];
     for (let k = 1; k <= perStep; k++) ours.push(await dream(photo, { model: net, layer: LAYER, octaves: 1, iterations: k, jitter: 0 }));
     const starts = new Float32Array(photo.data.length * perStep); // our pictures after steps 0 … K − 1
-    [photo, ...ours.slice(0, -1)].forEach((p, k) => starts.set(p.data, k * p.data.length));
+    [photo, ...ours.slice(0, -1)].forEach((p, k) => { starts.set(p.data, k * p.data.length); });
     const startsPath = join(dir, "starts.f32");
     writeFileSync(startsPath, new Uint8Array(starts.buffer));
     const oneStep = notebook(startsPath, ["--one-step"]);

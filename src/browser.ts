@@ -1,22 +1,26 @@
-// The public surface of inceptionism in a browser (the "browser" condition of package.json's
-// exports, which Vite, webpack and esbuild choose by default, and Rollup's node-resolve with
-// `browser: true`): the names of the Node entry, ./index.ts, wherever they make sense in a page —
-// not reading or writing files.
-//
-// What differs from Node:
-// - the bundled files are fetched: `googlenetUrl` and `synsetWordsUrl` are written so that a
-//   bundler emits them (./models/sources.ts), and `loadCaffeModel` takes a URL, a Response or
-//   bytes;
-// - pictures come from bytes (`decodeImage`, PNG or JPEG) or a canvas's ImageData
-//   (`imageFromImageData`), and go back to one with `imageToImageData`;
-// - threads are Web Workers (./threads/web-host.ts). They need a cross-origin-isolated page
-//   (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy:
-//   require-corp) and an engine running in a dedicated worker, since a window may not block;
-//   elsewhere `dream()` runs on one thread and says why in a note;
-// - `maxMemory` defaults to 1.5 GiB, since a page cannot ask how much memory the machine has.
-//
-// Nothing reachable from here imports node:* or a Node-only package, and importing it touches
-// neither a file system nor the environment.
+/**
+ * The public surface of inceptionism in a browser (the "browser" condition of package.json's
+ * exports, which Vite, webpack and esbuild choose by default, and Rollup's node-resolve with
+ * `browser: true`): the names of the Node entry, ./index.ts, wherever they make sense in a page —
+ * not reading or writing files.
+ *
+ * What differs from Node:
+ * - the bundled files are fetched: `googlenetUrl` and `synsetWordsUrl` are written so that a
+ *   bundler emits them (./models/sources.ts), and `loadCaffeModel` takes a URL, a Response or
+ *   bytes;
+ * - pictures come from bytes (`decodeImage`, PNG or JPEG) or a canvas's ImageData
+ *   (`imageFromImageData`), and go back to one with `imageToImageData`;
+ * - threads are Web Workers (./threads/web-host.ts). They need a cross-origin-isolated page
+ *   (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy:
+ *   require-corp) and an engine running in a dedicated worker, since a window may not block;
+ *   elsewhere `dream()` runs on one thread and says why in a note;
+ * - `maxMemory` defaults to 1.5 GiB, since a page cannot ask how much memory the machine has.
+ *
+ * Nothing reachable from here imports node:* or a Node-only package, and importing it touches
+ * neither a file system nor the environment.
+ *
+ * @module browser
+ */
 
 import { dreamWithBundled, type PackageDreamOptions } from "./dream/entry-dream.js";
 import type { RgbImage } from "./io/image/image.js";
@@ -29,6 +33,7 @@ export { createDreamer, type Dreamer, type DreamerOptions, type DreamerDreamOpti
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
 export type { PackageDreamOptions } from "./dream/entry-dream.js";
 export { estimateDreamMemory, memoryBudget, type MemoryEstimate } from "./dream/memory.js";
+export type { MemoryPlan } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
 export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/objective.js";
 export { zoomAboutCentre } from "./dream/zoom.js";
@@ -43,10 +48,16 @@ export { imageToInput, inputToImage } from "./models/preprocess.js";
 export { decodeCaffeModel } from "./io/caffe/decode.js";
 export { encodeCaffeModel, type CaffeFormat } from "./io/caffe/encode.js";
 export type { NetDef, LayerDef } from "./io/caffe/net-def.js";
+export type {
+  InputDef, BlobDef, Phase, ConvolutionParam, PoolingParam, LrnParam, InnerProductParam, ConcatParam, EltwiseParam, ReluParam,
+  SoftmaxParam, DropoutParam,
+} from "./io/caffe/net-def.js";
 
 // Images
 export { type RgbImage, createImage, imageFromNdarray, imageToNdarray, DEFAULT_MAX_PIXELS } from "./io/image/image.js";
 export { resizeImage, resizeToFit } from "./io/image/resize.js";
+export type { ResizeOptions } from "./io/image/resize.js";
+export type { DecodeOptions } from "./io/image/image.js";
 export { decodeImage } from "./io/image/decode.js";
 export { imageFromImageData, imageToImageData, type ImageDataLike, type SrgbImageData, type ImageDataConstructor } from "./io/image/image-data.js";
 
@@ -55,9 +66,12 @@ export { Tensor, type Floats, type DType } from "./tensor/tensor.js";
 export { tensorFromNdarray, tensorToNdarray } from "./tensor/ndarray-interop.js";
 export type { NdArray } from "./tensor/ndarray-type.js";
 export { backward, record } from "./autograd/tape.js";
+export type { Node as TapeNode } from "./autograd/tape.js";
 export { conv2d, type Conv2dOptions } from "./layers/conv.js";
+export type { Pair } from "./layers/conv-geometry.js";
 export { innerProduct } from "./layers/inner-product.js";
 export { pool2d, type PoolOptions, type PoolMethod } from "./layers/pooling.js";
+export type { PoolParams } from "./layers/pooling.js";
 export { lrn, type LrnParams, type LrnRegion } from "./layers/lrn.js";
 export { relu } from "./layers/relu.js";
 export { concat } from "./layers/concat.js";
@@ -65,6 +79,7 @@ export { eltwise, type EltwiseOp } from "./layers/eltwise.js";
 export { softmax } from "./layers/softmax.js";
 export { dropout } from "./layers/dropout.js";
 export { setGemmBackend, gemmBackend, gemmKernels, type GemmBackend, type GemmKernel } from "./layers/gemm.js";
+export type { SimdFlavour } from "./layers/wasm/gemm-simd-module.js";
 export { setConvAlgorithm, convAlgorithm, type ConvAlgorithm } from "./layers/winograd.js";
 export { setThreads, threadCount, threadsReady, defaultThreads, shutdownThreads } from "./threads/pool.js";
 export { threadsStarted } from "./threads/web-host.js";

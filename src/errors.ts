@@ -4,16 +4,19 @@
 
 /** Base class: a problem with what the caller supplied, explained in `message`. */
 export class InceptionismError extends Error {
+  /** "InceptionismError", as `error.name` says it. */
   override name = "InceptionismError";
 }
 
 /** A model file that cannot be read or does not describe a network we can run. */
 export class ModelError extends InceptionismError {
+  /** "ModelError", as `error.name` says it. */
   override name = "ModelError";
 }
 
 /** An image that cannot be decoded, is too large, or is of an unsupported kind. */
 export class ImageError extends InceptionismError {
+  /** "ImageError", as `error.name` says it. */
   override name = "ImageError";
 }
 
@@ -30,6 +33,7 @@ export class InflateError extends InceptionismError {
 
 /** An option or argument with a value that cannot work (negative octaves, unknown layer, …). */
 export class OptionError extends InceptionismError {
+  /** "OptionError", as `error.name` says it. */
   override name = "OptionError";
 }
 

@@ -1,6 +1,10 @@
-// The public surface of inceptionism (the Node entry: it adds file loading and the bundled
-// model to the core, which itself imports nothing from node:* and runs in a browser too;
-// ./browser.ts is the browser's entry, with the same names where they make sense there).
+/**
+ * The public surface of inceptionism (the Node entry: it adds file loading and the bundled
+ * model to the core, which itself imports nothing from node:* and runs in a browser too;
+ * ./browser.ts is the browser's entry, with the same names where they make sense there).
+ *
+ * @module Node
+ */
 
 import { dreamWithBundled, type PackageDreamOptions } from "./dream/entry-dream.js";
 import type { RgbImage } from "./io/image/image.js";
@@ -17,6 +21,7 @@ export { createDreamer, type Dreamer, type DreamerOptions, type DreamerDreamOpti
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
 export type { PackageDreamOptions } from "./dream/entry-dream.js";
 export { estimateDreamMemory, memoryBudget, type MemoryEstimate } from "./dream/memory.js";
+export type { MemoryPlan } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
 export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/objective.js";
 export { zoomAboutCentre } from "./dream/zoom.js";
@@ -31,11 +36,18 @@ export { imageToInput, inputToImage } from "./models/preprocess.js";
 export { decodeCaffeModel } from "./io/caffe/decode.js";
 export { encodeCaffeModel, type CaffeFormat } from "./io/caffe/encode.js";
 export type { NetDef, LayerDef } from "./io/caffe/net-def.js";
+export type {
+  InputDef, BlobDef, Phase, ConvolutionParam, PoolingParam, LrnParam, InnerProductParam, ConcatParam, EltwiseParam, ReluParam,
+  SoftmaxParam, DropoutParam,
+} from "./io/caffe/net-def.js";
 
 // Images
 export { type RgbImage, createImage, imageFromNdarray, imageToNdarray, DEFAULT_MAX_PIXELS } from "./io/image/image.js";
 export { resizeImage, resizeToFit } from "./io/image/resize.js";
+export type { ResizeOptions } from "./io/image/resize.js";
+export type { DecodeOptions } from "./io/image/image.js";
 export { readImage, writeImage, decodeImage } from "./io/image/image-file.js";
+export type { WriteImageOptions } from "./io/image/image-file.js";
 export { imageFromImageData, imageToImageData, type ImageDataLike, type SrgbImageData, type ImageDataConstructor } from "./io/image/image-data.js";
 
 // The engine: tensors, the tape, and the differentiable ops the Caffe layers run on
@@ -43,9 +55,12 @@ export { Tensor, type Floats, type DType } from "./tensor/tensor.js";
 export { tensorFromNdarray, tensorToNdarray } from "./tensor/ndarray-interop.js";
 export type { NdArray } from "./tensor/ndarray-type.js";
 export { backward, record } from "./autograd/tape.js";
+export type { Node as TapeNode } from "./autograd/tape.js";
 export { conv2d, type Conv2dOptions } from "./layers/conv.js";
+export type { Pair } from "./layers/conv-geometry.js";
 export { innerProduct } from "./layers/inner-product.js";
 export { pool2d, type PoolOptions, type PoolMethod } from "./layers/pooling.js";
+export type { PoolParams } from "./layers/pooling.js";
 export { lrn, type LrnParams, type LrnRegion } from "./layers/lrn.js";
 export { relu } from "./layers/relu.js";
 export { concat } from "./layers/concat.js";
@@ -53,6 +68,7 @@ export { eltwise, type EltwiseOp } from "./layers/eltwise.js";
 export { softmax } from "./layers/softmax.js";
 export { dropout } from "./layers/dropout.js";
 export { setGemmBackend, gemmBackend, gemmKernels, type GemmBackend, type GemmKernel } from "./layers/gemm.js";
+export type { SimdFlavour } from "./layers/wasm/gemm-simd-module.js";
 export { setConvAlgorithm, convAlgorithm, type ConvAlgorithm } from "./layers/winograd.js";
 export { setThreads, threadCount, threadsReady, defaultThreads, shutdownThreads } from "./threads/pool.js";
 export { threadsReady as threadsStarted } from "./threads/pool.js";

@@ -10,6 +10,7 @@ import { backward } from "./tape.js";
 import { fillUniform } from "../tensor/random.js";
 import { shapeSize, Tensor, type Floats } from "../tensor/tensor.js";
 
+/** How far `backward()` is from central differences, per input. */
 export interface GradcheckResult {
   /** Per checked input: ‖analytic − numeric‖₂ / max(‖analytic‖₂, ‖numeric‖₂, tiny). */
   relativeErrors: number[];

@@ -13,7 +13,9 @@ import { activeProfiler, defineJob, pieceRange, piecesFor } from "../threads/poo
 
 /** How an op output was made: its op name, inputs and the vector–Jacobian product. */
 export interface Node {
+  /** The op's name, e.g. "conv2d", for messages. */
   readonly op: string;
+  /** The tensors the op read, in the order `backward` returns their gradients. */
   readonly inputs: readonly Tensor[];
   /**
    * Given dL/dy, the gradient w.r.t. each input (null if not needed). dL/dy is the closure's

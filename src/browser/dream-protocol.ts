@@ -35,6 +35,7 @@ export type SentModel = string | ArrayBuffer | Uint8Array;
  * name ImageNet classes, as the package entry's `dream()` allows.
  */
 export type WorkerDreamOptions = Partial<Omit<CoreDreamOptions, "model" | "classes" | "onProgress" | "onNote" | "signal">> & {
+  /** Classes to dream toward, by classifier index or by ImageNet name ("banana", "n07753592"). */
   classes?: readonly (number | string)[];
 };
 

@@ -49,7 +49,9 @@ export interface DreamerOptions {
 
 /** What `Dreamer.dream` takes: `dream()`'s options but the model, and how the picture is sent. */
 export interface DreamerDreamOptions extends WorkerDreamOptions {
+  /** Called after every step, as `dream()`'s is. */
   onProgress?: (p: DreamProgress) => void;
+  /** Told about adjustments, as `dream()`'s is. */
   onNote?: (message: string) => void;
   /** Aborting rejects the dream at once with the signal's reason; the worker stops it before its next step. */
   signal?: AbortSignal;
@@ -171,8 +173,14 @@ export function connectDreamer(worker: DreamerWorker, { threads, model }: Dreame
         signal?.addEventListener("abort", onAbort, { once: true });
         const done = (): void => signal?.removeEventListener("abort", onAbort);
         pending.set(id, {
-          resolve: (img) => (done(), resolve(img)),
-          reject: (e) => (done(), reject(e)),
+          resolve: (img) => {
+            done();
+            resolve(img);
+          },
+          reject: (e) => {
+            done();
+            reject(e);
+          },
           onProgress,
           onNote,
         });

@@ -148,7 +148,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h" || command === "help") return { command: "help", text: MAIN_HELP };
   if (command === "--version" || command === "-V") return { command: "version" };
-  if (!Object.prototype.hasOwnProperty.call(FLAGS, command)) {
+  if (!Object.hasOwn(FLAGS, command)) {
     throw new UsageError(`unknown command ${quote(command)}; run "inceptionism --help" for the list`);
   }
   const cmd = command as Command;

@@ -16,7 +16,10 @@ const post = (m: EngineMessage, transfer: ArrayBuffer[] = []): void => port.post
 port.on("message", async (request: DreamRequest) => {
   try {
     let model = models.get(request.model);
-    if (model === undefined) models.set(request.model, (model = request.model === undefined ? loadGoogLeNet() : loadCaffeModel(request.model)));
+    if (model === undefined) {
+      model = request.model === undefined ? loadGoogLeNet() : loadCaffeModel(request.model);
+      models.set(request.model, model);
+    }
     const image = await dream(request.image, {
       ...request.options,
       model: await model,

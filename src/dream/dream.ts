@@ -33,16 +33,21 @@ import { gradientTiles } from "./tiles.js";
 
 /** A layer to dream on, with the weight of its score when several are combined. */
 export interface LayerWeight {
+  /** The layer's (or its top blob's) name, e.g. "inception_4c/output". */
   name: string;
+  /** What its score is multiplied by in the sum (default 1; negative pushes the layer down). */
   weight?: number;
 }
 
+/** Where a dream is, passed to `onProgress` after every step. */
 export interface DreamProgress {
   /** 1-based octave, counted from the smallest. */
   octave: number;
+  /** How many octaves this dream has (fewer than asked when small ones were dropped). */
   octaves: number;
   /** 1-based step within the octave. */
   iteration: number;
+  /** Steps per octave. */
   iterations: number;
   /**
    * The objective after this step's gradient (before the step was applied; with scale or rotate,
@@ -53,7 +58,10 @@ export interface DreamProgress {
   fraction: number;
 }
 
-/** A dream's options; those that shape the gradient (`laplacian`, `smooth`, `tv`, `pixelL2`) are in ./shaping.ts. */
+/**
+ * What to dream, on which net, and how: every field but `model` has a default. Those that shape
+ * the gradient (`laplacian`, `smooth`, `tv`, `pixelL2`) are in ./shaping.ts.
+ */
 export interface DreamOptions extends ShapingOptions {
   /** The network; `dream` from the package entry defaults to the bundled GoogLeNet. */
   model: CaffeNet;
@@ -117,19 +125,29 @@ export interface DreamOptions extends ShapingOptions {
    * workers can be started, otherwise 1). The picture is the same for every count.
    */
   threads?: number;
+  /** Called after every step with where the dream is. */
   onProgress?: (p: DreamProgress) => void;
   /** Told about adjustments, e.g. octaves dropped because they are too small for the layer. */
   onNote?: (message: string) => void;
+  /** Aborting it stops the dream before its next step: the promise rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
+/** The defaults of `DreamOptions`: the original notebook's settings. */
 export const DREAM_DEFAULTS = {
+  /** The layer dreamed on when none is given. */
   layer: "inception_4c/output",
+  /** Number of scales. */
   octaves: 4,
+  /** Size ratio between successive octaves. */
   octaveScale: 1.4,
+  /** Gradient steps per octave. */
   iterations: 10,
+  /** Step length, in mean-|gradient|-normalized pixel units. */
   stepSize: 1.5,
+  /** Largest random shift in pixels. */
   jitter: 32,
+  /** Seed of the jitter. */
   seed: 0,
 } as const;
 

@@ -11,7 +11,10 @@ import type { NdArray } from "../tensor/ndarray-type.js";
 import { dream as dreamCore, type DreamOptions } from "./dream.js";
 
 /** The options of the package's `dream()`: the core's, with `model` optional and `classes` by name too. */
-export type PackageDreamOptions = Partial<Omit<DreamOptions, "classes">> & { classes?: readonly (number | string)[] };
+export type PackageDreamOptions = Partial<Omit<DreamOptions, "classes">> & {
+  /** Classes to dream toward, by classifier index or by ImageNet name ("banana", "tabby", "n07753592"). */
+  classes?: readonly (number | string)[];
+};
 
 /** How an entry loads the files bundled with the package. */
 export interface BundledFiles {

@@ -75,6 +75,7 @@ export interface MemoryPlan {
   extraCopies?: number;
 }
 
+/** What `estimateDreamMemory` foresees for a dream, in bytes, and the size of its net pass. */
 export interface MemoryEstimate {
   /** Bytes in all: `fixed + net + picture`. */
   bytes: number;
@@ -86,6 +87,7 @@ export interface MemoryEstimate {
   picture: number;
   /** The input size of that net pass: the whole picture, or one tile with its context. */
   passHeight: number;
+  /** The width of that pass's input. */
   passWidth: number;
 }
 

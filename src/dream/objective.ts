@@ -20,10 +20,12 @@ import { BufferPool, withRecycling } from "../tensor/buffers.js";
 import { Tensor, allocLike, copyOf, type Floats } from "../tensor/tensor.js";
 import type { CaffeNet } from "../models/net.js";
 
+/** How a layer is scored: "l2" = ½Σa² (the notebook's), "mean" = Σa/n, "sum" = Σa. */
 export type ObjectiveKind = "l2" | "mean" | "sum";
 
 /** One term of the objective: a named layer (blob), its weight and how it is scored. */
 export interface ObjectiveTerm {
+  /** The layer's (or its top blob's) name. */
   layer: string;
   /** Multiplies this term's score (default 1). */
   weight?: number;
@@ -35,6 +37,7 @@ export interface ObjectiveTerm {
   guide?: Tensor;
 }
 
+/** The objective's value at an input and its gradient there. */
 export interface InputGradient {
   /** The objective's value at x. */
   loss: number;
@@ -69,7 +72,10 @@ const pools = new WeakMap<CaffeNet, BufferPool>();
 
 function poolFor(net: CaffeNet): BufferPool {
   let pool = pools.get(net);
-  if (pool === undefined) pools.set(net, (pool = new BufferPool()));
+  if (pool === undefined) {
+    pool = new BufferPool();
+    pools.set(net, pool);
+  }
   return pool;
 }
 

@@ -11,7 +11,7 @@
 
 import { formatShape } from "../tensor/tensor.js";
 
-/** [height, width]: one value per spatial axis, as Caffe's kernel_h/kernel_w style gives them. */
+/** `[height, width]`: one value per spatial axis, as Caffe's kernel_h/kernel_w style gives them. */
 export type Pair = readonly [number, number];
 
 /** Everything a convolution kernel needs to know about sizes, computed once per conv. */
@@ -39,10 +39,14 @@ export interface ConvGeometry {
  * options of `conv2d` and the input of `convGeometry` alike. Absent ones take Caffe's defaults.
  */
 export interface Conv2dOptions {
-  stride?: Pair; // default [1, 1]
-  pad?: Pair; // default [0, 0]
-  dilation?: Pair; // default [1, 1]
-  group?: number; // default 1
+  /** [stride_h, stride_w] (default [1, 1]). */
+  stride?: Pair;
+  /** Zero padding on each side, [pad_h, pad_w] (default [0, 0]). */
+  pad?: Pair;
+  /** [dilation_h, dilation_w] (default [1, 1]). */
+  dilation?: Pair;
+  /** Channel groups, each an independent convolution (default 1). */
+  group?: number;
   /**
    * Follow the convolution by a ReLU with this negative slope (≥ 0), fused: the output is the
    * ReLU's, and no pre-ReLU tensor is kept. Caffe nets put an in-place ReLU after almost every

@@ -46,7 +46,8 @@ export function conv2dForward(
   // 3×3 stride 1 by ./winograd.ts, unless the caller hands in a column buffer for im2col.
   // It shares the column buffer, which the memory estimate counts once (../models/layer-rules/convolution.ts).
   if (scratch === undefined && usesWinograd(g)) {
-    return winogradForward(out, x, w, bias, g, relu, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined));
+    winogradForward(out, x, w, bias, g, relu, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined));
+    return;
   }
   const { N, C, H, W, K, groups, OH, OW } = g;
   const Cg = C / groups, Kg = K / groups, CRS = Cg * g.R * g.S, P = OH * OW;
@@ -184,8 +185,12 @@ function columnBuffer(x: Floats, n: number, scratch: Floats | undefined): Floats
     }
     return scratch.subarray(0, n);
   }
-  if (x instanceof Float64Array) return (columns64 = scratchFor(columns64, n)).subarray(0, n);
-  return (columns32 = scratchFor(columns32, n)).subarray(0, n);
+  if (x instanceof Float64Array) {
+    columns64 = scratchFor(columns64, n);
+    return columns64.subarray(0, n);
+  }
+  columns32 = scratchFor(columns32, n);
+  return columns32.subarray(0, n);
 }
 
 /** Checks every buffer's length against the geometry, naming the kernel and the buffer. */

@@ -13,6 +13,7 @@
 import { record } from "../autograd/tape.js";
 import { allocLike, checkSameDtype, formatShape, sameShape, Tensor, type Floats } from "../tensor/tensor.js";
 
+/** Caffe's Eltwise operations: a weighted sum, the product, or the maximum, element by element. */
 export type EltwiseOp = "sum" | "prod" | "max";
 
 export function eltwiseSumForward(y: Floats, xs: readonly Floats[], coeffs: readonly number[]): void {

@@ -78,9 +78,9 @@ const KC = 256; // depth of a packed slab
 const MC = 96; // rows of A packed at once (a multiple of MR)
 const NC = 2048; // columns of B packed at once (a multiple of NR)
 
-// Packing buffers, grown on demand and reused by every call (JS is single-threaded and gemm
+// Packing buffers (B's grown on demand), reused by every call (JS is single-threaded and gemm
 // never re-enters itself).
-let packedA = new Float64Array(MC * KC);
+const packedA = new Float64Array(MC * KC);
 let packedB = new Float64Array(0);
 const tile = new Float64Array(MR * NR);
 
@@ -211,9 +211,13 @@ let masked64 = new Float64Array(0);
 
 function maskedColumns(B: Floats, { by, slope }: NonNullable<GemmOptions["maskB"]>, K: number, N: number, n0: number, n1: number): Floats {
   let out: Floats;
-  if (B instanceof Float32Array) out = masked32.length >= K * N ? masked32 : (masked32 = new Float32Array(K * N));
-  else out = masked64.length >= K * N ? masked64 : (masked64 = new Float64Array(K * N));
-  out = out.subarray(0, K * N);
+  if (B instanceof Float32Array) {
+    if (masked32.length < K * N) masked32 = new Float32Array(K * N);
+    out = masked32.subarray(0, K * N);
+  } else {
+    if (masked64.length < K * N) masked64 = new Float64Array(K * N);
+    out = masked64.subarray(0, K * N);
+  }
   for (let p = 0; p < K; p++) {
     for (let i = p * N + n0; i < p * N + n1; i++) {
       const keep = +(by[i]! > 0);
@@ -335,5 +339,5 @@ function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number,
 
 /** max(v, 0) with WebAssembly's f32x4.max rules: NaN stays NaN, −0 becomes +0. */
 function reluValue(v: number): number {
-  return v > 0 || v !== v ? v : 0;
+  return v > 0 || Number.isNaN(v) ? v : 0;
 }

@@ -26,15 +26,20 @@ import { gemmBackend } from "./gemm.js";
 import { avePoolBackward, avePoolForward, poolGeometry, type PoolGeometry } from "./pooling.js";
 import { fitsLrnSimd, lrnAcrossBackwardSimd, lrnAcrossForwardSimd } from "./wasm/lrn-simd.js";
 
+/** LRN's neighbourhood: across channels (ACROSS_CHANNELS) or within a channel's plane (WITHIN_CHANNEL). */
 export type LrnRegion = "across" | "within";
 
 /** Caffe's `lrn_param`. */
 export interface LrnParams {
+  /** n: the neighbours summed over (odd). */
   localSize: number;
+  /** α, the scale of the sum of squares. */
   alpha: number;
+  /** β, the exponent. */
   beta: number;
   /** The additive constant of ACROSS_CHANNELS; WITHIN_CHANNEL always uses 1. */
   k: number;
+  /** Across channels or within a plane. */
   region: LrnRegion;
 }
 
@@ -259,7 +264,7 @@ export function lrnForwardNaive(y: Floats, scale: Floats, x: Floats, g: LrnGeome
   const s = lrnScaleNaive(x, g);
   for (let i = 0; i < x.length; i++) {
     scale[i] = s[i]!;
-    y[i] = x[i]! * Math.pow(s[i]!, -g.beta);
+    y[i] = x[i]! * s[i]! ** -g.beta;
   }
 }
 
@@ -270,7 +275,7 @@ export function lrnBackwardNaive(dx: Floats, dy: Floats, x: Floats, g: LrnGeomet
   const s = lrnScaleNaive(x, g);
   const at = (b: number, c: number, h: number, w: number): number => ((b * C + c) * H + h) * W + w;
   // t_j = dy_j · x_j · s_j^(−β−1)
-  const t = (j: number): number => dy[j]! * x[j]! * Math.pow(s[j]!, -beta - 1);
+  const t = (j: number): number => dy[j]! * x[j]! * s[j]! ** (-beta - 1);
   for (let b = 0; b < N; b++) {
     for (let c = 0; c < C; c++) {
       for (let h = 0; h < H; h++) {
@@ -286,7 +291,7 @@ export function lrnBackwardNaive(dx: Floats, dy: Floats, x: Floats, g: LrnGeomet
             }
             coef = 2 * alpha * beta;
           }
-          dx[i]! += dy[i]! * Math.pow(s[i]!, -beta) - coef * x[i]! * sum;
+          dx[i]! += dy[i]! * s[i]! ** -beta - coef * x[i]! * sum;
         }
       }
     }

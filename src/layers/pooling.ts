@@ -36,13 +36,18 @@ import type { Pair } from "./conv-geometry.js";
 import { gemmBackend } from "./gemm.js";
 import { maxPool3x3Quads, maxPoolPlanes, maxPoolSimdAvailable } from "./wasm/max-pool-simd.js";
 
+/** Max pooling or average pooling. */
 export type PoolMethod = "max" | "ave";
 
 /** Caffe's `pooling_param`, with per-axis values resolved into [h, w] pairs. */
 export interface PoolParams {
+  /** Max or average. */
   method: PoolMethod;
+  /** The window, [kh, kw]. */
   kernel: Pair;
+  /** [stride_h, stride_w] (default [1, 1] in `pool2d`). */
   stride: Pair;
+  /** Padding on each side, [pad_h, pad_w] (default [0, 0] in `pool2d`); smaller than the window. */
   pad: Pair;
   /** Pool each whole plane to 1×1; `kernel` is then ignored and stride/pad must be 1/0. */
   global?: boolean;

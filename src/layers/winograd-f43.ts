@@ -98,5 +98,5 @@ export function outputColumns43(
 
 function store(out: Float32Array | Float64Array, at: number, y: number, bias: number, accumulate: boolean, relu: boolean): void {
   const v = accumulate ? out[at]! + y : bias + y;
-  out[at] = relu && !(v > 0 || v !== v) ? 0 : v;
+  out[at] = relu && !(v > 0 || Number.isNaN(v)) ? 0 : v;
 }

@@ -327,7 +327,7 @@ export function winogradOutput(
           let s = 0;
           for (let e = e0; e < e1; e++) s += AT.value[e]! * u[AT.column[e]! * width + j]!;
           const v = accumulate ? out[o + j]! + s : b + s;
-          out[o + j] = relu && !(v > 0 || v !== v) ? 0 : v;
+          out[o + j] = relu && !(v > 0 || Number.isNaN(v)) ? 0 : v;
         }
       }
     }

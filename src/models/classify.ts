@@ -7,9 +7,13 @@ import { resizeImage } from "../io/image/resize.js";
 import type { CaffeNet } from "./net.js";
 import { imageToInput } from "./preprocess.js";
 
+/** One class of `classify`'s answer. */
 export interface Prediction {
+  /** The classifier's output index (0–999 for ImageNet). */
   index: number;
+  /** Its label: the first name in `labels` (e.g. "tabby"), or "class 281" without labels. */
   label: string;
+  /** Its softmax probability, 0–1. */
   probability: number;
 }
 

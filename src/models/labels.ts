@@ -15,6 +15,7 @@ import { editDistance } from "./closest-names.js";
 
 /** One class of a classifier: its output index, WordNet id and names. */
 export interface Synset {
+  /** Its classifier output index: its line in the file, blank lines skipped. */
   index: number;
   /** The WordNet id, e.g. "n07753592". */
   id: string;

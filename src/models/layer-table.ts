@@ -52,5 +52,5 @@ export function sharesInput(type: string): boolean {
 }
 
 export function isLayerType(type: string): type is LayerType {
-  return Object.prototype.hasOwnProperty.call(LAYER_RULES, type);
+  return Object.hasOwn(LAYER_RULES, type);
 }

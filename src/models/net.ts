@@ -22,7 +22,9 @@ import { DATA_LAYER_TYPES, type LayerDef, type NetDef } from "../io/caffe/net-de
 
 /** The address of one blob value: the layer that wrote it (-1 for the net input) and its top. */
 export interface ValueRef {
+  /** The layer's index in the file's order, or -1 for the net's input. */
   layer: number;
+  /** The index of the top among the layer's tops. */
   top: number;
 }
 
@@ -37,14 +39,19 @@ interface NetLayer {
 
 /** One row of `CaffeNet.describe()`: a layer, its type, the blob it writes and that blob's shape. */
 export interface BlobInfo {
+  /** The layer's name. */
   name: string;
+  /** The layer's Caffe type, e.g. "Convolution". */
   type: string;
+  /** The name of the blob it writes. */
   top: string;
+  /** That blob's shape, [N, C, H, W] for an image layer. */
   shape: number[];
 }
 
 /** One row of `CaffeNet.plannedShapes()`: a blob, and the scratch values its layer's kernel needs. */
 export interface PlannedBlob extends BlobInfo {
+  /** Values of scratch memory the layer's kernel needs at that size (e.g. a convolution's columns). */
   scratch: number;
 }
 
@@ -53,7 +60,12 @@ export const IMAGENET_MEAN_BGR: readonly [number, number, number] = [104, 117, 1
 
 const INPUT: ValueRef = { layer: -1, top: 0 };
 
+/**
+ * A Caffe network ready to run: its layers in file order, each mapped onto the ops by its type,
+ * with its weights; forward to any blob by name, and the input's gradient by the tape.
+ */
 export class CaffeNet {
+  /** The net's name in the file. */
   readonly name: string;
   /** The input blob's name ("data" in BVLC's files). */
   readonly inputName: string;
@@ -212,7 +224,7 @@ export class CaffeNet {
     this.layers.forEach((l, i) => {
       const s = shapes.get(i);
       if (s === undefined) return;
-      l.def.tops.forEach((top, k) => rows.push({ name: l.def.name, type: l.def.type, top, shape: s[k]! }));
+      l.def.tops.forEach((top, k) => { rows.push({ name: l.def.name, type: l.def.type, top, shape: s[k]! }); });
     });
     return rows;
   }
@@ -393,12 +405,16 @@ export class CaffeNet {
     if (dtype === "float32" && isShared(w.data) === shared) return w;
     const key = `${dtype} ${shared ? "shared" : "local"}`;
     let copies = this.weightCopies.get(key);
-    if (copies === undefined) this.weightCopies.set(key, (copies = new Map()));
+    if (copies === undefined) {
+      copies = new Map();
+      this.weightCopies.set(key, copies);
+    }
     let copy = copies.get(w);
     if (copy === undefined) {
       const data = allocKept(dtype, w.size);
       data.set(w.data);
-      copies.set(w, (copy = new Tensor(data, w.shape)));
+      copy = new Tensor(data, w.shape);
+      copies.set(w, copy);
     }
     return copy;
   }

@@ -26,10 +26,15 @@ export const synsetWordsUrl: URL = new URL("../../models/synset_words.txt", impo
  * like it (declared here, so that the declarations need no DOM or Node types).
  */
 export interface ResponseLike {
+  /** Whether the status is 2xx. */
   readonly ok: boolean;
+  /** The HTTP status, e.g. 404. */
   readonly status: number;
+  /** The status's text, e.g. "Not Found". */
   readonly statusText: string;
+  /** The URL answered, for messages. */
   readonly url: string;
+  /** The whole body. */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 

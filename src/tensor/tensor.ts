@@ -17,6 +17,7 @@ export { allocFloats, allocLike, copyOf } from "./buffers.js";
 /** The two storage types every kernel accepts. */
 export type Floats = Float32Array | Float64Array;
 
+/** A tensor's element type: Float32 for running nets, Float64 for gradient checks. */
 export type DType = "float32" | "float64";
 
 /** A dense, contiguous, row-major tensor (NCHW for images). */
@@ -44,10 +45,12 @@ export class Tensor {
     this.requiresGrad = requiresGrad;
   }
 
+  /** The number of elements, the product of the shape. */
   get size(): number {
     return this.data.length;
   }
 
+  /** "float64" for Float64Array data, else "float32". */
   get dtype(): DType {
     return this.data instanceof Float64Array ? "float64" : "float32";
   }

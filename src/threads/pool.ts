@@ -234,7 +234,7 @@ function ensureWorkers(helpers: number): void {
     workers.push(host!.spawn());
     spawnedAt.push(now);
   }
-  workers.forEach((w, index) => w.postMessage({ type: "init", index, next, started, flags, errors } satisfies WorkerInit));
+  workers.forEach((w, index) => { w.postMessage({ type: "init", index, next, started, flags, errors } satisfies WorkerInit); });
 }
 
 /**
@@ -319,7 +319,10 @@ export function activeProfiler(): Profiler | null {
 }
 
 function runJob<A extends object>(name: string, piece: JobPiece<A>, args: A, pieces: number): void {
-  if (profiler === null) return runPieces(name, piece, args, pieces, null);
+  if (profiler === null) {
+    runPieces(name, piece, args, pieces, null);
+    return;
+  }
   const p = profiler, t0 = performance.now();
   const timing = { helpers: 0, waitFrom: 0 };
   try {

@@ -37,7 +37,7 @@ function testEngine(log: EngineLog): DreamEngine<CaffeNet> {
       log.mostAtOnce = Math.max(log.mostAtOnce, ++running);
       let steps = 0;
       try {
-        const out = await dream(image, { ...options, onProgress: (p) => (steps++, options.onProgress(p)) });
+        const out = await dream(image, { ...options, onProgress: (p) => { steps++; options.onProgress(p); } });
         log.outcomes.push("done");
         log.last = out;
         return out;
@@ -183,7 +183,7 @@ describe("a dreamer over a message channel", () => {
     const { dreamer: d } = channelDreamer(own);
     const order: number[] = [];
     const seeds = [4, 5, 6];
-    const outs = await Promise.all(seeds.map((seed, k) => d.dream(small, { ...quick, seed }).then((img) => (order.push(k), img))));
+    const outs = await Promise.all(seeds.map((seed, k) => d.dream(small, { ...quick, seed }).then((img) => { order.push(k); return img; })));
     expect(order).toEqual([0, 1, 2]);
     expect(own.mostAtOnce).toBe(1);
     expect(bits(outs[0]!).equals(bits(reference))).toBe(true);

@@ -95,7 +95,7 @@ async function loadAndDream(bytes: Uint8Array, target: string, side: number): Pr
   const names = net.outputNames;
   const layer = names.includes(target) ? target : names[names.length - 1]!;
   const image = createImage(side, side);
-  image.data.forEach((_, i) => (image.data[i] = (i * 37) % 256));
+  image.data.forEach((_, i) => { image.data[i] = (i * 37) % 256; });
   await dream(image, { model: net, layer, octaves: 1, iterations: 1, jitter: 2, maxMemory: 32 * 2 ** 20 });
 }
 

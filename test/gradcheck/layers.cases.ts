@@ -11,7 +11,7 @@ import { lrn, type LrnParams } from "../../src/layers/lrn.js";
 import { pool2d, type PoolParams } from "../../src/layers/pooling.js";
 import { relu } from "../../src/layers/relu.js";
 import { softmax } from "../../src/layers/softmax.js";
-import { Tensor } from "../../src/tensor/tensor.js";
+import type { Tensor } from "../../src/tensor/tensor.js";
 import type { GradcheckCase } from "./cases.js";
 
 /** A random tensor (requiring a gradient) whose values keep |x| ≥ 0.1, away from ReLU's kink. */
@@ -28,7 +28,7 @@ function awayFromZero(shape: number[], seed: number): Tensor {
 function distinct(shape: number[], seed: number, offset = 0): Tensor {
   const t = randomTensor(shape, seed, 0, 1, true);
   const order = Array.from(t.data.keys()).sort((a, b) => t.data[a]! - t.data[b]!);
-  order.forEach((i, rank) => (t.data[i] = -1 + offset + 0.01 * rank));
+  order.forEach((i, rank) => { t.data[i] = -1 + offset + 0.01 * rank; });
   return t;
 }
 

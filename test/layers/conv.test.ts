@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { gradcheck, randomTensor } from "../../src/autograd/gradcheck.js";
+import { randomTensor } from "../../src/autograd/gradcheck.js";
 import { backward } from "../../src/autograd/tape.js";
 import {
   conv2d, conv2dBackward, conv2dBackwardNaive, conv2dForward, conv2dForwardNaive, convGeometry, type Conv2dOptions,

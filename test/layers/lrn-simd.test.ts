@@ -74,7 +74,7 @@ describe.skipIf(!lrnSimdAvailable())("LRN across channels on WebAssembly SIMD", 
     const simd = run();
     setGemmBackend("js");
     const js = run();
-    js.forEach((a, k) => expect(a).toBeAllClose(simd[k]!, { rtol: 1e-5, atol: 1e-6 }));
+    js.forEach((a, k) => { expect(a).toBeAllClose(simd[k]!, { rtol: 1e-5, atol: 1e-6 }); });
     expect(js[0]!.some((v, i) => v !== simd[0]![i])).toBe(true); // Float64 sliding sums: other rounding, another kernel
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { backward } from "../../src/autograd/tape.js";
-import { gradcheck, randomTensor } from "../../src/autograd/gradcheck.js";
+import { randomTensor } from "../../src/autograd/gradcheck.js";
 import {
   avePoolBackward,
   avePoolBackwardNaive,

@@ -196,7 +196,7 @@ describe("Winograd on threads", () => {
     };
     const one = withThreads(1, compute).map((a) => Array.from(a));
     for (const n of [2, 3]) {
-      withThreads(n, compute).forEach((a, k) => expect(Array.from(a), `output ${k} at ${n} threads`).toEqual(one[k]));
+      withThreads(n, compute).forEach((a, k) => { expect(Array.from(a), `output ${k} at ${n} threads`).toEqual(one[k]); });
     }
   });
 });

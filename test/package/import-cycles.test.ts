@@ -26,7 +26,7 @@ function runtimeImports(file: string): string[] {
 }
 
 /** A cycle in `graph` as the list of its nodes (first repeated at the end), or null. */
-export function findCycle(graph: ReadonlyMap<string, ReadonlySet<string>>): string[] | null {
+function findCycle(graph: ReadonlyMap<string, ReadonlySet<string>>): string[] | null {
   const state = new Map<string, "open" | "done">();
   const path: string[] = [];
   const visit = (node: string): string[] | null => {

@@ -16,7 +16,7 @@ describe("withRecycling", () => {
     const second = withRecycling(pool, () => [
       allocFloats("float32", 10), allocFloats("float64", 10), allocIndices(10), allocOutput(new Float32Array(0), 11),
     ]);
-    second.forEach((arr, k) => expect(arr).toBe(first[k]));
+    second.forEach((arr, k) => { expect(arr).toBe(first[k]); });
     expect(Array.from(second[0]!).every((v) => v === 0)).toBe(true);
     expect(Array.from(second[1]!).every((v) => v === 0)).toBe(true);
     expect(Array.from(second[2]!).every((v) => v === 9)).toBe(true);

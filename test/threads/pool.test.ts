@@ -36,7 +36,7 @@ function sameForEveryThreadCount(compute: () => ArrayLike<number>[]): void {
   const reference = withThreads(1, compute).map((a) => Array.from(a));
   for (const n of [2, 3]) {
     const outputs = withThreads(n, compute);
-    outputs.forEach((a, k) => expect(Array.from(a), `output ${k} at ${n} threads`).toEqual(reference[k]));
+    outputs.forEach((a, k) => { expect(Array.from(a), `output ${k} at ${n} threads`).toEqual(reference[k]); });
   }
 }
 

@@ -92,7 +92,7 @@ describe("a helper worker that fails to load (a bundler that did not emit its sc
     const { loadGoogLeNet } = await import("../../src/models/load.js");
     const { createImage } = await import("../../src/io/image/image.js");
     const image = createImage(40, 40);
-    image.data.forEach((_, i) => (image.data[i] = (i * 37) % 256));
+    image.data.forEach((_, i) => { image.data[i] = (i * 37) % 256; });
     const notes: string[] = [];
     const options = { model: await loadGoogLeNet(), layer: "conv2/3x3", octaves: 1, iterations: 2, onNote: (m: string) => notes.push(m) };
     await expect(dream(image, { ...options, threads: 2 })).rejects.toThrow(

@@ -164,7 +164,8 @@ async function fillForm(page: Page, form: typeof FORM): Promise<void> {
 /** Every text the status line shows from now on, for the test to read later. */
 async function recordStatus(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const seen: string[] = (window.statusSeen = []);
+    const seen: string[] = [];
+    window.statusSeen = seen;
     const status = document.getElementById("status");
     new MutationObserver(() => seen.push(status.textContent ?? "")).observe(status, { childList: true, characterData: true, subtree: true });
   });

@@ -24,7 +24,7 @@
 // Speed: the layers' `blobs` are declared as bytes (`createCaffeRoot({ blobsAsBytes: true })`), so
 // protobufjs leaves the weights, nearly all of a model's bytes, to ./blob.ts.
 
-import protobuf from "protobufjs/light.js";
+import type protobuf from "protobufjs/light.js";
 import { ModelError } from "../../errors.js";
 import type { Pair } from "../../layers/conv-geometry.js";
 import { checkDims, int64ToNumber, readBlobProto, toBlobDef, type RawBlob } from "./blob.js";
@@ -81,6 +81,7 @@ export function decodeCaffeModel(bytes: Uint8Array): NetDef {
 // Names end up in messages and on the terminal. Real Caffe names are printable; a control
 // character (a newline, a NUL) means damaged bytes, and quoting it would break the one-line
 // message, so the file is refused here with the name escaped.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 function checkName(name: string, what: string): void {
@@ -334,7 +335,7 @@ function collectInputs(net: NetParameterMessage, layers: LayerDef[]): InputDef[]
   const found: InputDef[] = [...netInputs(net)];
   for (const layer of layers) {
     if (layer.type === "Input") {
-      layer.tops.forEach((name, i) => found.push({ name, shape: layer.input!.shapes[i] ?? null }));
+      layer.tops.forEach((name, i) => { found.push({ name, shape: layer.input!.shapes[i] ?? null }); });
     } else if (DATA_LAYER_TYPES.has(layer.type) && layer.tops.length > 0) {
       found.push({ name: layer.tops[0]!, shape: null });
     }

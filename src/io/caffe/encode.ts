@@ -23,6 +23,7 @@ import { ModelError } from "../../errors.js";
 import type { BlobDef, InputDef, LayerDef, NetDef, Phase } from "./net-def.js";
 import { V1_LAYER_TYPES, caffeRoot } from "./schema.js";
 
+/** A .caffemodel's layout: legacy V1 (`layers`, enum types, 2014 files such as BVLC GoogLeNet) or modern (`layer`, string types). */
 export type CaffeFormat = "v1" | "modern";
 
 const netParameterType = caffeRoot.lookupType("caffe.NetParameter");
@@ -144,7 +145,7 @@ function netLevelInputs(def: NetDef, written: LayerDef[]): InputDef[] {
   const lifted = new Map<string, number[] | null>();
   for (const layer of def.layers) {
     if (layer.type === "Input" && !written.includes(layer)) {
-      layer.tops.forEach((top, i) => lifted.set(top, layer.input?.shapes[i] ?? null));
+      layer.tops.forEach((top, i) => { lifted.set(top, layer.input?.shapes[i] ?? null); });
     }
   }
   const inputs: InputDef[] = [];

@@ -15,13 +15,17 @@ export const DATA_LAYER_TYPES: ReadonlySet<string> = new Set([
 
 /** A decoded network: its declared inputs and its layers in file order. */
 export interface NetDef {
+  /** The net's `name` in the file ("" when it has none). */
   name: string;
   /** Inputs declared by `input`/`input_dim`/`input_shape` or by `Input` layers. */
   inputs: InputDef[];
+  /** Every layer, in the order of the file (data and loss layers included: the net skips them). */
   layers: LayerDef[];
 }
 
+/** One declared input of the network. */
 export interface InputDef {
+  /** The blob's name, e.g. "data". */
   name: string;
   /** The declared shape (e.g. [10, 3, 224, 224]), or null when the file gives none. */
   shape: number[] | null;
@@ -29,32 +33,52 @@ export interface InputDef {
 
 /** One learned parameter blob, e.g. convolution weights [out, in/group, kh, kw]. */
 export interface BlobDef {
+  /** The blob's dimensions (from `shape`, or from a legacy file's num/channels/height/width). */
   shape: number[];
+  /** The values, row-major, as many as the shape's product. */
   data: Float32Array;
 }
 
+/** A Caffe phase: a layer with `include { phase: TRAIN }` is only in the training net. */
 export type Phase = "train" | "test";
 
+/** One layer of the file: its type, its blobs by name, its learned weights and its parameters. */
 export interface LayerDef {
+  /** The layer's unique name, e.g. "inception_4c/3x3". */
   name: string;
   /** Modern Caffe type string ("Convolution", "ReLU", …); V1 enums are translated to these. */
   type: string;
+  /** The names of the blobs it reads. */
   bottoms: string[];
+  /** The names of the blobs it writes (the same as a bottom for an in-place layer, e.g. a ReLU). */
   tops: string[];
+  /** Its learned parameters: for a convolution or an inner product, the weights and then the bias. */
   blobs: BlobDef[];
   /** The phase of the layer's `include` rule, if it has one. */
   phase: Phase | null;
+  /** A Convolution layer's `convolution_param`. */
   convolution?: ConvolutionParam;
+  /** A Pooling layer's `pooling_param`. */
   pooling?: PoolingParam;
+  /** An LRN layer's `lrn_param`. */
   lrn?: LrnParam;
+  /** An InnerProduct layer's `inner_product_param`. */
   innerProduct?: InnerProductParam;
+  /** A Concat layer's `concat_param`. */
   concat?: ConcatParam;
+  /** An Eltwise layer's `eltwise_param`. */
   eltwise?: EltwiseParam;
+  /** A ReLU layer's `relu_param`. */
   relu?: ReluParam;
+  /** A Softmax layer's `softmax_param`. */
   softmax?: SoftmaxParam;
+  /** A Dropout layer's `dropout_param`. */
   dropout?: DropoutParam;
-  /** Shapes declared by an `Input` layer, one per top. */
-  input?: { shapes: number[][] };
+  /** An `Input` layer's `input_param`. */
+  input?: {
+    /** The declared shapes, one per top. */
+    shapes: number[][];
+  };
 }
 
 /**
@@ -63,55 +87,90 @@ export interface LayerDef {
  * num_output are the weights' shape, and bias_term whether there is a bias.
  */
 export interface ConvolutionParam {
+  /** num_output: the output channels, K. */
   numOutput: number;
-  biasTerm: boolean; // default true
+  /** bias_term: whether blob 1 is a bias (default true). */
+  biasTerm: boolean;
+  /** The window, [kh, kw] (kernel_size or kernel_h/kernel_w). */
   kernel: Pair;
-  stride: Pair; // default 1
-  pad: Pair; // default 0
-  dilation: Pair; // default 1
-  group: number; // default 1
+  /** [stride_h, stride_w] (default 1). */
+  stride: Pair;
+  /** Zero padding on each side, [pad_h, pad_w] (default 0). */
+  pad: Pair;
+  /** [dilation_h, dilation_w] (default 1). */
+  dilation: Pair;
+  /** Channel groups: input and output channels split into this many independent convolutions (default 1). */
+  group: number;
 }
 
+/** A layer's pooling_param, defaults filled in. */
 export interface PoolingParam {
-  method: "max" | "ave" | "stochastic"; // default max
-  kernel: Pair; // [0, 0] with globalPooling: the window is the whole input
-  stride: Pair; // default 1
-  pad: Pair; // default 0
-  globalPooling: boolean; // default false
+  /** pool: MAX, AVE or STOCHASTIC (default max; stochastic is refused by the net). */
+  method: "max" | "ave" | "stochastic";
+  /** The window, [kh, kw]; [0, 0] with `globalPooling`, where the window is the whole input. */
+  kernel: Pair;
+  /** [stride_h, stride_w] (default 1). */
+  stride: Pair;
+  /** Padding on each side, [pad_h, pad_w] (default 0). */
+  pad: Pair;
+  /** global_pooling: one window over the whole plane (default false). */
+  globalPooling: boolean;
 }
 
+/** A layer's lrn_param, defaults filled in: y = x · (k + α/n · Σ x²)^−β over n neighbours. */
 export interface LrnParam {
-  localSize: number; // default 5
-  alpha: number; // default 1
-  beta: number; // default 0.75
-  k: number; // default 1
-  normRegion: "across" | "within"; // default across channels
+  /** local_size, n: the neighbours summed over (default 5). */
+  localSize: number;
+  /** α (default 1). */
+  alpha: number;
+  /** β (default 0.75). */
+  beta: number;
+  /** k (default 1). */
+  k: number;
+  /** norm_region: across channels (default) or within a channel's plane. */
+  normRegion: "across" | "within";
 }
 
+/** A layer's inner_product_param, defaults filled in. */
 export interface InnerProductParam {
+  /** num_output: the outputs. */
   numOutput: number;
-  biasTerm: boolean; // default true
-  axis: number; // default 1: flatten everything from this axis on
-  transpose: boolean; // default false: weights are [numOutput, K]
+  /** bias_term: whether blob 1 is a bias (default true). */
+  biasTerm: boolean;
+  /** Everything from this axis on is flattened into one vector (default 1). */
+  axis: number;
+  /** Whether the weights are stored [K, numOutput] rather than [numOutput, K] (default false). */
+  transpose: boolean;
 }
 
+/** A layer's concat_param. */
 export interface ConcatParam {
-  axis: number; // default 1 (legacy concat_dim)
+  /** The axis to join along (default 1, the channels; a legacy file's concat_dim). */
+  axis: number;
 }
 
+/** A layer's eltwise_param. */
 export interface EltwiseParam {
-  operation: "prod" | "sum" | "max"; // default sum
-  coeff: number[]; // empty: all ones
+  /** operation: PROD, SUM or MAX (default sum). */
+  operation: "prod" | "sum" | "max";
+  /** A SUM's coefficient per input; empty means all ones. */
+  coeff: number[];
 }
 
+/** A layer's relu_param. */
 export interface ReluParam {
-  negativeSlope: number; // default 0
+  /** negative_slope: y = slope · x for x < 0 (default 0, the plain ReLU). */
+  negativeSlope: number;
 }
 
+/** A layer's softmax_param. */
 export interface SoftmaxParam {
-  axis: number; // default 1
+  /** The axis normalized over (default 1, the channels). */
+  axis: number;
 }
 
+/** A layer's dropout_param. */
 export interface DropoutParam {
-  ratio: number; // default 0.5; identity at inference (Caffe scales at train time)
+  /** dropout_ratio (default 0.5). Dropout is the identity at inference: Caffe scales at train time. */
+  ratio: number;
 }

@@ -338,5 +338,5 @@ export interface NetParameterMessage {
 
 /** Whether a decoded message carries `field` explicitly (rather than by default). */
 export function has(message: object, field: string): boolean {
-  return Object.prototype.hasOwnProperty.call(message, field);
+  return Object.hasOwn(message, field);
 }

@@ -18,16 +18,23 @@ import { compositeOnWhite, createImage, quantize, type RgbImage } from "./image.
 
 /** What is read of an ImageData: RGBA bytes, H×W×4, row-major. A DOM `ImageData` is one. */
 export interface ImageDataLike {
+  /** Pixels a row. */
   readonly width: number;
+  /** Rows. */
   readonly height: number;
+  /** H×W×4 bytes, row-major RGBA. */
   readonly data: Uint8ClampedArray | Uint8Array;
 }
 
 /** An ImageData as a browser constructs it (assignable to the DOM's `ImageData`). */
 export interface SrgbImageData {
+  /** Pixels a row. */
   readonly width: number;
+  /** Rows. */
   readonly height: number;
+  /** H×W×4 bytes, row-major RGBA, alpha 255. */
   readonly data: Uint8ClampedArray<ArrayBuffer>;
+  /** Always sRGB, as the picture's 0–255 values are. */
   readonly colorSpace: "srgb";
 }
 

@@ -19,6 +19,7 @@ import { encodeJpeg, encodePng } from "./encode.js";
 // Decoding bytes is not the file system's business: ./decode.ts; re-exported for the Node side.
 export { decodeImage } from "./decode.js";
 
+/** How `writeImage` encodes the file. */
 export interface WriteImageOptions {
   /** JPEG quality, 1–100 (default 92); ignored for PNG. */
   quality?: number;

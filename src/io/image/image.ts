@@ -15,7 +15,9 @@ import type { NdArray } from "../../tensor/ndarray-type.js";
 
 /** An RGB picture with 0–255 float samples. */
 export interface RgbImage {
+  /** Pixels a row. */
   width: number;
+  /** Rows. */
   height: number;
   /** H×W×3, row-major, RGB, 0–255 floats (not quantized) */
   data: Float32Array;
@@ -73,8 +75,7 @@ export function imageFromNdarray(nd: NdArray): RgbImage {
   const channels = shape.length === 2 ? 1 : shape.length === 3 ? shape[2]! : 0;
   if (channels < 1 || channels > 4) {
     throw new ImageError(
-      `cannot make an image from an ndarray of shape [${shape.join(", ")}]; ` +
-        `pass H×W (gray) or H×W×C with C = 1, 2, 3 or 4`,
+      `cannot make an image from an ndarray of shape [${shape.join(", ")}]; pass H×W (gray) or H×W×C with C = 1, 2, 3 or 4`,
     );
   }
   const img = createImage(shape[1]!, shape[0]!);

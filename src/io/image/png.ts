@@ -160,7 +160,11 @@ function readChunks(bytes: Uint8Array): PngChunks {
   if (header === null) throw corrupt("no IHDR header"); // not reached: readPngSize saw it first
   if (idat.length === 0) throw corrupt("no IDAT chunk, so no image data");
   const stream = new Uint8Array(idat.reduce((n, d) => n + d.length, 0));
-  idat.reduce((at, d) => (stream.set(d, at), at + d.length), 0);
+  let at = 0;
+  for (const d of idat) {
+    stream.set(d, at);
+    at += d.length;
+  }
   return { header, ...transparency(header, plte, trns), idat: stream };
 }
 

@@ -138,7 +138,7 @@ export const i32x4Add = (): number[] => simd(SimdOp.i32x4Add);
 /** The four i32 lanes as a constant vector. */
 export const i32x4Const = (lanes: readonly [number, number, number, number]): number[] => {
   const bytes = new DataView(new ArrayBuffer(16));
-  lanes.forEach((v, i) => bytes.setInt32(4 * i, v, true)); // WebAssembly is little-endian
+  lanes.forEach((v, i) => { bytes.setInt32(4 * i, v, true); }); // WebAssembly is little-endian
   return simd(SimdOp.v128Const, ...new Uint8Array(bytes.buffer));
 };
 /** A vector of 16 bytes chosen from the 32 of the two on the stack (a's are 0–15, b's 16–31). */
@@ -228,7 +228,7 @@ const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** Whether this runtime accepts the module (false where there is no WebAssembly at all). */
 export function validates(bytes: Uint8Array): boolean {
-  return api !== undefined && api.validate(bytes);
+  return api?.validate(bytes) ?? false;
 }
 
 /** A fresh linear memory of `pages` 64 KiB pages. */

@@ -153,7 +153,8 @@ let heap = new Float32Array(0);
 
 /** Whether this runtime runs the module (WebAssembly with simd128). */
 export function lrnSimdAvailable(): boolean {
-  return (available ??= validates(lrnModuleBytes()));
+  available ??= validates(lrnModuleBytes());
+  return available;
 }
 
 /** Whether the SIMD kernels compute this LRN: across channels, β = 0.75, on a runtime with SIMD. */

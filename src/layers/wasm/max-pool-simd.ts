@@ -110,7 +110,8 @@ let yAt = 0, aAt = 0; // byte addresses of the output and argmax planes in the c
 
 /** Whether this runtime runs the module (WebAssembly with simd128). */
 export function maxPoolSimdAvailable(): boolean {
-  return (available ??= validates(maxPoolModuleBytes()));
+  available ??= validates(maxPoolModuleBytes());
+  return available;
 }
 
 /** This thread's planes in module memory, laid out for an input of `xValues` and an output of `yValues`. */

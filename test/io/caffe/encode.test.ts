@@ -82,9 +82,9 @@ function expectSameNet(actual: NetDef, expected: NetDef): void {
   });
   expect(withoutData(actual)).toEqual(withoutData(expected));
   const bytes = (b: BlobDef) => Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength);
-  actual.layers.forEach((l, i) =>
-    l.blobs.forEach((b, j) => expect(bytes(b).equals(bytes(expected.layers[i]!.blobs[j]!)), `${l.name} blob ${j}`).toBe(true)),
-  );
+  actual.layers.forEach((l, i) => {
+    l.blobs.forEach((b, j) => { expect(bytes(b).equals(bytes(expected.layers[i]!.blobs[j]!)), `${l.name} blob ${j}`).toBe(true); });
+  });
 }
 
 describe("encodeCaffeModel → decodeCaffeModel", () => {

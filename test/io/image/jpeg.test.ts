@@ -18,7 +18,7 @@ const pixel = (img: RgbImage, x: number, y: number): number[] => {
 function maxDiff(img: RgbImage, x0: number, x1: number, y0: number, y1: number, rgb: number[]): number {
   let worst = 0;
   for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) pixel(img, x, y).forEach((v, c) => (worst = Math.max(worst, Math.abs(v - rgb[c]!))));
+    for (let x = x0; x < x1; x++) pixel(img, x, y).forEach((v, c) => { worst = Math.max(worst, Math.abs(v - rgb[c]!)); });
   }
   return worst;
 }

@@ -39,7 +39,7 @@ function expected(samples: number[], channels: number, max: number): Float32Arra
     const px = samples.slice(p * channels, (p + 1) * channels).map((s) => (s * 255) / max);
     const rgb = channels >= 3 ? px.slice(0, 3) : [px[0]!, px[0]!, px[0]!];
     const alpha = channels === 2 || channels === 4 ? px[channels - 1]! / 255 : 1;
-    rgb.forEach((v, c) => (out[3 * p + c] = v * alpha + 255 * (1 - alpha)));
+    rgb.forEach((v, c) => { out[3 * p + c] = v * alpha + 255 * (1 - alpha); });
   }
   return out;
 }
