@@ -1,0 +1,306 @@
+// flow.ts — dense optical flow between two frames: pyramidal Lucas–Kanade, iterated with warping.
+//
+// We look for the backward flow d(p): where each pixel p of the new frame `to` (T) was in the old
+// frame `from` (F), so that T(p) ≈ F(p + d(p)) — the direction in which ./warp.ts gathers. On grey
+// frames (luma), Lucas & Kanade ("An iterative image registration technique with an application
+// to stereo vision", IJCAI 1981) take d constant over a small window around p and minimize
+//
+//     E(d) = Σ_q w(q − p) · (F(q + d) − T(q))²          w: a Gaussian window, σ = `window` px
+//
+// by Gauss–Newton: linearize F around the current estimate, F(q + d + δ) ≈ F_d(q) + g(q)·δ, and
+// the best step solves a 2×2 system per pixel,
+//
+//     ⎡Σw gx²   Σw gx·gy⎤       ⎡Σw gx·e⎤
+//     ⎣Σw gx·gy Σw gy²  ⎦ δ = − ⎣Σw gy·e⎦,     e = F_d − T,    d ← d + δ,
+//
+// where F_d is F warped by the current flow (bilinearly, as in ./warp.ts) and the five window sums
+// are five images blurred by a separable Gaussian — which is what makes the method dense and
+// cheap. Choices, and why:
+// - g = ½(∇F_d + ∇T), the mean of the two frames' gradients (the "efficient second-order"
+//   gradient of Benhimane & Malis, IROS 2004): its steps converge in fewer iterations than with
+//   either gradient alone, and the fixed point e-orthogonal-to-g is the same.
+// - The system gets λ = DAMPING added on its diagonal (Levenberg–Marquardt): in flat or
+//   one-dimensional texture it is singular. λ only shortens the steps there; since the
+//   iteration stops where Σw g·e = 0, it does not bias the result where there is texture.
+// - Samples that fall outside `from` are left out of the sums (their residual is meaningless), so
+//   a pan does not drag the flow at the frame's edge toward zero.
+// - Large motion: linearization holds for a pixel or two, so we work coarse to fine (Bergen et
+//   al., "Hierarchical model-based motion estimation", ECCV 1992; Bouguet, "Pyramidal
+//   implementation of the Lucas Kanade feature tracker", Intel 2000): each level halves the
+//   frames (blur [1 5 10 10 5 1]/32 then keep every second pixel, i.e. a binomial blur and a 2×2
+//   mean, so a coarse pixel's centre lies at the mean of its four fine ones); the coarsest level's
+//   flow starts at 0, and each finer level starts from the coarser flow, resampled and doubled.
+//   12 px at the finest level is 1.5 px three levels up.
+//
+// `opticalFlowNaive` (./flow-naive.ts) is the same method written plainly — a 2-D window sum, a
+// 2-D reduction kernel, Float64 — and is this file's test oracle.
+//
+// Legend: W H the finest level's width and height; w h a level's; planes h×w row-major.
+//
+// Core module: no `node:*` imports.
+
+import { ImageError, OptionError } from "../errors.js";
+import type { RgbImage } from "../io/image/image.js";
+
+/** A flow field: one displacement (dx, dy), in pixels, per pixel of a width × height frame. */
+export interface Flow {
+  width: number;
+  height: number;
+  /** H×W, row-major */
+  dx: Float32Array;
+  /** H×W, row-major */
+  dy: Float32Array;
+}
+
+/** How `opticalFlow` works; every field has a default that suits 320×240 to 1080p video. */
+export interface FlowOptions {
+  /** Pyramid levels at most, the frames themselves included; fewer if a level would be under 12 px. Default 5. */
+  levels?: number;
+  /** σ, in pixels of each level, of the Gaussian window over which the motion counts as constant. Default 2. */
+  window?: number;
+  /** Gauss–Newton steps per level. Default 5. */
+  iterations?: number;
+}
+
+/** `FlowOptions` checked and filled in, and the pyramid's sizes (finest first) for the frames. */
+export interface FlowSettings {
+  window: number;
+  iterations: number;
+  sizes: readonly (readonly [w: number, h: number])[];
+}
+
+export const DEFAULT_FLOW_OPTIONS = { levels: 5, window: 2, iterations: 5 } as const;
+/** No pyramid level smaller than this on its shorter side (but the frames themselves may be). */
+export const MIN_LEVEL_SIDE = 12;
+/** λ of the damped 2×2 systems, in (luma per pixel)², luma in [0, 1]. */
+export const DAMPING = 1e-4;
+/** The longest Gauss–Newton step, in pixels of its level. */
+export const MAX_STEP = 1;
+/** The reduction filter, taps at 2i − 2 … 2i + 3 for coarse pixel i: binomial [1 4 6 4 1] ∗ [1 1]. */
+export const REDUCE_TAPS = [1, 5, 10, 10, 5, 1].map((t) => t / 32);
+
+/** Backward flow: for each pixel p of `to`, p + (dx, dy)[p] is where it was in `from`. */
+export function opticalFlow(from: RgbImage, to: RgbImage, options: FlowOptions = {}): Flow {
+  const s = flowSettings(from, to, options);
+  const taps = gaussianTaps(s.window);
+  const F = [luma(from)], T = [luma(to)];
+  for (let l = 1; l < s.sizes.length; l++) {
+    const [w, h] = s.sizes[l - 1]!;
+    F.push(reduce(F[l - 1]!, w, h));
+    T.push(reduce(T[l - 1]!, w, h));
+  }
+  let u: Float32Array = new Float32Array(0), v: Float32Array = new Float32Array(0);
+  for (let l = s.sizes.length - 1; l >= 0; l--) {
+    const [w, h] = s.sizes[l]!;
+    if (l === s.sizes.length - 1) {
+      u = new Float32Array(w * h);
+      v = new Float32Array(w * h);
+    } else {
+      const [cw, ch] = s.sizes[l + 1]!;
+      u = expandFlow(u, cw, ch, w, h);
+      v = expandFlow(v, cw, ch, w, h);
+    }
+    refineLevel(u, v, F[l]!, T[l]!, w, h, taps, s.iterations);
+  }
+  return { width: from.width, height: from.height, dx: u, dy: v };
+}
+
+/** Checks the frames and the options (ImageError, OptionError) and sizes the pyramid. */
+export function flowSettings(from: RgbImage, to: RgbImage, options: FlowOptions): FlowSettings {
+  if (from.width !== to.width || from.height !== to.height) {
+    throw new ImageError(`optical flow needs two frames of one size, got ${from.width}×${from.height} and ${to.width}×${to.height}; resize them to one size first`);
+  }
+  const o = { ...DEFAULT_FLOW_OPTIONS, ...options };
+  if (!Number.isInteger(o.levels) || o.levels < 1 || o.levels > 16) {
+    throw new OptionError(`flow levels must be a whole number from 1 to 16, got ${o.levels}`);
+  }
+  if (!(o.window >= 0.5 && o.window <= 16)) {
+    throw new OptionError(`flow window must be a σ from 0.5 to 16 pixels, got ${o.window}`);
+  }
+  if (!Number.isInteger(o.iterations) || o.iterations < 1 || o.iterations > 100) {
+    throw new OptionError(`flow iterations must be a whole number from 1 to 100, got ${o.iterations}`);
+  }
+  const sizes: [number, number][] = [[from.width, from.height]];
+  while (sizes.length < o.levels) {
+    const [w, h] = sizes.at(-1)!;
+    const next: [number, number] = [Math.ceil(w / 2), Math.ceil(h / 2)];
+    if (Math.min(...next) < MIN_LEVEL_SIDE) break;
+    sizes.push(next);
+  }
+  return { window: o.window, iterations: o.iterations, sizes };
+}
+
+/** The normalized 1-D Gaussian of σ = `sigma`, radius ⌈3σ⌉: the window is its outer product. */
+export function gaussianTaps(sigma: number): Float64Array {
+  const r = Math.ceil(3 * sigma);
+  const taps = new Float64Array(2 * r + 1);
+  let sum = 0;
+  for (let i = -r; i <= r; i++) sum += taps[i + r] = Math.exp((-i * i) / (2 * sigma * sigma));
+  for (let i = 0; i < taps.length; i++) taps[i]! /= sum;
+  return taps;
+}
+
+/** Rec. 601 luma in [0, 1], H×W: the grey frame the flow is computed on. */
+export function luma(image: RgbImage): Float32Array {
+  const { data } = image;
+  const out = new Float32Array(image.width * image.height);
+  for (let p = 0; p < out.length; p++) {
+    out[p] = (0.299 * data[3 * p]! + 0.587 * data[3 * p + 1]! + 0.114 * data[3 * p + 2]!) / 255;
+  }
+  return out;
+}
+
+// ---- The pyramid --------------------------------------------------------------------------------
+
+/** One level up: h×w → ⌈h/2⌉×⌈w/2⌉, separably (rows, then columns), edges replicated. */
+function reduce(plane: Float32Array, w: number, h: number): Float32Array {
+  const cw = Math.ceil(w / 2), ch = Math.ceil(h / 2);
+  const rows = new Float32Array(h * cw);
+  reduceAxis(rows, plane, h, w, cw, 1);
+  const out = new Float32Array(ch * cw);
+  reduceAxis(out, rows, 1, h, ch, cw);
+  return out;
+}
+
+/** Reduces the middle axis of an outer × n × inner block to outer × m × inner. */
+function reduceAxis(out: Float32Array, src: Float32Array, outer: number, n: number, m: number, inner: number): void {
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < m; j++) {
+      const dst = (o * m + j) * inner;
+      for (let k = 0; k < inner; k++) out[dst + k] = 0;
+      for (let t = 0; t < REDUCE_TAPS.length; t++) {
+        const i = Math.min(Math.max(2 * j - 2 + t, 0), n - 1);
+        const weight = REDUCE_TAPS[t]!, row = (o * n + i) * inner;
+        for (let k = 0; k < inner; k++) out[dst + k]! += weight * src[row + k]!;
+      }
+    }
+  }
+}
+
+/**
+ * A coarse level's flow component on the next finer level: fine pixel x sits at coarse
+ * (x + ½)/2 − ½ (bilinear there, clamped to the edge), and a coarse pixel is two fine ones.
+ */
+function expandFlow(coarse: Float32Array, cw: number, ch: number, w: number, h: number): Float32Array {
+  const fine = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(Math.max((y + 0.5) / 2 - 0.5, 0), ch - 1);
+    const y0 = Math.min(Math.floor(sy), Math.max(ch - 2, 0)), y1 = Math.min(y0 + 1, ch - 1), ay = sy - y0;
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(Math.max((x + 0.5) / 2 - 0.5, 0), cw - 1);
+      const x0 = Math.min(Math.floor(sx), Math.max(cw - 2, 0)), x1 = Math.min(x0 + 1, cw - 1), ax = sx - x0;
+      const top = (1 - ax) * coarse[y0 * cw + x0]! + ax * coarse[y0 * cw + x1]!;
+      const bottom = (1 - ax) * coarse[y1 * cw + x0]! + ax * coarse[y1 * cw + x1]!;
+      fine[y * w + x] = 2 * ((1 - ay) * top + ay * bottom);
+    }
+  }
+  return fine;
+}
+
+// ---- One level ----------------------------------------------------------------------------------
+
+/** Central differences inside, one-sided at the edges (0 along a 1-pixel axis). */
+function gradient(gx: Float32Array, gy: Float32Array, I: Float32Array, w: number, h: number): void {
+  for (let y = 0; y < h; y++) {
+    const up = Math.max(y - 1, 0), down = Math.min(y + 1, h - 1);
+    const sy = down - up === 0 ? 0 : 1 / (down - up);
+    for (let x = 0; x < w; x++) {
+      const left = Math.max(x - 1, 0), right = Math.min(x + 1, w - 1);
+      const p = y * w + x;
+      gx[p] = right === left ? 0 : (I[y * w + right]! - I[y * w + left]!) / (right - left);
+      gy[p] = sy * (I[down * w + x]! - I[up * w + x]!);
+    }
+  }
+}
+
+/**
+ * Gaussian window sums of `plane` in place (rows into `tmp`, then columns back); zero outside.
+ * The column pass runs along rows, one tap at a time, so that every read is sequential.
+ */
+function windowSum(plane: Float32Array, tmp: Float32Array, w: number, h: number, taps: Float64Array): void {
+  const r = (taps.length - 1) / 2;
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      const lo = x < r ? -x : -r, hi = x + r >= w ? w - 1 - x : r;
+      let s = 0;
+      for (let i = lo; i <= hi; i++) s += taps[i + r]! * plane[row + x + i]!;
+      tmp[row + x] = s;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    plane.fill(0, row, row + w);
+    for (let i = Math.max(-r, -y), hi = Math.min(r, h - 1 - y); i <= hi; i++) {
+      const weight = taps[i + r]!, src = (y + i) * w;
+      for (let x = 0; x < w; x++) plane[row + x]! += weight * tmp[src + x]!;
+    }
+  }
+}
+
+/**
+ * Keys' cubic convolution weights (a = −½) of the samples at offsets −1, 0, 1, 2 from ⌊s⌋, for
+ * t = s − ⌊s⌋. It reproduces quadratics exactly, so it barely smooths what it shifts.
+ */
+function cubicWeights(out: Float64Array, t: number): void {
+  const t2 = t * t, t3 = t2 * t;
+  out[0] = -0.5 * t3 + t2 - 0.5 * t;
+  out[1] = 1.5 * t3 - 2.5 * t2 + 1;
+  out[2] = -1.5 * t3 + 2 * t2 + 0.5 * t;
+  out[3] = 0.5 * t3 - 0.5 * t2;
+}
+
+/** `iterations` Gauss–Newton steps of the flow (u, v) on one level, in place. */
+function refineLevel(
+  u: Float32Array, v: Float32Array, F: Float32Array, T: Float32Array, w: number, h: number,
+  taps: Float64Array, iterations: number,
+): void {
+  const P = w * h;
+  const Fx = new Float32Array(P), Fy = new Float32Array(P), Tx = new Float32Array(P), Ty = new Float32Array(P);
+  gradient(Fx, Fy, F, w, h);
+  gradient(Tx, Ty, T, w, h);
+  // The five window sums of the normal equations, and the scratch row pass of the blur.
+  const Sxx = new Float32Array(P), Sxy = new Float32Array(P), Syy = new Float32Array(P);
+  const Sxe = new Float32Array(P), Sye = new Float32Array(P), tmp = new Float32Array(P);
+  const wx = new Float64Array(4), wy = new Float64Array(4), ix = new Int32Array(4), iy = new Int32Array(4);
+  for (let it = 0; it < iterations; it++) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const p = y * w + x;
+        const sx = x + u[p]!, sy = y + v[p]!;
+        if (!(sx >= 0 && sx <= w - 1 && sy >= 0 && sy <= h - 1)) {
+          Sxx[p] = Sxy[p] = Syy[p] = Sxe[p] = Sye[p] = 0; // left out: p + d is outside `from`
+          continue;
+        }
+        // F, Fx and Fy at p + d, by bicubic interpolation (see the header).
+        const x0 = Math.floor(sx), y0 = Math.floor(sy);
+        cubicWeights(wx, sx - x0);
+        cubicWeights(wy, sy - y0);
+        for (let i = 0; i < 4; i++) {
+          ix[i] = Math.min(Math.max(x0 - 1 + i, 0), w - 1);
+          iy[i] = Math.min(Math.max(y0 - 1 + i, 0), h - 1) * w;
+        }
+        let f = 0, fx = 0, fy = 0;
+        for (let j = 0; j < 4; j++) {
+          for (let i = 0; i < 4; i++) {
+            const q = iy[j]! + ix[i]!, weight = wy[j]! * wx[i]!;
+            f += weight * F[q]!; fx += weight * Fx[q]!; fy += weight * Fy[q]!;
+          }
+        }
+        const e = f - T[p]!, gx = 0.5 * (fx + Tx[p]!), gy = 0.5 * (fy + Ty[p]!);
+        Sxx[p] = gx * gx; Sxy[p] = gx * gy; Syy[p] = gy * gy; Sxe[p] = gx * e; Sye[p] = gy * e;
+      }
+    }
+    for (const S of [Sxx, Sxy, Syy, Sxe, Sye]) windowSum(S, tmp, w, h, taps);
+    for (let p = 0; p < P; p++) {
+      // δ = −(A + λI)⁻¹ b by Cramer's rule; det ≥ λ² > 0 since A is a sum of g·gᵀ.
+      const a = Sxx[p]! + DAMPING, b = Sxy[p]!, c = Syy[p]! + DAMPING;
+      const det = a * c - b * b;
+      const du = (b * Sye[p]! - c * Sxe[p]!) / det, dv = (b * Sxe[p]! - a * Sye[p]!) / det;
+      // The linearization holds for about a pixel: a longer step is cut to MAX_STEP.
+      const cut = Math.min(1, MAX_STEP / Math.sqrt(du * du + dv * dv));
+      u[p]! += cut * du;
+      v[p]! += cut * dv;
+    }
+  }
+}
