@@ -8,9 +8,12 @@
 //   start_k      = input_k + blend · warp(detail_{k−1}, flow_{k−1→k})
 //   dream_k      = dream(start_k)                            with `iterationsAfter` steps
 //
-// where warp would move each pixel of the detail along the optical flow between the two
-// *inputs* (the dream itself has no motion to measure). This version carries the detail where
-// it was (warp = identity), which suits a still camera; the flow is being written in ./flow.ts.
+// where warp moves each pixel of the detail along the optical flow between the two *inputs*
+// (the dream itself has no motion to measure): pixel p of frame k takes the detail found at
+// p + d(p) in frame k−1, d the backward flow (./flow.ts), sampled bilinearly (./warp.ts). Pixels
+// with no trustworthy source — out of the frame, or hidden in frame k−1, which the forward flow
+// fails to lead back from — take no detail: they start from the new frame alone. Without flow
+// (`flow: false`) the detail stays where it was, which suits a still camera and costs nothing.
 //
 // Re-dreaming every frame in full on top of the carried detail piles the detail up (each frame
 // amplifies what the last one added; DeepDreamAnim#11 reports the brightening), so later frames
@@ -27,6 +30,8 @@ import type { DreamOptions, DreamProgress } from "../dream/dream.js";
 import { dream } from "../dream/dream.js";
 import { OptionError } from "../errors.js";
 import type { RgbImage } from "../io/image/image.js";
+import { opticalFlow } from "./flow.js";
+import { warpBackward } from "./warp.js";
 
 /** Where a clip's dream is: frame `frame` of `frames`, and that frame's own progress. */
 export interface VideoProgress {
@@ -54,6 +59,8 @@ export interface VideoFrame {
 export interface DreamVideoOptions extends Omit<DreamOptions, "onProgress"> {
   /** How much of the previous frame's dream detail each frame starts with, 0–1 (default 0.5). */
   blend?: number;
+  /** Move the carried detail along the optical flow between the inputs (default true). */
+  flow?: boolean;
   /** Gradient steps per octave for the frames after the first (default: `iterations`). */
   iterationsAfter?: number;
   /** The number of frames in the clip, for progress (frame k of n, fraction and ETA). */
@@ -66,7 +73,7 @@ export interface DreamVideoOptions extends Omit<DreamOptions, "onProgress"> {
   onProgress?: (p: VideoProgress) => void;
 }
 
-export const VIDEO_DEFAULTS = { blend: 0.5 } as const;
+export const VIDEO_DEFAULTS = { blend: 0.5, flow: true } as const;
 
 /**
  * Dreams a clip frame by frame, each frame starting from the previous one's dream detail moved
@@ -82,13 +89,13 @@ export const VIDEO_DEFAULTS = { blend: 0.5 } as const;
 export async function* dreamVideo(
   frames: AsyncIterable<RgbImage> | Iterable<RgbImage>, options: DreamVideoOptions,
 ): AsyncGenerator<RgbImage, void, undefined> {
-  const { blend, iterationsAfter, frames: count, resume, onProgress, ...dreamOptions } = checkVideoOptions(options);
+  const { blend, flow, iterationsAfter, frames: count, resume, onProgress, ...dreamOptions } = checkVideoOptions(options);
   let previous: VideoFrame | null = resume ?? null;
   const clock = clipClock({ iterations: dreamOptions.iterations, iterationsAfter, frames: count }, previous === null ? 0 : previous.index + 1);
   for await (const input of frames) {
     dreamOptions.signal?.throwIfAborted();
     const index = previous === null ? 0 : previous.index + 1;
-    const start = previous === null ? input : frameStart(input, previous, blend);
+    const start = previous === null ? input : frameStart(input, previous, blend, flow);
     const dreamed = await dream(start, {
       ...dreamOptions,
       ...frameOverrides({ seed: dreamOptions.seed, iterationsAfter }, index),
@@ -121,20 +128,33 @@ export function frameSeed(seed: number, index: number): number {
 }
 
 /**
- * Where frame `input` starts: input + blend · (previous dream − previous input), clamped to
- * 0–255.
+ * Where frame `input` starts: input + blend · (previous dream − previous input), the detail
+ * moved along the optical flow from the previous input to this one when `flow` is set (pixels
+ * the flow finds no source for start from the input alone); clamped to 0–255.
  */
-export function frameStart(input: RgbImage, previous: VideoFrame, blend: number): RgbImage {
+export function frameStart(input: RgbImage, previous: VideoFrame, blend: number, flow: boolean): RgbImage {
   const { width: w, height: h } = input;
   for (const [what, img] of [["input", previous.input], ["dream", previous.dream]] as const) {
     if (img.width !== w || img.height !== h) {
       throw new OptionError(`frame ${previous.index + 2} is ${w}×${h} but the previous frame's ${what} is ${img.width}×${img.height}; every frame of a clip must have one size`);
     }
   }
-  const data = new Float32Array(w * h * 3);
-  for (let i = 0; i < data.length; i++) {
-    const detail = previous.dream.data[i]! - previous.input.data[i]!;
-    data[i] = Math.min(255, Math.max(0, input.data[i]! + blend * detail));
+  const P = w * h;
+  const detail = new Float32Array(3 * P); // 3×H×W planes, as the warp takes them
+  for (let p = 0; p < P; p++) {
+    for (let c = 0; c < 3; c++) detail[c * P + p] = previous.dream.data[3 * p + c]! - previous.input.data[3 * p + c]!;
+  }
+  let valid: Uint8Array | null = null;
+  let moved: Float32Array = detail;
+  if (flow) {
+    const backward = opticalFlow(previous.input, input);
+    const forward = opticalFlow(input, previous.input); // for the occlusion check: it must lead back
+    ({ warped: moved, valid } = warpBackward(detail, 3, backward, { forward }));
+  }
+  const data = new Float32Array(3 * P);
+  for (let p = 0; p < P; p++) {
+    const keep = valid === null || valid[p] === 1 ? blend : 0;
+    for (let c = 0; c < 3; c++) data[3 * p + c] = Math.min(255, Math.max(0, input.data[3 * p + c]! + keep * moved[c * P + p]!));
   }
   return { width: w, height: h, data };
 }
@@ -170,7 +190,7 @@ export function clipClock(
   };
 }
 
-type CheckedVideoOptions = DreamVideoOptions & { blend: number };
+type CheckedVideoOptions = DreamVideoOptions & { blend: number; flow: boolean };
 
 function checkVideoOptions(options: DreamVideoOptions): CheckedVideoOptions {
   const o = { ...VIDEO_DEFAULTS, ...options };

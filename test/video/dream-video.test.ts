@@ -32,7 +32,7 @@ describe("dreamVideo", () => {
     const out = await collect(clip.slice(0, 3), { ...QUICK, model, blend: 0.5 });
     expect(out).toHaveLength(3);
     expect(bytes(out[0]!)).toEqual(bytes(roundToBytes(await dream(clip[0]!, { ...QUICK, model }))));
-    const start1 = frameStart(clip[1]!, { index: 0, input: clip[0]!, dream: out[0]! }, 0.5);
+    const start1 = frameStart(clip[1]!, { index: 0, input: clip[0]!, dream: out[0]! }, 0.5, true);
     expect(bytes(out[1]!)).toEqual(bytes(roundToBytes(await dream(start1, { ...QUICK, model, seed: frameSeed(7, 1) }))));
     for (const f of out) expect(f.data.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)).toBe(true);
   });
@@ -41,8 +41,33 @@ describe("dreamVideo", () => {
     const img = (values: number[]): RgbImage => ({ width: 2, height: 1, data: Float32Array.from(values) });
     const input = img([10, 20, 30, 40, 250, 5]);
     const previous = { index: 0, input: img([0, 0, 0, 100, 100, 100]), dream: img([40, 0, 10, 100, 180, 60]) };
-    expect([...frameStart(input, previous, 0.5).data]).toEqual([30, 20, 35, 40, 255, 0]);
-    expect([...frameStart(input, previous, 0).data]).toEqual([...input.data]);
+    expect([...frameStart(input, previous, 0.5, false).data]).toEqual([30, 20, 35, 40, 255, 0]);
+    expect([...frameStart(input, previous, 0, false).data]).toEqual([...input.data]);
+  });
+
+  it("moves the carried detail along the flow: on a pan of 3 px a frame, it arrives 3 px to the left", () => {
+    const [a, b] = [clip[0]!, clip[1]!];
+    const { width: w, height: h } = a;
+    // A detail of ±12 stripes, 5 px wide and slanted, added to frame 0 (kept away from 0 and 255).
+    const D = (x: number, y: number, c: number): number => (Math.floor((x + y + 2 * c) / 5) % 2 === 0 ? 12 : -12);
+    const mid = (img: RgbImage): RgbImage => ({ ...img, data: img.data.map((v) => 40 + 0.6 * v) });
+    const [a1, b1] = [mid(a), mid(b)];
+    const dreamt = { ...a1, data: a1.data.map((v, i) => v + D(Math.floor(i / 3) % w, Math.floor(i / 3 / w), i % 3)) };
+    const moved = frameStart(b1, { index: 0, input: a1, dream: dreamt }, 1, true);
+    const still = frameStart(b1, { index: 0, input: a1, dream: dreamt }, 1, false);
+    let errMoved = 0, errStill = 0, n = 0;
+    for (let y = 6; y < h - 6; y++) {
+      for (let x = 6; x < w - 9; x++) {
+        for (let c = 0; c < 3; c++) {
+          const i = (y * w + x) * 3 + c;
+          errMoved += Math.abs(moved.data[i]! - b1.data[i]! - D(x + 3, y, c));
+          errStill += Math.abs(still.data[i]! - b1.data[i]! - D(x + 3, y, c));
+          n++;
+        }
+      }
+    }
+    expect(errMoved / n).toBeLessThan(2); // of stripes ±12: the detail arrived where the picture went
+    expect(errStill / n).toBeGreaterThan(8);
   });
 
   it("with blend 0 dreams every frame on its own (each with its frame's seed)", async () => {
