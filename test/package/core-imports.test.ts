@@ -14,6 +14,7 @@ const NODE_SIDE = new Set([
   "cli/engine.ts",
   "cli/engine-worker.ts",
   "cli/ffmpeg.ts",
+  "cli/video.ts",
   "index.ts",
   "models/load.ts",
   "io/image/image-file.ts",
