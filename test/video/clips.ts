@@ -7,12 +7,12 @@ import { resizeImage } from "../../src/io/image/resize.js";
 const FLOWERS = new URL("../fixtures/images/flowers.jpg", import.meta.url).pathname;
 
 /**
- * `count` frames of `width`×`height` cropped from flowers.jpg (scaled to just cover them all),
+ * `count` frames of `width`×`height` cropped from `path` (flowers.jpg) (scaled to just cover them all),
  * each crop `shift` pixels to the right of the last: the picture moves left by
  * `shift` pixels a frame, so frame k+1 at x equals frame k at x + shift.
  */
-export async function panningClip(count: number, width: number, height: number, shift: number): Promise<RgbImage[]> {
-  const photo = await readImage(FLOWERS);
+export async function panningClip(count: number, width: number, height: number, shift: number, path = FLOWERS): Promise<RgbImage[]> {
+  const photo = await readImage(path);
   const scale = Math.max((width + shift * (count - 1)) / photo.width, height / photo.height);
   const wide = resizeImage(photo, Math.ceil(photo.width * scale), Math.ceil(photo.height * scale));
   const y0 = Math.floor((wide.height - height) / 2);
