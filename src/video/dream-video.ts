@@ -73,6 +73,9 @@ export interface DreamVideoOptions extends Omit<DreamOptions, "onProgress"> {
   onProgress?: (p: VideoProgress) => void;
 }
 
+/** The options of the package's `dreamVideo()`: the core's, with `model` optional (the bundled GoogLeNet). */
+export type PackageVideoOptions = Omit<DreamVideoOptions, "model"> & { model?: DreamOptions["model"] };
+
 export const VIDEO_DEFAULTS = { blend: 0.5, flow: true } as const;
 
 /**
