@@ -13,15 +13,19 @@
 //     ⎡Σw gx²   Σw gx·gy⎤       ⎡Σw gx·e⎤
 //     ⎣Σw gx·gy Σw gy²  ⎦ δ = − ⎣Σw gy·e⎦,     e = F_d − T,    d ← d + δ,
 //
-// where F_d is F warped by the current flow (bilinearly, as in ./warp.ts) and the five window sums
-// are five images blurred by a separable Gaussian — which is what makes the method dense and
-// cheap. Choices, and why:
+// where F_d is F warped by the current flow and the five window sums are five images blurred by a
+// separable Gaussian — which is what makes the method dense and cheap. Choices, and why:
+// - F_d, ∇F_d by Keys' bicubic interpolation, not bilinear as ./warp.ts: bilinear smooths a
+//   sub-pixel shift, which pulled the estimate toward whole pixels (median error 0.07 px instead
+//   of 0.01 on a texture moved by (2.3, −1.7) px).
 // - g = ½(∇F_d + ∇T), the mean of the two frames' gradients (the "efficient second-order"
 //   gradient of Benhimane & Malis, IROS 2004): its steps converge in fewer iterations than with
 //   either gradient alone, and the fixed point e-orthogonal-to-g is the same.
 // - The system gets λ = DAMPING added on its diagonal (Levenberg–Marquardt): in flat or
 //   one-dimensional texture it is singular. λ only shortens the steps there; since the
 //   iteration stops where Σw g·e = 0, it does not bias the result where there is texture.
+//   A step longer than MAX_STEP (1 px of its level, about as far as the linearization holds) is
+//   cut to that length, so that a bad step cannot throw a pixel far away.
 // - Samples that fall outside `from` are left out of the sums (their residual is meaningless), so
 //   a pan does not drag the flow at the frame's edge toward zero.
 // - Large motion: linearization holds for a pixel or two, so we work coarse to fine (Bergen et
@@ -30,7 +34,8 @@
 //   frames (blur [1 5 10 10 5 1]/32 then keep every second pixel, i.e. a binomial blur and a 2×2
 //   mean, so a coarse pixel's centre lies at the mean of its four fine ones); the coarsest level's
 //   flow starts at 0, and each finer level starts from the coarser flow, resampled and doubled.
-//   12 px at the finest level is 1.5 px three levels up.
+//   12 px at the finest level is 1.5 px three levels up. A level under MIN_LEVEL_SIDE pixels is
+//   mostly border for a window of radius 3σ, and made the flow worse, not better, in our tests.
 //
 // `opticalFlowNaive` (./flow-naive.ts) is the same method written plainly — a 2-D window sum, a
 // 2-D reduction kernel, Float64 — and is this file's test oracle.
