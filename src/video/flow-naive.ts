@@ -109,16 +109,14 @@ function gradientNaive(I: Float64Array, w: number, h: number): [Float64Array, Fl
 
 /** One Gauss–Newton step of the whole level's flow, in place. */
 function stepNaive(u: Float64Array, v: Float64Array, F: Float64Array, T: Float64Array, w: number, h: number, sigma: number): void {
-  const [Fx, Fy] = gradientNaive(F, w, h), [Tx, Ty] = gradientNaive(T, w, h);
-  // Per pixel: [gx², gx·gy, gy², gx·e, gy·e], or zeros where p + d is outside `from`.
+  const [gx, gy] = gradientNaive(T, w, h);
+  // Per pixel: [gx², gx·gy, gy², gx·e, gy·e], e counted as 0 where p + d is outside `from`.
   const terms = new Float64Array(5 * w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const p = y * w + x, sx = x + u[p]!, sy = y + v[p]!;
-      if (sx < 0 || sx > w - 1 || sy < 0 || sy > h - 1) continue;
-      const e = bicubic(F, w, h, sx, sy) - T[p]!;
-      const gx = (bicubic(Fx, w, h, sx, sy) + Tx[p]!) / 2, gy = (bicubic(Fy, w, h, sx, sy) + Ty[p]!) / 2;
-      terms.set([gx * gx, gx * gy, gy * gy, gx * e, gy * e], 5 * p);
+      const e = sx < 0 || sx > w - 1 || sy < 0 || sy > h - 1 ? 0 : bicubic(F, w, h, sx, sy) - T[p]!;
+      terms.set([gx[p]! * gx[p]!, gx[p]! * gy[p]!, gy[p]! * gy[p]!, gx[p]! * e, gy[p]! * e], 5 * p);
     }
   }
   const r = Math.ceil(3 * sigma);
