@@ -1,6 +1,6 @@
 // The optical flow of a video frame pair (src/video/flow.ts) against the unit of work it sits
 // beside: one dream step at the same size (forward to inception_4c/output, gradient to the input),
-// both on one thread, alternating so that the machine's drift falls on both. Validated first:
+// on one thread and on every core, alternating so that the machine's drift falls on both. Validated first:
 // on a texture shifted by (2.3, −1.7) px the flow must be right (median error < 0.05 px) and
 // the fast flow must equal its naive twin (to 1e-4 px) at a small size.
 //
@@ -11,7 +11,7 @@
 import { inputGradient } from "../src/dream/objective.js";
 import { loadGoogLeNet } from "../src/models/load.js";
 import { Tensor } from "../src/tensor/tensor.js";
-import { withThreads } from "../src/threads/pool.js";
+import { defaultThreads, threadsReady, withThreads } from "../src/threads/pool.js";
 import "../src/threads/node-host.js";
 import { opticalFlow } from "../src/video/flow.js";
 import { opticalFlowNaive } from "../src/video/flow-naive.js";
@@ -38,20 +38,24 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     console.log(`validate: ${W}×${H} shift (2.3, −1.7), median error ${error.toFixed(3)} px`);
     if (!(error < 0.05)) throw new Error("flow bench: the flow is wrong; not timing it");
     const x = new Tensor(fillRandom(new Float32Array(3 * W * H), W).map((v) => v * 100), [1, 3, H, W]);
-    const flowMs: number[] = [], stepMs: number[] = [];
-    withThreads(1, () => {
-      inputGradient(net, x, { layer: "inception_4c/output" }); // warm-up
-      for (let round = 0; round < (quick ? 3 : 5); round++) {
-        let t0 = performance.now();
+    for (const threads of [...new Set([1, defaultThreads()])]) {
+      await threadsReady(threads);
+      const flowMs: number[] = [], stepMs: number[] = [];
+      withThreads(threads, () => {
+        inputGradient(net, x, { layer: "inception_4c/output" }); // warm-up
         opticalFlow(from, to);
-        flowMs.push(performance.now() - t0);
-        t0 = performance.now();
-        inputGradient(net, x, { layer: "inception_4c/output" });
-        stepMs.push(performance.now() - t0);
-      }
-    });
-    const f = median(flowMs), s = median(stepMs);
-    rows.push([`${W}×${H}`, f.toFixed(0), ((36e6 * (W * H)) / (320 * 240) / (f * 1e6)).toFixed(2), s.toFixed(0), (f / s).toFixed(2)]);
+        for (let round = 0; round < (quick ? 3 : 5); round++) {
+          let t0 = performance.now();
+          opticalFlow(from, to);
+          flowMs.push(performance.now() - t0);
+          t0 = performance.now();
+          inputGradient(net, x, { layer: "inception_4c/output" });
+          stepMs.push(performance.now() - t0);
+        }
+      });
+      const f = median(flowMs), s = median(stepMs);
+      rows.push([`${W}×${H}`, threads, f.toFixed(0), ((36e6 * (W * H)) / (320 * 240) / (f * 1e6)).toFixed(2), s.toFixed(0), (f / s).toFixed(2)]);
+    }
   }
-  printTable(["size", "flow ms", "GMAC/s", "dream step ms", "flow / step"], rows);
+  printTable(["size", "threads", "flow ms", "GMAC/s", "dream step ms", "flow / step"], rows);
 }

@@ -48,6 +48,8 @@
 
 import { ImageError, OptionError } from "../errors.js";
 import type { RgbImage } from "../io/image/image.js";
+import { allocKept } from "../tensor/buffers.js";
+import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 
 /** A flow field: one displacement (dx, dy), in pixels, per pixel of a width × height frame. */
 export interface Flow {
@@ -96,12 +98,12 @@ export function opticalFlow(from: RgbImage, to: RgbImage, options: FlowOptions =
     F.push(reduce(F[l - 1]!, w, h));
     T.push(reduce(T[l - 1]!, w, h));
   }
-  let u: Float32Array = new Float32Array(0), v: Float32Array = new Float32Array(0);
+  let u = floats(0), v = floats(0);
   for (let l = s.sizes.length - 1; l >= 0; l--) {
     const [w, h] = s.sizes[l]!;
     if (l === s.sizes.length - 1) {
-      u = new Float32Array(w * h);
-      v = new Float32Array(w * h);
+      u = floats(w * h);
+      v = floats(w * h);
     } else {
       const [cw, ch] = s.sizes[l + 1]!;
       u = expandFlow(u, cw, ch, w, h);
@@ -110,6 +112,14 @@ export function opticalFlow(from: RgbImage, to: RgbImage, options: FlowOptions =
     refineLevel(u, v, F[l]!, T[l]!, w, h, taps, s.iterations);
   }
   return { width: from.width, height: from.height, dx: u, dy: v };
+}
+
+/**
+ * n zeros, in shared memory while threads are in use (so that the jobs below can be split), and
+ * never recycled: the flow outlives any dream step it is computed between.
+ */
+function floats(n: number): Float32Array {
+  return allocKept("float32", n) as Float32Array;
 }
 
 /** Checks the frames and the options (ImageError, OptionError) and sizes the pyramid. */
@@ -138,9 +148,9 @@ export function flowSettings(from: RgbImage, to: RgbImage, options: FlowOptions)
 }
 
 /** The normalized 1-D Gaussian of σ = `sigma`, radius ⌈3σ⌉: the window is its outer product. */
-export function gaussianTaps(sigma: number): Float64Array {
+export function gaussianTaps(sigma: number): number[] {
   const r = Math.ceil(3 * sigma);
-  const taps = new Float64Array(2 * r + 1);
+  const taps = new Array<number>(2 * r + 1).fill(0);
   let sum = 0;
   for (let i = -r; i <= r; i++) sum += taps[i + r] = Math.exp((-i * i) / (2 * sigma * sigma));
   for (let i = 0; i < taps.length; i++) taps[i]! /= sum;
@@ -150,7 +160,7 @@ export function gaussianTaps(sigma: number): Float64Array {
 /** Rec. 601 luma in [0, 1], H×W: the grey frame the flow is computed on. */
 export function luma(image: RgbImage): Float32Array {
   const { data } = image;
-  const out = new Float32Array(image.width * image.height);
+  const out = floats(image.width * image.height);
   for (let p = 0; p < out.length; p++) {
     out[p] = (0.299 * data[3 * p]! + 0.587 * data[3 * p + 1]! + 0.114 * data[3 * p + 2]!) / 255;
   }
@@ -162,9 +172,9 @@ export function luma(image: RgbImage): Float32Array {
 /** One level up: h×w → ⌈h/2⌉×⌈w/2⌉, separably (rows, then columns), edges replicated. */
 function reduce(plane: Float32Array, w: number, h: number): Float32Array {
   const cw = Math.ceil(w / 2), ch = Math.ceil(h / 2);
-  const rows = new Float32Array(h * cw);
+  const rows = floats(h * cw);
   reduceAxis(rows, plane, h, w, cw, 1);
-  const out = new Float32Array(ch * cw);
+  const out = floats(ch * cw);
   reduceAxis(out, rows, 1, h, ch, cw);
   return out;
 }
@@ -189,7 +199,7 @@ function reduceAxis(out: Float32Array, src: Float32Array, outer: number, n: numb
  * (x + ½)/2 − ½ (bilinear there, clamped to the edge), and a coarse pixel is two fine ones.
  */
 function expandFlow(coarse: Float32Array, cw: number, ch: number, w: number, h: number): Float32Array {
-  const fine = new Float32Array(w * h);
+  const fine = floats(w * h);
   for (let y = 0; y < h; y++) {
     const sy = Math.min(Math.max((y + 0.5) / 2 - 0.5, 0), ch - 1);
     const y0 = Math.min(Math.floor(sy), Math.max(ch - 2, 0)), y1 = Math.min(y0 + 1, ch - 1), ay = sy - y0;
@@ -206,42 +216,28 @@ function expandFlow(coarse: Float32Array, cw: number, ch: number, w: number, h: 
 
 // ---- One level ----------------------------------------------------------------------------------
 
-/** Central differences inside, one-sided at the edges (0 along a 1-pixel axis). */
-function gradient(gx: Float32Array, gy: Float32Array, I: Float32Array, w: number, h: number): void {
-  for (let y = 0; y < h; y++) {
-    const up = Math.max(y - 1, 0), down = Math.min(y + 1, h - 1);
-    const sy = down - up === 0 ? 0 : 1 / (down - up);
-    for (let x = 0; x < w; x++) {
-      const left = Math.max(x - 1, 0), right = Math.min(x + 1, w - 1);
-      const p = y * w + x;
-      gx[p] = right === left ? 0 : (I[y * w + right]! - I[y * w + left]!) / (right - left);
-      gy[p] = sy * (I[down * w + x]! - I[up * w + x]!);
-    }
+// Gaussian window sums, zero outside the frame, in two passes: along each row (`sumAlongRow`, as
+// soon as a row of terms is computed), then down the columns (`sumDownColumns`, one output row at a
+// time, one tap at a time, so that every read is sequential).
+
+/** out[x] = Σ_i taps[i + r] · row[x + i] over the i that stay inside the row. */
+function sumAlongRow(out: Float32Array, outAt: number, row: Float32Array, w: number, taps: readonly number[]): void {
+  const r = (taps.length - 1) / 2;
+  for (let x = 0; x < w; x++) {
+    const lo = x < r ? -x : -r, hi = x + r >= w ? w - 1 - x : r;
+    let s = 0;
+    for (let i = lo; i <= hi; i++) s += taps[i + r]! * row[x + i]!;
+    out[outAt + x] = s;
   }
 }
 
-/**
- * Gaussian window sums of `plane` in place (rows into `tmp`, then columns back); zero outside.
- * The column pass runs along rows, one tap at a time, so that every read is sequential.
- */
-function windowSum(plane: Float32Array, tmp: Float32Array, w: number, h: number, taps: Float64Array): void {
+/** out[x] = Σ_i taps[i + r] · plane[y + i, x] over the rows i that stay inside the h×w plane. */
+function sumDownColumns(out: Float32Array, outAt: number, plane: Float32Array, w: number, h: number, y: number, taps: readonly number[]): void {
   const r = (taps.length - 1) / 2;
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    for (let x = 0; x < w; x++) {
-      const lo = x < r ? -x : -r, hi = x + r >= w ? w - 1 - x : r;
-      let s = 0;
-      for (let i = lo, q = row + x + lo; i <= hi; i++, q++) s += taps[i + r]! * plane[q]!;
-      tmp[row + x] = s;
-    }
-  }
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    plane.fill(0, row, row + w);
-    for (let i = Math.max(-r, -y), hi = Math.min(r, h - 1 - y); i <= hi; i++) {
-      const t = taps[i + r]!, src = (y + i) * w;
-      for (let x = 0; x < w; x++) plane[row + x]! += t * tmp[src + x]!;
-    }
+  out.fill(0, outAt, outAt + w);
+  for (let i = Math.max(-r, -y), hi = Math.min(r, h - 1 - y); i <= hi; i++) {
+    const t = taps[i + r]!, at = (y + i) * w;
+    for (let x = 0; x < w; x++) out[outAt + x]! += t * plane[at + x]!;
   }
 }
 
@@ -281,43 +277,104 @@ function bicubicClamped(I: Float32Array, w: number, h: number, x0: number, y0: n
   return s;
 }
 
+/** What the jobs of one level read and write: the level's frames, flow, gradient and sums. */
+interface Level {
+  w: number;
+  h: number;
+  taps: readonly number[];
+  /** the old and the new frame, h×w */
+  F: Float32Array;
+  T: Float32Array;
+  /** the flow, updated in place */
+  u: Float32Array;
+  v: Float32Array;
+  /** ∇T */
+  gx: Float32Array;
+  gy: Float32Array;
+  /** the window sums of g·gᵀ (fixed per level), and g·e summed along rows (per step) */
+  Axx: Float32Array;
+  Axy: Float32Array;
+  Ayy: Float32Array;
+  bx: Float32Array;
+  by: Float32Array;
+}
+
 /** `iterations` Gauss–Newton steps of the flow (u, v) on one level, in place. */
 function refineLevel(
   u: Float32Array, v: Float32Array, F: Float32Array, T: Float32Array, w: number, h: number,
-  taps: Float64Array, iterations: number,
+  taps: readonly number[], iterations: number,
 ): void {
-  const P = w * h;
+  const plane = (): Float32Array => floats(w * h);
+  const L: Level = { w, h, taps, F, T, u, v, gx: plane(), gy: plane(), Axx: plane(), Axy: plane(), Ayy: plane(), bx: plane(), by: plane() };
+  const pieces = piecesFor(w * h, h);
   // The gradient is T's, so the matrix A = Σw g·gᵀ (+ λI) is the same at every step.
-  const gx = new Float32Array(P), gy = new Float32Array(P), tmp = new Float32Array(P);
-  gradient(gx, gy, T, w, h);
-  const Axx = gx.map((g) => g * g), Axy = gx.map((g, p) => g * gy[p]!), Ayy = gy.map((g) => g * g);
-  for (const A of [Axx, Axy, Ayy]) windowSum(A, tmp, w, h, taps);
-  const bx = new Float32Array(P), by = new Float32Array(P);
+  const rowSums = { dst: [L.Axx, L.Axy, L.Ayy], src: [plane(), plane(), plane()], w, h, taps };
+  flowMatrixJob.run({ ...L, Axx: rowSums.src[0]!, Axy: rowSums.src[1]!, Ayy: rowSums.src[2]! }, pieces);
+  flowColumnsJob.run(rowSums, pieces);
   for (let it = 0; it < iterations; it++) {
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const p = y * w + x;
-        const sx = x + u[p]!, sy = y + v[p]!;
-        if (!(sx >= 0 && sx <= w - 1 && sy >= 0 && sy <= h - 1)) {
-          bx[p] = by[p] = 0; // left out: p + d is outside `from`
-          continue;
-        }
-        const x0 = Math.floor(sx), y0 = Math.floor(sy);
-        const f = x0 >= 1 && x0 < w - 2 && y0 >= 1 && y0 < h - 2
-          ? bicubicInside(F, w, x0, y0, sx - x0, sy - y0)
-          : bicubicClamped(F, w, h, x0, y0, sx - x0, sy - y0);
-        const e = f - T[p]!;
-        bx[p] = gx[p]! * e;
-        by[p] = gy[p]! * e;
-      }
+    flowResidualJob.run(L, pieces);
+    flowStepJob.run(L, pieces);
+  }
+}
+
+/** Rows y0 … y1 − 1 of ∇T, and of the products g·gᵀ summed along rows. */
+function matrixRows(L: Level, y0: number, y1: number): void {
+  const { w, h, T, gx, gy, Axx, Axy, Ayy, taps } = L;
+  const xx = new Float32Array(w), xy = new Float32Array(w), yy = new Float32Array(w);
+  for (let y = y0; y < y1; y++) {
+    const up = Math.max(y - 1, 0), down = Math.min(y + 1, h - 1);
+    const sy = down === up ? 0 : 1 / (down - up);
+    for (let x = 0; x < w; x++) {
+      // Central differences inside, one-sided at the edges (0 along a 1-pixel axis).
+      const left = Math.max(x - 1, 0), right = Math.min(x + 1, w - 1), p = y * w + x;
+      const dx = right === left ? 0 : (T[y * w + right]! - T[y * w + left]!) / (right - left);
+      const dy = sy * (T[down * w + x]! - T[up * w + x]!);
+      gx[p] = dx; gy[p] = dy;
+      xx[x] = dx * dx; xy[x] = dx * dy; yy[x] = dy * dy;
     }
-    windowSum(bx, tmp, w, h, taps);
-    windowSum(by, tmp, w, h, taps);
-    for (let p = 0; p < P; p++) {
-      // δ = −(A + λI)⁻¹ b by Cramer's rule; det ≥ λ² > 0 since A is a sum of g·gᵀ.
+    sumAlongRow(Axx, y * w, xx, w, taps);
+    sumAlongRow(Axy, y * w, xy, w, taps);
+    sumAlongRow(Ayy, y * w, yy, w, taps);
+  }
+}
+
+/** Rows y0 … y1 − 1 of the products g·e, e = F(p + d) − T(p), summed along rows. */
+function residualRows(L: Level, y0: number, y1: number): void {
+  const { w, h, F, T, u, v, gx, gy, bx, by, taps } = L;
+  const ex = new Float32Array(w), ey = new Float32Array(w);
+  for (let y = y0; y < y1; y++) {
+    for (let x = 0; x < w; x++) {
+      const p = y * w + x;
+      const sx = x + u[p]!, sy = y + v[p]!;
+      if (!(sx >= 0 && sx <= w - 1 && sy >= 0 && sy <= h - 1)) {
+        ex[x] = ey[x] = 0; // no residual: p + d is outside `from`
+        continue;
+      }
+      const x0 = Math.floor(sx), y0 = Math.floor(sy);
+      const f = x0 >= 1 && x0 < w - 2 && y0 >= 1 && y0 < h - 2
+        ? bicubicInside(F, w, x0, y0, sx - x0, sy - y0)
+        : bicubicClamped(F, w, h, x0, y0, sx - x0, sy - y0);
+      const e = f - T[p]!;
+      ex[x] = gx[p]! * e;
+      ey[x] = gy[p]! * e;
+    }
+    sumAlongRow(bx, y * w, ex, w, taps);
+    sumAlongRow(by, y * w, ey, w, taps);
+  }
+}
+
+/** Rows y0 … y1 − 1 of the flow moved by one step, δ = −(A + λI)⁻¹ b, b's sums finished here. */
+function stepRows(L: Level, y0: number, y1: number): void {
+  const { w, h, u, v, Axx, Axy, Ayy, bx, by, taps } = L;
+  const sx = new Float32Array(w), sy = new Float32Array(w);
+  for (let y = y0; y < y1; y++) {
+    sumDownColumns(sx, 0, bx, w, h, y, taps);
+    sumDownColumns(sy, 0, by, w, h, y, taps);
+    for (let x = 0, p = y * w; x < w; x++, p++) {
+      // Cramer's rule; det ≥ λ² > 0 since A is a sum of g·gᵀ.
       const a = Axx[p]! + DAMPING, b = Axy[p]!, c = Ayy[p]! + DAMPING;
       const det = a * c - b * b;
-      const du = (b * by[p]! - c * bx[p]!) / det, dv = (b * bx[p]! - a * by[p]!) / det;
+      const du = (b * sy[x]! - c * sx[x]!) / det, dv = (b * sx[x]! - a * sy[x]!) / det;
       // The linearization holds for about a pixel: a longer step is cut to MAX_STEP.
       const cut = Math.min(1, MAX_STEP / Math.sqrt(du * du + dv * dv));
       u[p]! += cut * du;
@@ -325,3 +382,32 @@ function refineLevel(
     }
   }
 }
+
+// ---- Threads ------------------------------------------------------------------------------------
+//
+// Each pass of a level is a job over ranges of rows (../threads/pool.ts): every row's values are
+// the same arithmetic whichever thread computes them, so the flow is the same on any number of
+// threads. A row's terms are summed along the row in the pass that computes them; the sums down
+// the columns read 2r + 1 rows that other pieces wrote, so they wait for the next pass, which
+// then also takes the step: two jobs, two barriers, per step.
+
+interface ColumnPass {
+  dst: Float32Array[];
+  src: Float32Array[];
+  w: number;
+  h: number;
+  taps: readonly number[];
+}
+
+export const flowMatrixJob = defineJob("flowMatrix", (L: Level, piece: number, pieces: number) =>
+  matrixRows(L, ...pieceRange(L.h, piece, pieces)));
+export const flowColumnsJob = defineJob("flowColumns", (a: ColumnPass, piece: number, pieces: number) => {
+  const [y0, y1] = pieceRange(a.h, piece, pieces);
+  for (let k = 0; k < a.src.length; k++) {
+    for (let y = y0; y < y1; y++) sumDownColumns(a.dst[k]!, y * a.w, a.src[k]!, a.w, a.h, y, a.taps);
+  }
+});
+export const flowResidualJob = defineJob("flowResidual", (L: Level, piece: number, pieces: number) =>
+  residualRows(L, ...pieceRange(L.h, piece, pieces)));
+export const flowStepJob = defineJob("flowStep", (L: Level, piece: number, pieces: number) =>
+  stepRows(L, ...pieceRange(L.h, piece, pieces)));
