@@ -3,7 +3,8 @@
 //
 // Exit codes: 0 success, 2 usage error (unknown flag, bad number, unknown layer or class, over
 // --max-memory, an output that is a directory or has an unknown extension, a --resume that
-// would change the frames' size), 1 any other failure (unreadable image or model, …), 130 interrupted by Ctrl-C.
+// would change the frames' size or, for video, their settings), 1 any other failure (unreadable
+// image, clip or model, no FFmpeg for video, …), 130 interrupted by Ctrl-C.
 // Errors are one line on stderr, without a stack trace, unless they are bugs. Outputs are
 // written to a temporary file and renamed into place, so an interrupted run leaves no partial
 // file. Argument checking lives in ./cli/args.ts. Dreams run in an engine thread
