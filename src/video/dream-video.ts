@@ -27,7 +27,7 @@
 // Core module: no `node:*`; it takes and yields RgbImages, so it runs in a browser too.
 
 import type { DreamOptions, DreamProgress } from "../dream/dream.js";
-import { dream } from "../dream/dream.js";
+import { dream, DREAM_DEFAULTS } from "../dream/dream.js";
 import { OptionError } from "../errors.js";
 import type { RgbImage } from "../io/image/image.js";
 import { opticalFlow } from "./flow.js";
@@ -41,7 +41,7 @@ export interface VideoProgress {
   frames: number | undefined;
   /** The progress of this frame's dream. */
   dream: DreamProgress;
-  /** The share of this call's work done, 0–1, when `frames` is known (steps weighted by pixels). */
+  /** The share of this call's work done, 0–1, when `frames` is known: frames weighed by their steps. */
   fraction: number | undefined;
   /** Seconds this call has run, and the seconds left, foretold from them (when `frames` is known). */
   elapsed: number;
@@ -180,7 +180,7 @@ export function clipClock(
   o: { iterations?: number; iterationsAfter?: number; frames?: number }, first: number, now: () => number = () => performance.now(),
 ): (index: number, p: DreamProgress) => VideoProgress {
   const started = now();
-  const firstWork = o.iterations ?? 10;
+  const firstWork = o.iterations ?? DREAM_DEFAULTS.iterations;
   const laterWork = o.iterationsAfter ?? firstWork;
   const workBefore = (index: number): number => (index <= 0 ? 0 : firstWork + (index - 1) * laterWork);
   const total = o.frames === undefined ? undefined : workBefore(o.frames) - workBefore(first);
