@@ -101,3 +101,13 @@ describe.runIf(HAVE)("ffprobe and ffmpeg", () => {
     }
   });
 });
+
+describe("the video tests without FFmpeg", () => {
+  const env = (ci: string | undefined): NodeJS.ProcessEnv => ({ ...process.env, PATH: join(tmpdir(), "no-ffmpeg-here"), CI: ci });
+  it("are skipped, with one note, outside CI", () => {
+    expect(ffmpegForTests("the X tests", env(undefined))).toBe(false);
+  });
+  it("fail under CI=true, saying how to install it", () => {
+    expect(() => ffmpegForTests("the X tests", env("true"))).toThrow(/^the X tests needs ffmpeg and ffprobe under CI=true, but they are not on the PATH; install FFmpeg \(Debian\/Ubuntu: apt-get install ffmpeg;/);
+  });
+});
