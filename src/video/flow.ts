@@ -307,10 +307,11 @@ function refineLevel(
   const plane = (): Float32Array => floats(w * h);
   const L: Level = { w, h, taps, F, T, u, v, gx: plane(), gy: plane(), Axx: plane(), Axy: plane(), Ayy: plane(), bx: plane(), by: plane() };
   const pieces = piecesFor(w * h, h);
-  // The gradient is T's, so the matrix A = Σw g·gᵀ (+ λI) is the same at every step.
-  const rowSums = { dst: [L.Axx, L.Axy, L.Ayy], src: [plane(), plane(), plane()], w, h, taps };
-  flowMatrixJob.run({ ...L, Axx: rowSums.src[0]!, Axy: rowSums.src[1]!, Ayy: rowSums.src[2]! }, pieces);
-  flowColumnsJob.run(rowSums, pieces);
+  // The gradient is T's, so the matrix A = Σw g·gᵀ (+ λI) is the same at every step: its terms
+  // summed along rows into scratch planes, then down the columns into L's.
+  const [xx, xy, yy] = [plane(), plane(), plane()];
+  flowMatrixJob.run({ ...L, Axx: xx, Axy: xy, Ayy: yy }, pieces);
+  flowColumnsJob.run({ dst: [L.Axx, L.Axy, L.Ayy], src: [xx, xy, yy], w, h, taps }, pieces);
   for (let it = 0; it < iterations; it++) {
     flowResidualJob.run(L, pieces);
     flowStepJob.run(L, pieces);

@@ -66,6 +66,15 @@ describe("opticalFlow against its naive twin", () => {
       expect(Math.max(...naive.dx.map(Math.abs))).toBeGreaterThan(2); // it did move
     });
   }
+
+  it("handles frames of 1×1, 1×5, 4×1 and 2×3 pixels: finite, and equal to the twin", () => {
+    for (const [w, h] of [[1, 1], [1, 5], [4, 1], [2, 3]] as const) {
+      const from = frame(w, h, texture), to = frame(w, h, texture, (x, y) => [x + 0.4, y - 0.3]);
+      const fast = opticalFlow(from, to), naive = opticalFlowNaive(from, to);
+      expect(fast.dx.every(Number.isFinite) && fast.dy.every(Number.isFinite), `${w}×${h}`).toBe(true);
+      for (let p = 0; p < w * h; p++) expect(Math.abs(fast.dx[p]! - naive.dx[p]!) + Math.abs(fast.dy[p]! - naive.dy[p]!)).toBeLessThan(1e-5);
+    }
+  });
 });
 
 describe("opticalFlow's errors", () => {
