@@ -3,6 +3,7 @@
 import * as browser from "./browser.bench.js";
 import * as conv from "./conv.bench.js";
 import * as dream from "./dream.bench.js";
+import * as flow from "./flow.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
 import * as profile from "./profile.bench.js";
@@ -23,6 +24,7 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   dream: dream.run,
   profile: profile.run,
   relaxed: relaxed.run,
+  flow: flow.run,
 };
 
 const args = process.argv.slice(2);

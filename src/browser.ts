@@ -26,6 +26,7 @@ import { dreamWithBundled, type PackageDreamOptions } from "./dream/entry-dream.
 import type { RgbImage } from "./io/image/image.js";
 import { loadGoogLeNet, loadImageNetClasses } from "./models/sources.js";
 import type { NdArray } from "./tensor/ndarray-type.js";
+import { dreamVideo as dreamVideoCore, type PackageVideoOptions } from "./video/dream-video.js";
 import "./threads/web-host.js"; // lets the core start Web Workers here
 
 // Dreaming
@@ -37,6 +38,7 @@ export type { MemoryPlan } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
 export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/objective.js";
 export { zoomAboutCentre } from "./dream/zoom.js";
+export { frameSeed, VIDEO_DEFAULTS, type DreamVideoOptions, type PackageVideoOptions, type VideoFrame, type VideoProgress } from "./video/dream-video.js";
 
 // Models
 export { CaffeNet, IMAGENET_MEAN_BGR, type BlobInfo, type PlannedBlob, type ValueRef } from "./models/net.js";
@@ -99,4 +101,14 @@ export { InceptionismError, ModelError, ImageError, OptionError } from "./errors
  */
 export async function dream(image: RgbImage | NdArray, options: PackageDreamOptions = {}): Promise<RgbImage> {
   return dreamWithBundled(image, options, { loadGoogLeNet, loadImageNetClasses });
+}
+
+/**
+ * Dreams a clip frame by frame, each frame starting from the previous one's dream detail moved
+ * along the optical flow, and yields each frame as it is done (frames from a <video> through a
+ * canvas's ImageData, for instance), with the bundled GoogLeNet unless `options.model` says
+ * otherwise.
+ */
+export async function* dreamVideo(frames: AsyncIterable<RgbImage> | Iterable<RgbImage>, options: PackageVideoOptions = {}): AsyncGenerator<RgbImage, void, undefined> {
+  yield* dreamVideoCore(frames, { ...options, model: options.model ?? (await loadGoogLeNet()) });
 }

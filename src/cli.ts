@@ -1,20 +1,24 @@
 #!/usr/bin/env node
-// The `inceptionism` command: dream, zoom, classify, layers.
+// The `inceptionism` command: dream, zoom, video, classify, layers.
 //
 // Exit codes: 0 success, 2 usage error (unknown flag, bad number, unknown layer or class, over
 // --max-memory, an output that is a directory or has an unknown extension, a --resume that
-// would change the frames' size), 1 any other failure (unreadable image or model, …), 130 interrupted by Ctrl-C.
+// would change the frames' size or, for video, their settings), 1 any other failure (unreadable
+// image, clip or model, no FFmpeg for video, …), 130 interrupted by Ctrl-C.
 // Errors are one line on stderr, without a stack trace, unless they are bugs. Outputs are
 // written to a temporary file and renamed into place, so an interrupted run leaves no partial
 // file. Argument checking lives in ./cli/args.ts. Dreams run in an engine thread
 // (./cli/engine.ts), so that this thread is free to draw the progress bar and to stop the
 // dream the moment Ctrl-C is pressed.
 
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { parseCommandLine, UsageError, type CommandLine, type DreamPlan } from "./cli/args.js";
 import { startEngine, type Engine, type EngineOptions } from "./cli/engine.js";
 import { progressBar, type ProgressBar } from "./cli/progress.js";
 import { tooSmallNote } from "./cli/too-small.js";
+import { encodeVideo } from "./cli/ffmpeg.js";
+import { checkVideoOutput, videoCommand } from "./cli/video.js";
 import { zoomAboutCentre } from "./dream/zoom.js";
 import { gemmBackend } from "./layers/gemm.js";
 import { InceptionismError, OptionError, UnknownLayerError } from "./errors.js";
@@ -53,6 +57,8 @@ async function main(argv: string[]): Promise<void> {
       return dreamCommand(line);
     case "zoom":
       return zoomCommand(line);
+    case "video":
+      return videoCommand({ plan: line, options: await dreamOptions(line), signal: interrupt.signal, note: (m) => !line.quiet && console.error(`note: ${m}`) });
     case "classify":
       return classifyCommand(line);
     case "layers":
@@ -77,7 +83,9 @@ async function dreamCommand(plan: { command: "dream" } & DreamPlan): Promise<voi
 }
 
 async function zoomCommand(plan: Extract<CommandLine, { command: "zoom" }>): Promise<void> {
-  const dir = plan.output;
+  // A video output is made from frames kept in FILE.frames/ until it is written (see ./cli/video.ts).
+  const format = await checkVideoOutput(plan.output, plan.input);
+  const dir = format === null ? plan.output : `${plan.output}.frames`;
   let frame = await loadPicture(plan);
   const options = await dreamOptions(plan);
   await makeFrameDirectory(dir);
@@ -98,7 +106,7 @@ async function zoomCommand(plan: Extract<CommandLine, { command: "zoom" }>): Pro
     first = existing.length;
     if (first >= plan.frames) {
       if (!plan.quiet) console.error(`${dir} already holds ${first} frames, as many as --frames ${plan.frames} asks for`);
-      return;
+      return zoomVideo(plan, dir);
     }
     const lastFrame = await readImage(name(first - 1), { maxPixels: plan.maxPixels });
     if (lastFrame.width !== frame.width || lastFrame.height !== frame.height) {
@@ -127,6 +135,15 @@ async function zoomCommand(plan: Extract<CommandLine, { command: "zoom" }>): Pro
     engine.close();
   }
   if (!plan.quiet) console.error(`wrote ${plan.frames - first} frames to ${dir}`);
+  return zoomVideo(plan, dir);
+}
+
+/** For a video output: the zoom's frames in `dir` encoded into it, then `dir` removed. */
+async function zoomVideo(plan: Extract<CommandLine, { command: "zoom" }>, dir: string): Promise<void> {
+  if (dir === plan.output) return;
+  await encodeVideo(plan.output, { pattern: join(dir, "frame-%04d.png"), fps: plan.fps, signal: interrupt.signal });
+  await rm(dir, { recursive: true, force: true });
+  if (!plan.quiet) console.error(`wrote ${plan.output} (${plan.frames} frames, ${plan.fps} fps)`);
 }
 
 async function classifyCommand(plan: Extract<CommandLine, { command: "classify" }>): Promise<void> {

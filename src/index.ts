@@ -10,6 +10,7 @@ import { dreamWithBundled, type PackageDreamOptions } from "./dream/entry-dream.
 import type { RgbImage } from "./io/image/image.js";
 import { loadGoogLeNet, loadImageNetClasses } from "./models/load.js";
 import type { NdArray } from "./tensor/ndarray-type.js";
+import { dreamVideo as dreamVideoCore, type PackageVideoOptions } from "./video/dream-video.js";
 import { totalmem } from "node:os";
 import { memoryBudget } from "./dream/memory.js";
 import "./node-relaxed-simd.js"; // INCEPTIONISM_GEMM=wasm-relaxed on Node 20
@@ -25,6 +26,7 @@ export type { MemoryPlan } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
 export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/objective.js";
 export { zoomAboutCentre } from "./dream/zoom.js";
+export { frameSeed, VIDEO_DEFAULTS, type DreamVideoOptions, type PackageVideoOptions, type VideoFrame, type VideoProgress } from "./video/dream-video.js";
 
 // Models
 export { CaffeNet, IMAGENET_MEAN_BGR, type BlobInfo, type PlannedBlob, type ValueRef } from "./models/net.js";
@@ -91,4 +93,18 @@ export { InceptionismError, ModelError, ImageError, OptionError } from "./errors
 export async function dream(image: RgbImage | NdArray, options: PackageDreamOptions = {}): Promise<RgbImage> {
   const maxMemory = options.maxMemory ?? memoryBudget(totalmem());
   return dreamWithBundled(image, { ...options, maxMemory }, { loadGoogLeNet, loadImageNetClasses });
+}
+
+/**
+ * Dreams a clip frame by frame, each frame starting from the previous one's dream detail moved
+ * along the optical flow, and yields each frame as it is done (see src/video/dream-video.ts),
+ * with the bundled GoogLeNet unless `options.model` says otherwise.
+ *
+ * ```ts
+ * for await (const frame of dreamVideo(frames, { blend: 1, iterationsAfter: 1 })) await save(frame);
+ * ```
+ */
+export async function* dreamVideo(frames: AsyncIterable<RgbImage> | Iterable<RgbImage>, options: PackageVideoOptions = {}): AsyncGenerator<RgbImage, void, undefined> {
+  const maxMemory = options.maxMemory ?? memoryBudget(totalmem());
+  yield* dreamVideoCore(frames, { ...options, maxMemory, model: options.model ?? (await loadGoogLeNet()) });
 }

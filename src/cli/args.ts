@@ -63,7 +63,11 @@ const DREAM_FLAGS = {
 /** Every flag each command accepts (a table typed by command, so a new command needs one). */
 export const FLAGS = {
   dream: DREAM_FLAGS,
-  zoom: { ...DREAM_FLAGS, frames: { type: "string" }, zoom: { type: "string" }, resume: { type: "boolean" } },
+  zoom: { ...DREAM_FLAGS, frames: { type: "string" }, zoom: { type: "string" }, resume: { type: "boolean" }, fps: { type: "string" } },
+  video: {
+    ...DREAM_FLAGS, blend: { type: "string" }, "no-flow": { type: "boolean" }, frames: { type: "string" }, start: { type: "string" },
+    fps: { type: "string" }, "iterations-after": { type: "string" }, resume: { type: "boolean" },
+  },
   classify: { model: { type: "string" }, top: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
   layers: { model: { type: "string" }, size: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
 } as const satisfies Record<string, Record<string, FlagSpec>>;
@@ -132,11 +136,26 @@ export interface DreamPlan {
   quiet: boolean;
 }
 
+/** What `video` adds to a dream: how frames carry over, and which frames. */
+export interface VideoPlan {
+  blend: number | undefined;
+  flow: boolean;
+  iterationsAfter: number | undefined;
+  /** At most this many frames. */
+  frames: number | undefined;
+  /** Seconds into the clip. */
+  start: number;
+  /** Resample to this rate (default: the clip's). */
+  fps: number | undefined;
+  resume: boolean;
+}
+
 export type CommandLine =
   | { command: "help"; text: string }
   | { command: "version" }
   | ({ command: "dream" } & DreamPlan)
-  | ({ command: "zoom"; frames: number; zoom: number; resume: boolean } & DreamPlan)
+  | ({ command: "zoom"; frames: number; zoom: number; resume: boolean; fps: number } & DreamPlan)
+  | ({ command: "video"; video: VideoPlan } & DreamPlan)
   | { command: "classify"; input: string; model: string | undefined; top: number; json: boolean }
   | { command: "layers"; model: string | undefined; width: number; height: number; json: boolean };
 
@@ -167,7 +186,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       const frames = intFlag(values, "frames", 1) ?? usage("zoom needs --frames N");
       const zoom = floatFlag(values, "zoom") ?? 1.05;
       if (!(zoom > 1)) usage(`--zoom must be greater than 1, got ${zoom}`);
-      return { command: "zoom", frames, zoom, resume: values.resume === true, ...dreamPlan(values, input, output) };
+      const fps = floatFlag(values, "fps") ?? 24;
+      if (!(fps > 0 && fps <= 1000)) usage(`--fps must be a number of frames a second, above 0 and at most 1000, got ${fps}`);
+      return { command: "zoom", frames, zoom, resume: values.resume === true, fps, ...dreamPlan(values, input, output) };
+    }
+    case "video": {
+      const input = onePositional(positionals, "video", "IN");
+      const output = stringFlag(values, "output") ?? usage(`video needs an output: inceptionism video ${quote(input)} -o OUT.mp4 (or .webm, .gif, or a directory for PNG frames)`);
+      return { command: "video", video: videoPlan(values), ...dreamPlan(values, input, output) };
     }
     case "classify":
       return { command: "classify", input: onePositional(positionals, "classify", "IMAGE"), model, top: intFlag(values, "top", 1) ?? 5, json: values.json === true };
@@ -180,6 +206,33 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       return { command: "layers", model, width, height, json: values.json === true };
     }
   }
+}
+
+function videoPlan(values: Values): VideoPlan {
+  const blend = floatFlag(values, "blend");
+  if (blend !== undefined && !(blend >= 0 && blend <= 1)) usage(`--blend must be a number from 0 to 1, got ${blend}`);
+  const fps = floatFlag(values, "fps");
+  if (fps !== undefined && !(fps > 0 && fps <= 1000)) usage(`--fps must be a number of frames a second, above 0 and at most 1000, got ${fps}`);
+  const start = stringFlag(values, "start");
+  return {
+    blend,
+    flow: values["no-flow"] !== true,
+    iterationsAfter: intFlag(values, "iterations-after", 1),
+    frames: intFlag(values, "frames", 1),
+    start: start === undefined ? 0 : parseTime(start),
+    fps,
+    resume: values.resume === true,
+  };
+}
+
+/** "12.5" seconds, "1:02.5" (minutes:seconds) or "1:00:02" (hours:minutes:seconds). */
+function parseTime(text: string): number {
+  const m = /^\s*(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?|\.\d+)\s*$/.exec(text);
+  const [h, min, sec] = m === null ? [] : [Number(m[1] ?? 0), Number(m[2] ?? 0), Number(m[3])];
+  if (m === null || (m[2] !== undefined && sec! >= 60) || (m[1] !== undefined && min! >= 60)) {
+    usage(`--start must be a time in seconds (12.5) or as [h:]m:s (1:02.5), got ${quote(text)}`);
+  }
+  return h! * 3600 + min! * 60 + sec!;
 }
 
 function dreamPlan(values: Values, input: string, output: string): DreamPlan {

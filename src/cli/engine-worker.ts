@@ -6,6 +6,7 @@ import { parentPort } from "node:worker_threads";
 import { dream } from "../index.js";
 import { loadCaffeModel, loadGoogLeNet } from "../models/load.js";
 import type { CaffeNet } from "../models/net.js";
+import { frameStart } from "../video/dream-video.js";
 import { serializeError, type DreamRequest, type EngineMessage } from "./engine.js";
 
 if (parentPort === null) throw new Error("engine-worker.ts runs only as a worker thread");
@@ -20,7 +21,9 @@ port.on("message", async (request: DreamRequest) => {
       model = request.model === undefined ? loadGoogLeNet() : loadCaffeModel(request.model);
       models.set(request.model, model);
     }
-    const image = await dream(request.image, {
+    const { carry } = request;
+    const start = carry === undefined ? request.image : frameStart(request.image, carry.previous, carry.blend, carry.flow);
+    const image = await dream(start, {
       ...request.options,
       model: await model,
       onProgress: (progress) => post({ type: "progress", progress }),

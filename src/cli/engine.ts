@@ -20,6 +20,7 @@
 import type { Worker } from "node:worker_threads";
 import type { DreamOptions, DreamProgress } from "../dream/dream.js";
 import type { RgbImage } from "../io/image/image.js";
+import type { VideoFrame } from "../video/dream-video.js";
 import { reviveError, type SerializedError } from "../serialized-error.js";
 import { startNodeWorker } from "../threads/node-host.js";
 
@@ -41,6 +42,15 @@ export interface DreamRequest {
   model: string | undefined;
   image: RgbImage;
   options: EngineOptions;
+  /** A video frame: dream from `image` plus the previous frame's detail (dreamVideo's `frameStart`). */
+  carry?: FrameCarry;
+}
+
+/** What a video frame takes over from the frame before it (see ../video/dream-video.ts). */
+export interface FrameCarry {
+  previous: VideoFrame;
+  blend: number;
+  flow: boolean;
 }
 
 export type EngineMessage =
@@ -50,8 +60,11 @@ export type EngineMessage =
   | { type: "failed"; error: SerializedError };
 
 export interface Engine {
-  /** Dreams `image` in the engine's thread; one dream at a time. */
-  dream(image: RgbImage, options: EngineOptions, callbacks?: EngineCallbacks): Promise<RgbImage>;
+  /**
+   * Dreams `image` in the engine's thread; one dream at a time. With `carry`, `image` is a video
+   * frame, started from the previous frame's detail there (the optical flow is computed there too).
+   */
+  dream(image: RgbImage, options: EngineOptions, callbacks?: EngineCallbacks, carry?: FrameCarry): Promise<RgbImage>;
   /** Stops the engine's thread. */
   close(): void;
 }
@@ -60,7 +73,7 @@ export interface Engine {
 export function startEngine(model: string | undefined): Engine {
   let worker: Worker | null = null;
   return {
-    dream(image, options, { onProgress, onNote, signal } = {}) {
+    dream(image, options, { onProgress, onNote, signal } = {}, carry) {
       return new Promise<RgbImage>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
         worker ??= startNodeWorker(new URL("./engine-worker.js", import.meta.url));
@@ -104,7 +117,7 @@ export function startEngine(model: string | undefined): Engine {
         signal?.addEventListener("abort", onAbort, { once: true });
         // The picture's buffer is moved, not copied, when it is the array's own.
         const own = image.data.byteOffset === 0 && image.data.byteLength === image.data.buffer.byteLength;
-        const request: DreamRequest = { type: "dream", model, image, options };
+        const request: DreamRequest = { type: "dream", model, image, options, ...(carry === undefined ? {} : { carry }) };
         w.postMessage(request, own && !(image.data.buffer instanceof SharedArrayBuffer) ? [image.data.buffer as ArrayBuffer] : []);
       });
     },

@@ -12,6 +12,8 @@ DeepDream with the BVLC GoogLeNet, in plain TypeScript.
 Commands:
   dream IN -o OUT       dream a picture (PNG or JPEG in, PNG or JPEG out)
   zoom IN -o DIR        the infinite-zoom loop: dream, zoom in, repeat; numbered PNG frames
+                        (or -o FILE.mp4, .webm, .gif for the video itself)
+  video IN -o OUT       dream a video clip, frame to frame coherent (needs FFmpeg)
   classify IMAGE        the ImageNet classes the net sees in a picture
   layers                the net's layers and their output shapes
 
@@ -65,16 +67,41 @@ Dreams the picture IN as the original DeepDream notebook did and writes OUT.
 
 ${DREAM_OPTIONS}
   -h, --help            show this help`,
-  zoom: `Usage: inceptionism zoom IN -o DIR --frames N [--zoom F] [--resume] [dream options]
+  zoom: `Usage: inceptionism zoom IN -o DIR|FILE.mp4 --frames N [--zoom F] [--resume] [dream options]
 
 The notebook's infinite zoom: dream the picture, zoom in about its centre, dream again, …
 Writes DIR/frame-0000.png, frame-0001.png, … (DIR is created if missing; if it already holds
-frames, pass --resume to continue from the last one, or remove them to start over).
+frames, pass --resume to continue from the last one, or remove them to start over). With an
+output ending in .mp4, .webm or .gif it writes that video (through FFmpeg), keeping the frames
+in FILE.frames/ until it is written.
 
   --frames N            number of frames in all (required)
   --zoom F              zoom factor per frame, > 1 (default 1.05)
-  --resume              continue after the frames already in DIR
+  --fps F               frames a second of a video output (default 24)
+  --resume              continue after the frames already in DIR (or FILE.frames/)
 ${DREAM_OPTIONS.replace("Dream options:\n", "").replace(/^ {2}-o, --output FILE.*\n/m, "")}
+  -h, --help            show this help`,
+  video: `Usage: inceptionism video IN -o OUT [--blend F] [--no-flow] [--frames N] [--start T]
+                         [--fps F] [--iterations-after N] [--resume] [dream options]
+
+Dreams the clip IN frame by frame, each frame starting from the previous frame's dream detail
+moved along the optical flow between them, so the dream moves with the picture instead of
+flickering. OUT is a video (.mp4 H.264, .webm VP9, or .gif; audio is carried over into .mp4 and
+.webm) or a directory of numbered PNG frames. Decoding and encoding use FFmpeg's ffmpeg and
+ffprobe (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg).
+Finished frames are kept in OUT.frames/ (or in the directory OUT) until the video is written:
+after Ctrl-C, run the same command with --resume to continue.
+
+  --blend F             how much of the previous frame's detail each frame starts with,
+                        0–1 (default 0.5; 0 dreams every frame on its own)
+  --no-flow             carry the detail over in place, without optical flow (a still camera)
+  --iterations-after N  gradient steps per scale for the frames after the first (default: as
+                        --iterations; a few keep the detail from piling up frame after frame)
+  --frames N            dream at most N frames
+  --start T             start T into the clip: seconds (12.5) or [h:]m:s (1:02.5)
+  --fps F               take F frames a second from the clip (default: its own rate)
+  --resume              continue after the frames already dreamed (same options only)
+${DREAM_OPTIONS.replace("Dream options:\n", "").replace(/^ {2}-o, --output FILE.*\n/m, "").replace(/^ {2}--quality N.*\n/m, "")}
   -h, --help            show this help`,
   classify: `Usage: inceptionism classify IMAGE [--model FILE] [--top K] [--json]
 

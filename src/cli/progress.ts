@@ -16,23 +16,25 @@ export interface ProgressBar {
 
 const WIDTH = 24;
 
-export function progressBar(stream: NodeJS.WriteStream, label = "dreaming"): ProgressBar {
+/** `label` is drawn before the octave and step; a function is asked each time (e.g. "frame 3/40"). */
+export function progressBar(stream: NodeJS.WriteStream, label: string | (() => string) = "dreaming"): ProgressBar {
   if (!stream.isTTY) return { update() {}, log: (line) => void stream.write(`${line}\n`), done() {} };
   const start = performance.now();
   let last: { p: DreamProgress; at: number; eta: number } | null = null;
   const draw = (): void => {
     const now = performance.now();
+    const name = typeof label === "string" ? label : label();
     const elapsed = (now - start) / 1000;
     let line: string;
     if (last === null) {
-      line = `${label} starting [${".".repeat(WIDTH)}]   0% ${formatSeconds(elapsed)}`;
+      line = `${name} starting [${".".repeat(WIDTH)}]   0% ${formatSeconds(elapsed)}`;
     } else {
       // Later octaves have more pixels, so progress and ETA count work in pixel-steps.
       const { p } = last;
       const filled = Math.round(WIDTH * p.fraction);
       const eta = Math.max(0, last.eta - (now - last.at) / 1000);
       line =
-        `${label} octave ${p.octave}/${p.octaves} step ${p.iteration}/${p.iterations} ` +
+        `${name} octave ${p.octave}/${p.octaves} step ${p.iteration}/${p.iterations} ` +
         `[${"#".repeat(filled)}${".".repeat(WIDTH - filled)}] ${String(Math.round(100 * p.fraction)).padStart(3)}% ` +
         `${formatSeconds(elapsed)}, ETA ${formatSeconds(eta)}`;
     }

@@ -81,6 +81,29 @@ describe("parseCommandLine", () => {
     expect(parseCommandLine(["zoom", "in.png", "-o", "d", "--frames", "3", "--resume"])).toMatchObject({ frames: 3, zoom: 1.05, resume: true });
     expect(parseCommandLine(["layers", "--size", "320x240"])).toMatchObject({ width: 320, height: 240 });
   });
+  it("reads video's options: blend, flow, frames, start as seconds or [h:]m:s, fps, iterations after, resume", () => {
+    expect(parseCommandLine(["video", "in.mp4", "-o", "out.gif", "--blend", "0.25", "--no-flow", "--frames", "12", "--start", "1:02.5",
+      "--fps", "12.5", "--iterations-after", "2", "--resume", "--octaves", "2"])).toMatchObject({
+      command: "video", input: "in.mp4", output: "out.gif", options: { octaves: 2 },
+      video: { blend: 0.25, flow: false, frames: 12, start: 62.5, fps: 12.5, iterationsAfter: 2, resume: true },
+    });
+    expect(parseCommandLine(["video", "in.mp4", "-o", "dir"])).toMatchObject({
+      video: { blend: undefined, flow: true, frames: undefined, start: 0, fps: undefined, iterationsAfter: undefined, resume: false },
+    });
+    expect(parseCommandLine(["video", "in.mp4", "-o", "o.mp4", "--start", "1:00:02"])).toMatchObject({ video: { start: 3602 } });
+    expect(parseCommandLine(["video", "in.mp4", "-o", "o.mp4", "--start", ".5"])).toMatchObject({ video: { start: 0.5 } });
+    expect(parseCommandLine(["zoom", "in.png", "-o", "z.mp4", "--frames", "3"])).toMatchObject({ fps: 24 });
+    expect(parseCommandLine(["video", "-h"])).toMatchObject({ command: "help", text: expect.stringMatching(/^Usage: inceptionism video IN -o OUT/) });
+    fails(["video", "in.mp4", "-o", "o.mp4", "--blend", "-0.1"], /^--blend must be a number from 0 to 1, got -0.1$/);
+    fails(["video", "in.mp4", "-o", "o.mp4", "--frames", "1.5"], /^--frames must be a whole number ≥ 1, got "1.5"$/);
+    fails(["video", "in.mp4", "-o", "o.mp4", "--iterations-after", "0"], /^--iterations-after must be a whole number ≥ 1, got "0"$/);
+    fails(["video", "in.mp4", "-o", "o.mp4", "--start", "-1"], /^--start must be a time in seconds/);
+    fails(["video", "in.mp4", "-o", "o.mp4", "--start", "1:60"], /^--start must be a time/);
+    fails(["video", "in.mp4", "-o", "o.mp4", "--fps", "1001"], /^--fps must be a number of frames a second, above 0 and at most 1000, got 1001$/);
+    fails(["zoom", "in.png", "-o", "z.mp4", "--frames", "3", "--fps", "0"], /^--fps must be a number of frames a second/);
+    fails(["video", "in.mp4"], /^video needs an output: inceptionism video "in.mp4" -o OUT.mp4/);
+    fails(["video", "in.mp4", "-o", "o.mp4", "--no-flow=yes"], /option --no-flow takes no value/);
+  });
   it("refuses bad numbers with one line that quotes the value", () => {
     fails(["dream", "a.png", "-o", "b.png", "--octaves", "-1"], /^--octaves must be a whole number ≥ 1, got "-1"$/);
     fails(["dream", "a.png", "-o", "b.png", "--step", "1e999"], /^--step must be a number, got "1e999"$/);

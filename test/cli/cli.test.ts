@@ -55,7 +55,7 @@ describe("inceptionism --version", () => {
 });
 
 describe("inceptionism --help", () => {
-  for (const args of [["--help"], ["dream", "--help"], ["zoom", "--help"], ["classify", "--help"], ["layers", "--help"]]) {
+  for (const args of [["--help"], ["dream", "--help"], ["zoom", "--help"], ["video", "--help"], ["classify", "--help"], ["layers", "--help"]]) {
     it(args.join(" "), () => {
       const r = run(...args);
       expect(r.code).toBe(0);

@@ -13,6 +13,8 @@ const NODE_SIDE = new Set([
   "cli/progress.ts",
   "cli/engine.ts",
   "cli/engine-worker.ts",
+  "cli/ffmpeg.ts",
+  "cli/video.ts",
   "index.ts",
   "models/load.ts",
   "io/image/image-file.ts",

@@ -26,10 +26,17 @@ describe("import { dream } from 'inceptionism'", () => {
     );
   });
 
+  it("dreams a clip with dreamVideo() and the bundled GoogLeNet, a frame at a time", async () => {
+    const frame = (shift: number) => ({ width: 40, height: 32, data: new Float32Array(40 * 32 * 3).map((_, i) => ((i + 3 * shift) * 37) % 256) });
+    const out = [];
+    for await (const f of inceptionism.dreamVideo([frame(0), frame(1)], { layer: "conv2/3x3", octaves: 1, iterations: 1, flow: false })) out.push(f);
+    expect(out.map((f) => [f.width, f.height])).toEqual([[40, 32], [40, 32]]);
+  });
+
   it("exports the documented surface", () => {
     for (const name of ["dream", "readImage", "writeImage", "classify", "inputGradient", "loadCaffeModel", "loadGoogLeNet",
       "CaffeNet", "findClass", "loadImageNetClasses", "Tensor", "backward", "gradcheck", "tensorFromNdarray", "tensorToNdarray", "ModelError", "ImageError", "OptionError",
-      "decodeImage", "imageFromImageData", "imageToImageData"]) {
+      "decodeImage", "imageFromImageData", "imageToImageData", "dreamVideo"]) {
       expect(inceptionism, name).toHaveProperty(name);
     }
   });
