@@ -60,12 +60,15 @@ const DREAM_FLAGS = {
   help: { type: "boolean", short: "h" },
 } as const satisfies Record<string, FlagSpec>;
 
+/** A dream's flags but --quality: a video's frames are PNGs or go to FFmpeg's encoder, never to JPEG. */
+const { quality: _jpegOnly, ...VIDEO_DREAM_FLAGS } = DREAM_FLAGS;
+
 /** Every flag each command accepts (a table typed by command, so a new command needs one). */
 export const FLAGS = {
   dream: DREAM_FLAGS,
   zoom: { ...DREAM_FLAGS, frames: { type: "string" }, zoom: { type: "string" }, resume: { type: "boolean" }, fps: { type: "string" } },
   video: {
-    ...DREAM_FLAGS, blend: { type: "string" }, "no-flow": { type: "boolean" }, frames: { type: "string" }, start: { type: "string" },
+    ...VIDEO_DREAM_FLAGS, blend: { type: "string" }, "no-flow": { type: "boolean" }, frames: { type: "string" }, start: { type: "string" },
     fps: { type: "string" }, "iterations-after": { type: "string" }, resume: { type: "boolean" },
   },
   classify: { model: { type: "string" }, top: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },

@@ -95,6 +95,8 @@ describe("parseCommandLine", () => {
     expect(parseCommandLine(["zoom", "in.png", "-o", "z.mp4", "--frames", "3"])).toMatchObject({ fps: 24 });
     expect(parseCommandLine(["video", "-h"])).toMatchObject({ command: "help", text: expect.stringMatching(/^Usage: inceptionism video IN -o OUT/) });
     fails(["video", "in.mp4", "-o", "o.mp4", "--blend", "-0.1"], /^--blend must be a number from 0 to 1, got -0.1$/);
+    // JPEG quality has nothing to act on in a video, so it is refused rather than ignored.
+    fails(["video", "in.mp4", "-o", "o.mp4", "--quality", "80"], /^unknown option "--quality"; run "inceptionism video --help"$/);
     fails(["video", "in.mp4", "-o", "o.mp4", "--frames", "1.5"], /^--frames must be a whole number ≥ 1, got "1.5"$/);
     fails(["video", "in.mp4", "-o", "o.mp4", "--iterations-after", "0"], /^--iterations-after must be a whole number ≥ 1, got "0"$/);
     fails(["video", "in.mp4", "-o", "o.mp4", "--start", "-1"], /^--start must be a time in seconds/);
