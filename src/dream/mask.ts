@@ -54,7 +54,8 @@ export function dreamMask(mask: RgbImage, width: number, height: number, onNote?
   }
   let img = mask as RgbImage;
   if (mw !== width || mh !== height) {
-    const stretched = Math.abs(mw / mh - width / height) > 0.01 * (width / height) ? ", stretched to its shape" : "";
+    // Stretched: no one scale maps the mask onto the picture, allowing for the rounding of either's sides.
+    const stretched = Math.abs((mh * width) / mw - height) > Math.max(1, width / mw) ? ", stretched to its shape" : "";
     onNote?.(`the mask is ${mw}×${mh}; resized to the picture's ${width}×${height}${stretched}`);
     img = resizeImage(img, width, height);
   }

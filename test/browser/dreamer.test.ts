@@ -123,6 +123,20 @@ describe("a dreamer over a message channel", () => {
     await expect(dreamer.ready).resolves.toEqual({ threads: 1, simd: null, crossOriginIsolated: false, notes: [] });
   });
 
+  it("carries a mask, originalColors and a channel strategy across, dreaming as dream() does", async () => {
+    const mask: RgbImage = { width: 56, height: 38, data: new Float32Array(56 * 38 * 3).map((_, i) => (Math.floor(i / 3) % 56 < 28 ? 0 : 255)) };
+    const options = { ...quick, mask, originalColors: true, channels: { strongest: 4 } } as const;
+    const notes: string[] = [];
+    const out = await dreamer.dream(small, { ...options, onNote: (n) => notes.push(n) });
+    const notesHere: string[] = [];
+    const expected = await dream(small, { ...options, onNote: (n) => notesHere.push(n) });
+    expect(bits(out).equals(bits(expected))).toBe(true);
+    expect(bits(out).equals(bits(reference))).toBe(false);
+    expect(notes).toEqual(notesHere);
+    expect(notes.map((n) => n.replace(/: .*/, ""))).toEqual(['strongest 4 channels of "inception_3a/output"', "the mask is 56×38; resized to the picture's 112×75"]);
+    expect(mask.data.length).toBe(56 * 38 * 3); // cloned, as the guide is: the caller keeps it
+  });
+
   it("leaves the caller's picture as it was, unless told to transfer it", async () => {
     const mine: RgbImage = { ...small, data: small.data.slice() };
     const out = await dreamer.dream(mine, quick);
