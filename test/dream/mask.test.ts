@@ -105,10 +105,10 @@ describe("dream with a mask", () => {
     expect(meanChange(out, photo, light)).toBeGreaterThan(0.7 * meanChange(plain, photo, light));
   });
 
-  it("does the same with a mask of another size (resized, with a note), and in tiles", async () => {
+  it("does the same with a mask of another size (resized, with a note), in tiles, with original colours", async () => {
     const notes: string[] = [];
     const half = greyImage(160, 107, (x) => (x < 80 ? 0 : 255));
-    const out = await dream(photo, opts({ mask: half, tile: 128, onNote: (n) => notes.push(n) }));
+    const out = await dream(photo, opts({ mask: half, tile: 128, originalColors: true, onNote: (n) => notes.push(n) }));
     expect(notes).toContain("the mask is 160×107; resized to the picture's 320×214");
     const m = dreamMask(half, 320, 214);
     let zeros = 0;
