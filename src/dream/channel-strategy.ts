@@ -43,9 +43,10 @@ export function isChannelStrategy(channels: ChannelChoice | undefined): channels
 
 /** The strategy's direction and count, checked: exactly one of the two keys, a whole number ≥ 1. */
 export function checkChannelStrategy(s: ChannelStrategy): { strongest: boolean; count: number } {
-  const keys = Object.keys(s);
-  if (keys.length !== 1 || (keys[0] !== "strongest" && keys[0] !== "weakest")) {
-    throw new OptionError(`channels must be a list of channel numbers, { strongest: N } or { weakest: N }; got { ${keys.join(", ")} }`);
+  const keys = typeof s === "object" && s !== null ? Object.keys(s) : null;
+  if (keys === null || keys.length !== 1 || (keys[0] !== "strongest" && keys[0] !== "weakest")) {
+    const got = keys === null ? JSON.stringify(s) : `{ ${keys.join(", ")} }`;
+    throw new OptionError(`channels must be a list of channel numbers, { strongest: N } or { weakest: N }; got ${got}`);
   }
   const strongest = keys[0] === "strongest";
   const count = strongest ? (s as { strongest: number }).strongest : (s as { weakest: number }).weakest;

@@ -95,7 +95,7 @@ describe("dream with channels { strongest | weakest: N }", () => {
     );
     await expect(dream(small, opts({ channels: { weakest: 0 } }))).rejects.toThrow(new OptionError("channels weakest must be a whole number ≥ 1, got 0"));
     await expect(dream(small, opts({ channels: { strongest: 2.5 } }))).rejects.toThrow(/strongest must be a whole number ≥ 1, got 2.5/);
-    for (const bad of [{ strongly: 3 }, { strongest: 1, weakest: 1 }, {}]) {
+    for (const bad of [{ strongly: 3 }, { strongest: 1, weakest: 1 }, {}, null, "strongest:3"]) {
       await expect(dream(small, opts({ channels: bad as unknown as DreamOptions["channels"] }))).rejects.toThrow(
         /^channels must be a list of channel numbers, \{ strongest: N \} or \{ weakest: N \}/,
       );
