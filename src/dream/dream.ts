@@ -146,7 +146,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   const fallback = o.threads === undefined ? threadsFallback() : null;
   if (fallback !== null) o.onNote?.(fallback);
   const memory = planDreamMemory(net, terms.map((t) => t.layer), height, width, {
-    tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY,
+    tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY, masked: o.mask !== undefined,
   });
   const tile = memory.tile;
   if (memory.note !== undefined) o.onNote?.(memory.note);

@@ -64,6 +64,12 @@ const MODEL_COPIES_THREADS = 3;
 /** Full-size float copies of the picture (3 × 4 bytes each) a dream holds at its peak, measured. */
 const PICTURE_COPIES = 6;
 const PICTURE_BYTES_PER_PIXEL = PICTURE_COPIES * 3 * 4;
+/**
+ * A masked dream holds more (./mask.ts): the picture before each step (3 × 4 bytes a pixel) and
+ * the mask at every octave's size (4 bytes a pixel at full size, times Σ_k 1/1.4^2k < 2.1 at the
+ * default octave scale; a closer scale holds more, as its octave pyramid does).
+ */
+const MASK_BYTES_PER_PIXEL = 3 * 4 + 2.1 * 4;
 
 /** How a dream will run, as far as memory is concerned. */
 export interface MemoryPlan {
@@ -71,6 +77,8 @@ export interface MemoryPlan {
   tile?: number | undefined;
   /** Threads (1 by default). */
   threads?: number;
+  /** Whether the dream has a mask (false by default). */
+  masked?: boolean;
 }
 
 export interface MemoryEstimate {
@@ -108,7 +116,7 @@ export function tileCropSide(tile: number, side: number): number {
 
 /** Estimates the peak memory of the process that dreams an h×w picture on `layers`. */
 export function estimateDreamMemory(
-  net: CaffeNet, layers: readonly string[], height: number, width: number, { tile, threads = 1 }: MemoryPlan = {},
+  net: CaffeNet, layers: readonly string[], height: number, width: number, { tile, threads = 1, masked = false }: MemoryPlan = {},
 ): MemoryEstimate {
   const passHeight = tile === undefined ? height : tileCropSide(tile, height);
   const passWidth = tile === undefined ? width : tileCropSide(tile, width);
@@ -118,7 +126,7 @@ export function estimateDreamMemory(
   // count, so only one set of weight arrays (with threads, their shared copies) is transformed.
   const kept = 4 * net.keptValues(layers);
   const fixed = RUNTIME_BYTES + (threads - 1) * WORKER_BYTES + (several ? MODEL_COPIES_THREADS : MODEL_COPIES_ONE_THREAD) * net.weightBytes + kept;
-  const picture = PICTURE_BYTES_PER_PIXEL * height * width;
+  const picture = Math.ceil((PICTURE_BYTES_PER_PIXEL + (masked ? MASK_BYTES_PER_PIXEL : 0)) * height * width);
   return { bytes: fixed + netBytes + picture, fixed, net: netBytes, picture, passHeight, passWidth };
 }
 
@@ -141,9 +149,9 @@ export interface MemoryDecision {
  */
 export function planDreamMemory(
   net: CaffeNet, layers: readonly string[], height: number, width: number,
-  { tile, threads = 1, minSide, maxMemory }: MemoryPlan & { minSide: number; maxMemory: number },
+  { tile, threads = 1, masked = false, minSide, maxMemory }: MemoryPlan & { minSide: number; maxMemory: number },
 ): MemoryDecision {
-  const at = (t: number | undefined): MemoryEstimate => estimateDreamMemory(net, layers, height, width, { tile: t, threads });
+  const at = (t: number | undefined): MemoryEstimate => estimateDreamMemory(net, layers, height, width, { tile: t, threads, masked });
   const e = at(tile);
   if (e.bytes <= maxMemory) return { tile, estimate: e };
   const longest = Math.max(height, width);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import "../../src/threads/node-host.js";
 import { dream, type DreamOptions } from "../../src/dream/dream.js";
 import { dreamMask, featherMask, featherMaskNaive, MASK_FEATHER } from "../../src/dream/mask.js";
+import { estimateDreamMemory } from "../../src/dream/memory.js";
 import { OptionError } from "../../src/errors.js";
 import type { RgbImage } from "../../src/io/image/image.js";
 import { loadGoogLeNet } from "../../src/models/load.js";
@@ -127,6 +128,14 @@ describe("dream with a mask", () => {
     const all = (): boolean => true;
     expect(meanChange(grey, photo, all)).toBeLessThan(0.75 * meanChange(plain, photo, all));
     expect(meanChange(grey, photo, all)).toBeGreaterThan(0.25 * meanChange(plain, photo, all));
+  });
+
+  it("counts the mask's buffers in the memory estimate: the picture before each step and the mask's pyramid", () => {
+    const layers = ["inception_3a/output"];
+    const plain = estimateDreamMemory(net, layers, 1000, 2000, { tile: 512 });
+    const masked = estimateDreamMemory(net, layers, 1000, 2000, { tile: 512, masked: true });
+    expect(masked.bytes - plain.bytes).toBe(Math.ceil((72 + 20.4) * 2e6) - 72 * 2e6); // 12 + 2.1 × 4 bytes a pixel more
+    expect(masked.net).toBe(plain.net);
   });
 
   it("refuses a mask that is not a picture", async () => {
