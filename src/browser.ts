@@ -32,6 +32,7 @@ import "./threads/web-host.js"; // lets the core start Web Workers here
 // Dreaming
 export { createDreamer, type Dreamer, type DreamerOptions, type DreamerDreamOptions, type DreamerInfo } from "./browser/dreamer.js";
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
+export type { ChannelChoice, ChannelStrategy } from "./dream/channel-strategy.js";
 export type { PackageDreamOptions } from "./dream/entry-dream.js";
 export { estimateDreamMemory, memoryBudget, type MemoryEstimate } from "./dream/memory.js";
 export type { MemoryPlan } from "./dream/memory.js";

@@ -191,7 +191,7 @@ async function runDream(
   });
 }
 
-/** The dream's options: the plan's, with the classes and the guide picture read. */
+/** The dream's options: the plan's, with the classes, the guide and the mask read. */
 async function dreamOptions(plan: DreamPlan): Promise<EngineOptions> {
   const options: EngineOptions = { ...plan.options };
   if (plan.classes !== undefined) {
@@ -199,6 +199,7 @@ async function dreamOptions(plan: DreamPlan): Promise<EngineOptions> {
     options.classes = plan.classes.map((label) => findClass(label, synsets));
   }
   if (plan.guide !== undefined) options.guide = await readImage(plan.guide, { maxPixels: plan.maxPixels });
+  if (plan.mask !== undefined) options.mask = await readImage(plan.mask, { maxPixels: plan.maxPixels }); // resized by the dream if need be
   return options;
 }
 

@@ -20,6 +20,7 @@ import "./threads/node-host.js"; // lets the core start worker threads here
 // createDreamer is for pages (it runs the engine in a Web Worker); here it says to use dream().
 export { createDreamer, type Dreamer, type DreamerOptions, type DreamerDreamOptions, type DreamerInfo } from "./browser/dreamer.js";
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
+export type { ChannelChoice, ChannelStrategy } from "./dream/channel-strategy.js";
 export type { PackageDreamOptions } from "./dream/entry-dream.js";
 export { estimateDreamMemory, memoryBudget, type MemoryEstimate } from "./dream/memory.js";
 export type { MemoryPlan } from "./dream/memory.js";

@@ -44,6 +44,8 @@ const DREAM_FLAGS = {
   seed: { type: "string" },
   channels: { type: "string" },
   guide: { type: "string" },
+  mask: { type: "string" },
+  "original-colors": { type: "boolean" },
   class: { type: "string", multiple: true },
   objective: { type: "string" },
   laplacian: { type: "string" },
@@ -130,9 +132,11 @@ export interface DreamPlan {
   output: string;
   model: string | undefined;
   guide: string | undefined;
+  /** `--mask` picture, read (and resized to the picture if need be) when the dream starts. */
+  mask: string | undefined;
   /** `--class` labels, resolved against the ImageNet class names once they are read. */
   classes: string[] | undefined;
-  options: Omit<DreamOptions, "model" | "guide">;
+  options: Omit<DreamOptions, "model" | "guide" | "mask">;
   maxPixels: number;
   maxSize: number | undefined;
   quality: number | undefined;
@@ -244,6 +248,7 @@ function dreamPlan(values: Values, input: string, output: string): DreamPlan {
     output,
     model: stringFlag(values, "model"),
     guide: stringFlag(values, "guide"),
+    mask: stringFlag(values, "mask"),
     classes: classLabels(values),
     options: dreamOptions(values),
     maxPixels: intFlag(values, "max-pixels", 1) ?? DEFAULT_MAX_PIXELS,
@@ -253,8 +258,8 @@ function dreamPlan(values: Values, input: string, output: string): DreamPlan {
   };
 }
 
-function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide"> {
-  const o: Omit<DreamOptions, "model" | "guide"> = {};
+function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide" | "mask"> {
+  const o: Omit<DreamOptions, "model" | "guide" | "mask"> = {};
   const layers = (values.layer as string[] | undefined)?.map(parseLayer);
   if (layers !== undefined) o.layer = layers;
   const set = <K extends keyof DreamOptions>(key: K, v: DreamOptions[K] | undefined): void => {
@@ -283,12 +288,8 @@ function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide"> {
   const maxMemory = intFlag(values, "max-memory", 1);
   if (maxMemory !== undefined) o.maxMemory = maxMemory * 2 ** 20;
   const channels = stringFlag(values, "channels");
-  if (channels !== undefined) {
-    o.channels = channels.split(",").map((c) => {
-      if (!/^\s*\d{1,9}\s*$/.test(c)) usage(`--channels must be a comma-separated list of channel numbers, got ${quote(channels)}`);
-      return Number(c);
-    });
-  }
+  if (channels !== undefined) o.channels = parseChannels(channels);
+  if (values["original-colors"] === true) o.originalColors = true;
   const objective = stringFlag(values, "objective");
   if (objective !== undefined) {
     if (objective !== "l2" && objective !== "mean" && objective !== "sum") usage(`--objective must be l2, mean or sum, got ${quote(objective)}`);
@@ -318,6 +319,20 @@ function classLabels(values: Values): string[] | undefined {
   const clash = ["layer", "channels", "objective", "guide"].filter((f) => values[f] !== undefined);
   if (clash.length > 0) usage(`--class dreams on the model's classifier layer; leave out ${clash.map((f) => `--${f}`).join(", ")}`);
   return labels;
+}
+
+/** "3,17,101", or "strongest:N" / "weakest:N" (the N channels picked per picture). */
+function parseChannels(spec: string): NonNullable<DreamOptions["channels"]> {
+  const strategy = /^\s*(strongest|weakest)\s*:\s*(.*)$/.exec(spec);
+  if (strategy !== null) {
+    const key = strategy[1] as "strongest" | "weakest", count = strategy[2]!;
+    if (!/^\d{1,9}\s*$/.test(count) || Number(count) < 1) usage(`--channels ${key}:N needs a whole number N ≥ 1, got ${quote(spec)}`);
+    return key === "strongest" ? { strongest: Number(count) } : { weakest: Number(count) };
+  }
+  return spec.split(",").map((c) => {
+    if (!/^\s*\d{1,9}\s*$/.test(c)) usage(`--channels must be a comma-separated list of channel numbers, or strongest:N or weakest:N, got ${quote(spec)}`);
+    return Number(c);
+  });
 }
 
 /** NAME or NAME:WEIGHT; the weight is what follows the last ":" (Caffe names have none). */

@@ -35,8 +35,14 @@ const DREAM_OPTIONS = `Dream options:
   --rotate DEG          each step, turn the picture by a random angle within ±DEG degrees,
                         0–180 (default: none)
   --seed N              random seed; the same seed gives the same picture (default ${DREAM_DEFAULTS.seed})
-  --channels LIST       amplify only these channels of the layer, e.g. 3,17,101
+  --channels LIST       amplify only these channels of the layer, e.g. 3,17,101; or
+                        strongest:N / weakest:N, the N with the largest / smallest mean
+                        activation on this picture (which ones is printed as a note)
   --guide IMG           dream toward what the net sees in this picture
+  --mask IMG            dream only where this grey-scale picture is light (its luminance;
+                        black: untouched, edges feathered by 4 px); resized to the picture
+                        if its size differs
+  --original-colors     keep the picture's colours: only the dream's luminance is kept
   --class LABEL[,…]     dream toward ImageNet classes instead of a layer: an index (954), a
                         synset id (n07753592) or a word of a class name (banana, tabby); uses
                         the model's classifier (loss3/classifier), so not with --layer

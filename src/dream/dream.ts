@@ -24,7 +24,10 @@ import { mulberry32, randomInt } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
 import { MAX_THREADS, threadCount, threadsFallback, threadsReady, threadsRefusal, withThreads } from "../threads/pool.js";
 import { guideFeatures, objectiveGradient, type ObjectiveKind, type ObjectiveTerm } from "./objective.js";
+import { checkChannelStrategy, isChannelStrategy, pickChannels, type ChannelChoice } from "./channel-strategy.js";
 import { defaultLayer } from "./default-layer.js";
+import { dreamMask, maskPyramid, maskStep, multiplyByMask } from "./mask.js";
+import { photoPlusChange } from "./original-colors.js";
 import { DEFAULT_MAX_MEMORY, planDreamMemory } from "./memory.js";
 import { rollPlanes } from "./roll.js";
 import { gradientShaping, SHAPING_COPIES, shapeGradient, type GradientShaping, type ShapingOptions } from "./shaping.js";
@@ -69,8 +72,20 @@ export interface DreamOptions extends ShapingOptions {
   layer?: string | readonly (string | LayerWeight)[];
   /** What to maximize at each layer: "l2" = ½Σa² (default, the notebook's), "mean" or "sum" = Σa. */
   objective?: ObjectiveKind;
-  /** Amplify only these channels of the layer(s). */
-  channels?: readonly number[];
+  /**
+   * Amplify only these channels of the layer(s): by number, or chosen per picture,
+   * `{ strongest: N }` / `{ weakest: N }`: the N with the largest / smallest mean activation at
+   * each layer on the dream's first (smallest) octave, told to `onNote` (channel-strategy.ts).
+   */
+  channels?: ChannelChoice;
+  /**
+   * Dream only where this grey-scale picture is light: its luminance, 0–1, multiplies every
+   * step, with edges feathered inward by 4 pixels; where it is black the result is the input,
+   * bit for bit. Resized to the picture if its size differs (mask.ts).
+   */
+  mask?: RgbImage;
+  /** Keep the photo's colours: only the dream's change of luminance is kept (original-colors.ts). */
+  originalColors?: boolean;
   /** Pull every place toward its best-matching feature of this picture (the notebook's guide). */
   guide?: RgbImage;
   /**
@@ -179,7 +194,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   // Full-size picture copies beyond a plain dream's: shaping's scratch, and the transformed view.
   const extraCopies = (shaping === undefined ? 0 : SHAPING_COPIES) + (transformed ? 1 : 0);
   const memory = planDreamMemory(net, terms.map((t) => t.layer), height, width, {
-    tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY, extraCopies,
+    tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY, extraCopies, masked: o.mask !== undefined,
   });
   const tile = memory.tile;
   if (memory.note !== undefined) o.onNote?.(memory.note);
@@ -192,6 +207,9 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     const guideInput = imageToInput(o.guide, mean);
     for (const t of terms) t.guide = guideFeatures(net, guideInput, t.layer);
   }
+  if (isChannelStrategy(o.channels)) pickChannels(net, pyramid[0]!, terms, o.channels, tile, minSide, o.onNote);
+  // The mask at each octave's size (mask.ts): steps and the detail carried up are multiplied by it.
+  const masks = o.mask === undefined ? null : maskPyramid(dreamMask(o.mask, width, height, o.onNote), pyramid.map((t) => [t.shape[2]!, t.shape[3]!] as const));
 
   // Every worker started before the first step. A worker that cannot start (its script is not
   // where the bundler was to put it) fails a count that was asked for; the default goes on alone.
@@ -228,11 +246,13 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     const x = last ? (octaveBase.data as Float32Array) : new Float32Array(octaveBase.data);
     if (detail !== null) {
       const up = zoomPlanes(detail, 3, detailH, detailW, h, w);
+      if (masks !== null) multiplyByMask(up, masks[k]!);
       for (let i = 0; i < x.length; i++) x[i]! += up[i]!;
     }
     step.rolled = new Float32Array(x.length); // reused by every step of this octave
     step.tileGrad = tile === undefined ? undefined : new Float32Array(x.length); // likewise, when tiling
     step.warped = transformed ? new Float32Array(x.length) : undefined; // likewise, with scale or rotate
+    const before = masks === null ? null : new Float32Array(x.length); // x before each step, for the mask
     for (let it = 0; it < o.iterations; it++) {
       if (o.signal?.aborted) throw o.signal.reason ?? new DOMException("The dream was aborted", "AbortError");
       const dx = randomInt(rand, -o.jitter, o.jitter), dy = randomInt(rand, -o.jitter, o.jitter);
@@ -244,7 +264,9 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
       };
       const stepStart = performance.now();
       step.iteration = it;
+      before?.set(x);
       const loss = ascend(x, h, w, dx, dy, step, isIdentity(similarity) ? null : similarity);
+      if (before !== null) maskStep(x, before, masks![k]!);
       if (k === 0 && it === timedStep) {
         const seconds = ((performance.now() - stepStart) / 1000) * o.iterations * seen.reduce((a, b) => a + b, 0) / seen[0]!;
         if (seconds > LONG_DREAM_SECONDS) o.onNote?.(longDreamNote(seconds, threads, width, height, minSide));
@@ -261,7 +283,10 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
       detailW = w;
     }
   }
-  return inputToImage(base, mean); // the last octave was dreamed in place, in `base`
+  // The last octave was dreamed in place, in `base`. A mask's untouched pixels must stay the
+  // input's bit for bit, which the trip through BGR-minus-mean Float32 planes does not promise.
+  if (o.mask !== undefined || o.originalColors === true) return photoPlusChange(image, base.data as Float32Array, mean, o.originalColors === true);
+  return inputToImage(base, mean);
 }
 
 /**
@@ -432,6 +457,10 @@ function checkOptions(options: DreamOptions): CheckedOptions {
   }
   if (o.maxMemory !== undefined && !(o.maxMemory > 0)) throw new OptionError(`maxMemory must be a positive number of bytes, got ${o.maxMemory}`);
   if (o.model === undefined) throw new OptionError("dream needs a model");
+  if (isChannelStrategy(o.channels)) checkChannelStrategy(o.channels);
+  if (o.originalColors !== undefined && typeof o.originalColors !== "boolean") {
+    throw new OptionError(`originalColors must be true or false, got ${String(o.originalColors)}`);
+  }
   if (options.classes !== undefined) {
     const given = (["layer", "objective", "channels", "guide"] as const).filter((k) => options[k] !== undefined);
     if (given.length > 0) throw new OptionError(`classes choose the layer and objective themselves; leave out ${given.join(", ")}`);
@@ -448,7 +477,7 @@ function layerTerms(o: CheckedOptions, net: CaffeNet): ObjectiveTerm[] {
     net.resolve(name); // unknown names fail here, with the nearest valid ones
     if (!Number.isFinite(weight)) throw new OptionError(`the weight of layer "${name}" must be a number, got ${weight}`);
     const term: ObjectiveTerm = { layer: name, weight, objective: o.objective ?? "l2" };
-    if (o.channels !== undefined) term.channels = o.channels;
+    if (o.channels !== undefined && !isChannelStrategy(o.channels)) term.channels = o.channels; // a strategy picks them later
     return term;
   });
 }

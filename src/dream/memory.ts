@@ -64,6 +64,12 @@ const MODEL_COPIES_THREADS = 3;
 /** Full-size float copies of the picture (3 × 4 bytes each) a dream holds at its peak, measured. */
 const PICTURE_COPIES = 6;
 const PICTURE_BYTES_PER_PIXEL = PICTURE_COPIES * 3 * 4;
+/**
+ * A masked dream holds more (./mask.ts): the picture before each step (3 × 4 bytes a pixel) and
+ * the mask at every octave's size (4 bytes a pixel at full size, times Σ_k 1/1.4^2k < 2.1 at the
+ * default octave scale; a closer scale holds more, as its octave pyramid does).
+ */
+const MASK_BYTES_PER_PIXEL = 3 * 4 + 2.1 * 4;
 
 /** How a dream will run, as far as memory is concerned. */
 export interface MemoryPlan {
@@ -73,6 +79,8 @@ export interface MemoryPlan {
   threads?: number;
   /** Full-size float copies of the picture the step holds beyond a plain dream's (gradient shaping's scratch). */
   extraCopies?: number;
+  /** Whether the dream has a mask (false by default). */
+  masked?: boolean;
 }
 
 /** What `estimateDreamMemory` foresees for a dream, in bytes, and the size of its net pass. */
@@ -112,7 +120,7 @@ export function tileCropSide(tile: number, side: number): number {
 
 /** Estimates the peak memory of the process that dreams an h×w picture on `layers`. */
 export function estimateDreamMemory(
-  net: CaffeNet, layers: readonly string[], height: number, width: number, { tile, threads = 1, extraCopies = 0 }: MemoryPlan = {},
+  net: CaffeNet, layers: readonly string[], height: number, width: number, { tile, threads = 1, extraCopies = 0, masked = false }: MemoryPlan = {},
 ): MemoryEstimate {
   const passHeight = tile === undefined ? height : tileCropSide(tile, height);
   const passWidth = tile === undefined ? width : tileCropSide(tile, width);
@@ -122,7 +130,7 @@ export function estimateDreamMemory(
   // count, so only one set of weight arrays (with threads, their shared copies) is transformed.
   const kept = 4 * net.keptValues(layers);
   const fixed = RUNTIME_BYTES + (threads - 1) * WORKER_BYTES + (several ? MODEL_COPIES_THREADS : MODEL_COPIES_ONE_THREAD) * net.weightBytes + kept;
-  const picture = (PICTURE_BYTES_PER_PIXEL + extraCopies * 3 * 4) * height * width;
+  const picture = Math.ceil((PICTURE_BYTES_PER_PIXEL + extraCopies * 3 * 4 + (masked ? MASK_BYTES_PER_PIXEL : 0)) * height * width);
   return { bytes: fixed + netBytes + picture, fixed, net: netBytes, picture, passHeight, passWidth };
 }
 
@@ -145,9 +153,9 @@ export interface MemoryDecision {
  */
 export function planDreamMemory(
   net: CaffeNet, layers: readonly string[], height: number, width: number,
-  { tile, threads = 1, extraCopies = 0, minSide, maxMemory }: MemoryPlan & { minSide: number; maxMemory: number },
+  { tile, threads = 1, extraCopies = 0, masked = false, minSide, maxMemory }: MemoryPlan & { minSide: number; maxMemory: number },
 ): MemoryDecision {
-  const at = (t: number | undefined): MemoryEstimate => estimateDreamMemory(net, layers, height, width, { tile: t, threads, extraCopies });
+  const at = (t: number | undefined): MemoryEstimate => estimateDreamMemory(net, layers, height, width, { tile: t, threads, extraCopies, masked });
   const e = at(tile);
   if (e.bytes <= maxMemory) return { tile, estimate: e };
   const longest = Math.max(height, width);

@@ -85,6 +85,9 @@ function channelDreamer(log: EngineLog, model?: Uint8Array): { dreamer: Dreamer;
 
 const newLog = (): EngineLog => ({ outcomes: [], steps: [], mostAtOnce: 0 });
 const bits = (img: RgbImage): Buffer => Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+// The long-dream note depends on how fast the first steps ran, so a busy machine may give it to
+// one of two dreams compared and not the other: every other note must be the same.
+const timeless = (ns: string[]): string[] => ns.filter((n) => !n.startsWith("this dream will take about"));
 const quick = { layer: "inception_3a/output", octaves: 2, iterations: 2, seed: 4 } as const;
 
 let log: EngineLog;
@@ -118,9 +121,6 @@ describe("a dreamer over a message channel", () => {
     expect(bits(out).equals(bits(expected))).toBe(true);
     expect(steps).toEqual(stepsHere);
     expect(steps.slice(0, 3)).toEqual(["1.1", "1.2", "2.1"]);
-    // The long-dream note depends on how fast the first steps ran, so a busy machine may give it
-    // to one of the two dreams and not the other: every other note must be the same.
-    const timeless = (ns: string[]): string[] => ns.filter((n) => !n.startsWith("this dream will take about"));
     expect(timeless(notes)).toEqual(timeless(notesHere));
     expect(notes[0]).toMatch(/^dropped \d+ octave\(s\) smaller than/);
     await expect(dreamer.ready).resolves.toEqual({ threads: 1, simd: null, crossOriginIsolated: false, notes: [] });
@@ -132,6 +132,20 @@ describe("a dreamer over a message channel", () => {
     expect(bits(out).equals(bits(await dream(small, options)))).toBe(true);
     expect(bits(out).equals(bits(reference))).toBe(false);
     await expect(dreamer.dream(small, { ...quick, rotate: 200 })).rejects.toThrow(OptionError);
+  });
+
+  it("carries a mask, originalColors and a channel strategy across, dreaming as dream() does", async () => {
+    const mask: RgbImage = { width: 56, height: 38, data: new Float32Array(56 * 38 * 3).map((_, i) => (Math.floor(i / 3) % 56 < 28 ? 0 : 255)) };
+    const options = { ...quick, mask, originalColors: true, channels: { strongest: 4 } } as const;
+    const notes: string[] = [];
+    const out = await dreamer.dream(small, { ...options, onNote: (n) => notes.push(n) });
+    const notesHere: string[] = [];
+    const expected = await dream(small, { ...options, onNote: (n) => notesHere.push(n) });
+    expect(bits(out).equals(bits(expected))).toBe(true);
+    expect(bits(out).equals(bits(reference))).toBe(false);
+    expect(timeless(notes)).toEqual(timeless(notesHere));
+    expect(timeless(notes).map((n) => n.replace(/: .*/, ""))).toEqual(['strongest 4 channels of "inception_3a/output"', "the mask is 56×38; resized to the picture's 112×75"]);
+    expect(mask.data.length).toBe(56 * 38 * 3); // cloned, as the guide is: the caller keeps it
   });
 
   it("leaves the caller's picture as it was, unless told to transfer it", async () => {

@@ -35,6 +35,16 @@ describe("the engine thread", () => {
     expect(steps).toEqual([1, 2, 1, 2]);
   });
 
+  it("carries a mask, originalColors and a channel strategy across, dreaming as dream() does", async () => {
+    const mask: RgbImage = { width: 48, height: 32, data: new Float32Array(48 * 32 * 3).map((_, i) => (Math.floor(i / 3) % 48 < 24 ? 0 : 255)) };
+    const options = { layer: "inception_3a/output", octaves: 2, iterations: 2, seed: 5, mask, originalColors: true, channels: { weakest: 3 } } as const;
+    const here = await dream(copy(photo), { ...options, model: await loadGoogLeNet() });
+    const notes: string[] = [];
+    const there = await engine.dream(copy(photo), options, { onNote: (n) => notes.push(n) });
+    expect(Buffer.from(there.data.buffer).equals(Buffer.from(here.data.buffer))).toBe(true);
+    expect(notes.map((n) => n.replace(/: .*/, ""))).toEqual(['weakest 3 channels of "inception_3a/output"', "the mask is 48×32; resized to the picture's 96×64"]);
+  });
+
   it("brings the library's errors back as their own classes", async () => {
     await expect(engine.dream(copy(photo), { octaves: 0 })).rejects.toBeInstanceOf(OptionError);
     await expect(engine.dream(copy(photo), { layer: "inception_4c/output", octaves: 1, iterations: 1 })).resolves.toBeDefined();
