@@ -19,6 +19,7 @@
 // neither a file system nor the environment.
 
 import { dreamWithBundled, type PackageDreamOptions } from "./dream/entry-dream.js";
+import { visualizeWithBundled, type PackageVisualizeOptions } from "./dream/entry-visualize.js";
 import type { RgbImage } from "./io/image/image.js";
 import { loadGoogLeNet, loadImageNetClasses } from "./models/sources.js";
 import type { NdArray } from "./tensor/ndarray-type.js";
@@ -28,6 +29,8 @@ import "./threads/web-host.js"; // lets the core start Web Workers here
 export { createDreamer, type Dreamer, type DreamerOptions, type DreamerDreamOptions, type DreamerInfo } from "./browser/dreamer.js";
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
 export type { PackageDreamOptions } from "./dream/entry-dream.js";
+export { VISUALIZE_DEFAULTS, type VisualizeOptions } from "./dream/visualize.js";
+export type { PackageVisualizeOptions } from "./dream/entry-visualize.js";
 export { estimateDreamMemory, memoryBudget, type MemoryEstimate } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
 export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/objective.js";
@@ -84,4 +87,14 @@ export { InceptionismError, ModelError, ImageError, OptionError } from "./errors
  */
 export async function dream(image: RgbImage | NdArray, options: PackageDreamOptions = {}): Promise<RgbImage> {
   return dreamWithBundled(image, options, { loadGoogLeNet, loadImageNetClasses });
+}
+
+/**
+ * Grows a picture from noise that the net sees as `classes` (indices, or ImageNet names such as
+ * "banana"), or that excites `layer` (with `channels`: only those), with the bundled GoogLeNet
+ * (fetched from `googlenetUrl` once) unless `options.model` says otherwise. Run it in a
+ * dedicated worker of a cross-origin-isolated page to use every core, as `dream()`.
+ */
+export async function visualize(options: PackageVisualizeOptions): Promise<RgbImage> {
+  return visualizeWithBundled(options, { loadGoogLeNet, loadImageNetClasses });
 }

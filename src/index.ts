@@ -3,6 +3,7 @@
 // ./browser.ts is the browser's entry, with the same names where they make sense there).
 
 import { dreamWithBundled, type PackageDreamOptions } from "./dream/entry-dream.js";
+import { visualizeWithBundled, type PackageVisualizeOptions } from "./dream/entry-visualize.js";
 import type { RgbImage } from "./io/image/image.js";
 import { loadGoogLeNet, loadImageNetClasses } from "./models/load.js";
 import type { NdArray } from "./tensor/ndarray-type.js";
@@ -16,6 +17,8 @@ import "./threads/node-host.js"; // lets the core start worker threads here
 export { createDreamer, type Dreamer, type DreamerOptions, type DreamerDreamOptions, type DreamerInfo } from "./browser/dreamer.js";
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
 export type { PackageDreamOptions } from "./dream/entry-dream.js";
+export { VISUALIZE_DEFAULTS, type VisualizeOptions } from "./dream/visualize.js";
+export type { PackageVisualizeOptions } from "./dream/entry-visualize.js";
 export { estimateDreamMemory, memoryBudget, type MemoryEstimate } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
 export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/objective.js";
@@ -75,4 +78,19 @@ export { InceptionismError, ModelError, ImageError, OptionError } from "./errors
 export async function dream(image: RgbImage | NdArray, options: PackageDreamOptions = {}): Promise<RgbImage> {
   const maxMemory = options.maxMemory ?? memoryBudget(totalmem());
   return dreamWithBundled(image, { ...options, maxMemory }, { loadGoogLeNet, loadImageNetClasses });
+}
+
+/**
+ * Grows a picture from noise that the net sees as `classes` (indices, or ImageNet names such as
+ * "banana"), or that excites `layer` (with `channels`: only those), with the bundled GoogLeNet
+ * unless `options.model` says otherwise: a decorrelated Fourier parameterization, random
+ * pad/jitter/scale/rotate each step and Adam, as in Lucid. `maxMemory` defaults as for `dream`.
+ *
+ * ```ts
+ * await writeImage("banana.png", await visualize({ classes: ["banana"], steps: 128 }));
+ * ```
+ */
+export async function visualize(options: PackageVisualizeOptions): Promise<RgbImage> {
+  const maxMemory = options.maxMemory ?? memoryBudget(totalmem());
+  return visualizeWithBundled({ ...options, maxMemory }, { loadGoogLeNet, loadImageNetClasses });
 }
