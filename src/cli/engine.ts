@@ -10,7 +10,7 @@
 // terminated mid-step, and nothing was written. The picture is the same, bit for bit, as
 // `dream()` in the main thread gives: it is the same code on the same values.
 //
-// Messages, main → engine:  { type: "dream", model, image, options }
+// Messages, main → engine:  { type: "dream", model, image, options } | { type: "visualize", model, options }
 //           engine → main:  { type: "progress", progress } | { type: "note", message }
 //                           | { type: "done", image } | { type: "failed", error }
 // Errors cross as ../serialized-error.ts sends them: the library's own error classes are rebuilt
@@ -19,6 +19,7 @@
 
 import type { Worker } from "node:worker_threads";
 import type { DreamOptions, DreamProgress } from "../dream/dream.js";
+import type { VisualizeOptions } from "../dream/visualize.js";
 import type { RgbImage } from "../io/image/image.js";
 import { reviveError, type SerializedError } from "../serialized-error.js";
 import { startNodeWorker } from "../threads/node-host.js";
@@ -43,6 +44,13 @@ export interface DreamRequest {
   options: EngineOptions;
 }
 
+/** A visualization from noise (../dream/visualize.ts): no picture goes in. */
+export interface VisualizeRequest {
+  type: "visualize";
+  model: string | undefined;
+  options: Omit<VisualizeOptions, "model" | "onProgress" | "onNote" | "signal">;
+}
+
 export type EngineMessage =
   | { type: "progress"; progress: DreamProgress }
   | { type: "note"; message: string }
@@ -52,6 +60,8 @@ export type EngineMessage =
 export interface Engine {
   /** Dreams `image` in the engine's thread; one dream at a time. */
   dream(image: RgbImage, options: EngineOptions, callbacks?: EngineCallbacks): Promise<RgbImage>;
+  /** Visualizes from noise in the engine's thread; one request at a time. */
+  visualize(options: VisualizeRequest["options"], callbacks?: EngineCallbacks): Promise<RgbImage>;
   /** Stops the engine's thread. */
   close(): void;
 }
@@ -59,9 +69,8 @@ export interface Engine {
 /** An engine for the model at `model` (a .caffemodel path; undefined: the bundled GoogLeNet). */
 export function startEngine(model: string | undefined): Engine {
   let worker: Worker | null = null;
-  return {
-    dream(image, options, { onProgress, onNote, signal } = {}) {
-      return new Promise<RgbImage>((resolve, reject) => {
+  const send = (request: DreamRequest | VisualizeRequest, transfer: ArrayBuffer[], { onProgress, onNote, signal }: EngineCallbacks): Promise<RgbImage> =>
+      new Promise<RgbImage>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
         worker ??= startNodeWorker(new URL("./engine-worker.js", import.meta.url));
         const w = worker;
@@ -102,11 +111,17 @@ export function startEngine(model: string | undefined): Engine {
         w.on("error", onError);
         w.on("exit", onExit);
         signal?.addEventListener("abort", onAbort, { once: true });
-        // The picture's buffer is moved, not copied, when it is the array's own.
-        const own = image.data.byteOffset === 0 && image.data.byteLength === image.data.buffer.byteLength;
-        const request: DreamRequest = { type: "dream", model, image, options };
-        w.postMessage(request, own && !(image.data.buffer instanceof SharedArrayBuffer) ? [image.data.buffer as ArrayBuffer] : []);
+        w.postMessage(request, transfer);
       });
+  return {
+    dream(image, options, callbacks = {}) {
+      // The picture's buffer is moved, not copied, when it is the array's own.
+      const own = image.data.byteOffset === 0 && image.data.byteLength === image.data.buffer.byteLength;
+      const transfer = own && !(image.data.buffer instanceof SharedArrayBuffer) ? [image.data.buffer as ArrayBuffer] : [];
+      return send({ type: "dream", model, image, options }, transfer, callbacks);
+    },
+    visualize(options, callbacks = {}) {
+      return send({ type: "visualize", model, options }, [], callbacks);
     },
     close() {
       void worker?.terminate();

@@ -32,7 +32,7 @@ export function progressBar(stream: NodeJS.WriteStream, label = "dreaming"): Pro
       const filled = Math.round(WIDTH * p.fraction);
       const eta = Math.max(0, last.eta - (now - last.at) / 1000);
       line =
-        `${label} octave ${p.octave}/${p.octaves} step ${p.iteration}/${p.iterations} ` +
+        `${label} ${p.octaves > 1 ? `octave ${p.octave}/${p.octaves} ` : ""}step ${p.iteration}/${p.iterations} ` +
         `[${"#".repeat(filled)}${".".repeat(WIDTH - filled)}] ${String(Math.round(100 * p.fraction)).padStart(3)}% ` +
         `${formatSeconds(elapsed)}, ETA ${formatSeconds(eta)}`;
     }

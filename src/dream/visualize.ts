@@ -92,7 +92,7 @@ export async function visualize(options: VisualizeOptions): Promise<RgbImage> {
   const layer = terms[0]!.layer;
   const minSide = net.minimumInputSize(layer);
   if (o.size < minSide) {
-    throw new OptionError(`size ${o.size} is too small for "${layer}", which needs pictures of at least ${minSide}×${minSide}; use size ${minSide} or more`);
+    throw new OptionError(`size ${o.size} is too small for "${layer}", which needs pictures of at least ${minSide}×${minSide}; use a size of ${minSide} or more`);
   }
   let threads = o.threads ?? threadCount();
   const fallback = o.threads === undefined ? threadsFallback() : null;
