@@ -7,9 +7,10 @@
 // mixed-radix Cooley–Tukey algorithm: for N = p·m with p the smallest prime factor, split x into
 // the p subsequences x[p·j + r] (each of length m), transform each, and combine with
 //   X[k + m·q] = Σ_r (W^(r·k) · Y_r[k]) · W_p^(r·q),     W = e^(∓2πi/N), W_p = e^(∓2πi/p),
-// a twiddle and then a p-point DFT: O(N·Σ prime factors). A prime length falls back to the
-// O(N²) sum itself, so every N works (224 = 2⁵·7, 227 is prime). `dftNaive` is the plain sum,
-// the oracle in the tests.
+// a twiddle and then a p-point DFT: O(N·Σ prime factors). The recursion reads each subsequence
+// in place, with a stride, and writes its transform into the output, so nothing is allocated
+// but a p-point scratch (as kissfft does). A prime length is one p-point DFT, the O(N²) sum, so
+// every N works (224 = 2⁵·7, 227 is prime). `dftNaive` is the plain sum, the tests' oracle.
 //
 // Real pictures have Hermitian spectra, X[−k] = conj X[k], so half of one is enough: for an
 // H×W plane, the W' = ⌊W/2⌋ + 1 columns kx = 0…⌊W/2⌋ of every row ky (numpy's rfft2 layout).
@@ -27,25 +28,39 @@ export interface ComplexPlanes {
   im: Float64Array;
 }
 
-/** cos and sin of 2π·j/n for j < n, for each length n met: the twiddles, computed once. */
-const twiddleTables = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+/** How `fft` transforms length n: its prime factors, smallest first, and the twiddles. */
+interface FftPlan {
+  factors: number[];
+  /** cos and sin of 2π·j/n, j < n. */
+  cos: Float64Array;
+  sin: Float64Array;
+  /** The input, copied so that the output can be written over the caller's arrays. */
+  inRe: Float64Array;
+  inIm: Float64Array;
+}
 
-function twiddles(n: number): { cos: Float64Array; sin: Float64Array } {
-  let t = twiddleTables.get(n);
-  if (t === undefined) {
+/** Plans for every length met: a dream uses a few (the picture's sides), over and over. */
+const plans = new Map<number, FftPlan>();
+
+function planFor(n: number): FftPlan {
+  let plan = plans.get(n);
+  if (plan === undefined) {
+    const factors: number[] = [];
+    for (let rest = n, p = 2; rest > 1; ) {
+      if (p * p > rest) p = rest; // what is left is prime
+      if (rest % p === 0) {
+        factors.push(p);
+        rest /= p;
+      } else p++;
+    }
     const cos = new Float64Array(n), sin = new Float64Array(n);
     for (let j = 0; j < n; j++) {
       cos[j] = Math.cos((2 * Math.PI * j) / n);
       sin[j] = Math.sin((2 * Math.PI * j) / n);
     }
-    twiddleTables.set(n, (t = { cos, sin }));
+    plans.set(n, (plan = { factors, cos, sin, inRe: new Float64Array(n), inIm: new Float64Array(n) }));
   }
-  return t;
-}
-
-function smallestFactor(n: number): number {
-  for (let p = 2; p * p <= n; p++) if (n % p === 0) return p;
-  return n;
+  return plan;
 }
 
 /**
@@ -56,51 +71,68 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
   const n = re.length;
   if (im.length !== n) throw new RangeError(`fft: re has ${n} values but im has ${im.length}`);
   if (n <= 1) return;
-  const p = smallestFactor(n);
-  const sign = inverse ? 1 : -1;
-  const { cos, sin } = twiddles(n);
-  if (p === n) {
-    // A prime length: the sum itself. W^(k·j) is the table's entry (k·j) mod n.
-    const outRe = new Float64Array(n), outIm = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      let sr = 0, si = 0;
-      for (let j = 0, kj = 0; j < n; j++, kj = (kj + k) % n) {
-        const c = cos[kj]!, s = sign * sin[kj]!;
-        sr += re[j]! * c - im[j]! * s;
-        si += re[j]! * s + im[j]! * c;
-      }
-      outRe[k] = sr;
-      outIm[k] = si;
+  const plan = planFor(n);
+  plan.inRe.set(re);
+  plan.inIm.set(im);
+  transform(plan, re, im, 0, 0, 1, n, 0, inverse ? 1 : -1);
+}
+
+/**
+ * One level of the header's recursion: the length-`n` DFT of the input read from `first` with
+ * `stride` (the subsequence x[first + stride·j]), written to out[at … at + n). Its p
+ * subsequences are transformed into the p consecutive blocks of m = n/p outputs, then
+ * combined in place. W_n^e is the plan's table at e·(N/n), and N/n = `stride`.
+ */
+function transform(
+  plan: FftPlan, outRe: Float64Array, outIm: Float64Array, at: number,
+  first: number, stride: number, n: number, level: number, sign: number,
+): void {
+  const p = plan.factors[level]!, m = n / p;
+  const { cos, sin, inRe, inIm } = plan;
+  const N = cos.length;
+  if (m === 1) {
+    for (let r = 0; r < p; r++) {
+      outRe[at + r] = inRe[first + r * stride]!;
+      outIm[at + r] = inIm[first + r * stride]!;
     }
-    re.set(outRe);
-    im.set(outIm);
+  } else {
+    for (let r = 0; r < p; r++) transform(plan, outRe, outIm, at + r * m, first + r * stride, stride * p, m, level + 1, sign);
+  }
+  if (p === 2) {
+    // X[k] = Y₀[k] + W^k·Y₁[k], X[k + m] = Y₀[k] − W^k·Y₁[k].
+    for (let k = 0; k < m; k++) {
+      const e = k * stride;
+      const c = cos[e]!, s = sign * sin[e]!;
+      const a = at + k, b = a + m;
+      const br = outRe[b]! * c - outIm[b]! * s, bi = outRe[b]! * s + outIm[b]! * c;
+      const ar = outRe[a]!, ai = outIm[a]!;
+      outRe[a] = ar + br;
+      outIm[a] = ai + bi;
+      outRe[b] = ar - br;
+      outIm[b] = ai - bi;
+    }
     return;
   }
-  const m = n / p;
-  // The p subsequences x[p·j + r], transformed: Y_r, stored one after another.
-  const yRe = new Float64Array(n), yIm = new Float64Array(n);
-  for (let r = 0; r < p; r++) {
-    const subRe = yRe.subarray(r * m, (r + 1) * m), subIm = yIm.subarray(r * m, (r + 1) * m);
-    for (let j = 0; j < m; j++) {
-      subRe[j] = re[p * j + r]!;
-      subIm[j] = im[p * j + r]!;
-    }
-    fft(subRe, subIm, inverse);
-  }
-  // X[k + m·q] = Σ_r W^(r·(k + m·q)) · Y_r[k]: the exponent r·(k + m·q) mod n indexes the table.
+  // X[k + m·q] = Σ_r (W_n^(r·k) · Y_r[k]) · W_p^(r·q); the twiddled Y_r[k] are kept in t.
+  const tRe = new Float64Array(p), tIm = new Float64Array(p);
   for (let k = 0; k < m; k++) {
+    for (let r = 0; r < p; r++) {
+      const e = (r * k * stride) % N;
+      const c = cos[e]!, s = sign * sin[e]!;
+      const yr = outRe[at + k + r * m]!, yi = outIm[at + k + r * m]!;
+      tRe[r] = yr * c - yi * s;
+      tIm[r] = yr * s + yi * c;
+    }
     for (let q = 0; q < p; q++) {
-      const out = k + m * q;
       let sr = 0, si = 0;
       for (let r = 0; r < p; r++) {
-        const e = (r * out) % n;
+        const e = ((r * q) % p) * m * stride; // W_p^(r·q) = W_N^((r·q mod p)·N/p)
         const c = cos[e]!, s = sign * sin[e]!;
-        const yr = yRe[r * m + k]!, yi = yIm[r * m + k]!;
-        sr += yr * c - yi * s;
-        si += yr * s + yi * c;
+        sr += tRe[r]! * c - tIm[r]! * s;
+        si += tRe[r]! * s + tIm[r]! * c;
       }
-      re[out] = sr;
-      im[out] = si;
+      outRe[at + k + q * m] = sr;
+      outIm[at + k + q * m] = si;
     }
   }
 }
