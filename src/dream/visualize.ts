@@ -49,7 +49,7 @@ export interface VisualizeOptions {
   channels?: readonly number[];
   /** The picture's side in pixels (default 224); at least the side the layer needs. */
   size?: number;
-  /** Adam steps (default 256). */
+  /** Adam steps (default 128). */
   steps?: number;
   /** Seed of the start and of every step's transforms (default 0). */
   seed?: number;
@@ -70,7 +70,7 @@ export interface VisualizeOptions {
 
 export const VISUALIZE_DEFAULTS = {
   size: 224,
-  steps: 256,
+  steps: 128,
   seed: 0,
   learningRate: ADAM_DEFAULTS.learningRate,
 } as const;
