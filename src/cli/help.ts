@@ -99,8 +99,7 @@ shifts, zooms and turns each step, and Adam.
   --steps N             optimization steps (default ${VISUALIZE_DEFAULTS.steps})
   --seed N              random seed; the same seed gives the same picture (default ${VISUALIZE_DEFAULTS.seed})
   --model FILE          a Caffe .caffemodel (default: the bundled BVLC GoogLeNet)
-  --threads N           threads to compute with (default: one per core; the same picture for
-                        the same count)
+  --threads N           threads to compute with (default: one per core; the picture is the same)
   --max-memory MB       refuse a size estimated to need more memory than this
   --quality N           JPEG quality 1–100 (default 92)
   --quiet               no progress bar

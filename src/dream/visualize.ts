@@ -19,7 +19,8 @@
 // The objective: a class's logit before the softmax (Σ over positions, as a class dream's), or
 // the mean of some channels of a layer, or ½Σa² of a whole layer (the dream's).
 // Every random draw (the start and each step's transforms) comes from one mulberry32 stream
-// seeded by `seed`, so a seed and a thread count give the same picture bit for bit.
+// seeded by `seed`, and the kernels give the same bits on any number of threads, so a seed
+// gives the same picture bit for bit.
 
 import { OptionError } from "../errors.js";
 import type { RgbImage } from "../io/image/image.js";
@@ -60,7 +61,7 @@ export interface VisualizeOptions {
    * (default: as for `dream`).
    */
   maxMemory?: number;
-  /** Threads to compute with, for this call only (default: the process-wide count). */
+  /** Threads to compute with, for this call only (default: the process-wide count); the picture is the same for every count. */
   threads?: number;
   /** After every step: `octave` is always 1 of 1, `iteration` the step. */
   onProgress?: (p: DreamProgress) => void;

@@ -22,7 +22,7 @@ afterAll(() => shutdownThreads());
 
 /** A quick channel visualization: a low layer, a small picture, few steps. */
 const quick = (o: Partial<VisualizeOptions> = {}): Promise<ReturnType<typeof visualize> extends Promise<infer R> ? R : never> =>
-  visualize({ model: net, layer: "conv2/3x3", channels: [5], size: 48, steps: 4, threads: 1, ...o });
+  visualize({ model: net, layer: "inception_3a/output", channels: [5], size: 64, steps: 4, threads: 1, ...o });
 
 describe("visualize", () => {
   // Classes tried while choosing these (32 steps at 224, seed 0): banana 1.000, flamingo 1.000.
@@ -48,12 +48,13 @@ describe("visualize", () => {
     expect(more).toBeGreaterThan(1.5 * few);
   }, 600_000);
 
-  it("is the same picture, bit for bit, for a seed and a thread count, and another for another seed", async () => {
+  it("is the same picture, bit for bit, for a seed, on 1 thread and on 2, and another for another seed", async () => {
     const a = await quick({ seed: 7 }), b = await quick({ seed: 7 }), c = await quick({ seed: 8 });
     expect(Buffer.from(a.data.buffer).equals(Buffer.from(b.data.buffer))).toBe(true);
     expect(Buffer.from(a.data.buffer).equals(Buffer.from(c.data.buffer))).toBe(false);
-    const [t2a, t2b] = [await quick({ seed: 7, threads: 2 }), await quick({ seed: 7, threads: 2 })];
-    expect(Buffer.from(t2a.data.buffer).equals(Buffer.from(t2b.data.buffer))).toBe(true);
+    // The kernels give the same bits on any number of threads, so this picture does too.
+    const twoThreads = await quick({ seed: 7, threads: 2 });
+    expect(Buffer.from(twoThreads.data.buffer).equals(Buffer.from(a.data.buffer))).toBe(true);
     for (const v of a.data) {
       expect(v).toBeGreaterThanOrEqual(0);
       expect(v).toBeLessThanOrEqual(255);
