@@ -137,6 +137,15 @@ export async function visualize(options: VisualizeOptions): Promise<RgbImage> {
     similarityForward(turned, rolled, 3, side, side, t);
     rollPlanes(turned, 3, side, side, dy2, dx2, rolled);
     const { loss, grad: g } = withThreads(threads, () => objectiveGradient(net, new Tensor(rolled, [1, 3, side, side]), terms));
+    // Channels that a ReLU leaves at 0 all over the near-grey start (more than half of
+    // inception_3b/output's) give no gradient, and Adam never moves: refused now, not after
+    // minutes of a flat grey picture.
+    if (step === 0 && g.every((v) => v === 0)) {
+      throw new OptionError(
+        `${deadObjective(terms[0]!)} is 0 all over the starting picture, so it gives no gradient to grow from; ` +
+          `choose other channels, or a blob before the layer's ReLU (see "inceptionism layers")`,
+      );
+    }
 
     // Back through them, each adjoint in turn: a roll's is the opposite roll, the pad's the crop.
     rollPlanes(g as Float32Array, 3, side, side, -dy2, -dx2, turned);
@@ -155,6 +164,13 @@ export async function visualize(options: VisualizeOptions): Promise<RgbImage> {
     await new Promise((resolve) => setTimeout(resolve, 0)); // let aborts and progress UIs through
   }
   return fourierImagePicture(fourierImageForward(x, picture, mean), n, n);
+}
+
+/** "channel 100 of "inception_3b/output"", "channels 3, 5 of …", or the layer's name. */
+function deadObjective(term: ObjectiveTerm): string {
+  const channels = term.channels ?? [];
+  if (channels.length === 0) return `"${term.layer}"`;
+  return `channel${channels.length > 1 ? "s" : ""} ${channels.join(", ")} of "${term.layer}"`;
 }
 
 /** A class's logit summed over positions, a layer's channels' mean, or a whole layer's ½Σa². */

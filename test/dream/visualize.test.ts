@@ -72,6 +72,18 @@ describe("visualize", () => {
     await expect(run).rejects.toThrow("stop");
   }, 300_000);
 
+  it("stops at the first step, naming the fix, when the channels are 0 everywhere and so give no gradient", async () => {
+    // Channel 100 of inception_3b/output is 0 after its ReLU all over the near-grey start (as
+    // are 268 of its 480 channels): before this check, 128 steps returned a flat grey picture.
+    const run = visualize({ model: net, layer: "inception_3b/output", channels: [100], size: 64, steps: 3, threads: 1 });
+    await expect(run).rejects.toBeInstanceOf(OptionError);
+    await expect(run).rejects.toThrow(
+      /^channel 100 of "inception_3b\/output" is 0 all over the starting picture, so it gives no gradient to grow from; choose other channels, or a blob before the layer's ReLU \(see "inceptionism layers"\)$/,
+    );
+    // With a live channel beside it, the dead one is no obstacle.
+    await expect(visualize({ model: net, layer: "inception_3b/output", channels: [100, 67], size: 64, steps: 1, threads: 1 })).resolves.toBeDefined();
+  }, 300_000);
+
   it("refuses bad options with one line naming the fix", async () => {
     const refused = async (o: Partial<VisualizeOptions>, message: RegExp): Promise<void> => {
       const run = visualize({ model: net, ...o } as VisualizeOptions);
