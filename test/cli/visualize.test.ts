@@ -66,6 +66,7 @@ describe("inceptionism visualize, run", () => {
     [["--layer", "inception_9z"], /^inceptionism: unknown layer "inception_9z"; did you mean .*\? "inceptionism layers" lists them all$/],
     [["--layer", "conv2/3x3", "--channels", "500"], /^inceptionism: channel 500 is out of range for "conv2\/3x3", which has channels 0–191$/],
     [["--layer", "conv2/3x3", "--steps", "0"], /^inceptionism: --steps must be a whole number ≥ 1, got "0"$/],
+    [["--layer", "inception_3b/output", "--channels", "100", "--size", "64"], /^inceptionism: channel 100 of "inception_3b\/output" is 0 all over the starting picture, so it gives no gradient to grow from; .*$/],
   ] as const) {
     it(`exits 2 with one line for ${args.join(" ")}, writing nothing`, () => {
       const output = join(dir, "refused.png");
