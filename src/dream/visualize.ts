@@ -143,7 +143,7 @@ export async function visualize(options: VisualizeOptions): Promise<RgbImage> {
     if (step === 0 && g.every((v) => v === 0)) {
       throw new OptionError(
         `${deadObjective(terms[0]!)} is 0 all over the starting picture, so it gives no gradient to grow from; ` +
-          `choose other channels, or a blob before the layer's ReLU (see "inceptionism layers")`,
+          `choose other channels or another seed, or a blob before the layer's ReLU (see "inceptionism layers")`,
       );
     }
 
