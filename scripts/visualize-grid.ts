@@ -15,7 +15,7 @@ import "../src/threads/node-host.js";
 import { shutdownThreads } from "../src/threads/pool.js";
 
 const CLASSES = ["banana", "flamingo", "strawberry"] as const;
-const CHANNELS = [["inception_3b/output", 100], ["inception_4a/output", 97], ["inception_4c/output", 11]] as const;
+const CHANNELS = [["inception_3b/output", 353], ["inception_4a/output", 97], ["inception_4c/output", 11]] as const;
 
 const steps = Number(process.argv[2] ?? 128);
 const net = await loadGoogLeNet();
