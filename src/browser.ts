@@ -23,6 +23,7 @@
  */
 
 import { dreamWithBundled, type PackageDreamOptions } from "./dream/entry-dream.js";
+import { visualizeWithBundled, type PackageVisualizeOptions } from "./dream/entry-visualize.js";
 import type { RgbImage } from "./io/image/image.js";
 import { loadGoogLeNet, loadImageNetClasses } from "./models/sources.js";
 import type { NdArray } from "./tensor/ndarray-type.js";
@@ -34,6 +35,8 @@ export { createDreamer, type Dreamer, type DreamerOptions, type DreamerDreamOpti
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
 export type { ChannelChoice, ChannelStrategy } from "./dream/channel-strategy.js";
 export type { PackageDreamOptions } from "./dream/entry-dream.js";
+export { VISUALIZE_DEFAULTS, type VisualizeOptions } from "./dream/visualize.js";
+export type { PackageVisualizeOptions } from "./dream/entry-visualize.js";
 export { estimateDreamMemory, memoryBudget, type MemoryEstimate } from "./dream/memory.js";
 export type { MemoryPlan } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
@@ -112,4 +115,14 @@ export async function dream(image: RgbImage | NdArray, options: PackageDreamOpti
  */
 export async function* dreamVideo(frames: AsyncIterable<RgbImage> | Iterable<RgbImage>, options: PackageVideoOptions = {}): AsyncGenerator<RgbImage, void, undefined> {
   yield* dreamVideoCore(frames, { ...options, model: options.model ?? (await loadGoogLeNet()) });
+}
+
+/**
+ * Grows a picture from noise that the net sees as `classes` (indices, or ImageNet names such as
+ * "banana"), or that excites `layer` (with `channels`: only those), with the bundled GoogLeNet
+ * (fetched from `googlenetUrl` once) unless `options.model` says otherwise. Run it in a
+ * dedicated worker of a cross-origin-isolated page to use every core, as `dream()`.
+ */
+export async function visualize(options: PackageVisualizeOptions): Promise<RgbImage> {
+  return visualizeWithBundled(options, { loadGoogLeNet, loadImageNetClasses });
 }

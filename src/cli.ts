@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `inceptionism` command: dream, zoom, video, classify, layers.
+// The `inceptionism` command: dream, zoom, video, classify, layers, visualize.
 //
 // Exit codes: 0 success, 2 usage error (unknown flag, bad number, unknown layer or class, over
 // --max-memory, an output that is a directory or has an unknown extension, a --resume that
@@ -13,7 +13,7 @@
 
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { parseCommandLine, UsageError, type CommandLine, type DreamPlan } from "./cli/args.js";
+import { parseCommandLine, UsageError, type CommandLine, type DreamPlan, type VisualizePlan } from "./cli/args.js";
 import { startEngine, type Engine, type EngineOptions } from "./cli/engine.js";
 import { progressBar, type ProgressBar } from "./cli/progress.js";
 import { tooSmallNote } from "./cli/too-small.js";
@@ -63,6 +63,8 @@ async function main(argv: string[]): Promise<void> {
       return classifyCommand(line);
     case "layers":
       return layersCommand(line);
+    case "visualize":
+      return visualizeCommand(line);
   }
 }
 
@@ -174,6 +176,30 @@ async function layersCommand(plan: Extract<CommandLine, { command: "layers" }>):
     console.log(`${r.name.padEnd(width)}  ${r.type.padEnd(12)}  ${r.shape.join("×")}${top}`);
   }
   if (note !== null) console.error(note);
+}
+
+async function visualizeCommand(plan: VisualizePlan): Promise<void> {
+  await checkOutputPath(plan.output);
+  const options: Parameters<Engine["visualize"]>[0] = { ...plan.options };
+  if (plan.classes !== undefined) {
+    const synsets = await loadImageNetClasses(); // an unknown or ambiguous label: an OptionError, exit 2
+    options.classes = plan.classes.map((label) => findClass(label, synsets));
+  }
+  const bar = plan.quiet ? null : progressBar(process.stderr, "visualizing");
+  const engine = startEngine(plan.model);
+  let result: RgbImage;
+  try {
+    result = await engine.visualize(options, {
+      signal: interrupt.signal,
+      onProgress: (p) => bar?.update(p),
+      onNote: (msg) => bar?.log(`note: ${msg}`),
+    });
+    await writeImage(plan.output, result, { quality: plan.quality });
+  } finally {
+    engine.close();
+    bar?.done();
+  }
+  if (!plan.quiet) console.error(`wrote ${plan.output} (${result.width}×${result.height})`);
 }
 
 // --- shared pieces -------------------------------------------------------------------------

@@ -7,6 +7,7 @@
  */
 
 import { dreamWithBundled, type PackageDreamOptions } from "./dream/entry-dream.js";
+import { visualizeWithBundled, type PackageVisualizeOptions } from "./dream/entry-visualize.js";
 import type { RgbImage } from "./io/image/image.js";
 import { loadGoogLeNet, loadImageNetClasses } from "./models/load.js";
 import type { NdArray } from "./tensor/ndarray-type.js";
@@ -22,6 +23,8 @@ export { createDreamer, type Dreamer, type DreamerOptions, type DreamerDreamOpti
 export { DREAM_DEFAULTS, type DreamOptions, type DreamProgress, type LayerWeight } from "./dream/dream.js";
 export type { ChannelChoice, ChannelStrategy } from "./dream/channel-strategy.js";
 export type { PackageDreamOptions } from "./dream/entry-dream.js";
+export { VISUALIZE_DEFAULTS, type VisualizeOptions } from "./dream/visualize.js";
+export type { PackageVisualizeOptions } from "./dream/entry-visualize.js";
 export { estimateDreamMemory, memoryBudget, type MemoryEstimate } from "./dream/memory.js";
 export type { MemoryPlan } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
@@ -108,4 +111,19 @@ export async function dream(image: RgbImage | NdArray, options: PackageDreamOpti
 export async function* dreamVideo(frames: AsyncIterable<RgbImage> | Iterable<RgbImage>, options: PackageVideoOptions = {}): AsyncGenerator<RgbImage, void, undefined> {
   const maxMemory = options.maxMemory ?? memoryBudget(totalmem());
   yield* dreamVideoCore(frames, { ...options, maxMemory, model: options.model ?? (await loadGoogLeNet()) });
+}
+
+/**
+ * Grows a picture from noise that the net sees as `classes` (indices, or ImageNet names such as
+ * "banana"), or that excites `layer` (with `channels`: only those), with the bundled GoogLeNet
+ * unless `options.model` says otherwise: a decorrelated Fourier parameterization, random
+ * pad/jitter/scale/rotate each step and Adam, as in Lucid. `maxMemory` defaults as for `dream`.
+ *
+ * ```ts
+ * await writeImage("banana.png", await visualize({ classes: ["banana"], steps: 128 }));
+ * ```
+ */
+export async function visualize(options: PackageVisualizeOptions): Promise<RgbImage> {
+  const maxMemory = options.maxMemory ?? memoryBudget(totalmem());
+  return visualizeWithBundled({ ...options, maxMemory }, { loadGoogLeNet, loadImageNetClasses });
 }

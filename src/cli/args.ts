@@ -12,6 +12,7 @@
 import type { DreamOptions, LayerWeight } from "../dream/dream.js";
 import { MAX_LAPLACIAN_LEVELS } from "../dream/laplacian.js";
 import { MAX_SMOOTH } from "../dream/smooth.js";
+import type { VisualizeOptions } from "../dream/visualize.js";
 import { InceptionismError } from "../errors.js";
 import { DEFAULT_MAX_PIXELS } from "../io/image/image.js";
 import { MAX_THREADS } from "../threads/pool.js";
@@ -75,6 +76,11 @@ export const FLAGS = {
   },
   classify: { model: { type: "string" }, top: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
   layers: { model: { type: "string" }, size: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  visualize: {
+    output: { type: "string", short: "o" }, model: { type: "string" }, class: { type: "string", multiple: true }, layer: { type: "string" },
+    channels: { type: "string" }, size: { type: "string" }, steps: { type: "string" }, seed: { type: "string" }, threads: { type: "string" },
+    "max-memory": { type: "string" }, quality: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
+  },
 } as const satisfies Record<string, Record<string, FlagSpec>>;
 
 export type Command = keyof typeof FLAGS;
@@ -164,7 +170,18 @@ export type CommandLine =
   | ({ command: "zoom"; frames: number; zoom: number; resume: boolean; fps: number } & DreamPlan)
   | ({ command: "video"; video: VideoPlan } & DreamPlan)
   | { command: "classify"; input: string; model: string | undefined; top: number; json: boolean }
-  | { command: "layers"; model: string | undefined; width: number; height: number; json: boolean };
+  | { command: "layers"; model: string | undefined; width: number; height: number; json: boolean }
+  | ({ command: "visualize" } & VisualizePlan);
+
+/** What `visualize` needs: everything checked, the `--class` labels still to be resolved. */
+export interface VisualizePlan {
+  output: string;
+  model: string | undefined;
+  classes: string[] | undefined;
+  options: Omit<VisualizeOptions, "model" | "classes" | "onProgress" | "onNote" | "signal">;
+  quality: number | undefined;
+  quiet: boolean;
+}
 
 /**
  * Reads and checks a command line (without the `node` and script path).
@@ -212,6 +229,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       if (width < 1 || height < 1) usage(`--size must be at least 1x1, got ${quote(size)}`);
       return { command: "layers", model, width, height, json: values.json === true };
     }
+    case "visualize":
+      return { command: "visualize", ...visualizePlan(values, positionals) };
   }
 }
 
@@ -308,6 +327,46 @@ function scaleFlag(values: Values): [number, number] | undefined {
     usage(`--scale must be LO:HI with 0 < LO ≤ HI, e.g. 0.95:1.05, got ${quote(v)}`);
   }
   return [lo, hi];
+}
+
+/** `--channels 3,17,101` → [3, 17, 101]. */
+function channelList(values: Values): number[] | undefined {
+  const channels = stringFlag(values, "channels");
+  return channels?.split(",").map((c) => {
+    if (!/^\s*\d{1,9}\s*$/.test(c)) usage(`--channels must be a comma-separated list of channel numbers, got ${quote(channels)}`);
+    return Number(c);
+  });
+}
+
+/** `visualize (--class LABEL | --layer NAME [--channels LIST]) -o OUT [options]`. */
+function visualizePlan(values: Values, positionals: string[]): VisualizePlan {
+  if (positionals.length > 0) usage(`visualize grows its picture from noise and takes no input picture (got ${quote(positionals[0]!)})`);
+  const layer = stringFlag(values, "layer");
+  const specs = values.class as string[] | undefined;
+  if (specs !== undefined && layer !== undefined) usage("give --class or --layer to visualize, not both");
+  if (specs === undefined && layer === undefined) usage("visualize needs --class LABEL or --layer NAME; run \"inceptionism visualize --help\"");
+  const output = stringFlag(values, "output") ?? usage('visualize needs an output file: inceptionism visualize --class banana -o banana.png');
+  if (layer !== undefined && layer.trim() === "") usage("--layer needs a layer name");
+  const labels = specs?.flatMap((spec) => spec.split(",").map((l) => l.trim()));
+  if (labels?.some((l) => l === "")) usage(`--class needs class labels separated by commas, got ${specs!.map(quote).join(" ")}`);
+  const channels = channelList(values);
+  if (channels !== undefined && layer === undefined) usage("--channels picks channels of a --layer; leave it out with --class");
+  const options: VisualizePlan["options"] = {};
+  if (layer !== undefined) options.layer = layer;
+  if (channels !== undefined) options.channels = channels;
+  const set = <K extends keyof VisualizePlan["options"]>(key: K, v: VisualizePlan["options"][K] | undefined): void => {
+    if (v !== undefined) options[key] = v;
+  };
+  set("size", intFlag(values, "size", 1));
+  set("steps", intFlag(values, "steps", 1));
+  set("seed", intFlag(values, "seed", 0));
+  set("threads", intFlag(values, "threads", 1, MAX_THREADS));
+  const maxMemory = intFlag(values, "max-memory", 1);
+  if (maxMemory !== undefined) options.maxMemory = maxMemory * 2 ** 20;
+  return {
+    output, model: stringFlag(values, "model"), classes: labels, options,
+    quality: intFlag(values, "quality", 1, 100), quiet: values.quiet === true,
+  };
 }
 
 /** `--class a,b --class c` → ["a", "b", "c"]; it sets the layer and objective, so not with those. */

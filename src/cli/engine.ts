@@ -10,7 +10,7 @@
 // terminated mid-step, and nothing was written. The picture is the same, bit for bit, as
 // `dream()` in the main thread gives: it is the same code on the same values.
 //
-// Messages, main → engine:  { type: "dream", model, image, options }
+// Messages, main → engine:  { type: "dream", model, image, options } | { type: "visualize", model, options }
 //           engine → main:  { type: "progress", progress } | { type: "note", message }
 //                           | { type: "done", image } | { type: "failed", error }
 // Errors cross as ../serialized-error.ts sends them: the library's own error classes are rebuilt
@@ -19,6 +19,7 @@
 
 import type { Worker } from "node:worker_threads";
 import type { DreamOptions, DreamProgress } from "../dream/dream.js";
+import type { VisualizeOptions } from "../dream/visualize.js";
 import type { RgbImage } from "../io/image/image.js";
 import type { VideoFrame } from "../video/dream-video.js";
 import { reviveError, type SerializedError } from "../serialized-error.js";
@@ -53,6 +54,13 @@ export interface FrameCarry {
   flow: boolean;
 }
 
+/** A visualization from noise (../dream/visualize.ts): no picture goes in. */
+export interface VisualizeRequest {
+  type: "visualize";
+  model: string | undefined;
+  options: Omit<VisualizeOptions, "model" | "onProgress" | "onNote" | "signal">;
+}
+
 export type EngineMessage =
   | { type: "progress"; progress: DreamProgress }
   | { type: "note"; message: string }
@@ -65,6 +73,8 @@ export interface Engine {
    * frame, started from the previous frame's detail there (the optical flow is computed there too).
    */
   dream(image: RgbImage, options: EngineOptions, callbacks?: EngineCallbacks, carry?: FrameCarry): Promise<RgbImage>;
+  /** Visualizes from noise in the engine's thread; one request at a time. */
+  visualize(options: VisualizeRequest["options"], callbacks?: EngineCallbacks): Promise<RgbImage>;
   /** Stops the engine's thread. */
   close(): void;
 }
@@ -72,9 +82,8 @@ export interface Engine {
 /** An engine for the model at `model` (a .caffemodel path; undefined: the bundled GoogLeNet). */
 export function startEngine(model: string | undefined): Engine {
   let worker: Worker | null = null;
-  return {
-    dream(image, options, { onProgress, onNote, signal } = {}, carry) {
-      return new Promise<RgbImage>((resolve, reject) => {
+  const send = (request: DreamRequest | VisualizeRequest, transfer: ArrayBuffer[], { onProgress, onNote, signal }: EngineCallbacks): Promise<RgbImage> =>
+      new Promise<RgbImage>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
         worker ??= startNodeWorker(new URL("./engine-worker.js", import.meta.url));
         const w = worker;
@@ -115,11 +124,17 @@ export function startEngine(model: string | undefined): Engine {
         w.on("error", onError);
         w.on("exit", onExit);
         signal?.addEventListener("abort", onAbort, { once: true });
-        // The picture's buffer is moved, not copied, when it is the array's own.
-        const own = image.data.byteOffset === 0 && image.data.byteLength === image.data.buffer.byteLength;
-        const request: DreamRequest = { type: "dream", model, image, options, ...(carry === undefined ? {} : { carry }) };
-        w.postMessage(request, own && !(image.data.buffer instanceof SharedArrayBuffer) ? [image.data.buffer as ArrayBuffer] : []);
+        w.postMessage(request, transfer);
       });
+  return {
+    dream(image, options, callbacks = {}, carry) {
+      // The picture's buffer is moved, not copied, when it is the array's own.
+      const own = image.data.byteOffset === 0 && image.data.byteLength === image.data.buffer.byteLength;
+      const transfer = own && !(image.data.buffer instanceof SharedArrayBuffer) ? [image.data.buffer as ArrayBuffer] : [];
+      return send({ type: "dream", model, image, options, ...(carry === undefined ? {} : { carry }) }, transfer, callbacks);
+    },
+    visualize(options, callbacks = {}) {
+      return send({ type: "visualize", model, options }, [], callbacks);
     },
     close() {
       void worker?.terminate();

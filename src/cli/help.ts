@@ -2,6 +2,7 @@
 // print. The flags themselves, and their checks, are in ./args.ts.
 
 import { DREAM_DEFAULTS } from "../dream/dream.js";
+import { VISUALIZE_DEFAULTS } from "../dream/visualize.js";
 import { DEFAULT_MAX_PIXELS } from "../io/image/image.js";
 import type { Command } from "./args.js";
 
@@ -16,6 +17,7 @@ Commands:
   video IN -o OUT       dream a video clip, frame to frame coherent (needs FFmpeg)
   classify IMAGE        the ImageNet classes the net sees in a picture
   layers                the net's layers and their output shapes
+  visualize -o OUT      grow a picture from noise: what the net sees as a class or a feature
 
 Run "inceptionism <command> --help" for a command's options, "inceptionism --version" for the version.`;
 
@@ -126,5 +128,25 @@ Any of these names can be dreamed on with --layer.
   --model FILE          a Caffe .caffemodel (default: the bundled BVLC GoogLeNet)
   --size WxH            input size (default 224x224)
   --json                print JSON
+  -h, --help            show this help`,
+  visualize: `Usage: inceptionism visualize (--class LABEL | --layer NAME [--channels LIST]) -o OUT [options]
+
+Grows a picture from noise until the net sees the class in it, or until it excites the layer's
+features (feature visualization, as in Lucid): a decorrelated Fourier-space picture, random
+shifts, zooms and turns each step, and Adam.
+
+  -o, --output FILE     where to write the picture (.png, .jpg or .jpeg)
+  --class LABEL[,…]     an ImageNet class: an index (954), a synset id (n07753592) or a word
+                        of a class name (banana); its logit at the model's classifier
+  --layer NAME          a layer to visualize instead (see "inceptionism layers"): ½·Σa² of it
+  --channels LIST       with --layer: the mean of these channels only, e.g. 97 or 3,17
+  --size N              the picture's side in pixels (default ${VISUALIZE_DEFAULTS.size})
+  --steps N             optimization steps (default ${VISUALIZE_DEFAULTS.steps})
+  --seed N              random seed; the same seed gives the same picture (default ${VISUALIZE_DEFAULTS.seed})
+  --model FILE          a Caffe .caffemodel (default: the bundled BVLC GoogLeNet)
+  --threads N           threads to compute with (default: one per core; the picture is the same)
+  --max-memory MB       refuse a size estimated to need more memory than this
+  --quality N           JPEG quality 1–100 (default 92)
+  --quiet               no progress bar
   -h, --help            show this help`,
 };

@@ -34,7 +34,7 @@ export function progressBar(stream: NodeJS.WriteStream, label: string | (() => s
       const filled = Math.round(WIDTH * p.fraction);
       const eta = Math.max(0, last.eta - (now - last.at) / 1000);
       line =
-        `${name} octave ${p.octave}/${p.octaves} step ${p.iteration}/${p.iterations} ` +
+        `${name} ${p.octaves > 1 ? `octave ${p.octave}/${p.octaves} ` : ""}step ${p.iteration}/${p.iterations} ` +
         `[${"#".repeat(filled)}${".".repeat(WIDTH - filled)}] ${String(Math.round(100 * p.fraction)).padStart(3)}% ` +
         `${formatSeconds(elapsed)}, ETA ${formatSeconds(eta)}`;
     }
