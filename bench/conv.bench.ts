@@ -31,7 +31,10 @@ const layers: Layer[] = [
 
 function setup(l: Layer, size: number) {
   const g = convGeometry([1, l.C, size, size], [l.K, l.C, l.kernel, l.kernel], {
-    stride: [l.stride, l.stride], pad: [l.pad, l.pad], dilation: [1, 1], group: 1,
+    stride: [l.stride, l.stride],
+    pad: [l.pad, l.pad],
+    dilation: [1, 1],
+    group: 1,
   });
   const x = fillRandom(new Float32Array(l.C * size * size), 1);
   const w = fillRandom(new Float32Array(l.K * l.C * l.kernel * l.kernel), 2);
@@ -43,7 +46,8 @@ function setup(l: Layer, size: number) {
 /** Throws unless the fast forward and dx match the naive kernels on this layer at `size`. */
 function validate(l: Layer, size: number): [number, number] {
   const { g, x, w, bias, dout, out, dx } = setup(l, size);
-  const outRef = new Float32Array(out.length), dxRef = new Float32Array(dx.length);
+  const outRef = new Float32Array(out.length),
+    dxRef = new Float32Array(dx.length);
   conv2dForward(out, x, w, bias, g);
   conv2dForwardNaive(outRef, x, w, bias, g);
   conv2dBackward(dx, null, null, dout, x, w, g);
@@ -66,9 +70,13 @@ export async function run(opts: BenchOptions): Promise<void> {
     const fwdMs = medianMs(() => conv2dForward(out, x, w, bias, g), reps);
     const dxMs = medianMs(() => conv2dBackward(dx, null, null, dout, x, w, g), reps);
     rows.push([
-      l.name, `${l.C}→${l.K} ${l.kernel}×${l.kernel}/${l.stride} p${l.pad} on ${l.size}²`, (flops / 1e6).toFixed(0),
-      fwdMs.toFixed(1), (flops / fwdMs / 1e6).toFixed(2),
-      dxMs.toFixed(1), (flops / dxMs / 1e6).toFixed(2),
+      l.name,
+      `${l.C}→${l.K} ${l.kernel}×${l.kernel}/${l.stride} p${l.pad} on ${l.size}²`,
+      (flops / 1e6).toFixed(0),
+      fwdMs.toFixed(1),
+      (flops / fwdMs / 1e6).toFixed(2),
+      dxMs.toFixed(1),
+      (flops / dxMs / 1e6).toFixed(2),
       `${fwdDiff.toExponential(1)} / ${dxDiff.toExponential(1)}`,
     ]);
   }

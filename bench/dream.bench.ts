@@ -62,17 +62,46 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     const photo = join(dir, "photo-640x480.jpg");
     await writeImage(photo, resizeImage(await readImage(PHOTO), 640, 480));
     const netJson = exportGoogLeNet();
-    const notebookDefaults = ["--octaves", "4", "--octave-scale", "1.4", "--iterations", "10", "--step", "1.5", "--jitter", "32", "--layer", LAYER];
-    const torchArgs = (config: string, out: string): string[] => [
-      SCRIPT, "--net", netJson, "--weights", join(DEFAULT_EXPORT_DIR, "weights.f32"), "--image", photo, "--save", out,
-      "--threads", String(THREADS), "--config", config, ...notebookDefaults,
+    const notebookDefaults = [
+      "--octaves",
+      "4",
+      "--octave-scale",
+      "1.4",
+      "--iterations",
+      "10",
+      "--step",
+      "1.5",
+      "--jitter",
+      "32",
+      "--layer",
+      LAYER,
     ];
-    const oursOut = join(dir, "ours.png"), torchOut = join(dir, "pytorch.png");
-    const ours = (): number => timed(process.execPath, [join(ROOT, "dist/cli.js"), "dream", photo, "-o", oursOut, "--threads", String(THREADS)]);
+    const torchArgs = (config: string, out: string): string[] => [
+      SCRIPT,
+      "--net",
+      netJson,
+      "--weights",
+      join(DEFAULT_EXPORT_DIR, "weights.f32"),
+      "--image",
+      photo,
+      "--save",
+      out,
+      "--threads",
+      String(THREADS),
+      "--config",
+      config,
+      ...notebookDefaults,
+    ];
+    const oursOut = join(dir, "ours.png"),
+      torchOut = join(dir, "pytorch.png");
+    const ours = (): number =>
+      timed(process.execPath, [join(ROOT, "dist/cli.js"), "dream", photo, "-o", oursOut, "--threads", String(THREADS)]);
 
     const selection = CONFIGS.map((c) => [c, timed(python, torchArgs(c, torchOut))] as const);
     const [best] = [...selection].sort((a, b) => a[1] - b[1])[0]!;
-    console.log(`PyTorch configurations, one 640×480 dream each (s): ${selection.map(([c, s]) => `${c} ${s.toFixed(1)}`).join(", ")}; timing ${best}`);
+    console.log(
+      `PyTorch configurations, one 640×480 dream each (s): ${selection.map(([c, s]) => `${c} ${s.toFixed(1)}`).join(", ")}; timing ${best}`,
+    );
 
     const times = { ours: [] as number[], torch: [] as number[] };
     for (let r = 0; r < rounds; r++) {
@@ -85,18 +114,24 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     const objective = async (file: string): Promise<number> =>
       objectiveValue(net, imageToInput(await readImage(file), net.meanBgr), [{ layer: LAYER }]);
     const [before, afterOurs, afterTorch] = [await objective(photo), await objective(oursOut), await objective(torchOut)];
-    const gainOurs = afterOurs / before, gainTorch = afterTorch / before;
-    console.log(`objective ½Σa² at ${LAYER} by our net: photo ${before.toExponential(3)}, ours ${afterOurs.toExponential(3)} (${gainOurs.toFixed(2)}×), PyTorch ${afterTorch.toExponential(3)} (${gainTorch.toFixed(2)}×)`);
+    const gainOurs = afterOurs / before,
+      gainTorch = afterTorch / before;
+    console.log(
+      `objective ½Σa² at ${LAYER} by our net: photo ${before.toExponential(3)}, ours ${afterOurs.toExponential(3)} (${gainOurs.toFixed(2)}×), PyTorch ${afterTorch.toExponential(3)} (${gainTorch.toFixed(2)}×)`,
+    );
     if (!(gainOurs > 1.5 && gainTorch > 1.5 && Math.abs(gainOurs / gainTorch - 1) < 0.25)) {
       throw new Error("dream bench: the two dreams do not raise the objective alike; not comparing different algorithms");
     }
 
     const [o, t] = [median(times.ours), median(times.torch)];
     console.log(`\n640×480 dream, notebook defaults, whole process, ${THREADS} threads each, median of ${rounds} alternating rounds (s)`);
-    printTable(["", "ours (CLI)", `PyTorch (${best})`, "ours / PyTorch"], [
-      ["median", o.toFixed(1), t.toFixed(1), `${(o / t).toFixed(2)}×`],
-      ["all runs", times.ours.map((s) => s.toFixed(1)).join(" "), times.torch.map((s) => s.toFixed(1)).join(" "), ""],
-    ]);
+    printTable(
+      ["", "ours (CLI)", `PyTorch (${best})`, "ours / PyTorch"],
+      [
+        ["median", o.toFixed(1), t.toFixed(1), `${(o / t).toFixed(2)}×`],
+        ["all runs", times.ours.map((s) => s.toFixed(1)).join(" "), times.torch.map((s) => s.toFixed(1)).join(" "), ""],
+      ],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -23,24 +23,36 @@ const where = (x: number, y: number): [number, number] => [x + 2.3, y - 1.7];
 export async function run({ quick }: BenchOptions): Promise<void> {
   const texture = smoothTexture(7);
   const small = [frame(61, 47, texture), frame(61, 47, texture, where)] as const;
-  const fast = opticalFlow(...small), naive = opticalFlowNaive(...small);
+  const fast = opticalFlow(...small),
+    naive = opticalFlowNaive(...small);
   let twin = 0;
-  for (let p = 0; p < fast.dx.length; p++) twin = Math.max(twin, Math.abs(fast.dx[p]! - naive.dx[p]!), Math.abs(fast.dy[p]! - naive.dy[p]!));
+  for (let p = 0; p < fast.dx.length; p++)
+    twin = Math.max(twin, Math.abs(fast.dx[p]! - naive.dx[p]!), Math.abs(fast.dy[p]! - naive.dy[p]!));
   console.log(`validate: fast vs naive flow at 61×47, max |Δ| ${twin.toExponential(1)} px`);
   if (!(twin < 1e-4)) throw new Error("flow bench: the fast flow does not match its naive twin; not timing a wrong flow");
 
   const net = await loadGoogLeNet();
   const rows: (string | number)[][] = [];
-  const sizes: [number, number][] = quick ? [[320, 240]] : [[320, 240], [640, 480]];
+  const sizes: [number, number][] = quick
+    ? [[320, 240]]
+    : [
+        [320, 240],
+        [640, 480],
+      ];
   for (const [W, H] of sizes) {
-    const from = frame(W, H, texture), to = frame(W, H, texture, where);
+    const from = frame(W, H, texture),
+      to = frame(W, H, texture, where);
     const error = quantile(endpointErrors(opticalFlow(from, to), knownFlow(W, H, where), 16), 0.5);
     console.log(`validate: ${W}×${H} shift (2.3, −1.7), median error ${error.toFixed(3)} px`);
     if (!(error < 0.05)) throw new Error("flow bench: the flow is wrong; not timing it");
-    const x = new Tensor(fillRandom(new Float32Array(3 * W * H), W).map((v) => v * 100), [1, 3, H, W]);
+    const x = new Tensor(
+      fillRandom(new Float32Array(3 * W * H), W).map((v) => v * 100),
+      [1, 3, H, W],
+    );
     for (const threads of [...new Set([1, defaultThreads()])]) {
       await threadsReady(threads);
-      const flowMs: number[] = [], stepMs: number[] = [];
+      const flowMs: number[] = [],
+        stepMs: number[] = [];
       withThreads(threads, () => {
         inputGradient(net, x, { layer: "inception_4c/output" }); // warm-up
         opticalFlow(from, to);
@@ -53,8 +65,16 @@ export async function run({ quick }: BenchOptions): Promise<void> {
           stepMs.push(performance.now() - t0);
         }
       });
-      const f = median(flowMs), s = median(stepMs);
-      rows.push([`${W}×${H}`, threads, f.toFixed(0), ((36e6 * (W * H)) / (320 * 240) / (f * 1e6)).toFixed(2), s.toFixed(0), (f / s).toFixed(2)]);
+      const f = median(flowMs),
+        s = median(stepMs);
+      rows.push([
+        `${W}×${H}`,
+        threads,
+        f.toFixed(0),
+        ((36e6 * (W * H)) / (320 * 240) / (f * 1e6)).toFixed(2),
+        s.toFixed(0),
+        (f / s).toFixed(2),
+      ]);
     }
   }
   printTable(["size", "threads", "flow ms", "GMAC/s", "dream step ms", "flow / step"], rows);

@@ -50,7 +50,11 @@ export async function run(opts: BenchOptions): Promise<void> {
     for (const s of shapes) {
       const { M, K, N } = s;
       // In shared memory, which threads need (one thread works on it as on any other).
-      const [A, B, C] = withThreads(many, () => [allocFloats("float32", M * K), allocFloats("float32", K * N), allocFloats("float32", M * N)]);
+      const [A, B, C] = withThreads(many, () => [
+        allocFloats("float32", M * K),
+        allocFloats("float32", K * N),
+        allocFloats("float32", M * N),
+      ]);
       fillRandom(A as Float32Array, 1);
       fillRandom(B as Float32Array, 2);
       const reference = new Float32Array(M * N);
@@ -85,7 +89,9 @@ export async function run(opts: BenchOptions): Promise<void> {
     setGemmBackend(initial);
   }
   const flavour = simdFlavour() ?? "unavailable";
-  console.log(`gemm, Float32; GFLOP/s = 2·M·N·K / time; median of ${reps}, naive one run; wasm SIMD: ${flavour}; threads equal to 1 thread bit for bit`);
+  console.log(
+    `gemm, Float32; GFLOP/s = 2·M·N·K / time; median of ${reps}, naive one run; wasm SIMD: ${flavour}; threads equal to 1 thread bit for bit`,
+  );
   const header = ["shape", "M×K×N", "naive GFLOP/s"];
   for (const b of backends) for (const t of threadCounts) header.push(`${b}, ${t} thread${t > 1 ? "s" : ""}`);
   printTable([...header, "wasm vs js (1 thread)", "max rel diff"], rows);

@@ -51,7 +51,8 @@ function run(cmd: string, args: string[]): void {
 
 /** Mean and max |a − b| over all values. */
 function stats(a: ArrayLike<number>, b: ArrayLike<number>): { mean: number; max: number } {
-  let sum = 0, max = 0;
+  let sum = 0,
+    max = 0;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i]! - b[i]!);
     sum += d;
@@ -65,9 +66,13 @@ const fmt = ({ mean, max }: { mean: number; max: number }, digits = 2): string =
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => (args.includes(name) ? args[args.indexOf(name) + 1]! : fallback);
-const runs = flag("--runs", "1x1,1x3,1x10,4x1,4x3,4x10").split(",").filter((r) => r !== "").map((r) => r.split("x").map(Number) as [number, number]);
+const runs = flag("--runs", "1x1,1x3,1x10,4x1,4x3,4x10")
+  .split(",")
+  .filter((r) => r !== "")
+  .map((r) => r.split("x").map(Number) as [number, number]);
 const perStep = Number(flag("--per-step", "10"));
-const imagePath = args.find((a, i) => !a.startsWith("--") && (i === 0 || !args[i - 1]!.startsWith("--"))) ?? join(ROOT, "examples/flowers.jpg");
+const imagePath =
+  args.find((a, i) => !a.startsWith("--") && (i === 0 || !args[i - 1]!.startsWith("--"))) ?? join(ROOT, "examples/flowers.jpg");
 
 const python = findPython();
 const netJson = exportGoogLeNet();
@@ -77,14 +82,31 @@ try {
   const photo = await readImage(imagePath);
   const rawIn = join(dir, "in.f32");
   writeFileSync(rawIn, new Uint8Array(photo.data.buffer, photo.data.byteOffset, photo.data.byteLength));
-  console.log(`notebook parity — ${new Date().toISOString().slice(0, 10)}, ${imagePath} (${photo.width}×${photo.height}), ${LAYER}, jitter 0, mean ${net.meanBgr.join("/")}`);
+  console.log(
+    `notebook parity — ${new Date().toISOString().slice(0, 10)}, ${imagePath} (${photo.width}×${photo.height}), ${LAYER}, jitter 0, mean ${net.meanBgr.join("/")}`,
+  );
   /** The notebook port on `input` (raw pictures) with `extra` flags; returns its output. */
   const notebook = (input: string, extra: string[]): Float32Array => {
     const out = join(dir, "ref.f32");
     run(python, [
-      SCRIPT, "--net", netJson, "--weights", join(DEFAULT_EXPORT_DIR, "weights.f32"), "--input", input,
-      "--width", String(photo.width), "--height", String(photo.height), "--output", out,
-      "--mean", net.meanBgr.join(","), "--layer", LAYER, ...extra,
+      SCRIPT,
+      "--net",
+      netJson,
+      "--weights",
+      join(DEFAULT_EXPORT_DIR, "weights.f32"),
+      "--input",
+      input,
+      "--width",
+      String(photo.width),
+      "--height",
+      String(photo.height),
+      "--output",
+      out,
+      "--mean",
+      net.meanBgr.join(","),
+      "--layer",
+      LAYER,
+      ...extra,
     ]);
     return new Float32Array(new Uint8Array(readFileSync(out)).buffer);
   };
@@ -95,26 +117,41 @@ try {
 
     const png = join(dir, `ours-${octaves}x${iterations}.png`);
     run(process.execPath, [
-      "--import", "tsx", "src/cli.ts", "dream", imagePath, "-o", png, "--quiet", "--jitter", "0",
-      "--layer", LAYER, "--octaves", String(octaves), "--iterations", String(iterations),
+      "--import",
+      "tsx",
+      "src/cli.ts",
+      "dream",
+      imagePath,
+      "-o",
+      png,
+      "--quiet",
+      "--jitter",
+      "0",
+      "--layer",
+      LAYER,
+      "--octaves",
+      String(octaves),
+      "--iterations",
+      String(iterations),
     ]);
     const cli: RgbImage = await readImage(png);
     const api = await dream(photo, { model: net, layer: LAYER, octaves, iterations, jitter: 0 });
-    rows.push([
-      `${octaves} × ${iterations}`, fmt(stats(cli.data, refSaved)), fmt(stats(cli.data, ref)), fmt(stats(api.data, ref)),
-    ]);
+    rows.push([`${octaves} × ${iterations}`, fmt(stats(cli.data, refSaved)), fmt(stats(cli.data, ref)), fmt(stats(api.data, ref))]);
     console.error(`done ${octaves} octave(s) × ${iterations} step(s)`);
   }
-  if (rows.length > 0) printTable(
-    ["octaves × steps", "CLI PNG vs notebook uint8: mean / max |Δ|", "CLI PNG vs notebook float", "dream() float vs notebook float"],
-    rows,
-  );
+  if (rows.length > 0)
+    printTable(
+      ["octaves × steps", "CLI PNG vs notebook uint8: mean / max |Δ|", "CLI PNG vs notebook float", "dream() float vs notebook float"],
+      rows,
+    );
 
   if (perStep > 0) {
     const ours: RgbImage[] = [];
     for (let k = 1; k <= perStep; k++) ours.push(await dream(photo, { model: net, layer: LAYER, octaves: 1, iterations: k, jitter: 0 }));
     const starts = new Float32Array(photo.data.length * perStep); // our pictures after steps 0 … K − 1
-    [photo, ...ours.slice(0, -1)].forEach((p, k) => { starts.set(p.data, k * p.data.length); });
+    [photo, ...ours.slice(0, -1)].forEach((p, k) => {
+      starts.set(p.data, k * p.data.length);
+    });
     const startsPath = join(dir, "starts.f32");
     writeFileSync(startsPath, new Uint8Array(starts.buffer));
     const oneStep = notebook(startsPath, ["--one-step"]);
@@ -124,7 +161,9 @@ try {
     printTable(
       ["step k", "ours after k vs one notebook step from ours after k − 1", "ours after k vs the notebook's own run after k"],
       ours.map((o, k) => [
-        String(k + 1), fmt(stats(o.data, oneStep.subarray(k * n, (k + 1) * n)), 4), fmt(stats(o.data, trajectory.subarray(k * n, (k + 1) * n)), 4),
+        String(k + 1),
+        fmt(stats(o.data, oneStep.subarray(k * n, (k + 1) * n)), 4),
+        fmt(stats(o.data, trajectory.subarray(k * n, (k + 1) * n)), 4),
       ]),
     );
   }

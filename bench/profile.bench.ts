@@ -53,8 +53,7 @@ interface Totals {
 function summingProfiler(totals: Totals): Profiler & { startStep(): void } {
   const spans: Array<[number, number]> = []; // every job's [start, end] this step
   let mark = 0; // when the last forward op was recorded (or the step began)
-  const jobTimeIn = (t0: number, t1: number): number =>
-    spans.reduce((sum, [s, e]) => sum + (s >= t0 && e <= t1 ? e - s : 0), 0);
+  const jobTimeIn = (t0: number, t1: number): number => spans.reduce((sum, [s, e]) => sum + (s >= t0 && e <= t1 ? e - s : 0), 0);
   const add = (m: Map<string, number>, key: string, v: number): void => void m.set(key, (m.get(key) ?? 0) + v);
   return {
     startStep() {
@@ -92,7 +91,8 @@ async function profile(threads: number, step: () => void, reps: number): Promise
   try {
     for (let r = 0; r < reps; r++) {
       p.startStep();
-      const t0 = performance.now(), c0 = process.cpuUsage();
+      const t0 = performance.now(),
+        c0 = process.cpuUsage();
       withThreads(threads, step);
       totals.stepMs += performance.now() - t0;
       const c = process.cpuUsage(c0);
@@ -119,7 +119,10 @@ function byKind(t: Totals): Map<string, { ms: number; count: number; wait: numbe
     add(kindOf(name), j.ms, j.count, j.wait);
     accounted += j.ms;
   }
-  for (const [phase, m] of [["forward", t.forward], ["backward", t.backward]] as const) {
+  for (const [phase, m] of [
+    ["forward", t.forward],
+    ["backward", t.backward],
+  ] as const) {
     for (const [op, ms] of m) {
       add(`outside jobs: ${op} ${phase}`, ms, 0, 0);
       accounted += ms;
@@ -130,12 +133,16 @@ function byKind(t: Totals): Map<string, { ms: number; count: number; wait: numbe
 }
 
 export async function run({ quick }: BenchOptions): Promise<void> {
-  const side = quick ? 224 : 448, reps = quick ? 2 : 5;
+  const side = quick ? 224 : 448,
+    reps = quick ? 2 : 5;
   const many = defaultThreads();
   const threadCounts = many > 1 ? [1, many] : [1];
   await threadsReady(many);
   const net = await loadGoogLeNet();
-  const input = new Tensor(fillRandom(new Float32Array(3 * side * side), side).map((v) => v * 100), [1, 3, side, side]);
+  const input = new Tensor(
+    fillRandom(new Float32Array(3 * side * side), side).map((v) => v * 100),
+    [1, 3, side, side],
+  );
   const step = (): void => void inputGradient(net, input, { layer: LAYER });
 
   const results = new Map<number, Map<string, { ms: number; count: number; wait: number }>>();
@@ -145,7 +152,8 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     totals.set(threads, t);
     results.set(threads, byKind(t));
   }
-  const first = results.get(threadCounts[0]!)!, last = results.get(threadCounts.at(-1)!)!;
+  const first = results.get(threadCounts[0]!)!,
+    last = results.get(threadCounts.at(-1)!)!;
   const kinds = [...new Set([...first.keys(), ...last.keys()])]
     .filter((k) => threadCounts.some((n) => (results.get(n)!.get(k)?.ms ?? 0) >= 0.5))
     .sort((a, b) => (first.get(b)?.ms ?? 0) - (first.get(a)?.ms ?? 0));
@@ -156,9 +164,16 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     k,
     ...threadCounts.flatMap((n, i) => {
       const r = results.get(n)!.get(k);
-      return [fmt(r?.ms), share(r?.ms, i), r === undefined || r.count === 0 ? "" : fmt(r.count), ...(n > 1 ? [r === undefined || r.count === 0 ? "" : fmt(r.wait)] : [])];
+      return [
+        fmt(r?.ms),
+        share(r?.ms, i),
+        r === undefined || r.count === 0 ? "" : fmt(r.count),
+        ...(n > 1 ? [r === undefined || r.count === 0 ? "" : fmt(r.wait)] : []),
+      ];
     }),
-    ...(threadCounts.length > 1 ? [first.get(k) && last.get(k) && last.get(k)!.ms > 0.5 ? `${(first.get(k)!.ms / last.get(k)!.ms).toFixed(2)}×` : ""] : []),
+    ...(threadCounts.length > 1
+      ? [first.get(k) && last.get(k) && last.get(k)!.ms > 0.5 ? `${(first.get(k)!.ms / last.get(k)!.ms).toFixed(2)}×` : ""]
+      : []),
   ]);
   const jobCount = (n: number): number => [...totals.get(n)!.jobs.values()].reduce((s, j) => s + j.count, 0) / totals.get(n)!.steps;
   const threadedCount = (n: number): number => [...totals.get(n)!.jobs.values()].reduce((s, j) => s + j.threaded, 0) / totals.get(n)!.steps;
@@ -168,21 +183,35 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     ...threadCounts.flatMap((n, i) => [fmt(whole[i]), "100%", fmt(jobCount(n)), ...(n > 1 ? [fmt(waits(n))] : [])]),
     ...(threadCounts.length > 1 ? [`${(whole[0]! / whole.at(-1)!).toFixed(2)}×`] : []),
   ]);
-  console.log(`DeepDream step at ${side}² (forward to ${LAYER} + input gradient), GEMM ${gemmBackend()}, mean of ${reps} profiled steps after 2 unprofiled`);
-  printTable([
-    "kind",
-    ...threadCounts.flatMap((n) => n === 1 ? ["1 thread, ms a step", "share", "jobs"] : [`${n} threads, ms a step`, "share", "jobs", "of it waiting at barriers"]),
-    ...(threadCounts.length > 1 ? [`${many} threads vs 1`] : []),
-  ], rows);
+  console.log(
+    `DeepDream step at ${side}² (forward to ${LAYER} + input gradient), GEMM ${gemmBackend()}, mean of ${reps} profiled steps after 2 unprofiled`,
+  );
+  printTable(
+    [
+      "kind",
+      ...threadCounts.flatMap((n) =>
+        n === 1 ? ["1 thread, ms a step", "share", "jobs"] : [`${n} threads, ms a step`, "share", "jobs", "of it waiting at barriers"],
+      ),
+      ...(threadCounts.length > 1 ? [`${many} threads vs 1`] : []),
+    ],
+    rows,
+  );
   // CPU time against wall time says how much of the wall time other tenants took from this process.
   for (const n of threadCounts) {
     const t = totals.get(n)!;
-    console.log(`${n} thread${n > 1 ? "s" : ""}: the process's CPU time ${fmt(t.cpuMs / t.steps)} ms a step (all threads) for ${fmt(t.stepMs / t.steps)} ms of wall time`);
+    console.log(
+      `${n} thread${n > 1 ? "s" : ""}: the process's CPU time ${fmt(t.cpuMs / t.steps)} ms a step (all threads) for ${fmt(t.stepMs / t.steps)} ms of wall time`,
+    );
   }
   for (const n of threadCounts.filter((n) => n > 1)) {
-    console.log(`\n${n} threads: ${fmt(threadedCount(n))} of ${fmt(jobCount(n))} jobs a step went to workers (the rest were too small to split and ran inline)`);
+    console.log(
+      `\n${n} threads: ${fmt(threadedCount(n))} of ${fmt(jobCount(n))} jobs a step went to workers (the rest were too small to split and ran inline)`,
+    );
   }
   console.log("\nBy job name (ms a step / jobs a step), 1 thread:");
   const t1 = totals.get(1)!;
-  printTable(["job", "ms", "jobs"], [...t1.jobs].sort((a, b) => b[1].ms - a[1].ms).map(([name, j]) => [name, fmt(j.ms / t1.steps, 1), fmt(j.count / t1.steps)]));
+  printTable(
+    ["job", "ms", "jobs"],
+    [...t1.jobs].sort((a, b) => b[1].ms - a[1].ms).map(([name, j]) => [name, fmt(j.ms / t1.steps, 1), fmt(j.count / t1.steps)]),
+  );
 }

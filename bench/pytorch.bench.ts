@@ -70,17 +70,40 @@ export async function run({ quick }: BenchOptions): Promise<void> {
   // other work its 2-thread time degrades far more than the 1-thread one.
   const netJson = exportGoogLeNet();
   const torchRun = (threads: number, side: number): TorchResult => {
-    const r = spawnSync(python, [
-      SCRIPT, "--net", netJson, "--weights", join(DEFAULT_EXPORT_DIR, "weights.f32"), "--layer", LAYER,
-      "--golden-input", fileURLToPath(new URL(cat.input, GOLDEN)), "--golden-grad", fileURLToPath(new URL(cat.gradient.file, GOLDEN)),
-      "--golden-loss", String(cat.gradient.loss), "--sizes", String(side), "--reps", String(reps), "--threads", String(threads),
-    ], { encoding: "utf8", maxBuffer: 1 << 20 });
+    const r = spawnSync(
+      python,
+      [
+        SCRIPT,
+        "--net",
+        netJson,
+        "--weights",
+        join(DEFAULT_EXPORT_DIR, "weights.f32"),
+        "--layer",
+        LAYER,
+        "--golden-input",
+        fileURLToPath(new URL(cat.input, GOLDEN)),
+        "--golden-grad",
+        fileURLToPath(new URL(cat.gradient.file, GOLDEN)),
+        "--golden-loss",
+        String(cat.gradient.loss),
+        "--sizes",
+        String(side),
+        "--reps",
+        String(reps),
+        "--threads",
+        String(threads),
+      ],
+      { encoding: "utf8", maxBuffer: 1 << 20 },
+    );
     if (r.status !== 0) throw new Error(`pytorch bench: ${python} ${SCRIPT} failed:\n${r.stderr}`);
     const result = JSON.parse(r.stdout.trim().split("\n").pop()!) as TorchResult;
-    if (result.best[String(side)] === undefined) throw new Error("pytorch bench: no PyTorch configuration gave the golden step; not comparing a wrong net");
+    if (result.best[String(side)] === undefined)
+      throw new Error("pytorch bench: no PyTorch configuration gave the golden step; not comparing a wrong net");
     if (side === sizes[0]) {
       for (const [name, c] of Object.entries(result.configs)) {
-        console.log(`validate (PyTorch ${result.torch}, ${threads} thread(s), ${name}): ${c.error ?? `golden cat loss rel. error ${(Math.abs(c.loss! - cat.gradient.loss) / cat.gradient.loss).toExponential(1)}, gradient ${c.gradRelErr!.toExponential(1)} of its largest value`}`);
+        console.log(
+          `validate (PyTorch ${result.torch}, ${threads} thread(s), ${name}): ${c.error ?? `golden cat loss rel. error ${(Math.abs(c.loss! - cat.gradient.loss) / cat.gradient.loss).toExponential(1)}, gradient ${c.gradRelErr!.toExponential(1)} of its largest value`}`,
+        );
       }
     }
     return result;
@@ -94,7 +117,10 @@ export async function run({ quick }: BenchOptions): Promise<void> {
   const cpuRows: string[][] = [];
   let version = "";
   for (const side of sizes) {
-    const input = new Tensor(fillRandom(new Float32Array(3 * side * side), side).map((v) => v * 100), [1, 3, side, side]);
+    const input = new Tensor(
+      fillRandom(new Float32Array(3 * side * side), side).map((v) => v * 100),
+      [1, 3, side, side],
+    );
     const step = (): InputGradient => inputGradient(net, input, { layer: LAYER });
     // Before timing threads: they must give exactly the one-thread result.
     const [one, split] = [withThreads(1, step), withThreads(many, step)];
@@ -104,12 +130,14 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     const oursN = withThreads(many, () => medianMs(step, reps));
     const torch2 = torchRun(2, side);
     const cpu: number[] = [];
-    const ours1 = withThreads(1, () => medianMs(() => {
-      const c0 = process.cpuUsage();
-      step();
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1000);
-    }, reps));
+    const ours1 = withThreads(1, () =>
+      medianMs(() => {
+        const c0 = process.cpuUsage();
+        step();
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
+      }, reps),
+    );
     const oursCpu = median(cpu.slice(-reps)); // the timed calls, not the warm-up
     const torch1 = torchRun(1, side);
     version = torch2.torch;
@@ -117,23 +145,46 @@ export async function run({ quick }: BenchOptions): Promise<void> {
       const name = r.best[String(side)]!;
       return [name, r.configs[name]!.ms![String(side)]!];
     };
-    const [name2, two] = best(torch2), [name1, one1] = best(torch1);
+    const [name2, two] = best(torch2),
+      [name1, one1] = best(torch1);
     rows.push([
-      `${side}²`, oursN.toFixed(0), two.toFixed(0), name2, `${(oursN / two).toFixed(2)}×`,
-      ours1.toFixed(0), one1.toFixed(0), name1, `${(ours1 / one1).toFixed(2)}×`,
+      `${side}²`,
+      oursN.toFixed(0),
+      two.toFixed(0),
+      name2,
+      `${(oursN / two).toFixed(2)}×`,
+      ours1.toFixed(0),
+      one1.toFixed(0),
+      name1,
+      `${(ours1 / one1).toFixed(2)}×`,
     ]);
     const torchCpu = torch1.configs[name1]!.cpuMs![String(side)]!;
     cpuRows.push([`${side}²`, oursCpu.toFixed(0), torchCpu.toFixed(0), name1, `${(oursCpu / torchCpu).toFixed(2)}×`]);
-    for (const [threads, r] of [[2, torch2], [1, torch1]] as const) {
+    for (const [threads, r] of [
+      [2, torch2],
+      [1, torch1],
+    ] as const) {
       configRows.push([`${side}²`, String(threads), ...configNames.map((c) => r.configs[c]?.ms?.[String(side)]?.toFixed(0) ?? "fails")]);
     }
   }
   console.log(`validate: ${many} threads reproduce the 1-thread step bit for bit at ${sizes.map((s) => `${s}²`).join(", ")}`);
-  console.log(`\nDeepDream step (forward to ${LAYER} + input gradient), Float32, median of ${reps}; GEMM ${gemmBackend()}; PyTorch ${version}`);
-  printTable([
-    "input", `ours ms, ${many} threads`, "PyTorch best ms, 2 threads", "which", `ours-${many} / PyTorch-2`,
-    "ours ms, 1 thread", "PyTorch best ms, 1 thread", "which", "ours-1 / PyTorch-1",
-  ], rows);
+  console.log(
+    `\nDeepDream step (forward to ${LAYER} + input gradient), Float32, median of ${reps}; GEMM ${gemmBackend()}; PyTorch ${version}`,
+  );
+  printTable(
+    [
+      "input",
+      `ours ms, ${many} threads`,
+      "PyTorch best ms, 2 threads",
+      "which",
+      `ours-${many} / PyTorch-2`,
+      "ours ms, 1 thread",
+      "PyTorch best ms, 1 thread",
+      "which",
+      "ours-1 / PyTorch-1",
+    ],
+    rows,
+  );
   // On one thread the process's CPU time is the work itself: on a shared machine it does not grow
   // while other tenants hold the core, as wall time does (PyTorch's OpenMP threads spin while they
   // wait, so at 2 threads its CPU time would count waiting too; hence 1 thread only).

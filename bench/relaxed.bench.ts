@@ -25,20 +25,26 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     console.log(`skipped: Node ${process.version} has no relaxed SIMD, even with --experimental-wasm-relaxed-simd`);
     return;
   }
-  const side = quick ? 224 : 448, rounds = quick ? 3 : 9;
+  const side = quick ? 224 : 448,
+    rounds = quick ? 3 : 9;
   const many = defaultThreads();
   const threadCounts = many > 1 ? [1, many] : [1];
   await threadsReady(many);
   const net = await loadGoogLeNet();
-  const input = new Tensor(fillRandom(new Float32Array(3 * side * side), side).map((v) => v * 100), [1, 3, side, side]);
+  const input = new Tensor(
+    fillRandom(new Float32Array(3 * side * side), side).map((v) => v * 100),
+    [1, 3, side, side],
+  );
   const step = (): InputGradient => inputGradient(net, input, { layer: LAYER });
   const initial = gemmBackend();
-  const wall = new Map<string, number[]>(), cpu = new Map<GemmKernel, number[]>();
+  const wall = new Map<string, number[]>(),
+    cpu = new Map<GemmKernel, number[]>();
   try {
     const grads = new Map<GemmKernel, InputGradient>();
     for (const k of KERNELS) {
       setGemmBackend(k);
-      const one = withThreads(1, step), split = withThreads(many, step);
+      const one = withThreads(1, step),
+        split = withThreads(many, step);
       if (split.loss !== one.loss || split.grad.some((v, i) => v !== one.grad[i])) {
         throw new Error(`relaxed bench (${k}): ${many} threads do not reproduce the 1-thread step`);
       }
@@ -47,7 +53,10 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     const [plain, fused] = KERNELS.map((k) => grads.get(k)!);
     // Rounding differences reach the gradient amplified where a max-pooling or ReLU decision
     // flips, so the gradient is compared on the whole (mean |Δ| against mean |g|) and at its worst (printed).
-    let largest = 0, sumAbs = 0, sumDiff = 0, worst = 0;
+    let largest = 0,
+      sumAbs = 0,
+      sumDiff = 0,
+      worst = 0;
     plain!.grad.forEach((v, i) => {
       const d = Math.abs(fused!.grad[i]! - v);
       largest = Math.max(largest, Math.abs(v));
@@ -67,9 +76,11 @@ export async function run({ quick }: BenchOptions): Promise<void> {
       for (const k of r % 2 === 0 ? KERNELS : [...KERNELS].reverse()) {
         setGemmBackend(k);
         for (const t of threadCounts) {
-          const c0 = process.cpuUsage(), t0 = performance.now();
+          const c0 = process.cpuUsage(),
+            t0 = performance.now();
           withThreads(t, step);
-          const ms = performance.now() - t0, c = process.cpuUsage(c0);
+          const ms = performance.now() - t0,
+            c = process.cpuUsage(c0);
           wall.set(`${k} ${t}`, [...(wall.get(`${k} ${t}`) ?? []), ms]);
           if (t === 1) cpu.set(k, [...(cpu.get(k) ?? []), (c.user + c.system) / 1000]);
         }

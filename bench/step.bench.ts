@@ -32,7 +32,9 @@ export async function run({ quick }: BenchOptions): Promise<void> {
       setGemmBackend(backend);
       const one = withThreads(1, () => inputGradient(net, x, { layer: LAYER }));
       const rel = Math.abs(one.loss - cat.gradient.loss) / cat.gradient.loss;
-      console.log(`validate (${backend}): loss at ${LAYER} on golden cat ${one.loss.toFixed(0)} vs ${cat.gradient.loss.toFixed(0)} (rel ${rel.toExponential(1)})`);
+      console.log(
+        `validate (${backend}): loss at ${LAYER} on golden cat ${one.loss.toFixed(0)} vs ${cat.gradient.loss.toFixed(0)} (rel ${rel.toExponential(1)})`,
+      );
       if (!(rel < 1e-4)) throw new Error(`step bench (${backend}): the loss does not match the golden value; not timing a wrong net`);
       const split = withThreads(many, () => inputGradient(net, x, { layer: LAYER }));
       if (split.loss !== one.loss || split.grad.some((v, i) => v !== one.grad[i])) {
@@ -41,7 +43,10 @@ export async function run({ quick }: BenchOptions): Promise<void> {
       console.log(`validate (${backend}): ${many} threads give the 1-thread gradient bit for bit`);
     }
     for (const side of sizes) {
-      const input = new Tensor(fillRandom(new Float32Array(3 * side * side), side).map((v) => v * 100), [1, 3, side, side]);
+      const input = new Tensor(
+        fillRandom(new Float32Array(3 * side * side), side).map((v) => v * 100),
+        [1, 3, side, side],
+      );
       for (const backend of backends) {
         setGemmBackend(backend);
         for (const threads of threadCounts) {
@@ -64,10 +69,13 @@ export async function run({ quick }: BenchOptions): Promise<void> {
   });
   const last = backends[backends.length - 1]!;
   console.log(`\nDeepDream step (forward to ${LAYER} + input gradient), Float32, median ms; wasm SIMD: ${simdFlavour() ?? "unavailable"}`);
-  printTable([
-    "input",
-    ...columns.map(([b, t]) => `${b}, ${t} thread${t > 1 ? "s" : ""}`),
-    `${last}-${many} s per 224²-eq.`,
-    ...(many > 1 ? backends.map((b) => `${b}: ${many} threads vs 1`) : []),
-  ], rows);
+  printTable(
+    [
+      "input",
+      ...columns.map(([b, t]) => `${b}, ${t} thread${t > 1 ? "s" : ""}`),
+      `${last}-${many} s per 224²-eq.`,
+      ...(many > 1 ? backends.map((b) => `${b}: ${many} threads vs 1`) : []),
+    ],
+    rows,
+  );
 }

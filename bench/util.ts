@@ -17,7 +17,8 @@ export function medianMs(fn: () => void, reps: number, warmup = 1): number {
 
 /** The median of some numbers. */
 export function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b), mid = s.length >> 1;
+  const s = [...values].sort((a, b) => a - b),
+    mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 

@@ -31,17 +31,26 @@ const flag = (name: string, fallback: string): string => {
 const [width, height] = flag("size", "320x240").split("x").map(Number) as [number, number];
 const count = Number(flag("frames", "6"));
 const shift = Number(flag("shift", "4"));
-const configs = flag("configs", "0.5:10,0.5:2,1:1,1:1:noflow").split(",").map((c) => c.split(":"));
+const configs = flag("configs", "0.5:10,0.5:2,1:1,1:1:noflow")
+  .split(",")
+  .map((c) => c.split(":"));
 const base = {
-  model: await loadGoogLeNet(), layer: flag("layer", DREAM_DEFAULTS.layer),
-  octaves: Number(flag("octaves", String(DREAM_DEFAULTS.octaves))), iterations: Number(flag("iterations", String(DREAM_DEFAULTS.iterations))), seed: 1,
+  model: await loadGoogLeNet(),
+  layer: flag("layer", DREAM_DEFAULTS.layer),
+  octaves: Number(flag("octaves", String(DREAM_DEFAULTS.octaves))),
+  iterations: Number(flag("iterations", String(DREAM_DEFAULTS.iterations))),
+  seed: 1,
 };
 const photo = new URL("../examples/flowers.jpg", import.meta.url).pathname;
 const clip = await panningClip(count, width, height, shift, photo);
 /** Mean |out − in| over the frames after the first (the first is the same in every run). */
 const strength = (frames: RgbImage[]): number =>
-  frames.slice(1).reduce((s, f, k) => s + f.data.reduce((a, v, i) => a + Math.abs(v - clip[k + 1]!.data[i]!), 0) / f.data.length, 0) / (frames.length - 1);
-const load = (): string => loadavg().map((l) => l.toFixed(1)).join(" ");
+  frames.slice(1).reduce((s, f, k) => s + f.data.reduce((a, v, i) => a + Math.abs(v - clip[k + 1]!.data[i]!), 0) / f.data.length, 0) /
+  (frames.length - 1);
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
 
 async function dreamClip(options: Omit<DreamVideoOptions, "model">): Promise<{ frames: RgbImage[]; first: number; later: number }> {
   const frames: RgbImage[] = [];
@@ -56,19 +65,25 @@ async function dreamClip(options: Omit<DreamVideoOptions, "model">): Promise<{ f
   return { frames, first: times[0]!, later };
 }
 
-console.log(`video coherence — ${new Date().toISOString()}, Node ${process.version}, ${width}×${height}, ${count} frames panning ${shift} px/frame, ` +
-  `${base.layer}, ${base.octaves} octaves × ${base.iterations} steps; load ${load()}`);
+console.log(
+  `video coherence — ${new Date().toISOString()}, Node ${process.version}, ${width}×${height}, ${count} frames panning ${shift} px/frame, ` +
+    `${base.layer}, ${base.octaves} octaves × ${base.iterations} steps; load ${load()}`,
+);
 let t = performance.now();
 opticalFlow(clip[0]!, clip[1]!);
 console.log(`one optical flow: ${((performance.now() - t) / 1000).toFixed(2)} s (a later frame takes two)`);
 console.log(`input clip: error ${compensatedError(clip, shift).toFixed(2)}`);
 const alone = await dreamClip({ blend: 0, flow: false });
 const aloneError = compensatedError(alone.frames, shift);
-console.log(`one by one: error ${aloneError.toFixed(2)}, strength ${strength(alone.frames).toFixed(1)}; ${alone.first.toFixed(1)} s a frame; load ${load()}`);
+console.log(
+  `one by one: error ${aloneError.toFixed(2)}, strength ${strength(alone.frames).toFixed(1)}; ${alone.first.toFixed(1)} s a frame; load ${load()}`,
+);
 for (const [blend, after, noflow] of configs) {
   const flow = noflow !== "noflow";
   const v = await dreamClip({ blend: Number(blend), iterationsAfter: Number(after), flow });
   const e = compensatedError(v.frames, shift);
-  console.log(`video blend ${blend}, iterationsAfter ${after}, ${flow ? "flow" : "no flow"}: error ${e.toFixed(2)} = ${(e / aloneError).toFixed(2)}× one by one, ` +
-    `strength ${strength(v.frames).toFixed(1)}; first frame ${v.first.toFixed(1)} s, later ${v.later.toFixed(1)} s a frame; load ${load()}`);
+  console.log(
+    `video blend ${blend}, iterationsAfter ${after}, ${flow ? "flow" : "no flow"}: error ${e.toFixed(2)} = ${(e / aloneError).toFixed(2)}× one by one, ` +
+      `strength ${strength(v.frames).toFixed(1)}; first frame ${v.first.toFixed(1)} s, later ${v.later.toFixed(1)} s a frame; load ${load()}`,
+  );
 }

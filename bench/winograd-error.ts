@@ -24,7 +24,14 @@ const input = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOf
 
 type Run = (out: Floats, x: Floats, w: Floats, b: Floats, g: ReturnType<typeof convGeometry>) => void;
 const algorithms: Array<[string, Run]> = [
-  ["im2col + GEMM", (out, x, w, b, g) => { setConvAlgorithm("im2col"); conv2dForward(out, x, w, b, g); setConvAlgorithm("auto"); }],
+  [
+    "im2col + GEMM",
+    (out, x, w, b, g) => {
+      setConvAlgorithm("im2col");
+      conv2dForward(out, x, w, b, g);
+      setConvAlgorithm("auto");
+    },
+  ],
   ...[2, 4, 6].map((m): [string, Run] => [`F(${m},3)`, (out, x, w, b, g) => winogradForward(out, x, w, b, g, false, m)]),
 ];
 const worst = new Map<string, number[]>(); // name → [max f64, rms f64, max f32, rms f32]
@@ -34,17 +41,25 @@ for (const name of LAYERS) {
   const [x] = net.forward(new Tensor(input.slice(), [1, 3, 224, 224]), [layer.bottoms[0]!]);
   const [w, b] = layer.blobs as [{ shape: number[]; data: Float32Array }, { data: Float32Array }];
   const g = convGeometry(x!.shape, w.shape, { pad: [1, 1] });
-  const x64 = Float64Array.from(x!.data), w64 = Float64Array.from(w.data), b64 = Float64Array.from(b.data);
+  const x64 = Float64Array.from(x!.data),
+    w64 = Float64Array.from(w.data),
+    b64 = Float64Array.from(b.data);
   const ref = new Float64Array(g.K * g.OH * g.OW);
   conv2dForwardNaive(ref, x64, w64, b64, g);
   for (const [label, run] of algorithms) {
     const errors: number[] = [];
-    for (const [xs, ws, bs, out] of [[x64, w64, b64, new Float64Array(ref.length)], [x!.data, w.data, b.data, new Float32Array(ref.length)]] as const) {
+    for (const [xs, ws, bs, out] of [
+      [x64, w64, b64, new Float64Array(ref.length)],
+      [x!.data, w.data, b.data, new Float32Array(ref.length)],
+    ] as const) {
       run(out, xs, ws, bs, g);
       errors.push(...relativeErrors(out, ref));
     }
     const sofar = worst.get(label) ?? [0, 0, 0, 0];
-    worst.set(label, sofar.map((v, i) => Math.max(v, errors[i]!)));
+    worst.set(
+      label,
+      sofar.map((v, i) => Math.max(v, errors[i]!)),
+    );
     console.log(`${name} ${label}: ${errors.map((e) => e.toExponential(1)).join(" ")}`);
   }
 }
@@ -56,7 +71,10 @@ printTable(
 
 /** [max |a − ref| / max |ref|, ‖a − ref‖₂ / ‖ref‖₂]. */
 function relativeErrors(a: Floats, ref: Float64Array): [number, number] {
-  let maxDiff = 0, maxRef = 0, sumDiff = 0, sumRef = 0;
+  let maxDiff = 0,
+    maxRef = 0,
+    sumDiff = 0,
+    sumRef = 0;
   for (let i = 0; i < ref.length; i++) {
     const d = Math.abs(a[i]! - ref[i]!);
     maxDiff = Math.max(maxDiff, d);

@@ -35,26 +35,40 @@ export async function run(opts: BenchOptions): Promise<void> {
       const w = fillRandom(new Float32Array(l.K * l.C * 9), 2);
       const bias = fillRandom(new Float32Array(l.K), 3);
       const dout = fillRandom(new Float32Array(l.K * size * size), 4);
-      const ref = new Float32Array(dout.length), dxRef = new Float32Array(x.length);
-      const out = new Float32Array(dout.length), dx = new Float32Array(x.length);
+      const ref = new Float32Array(dout.length),
+        dxRef = new Float32Array(x.length);
+      const out = new Float32Array(dout.length),
+        dx = new Float32Array(x.length);
       setConvAlgorithm("im2col");
       conv2dForward(ref, x, w, bias, g);
       conv2dBackward(dxRef, null, null, dout, x, w, g);
       const flops = 2 * l.K * size * size * l.C * 9;
       const cells: string[] = [];
       const time = (label: string, fwd: () => void, back: () => void): void => {
-        const f = medianMs(fwd, reps), b = medianMs(() => { dx.fill(0); back(); }, reps);
+        const f = medianMs(fwd, reps),
+          b = medianMs(() => {
+            dx.fill(0);
+            back();
+          }, reps);
         cells.push(`${f.toFixed(1)} / ${b.toFixed(1)}`);
         totals.set(`${scale} ${label}`, (totals.get(`${scale} ${label}`) ?? 0) + f + b);
       };
-      time("im2col", () => conv2dForward(out, x, w, bias, g), () => conv2dBackward(dx, null, null, dout, x, w, g));
+      time(
+        "im2col",
+        () => conv2dForward(out, x, w, bias, g),
+        () => conv2dBackward(dx, null, null, dout, x, w, g),
+      );
       for (const m of CANDIDATES) {
         winogradForward(out, x, w, bias, g, false, m);
         dx.fill(0);
         winogradBackwardData(dx, dout, w, g, m);
         const err = Math.max(maxRelDiff(out, ref), maxRelDiff(dx, dxRef));
         if (err > 1e-2) throw new Error(`winograd F(${m},3) ${l.name}: max relative difference ${err} vs im2col`);
-        time(`F(${m},3)`, () => winogradForward(out, x, w, bias, g, false, m), () => winogradBackwardData(dx, dout, w, g, m));
+        time(
+          `F(${m},3)`,
+          () => winogradForward(out, x, w, bias, g, false, m),
+          () => winogradBackwardData(dx, dout, w, g, m),
+        );
       }
       setConvAlgorithm("auto");
       rows.push([`${l.name} @${224 * scale}²`, `${l.C}→${l.K} on ${size}²`, (flops / 1e6).toFixed(0), ...cells]);
@@ -64,7 +78,9 @@ export async function run(opts: BenchOptions): Promise<void> {
   printTable(["layer", "shape", "MFLOP each", "im2col", ...CANDIDATES.map((m) => `F(${m},3)`)], rows);
   for (const scale of [1, 2]) {
     const base = totals.get(`${scale} im2col`)!;
-    const line = ["im2col", ...CANDIDATES.map((m) => `F(${m},3)`)].map((k) => `${k} ${totals.get(`${scale} ${k}`)!.toFixed(0)} ms (${(base / totals.get(`${scale} ${k}`)!).toFixed(2)}×)`);
+    const line = ["im2col", ...CANDIDATES.map((m) => `F(${m},3)`)].map(
+      (k) => `${k} ${totals.get(`${scale} ${k}`)!.toFixed(0)} ms (${(base / totals.get(`${scale} ${k}`)!).toFixed(2)}×)`,
+    );
     console.log(`sum at ${224 * scale}², forward + dx: ${line.join(", ")}`);
   }
 }

@@ -59,7 +59,8 @@ const recipes: Record<string, { quality: number; make: () => Promise<RgbImage> }
   "sky-dream.jpg": { quality: 85, make: () => dreamed("sky.jpg") },
   "flowers-transforms.jpg": {
     quality: 90,
-    make: async () => sideBySide([await dreamed("flowers.jpg"), await dreamed("flowers.jpg", undefined, { scale: [0.95, 1.05], rotate: 5 })]),
+    make: async () =>
+      sideBySide([await dreamed("flowers.jpg"), await dreamed("flowers.jpg", undefined, { scale: [0.95, 1.05], rotate: 5 })]),
   },
 };
 

@@ -30,12 +30,18 @@ for (const property of ALL_PROPERTIES.filter((p) => only === undefined || p.name
     for (const o of outcomes) {
       if (o.ok) continue;
       // Group refusals by their wording without numbers and quoted names.
-      const key = o.error.replace(/"[^"]*"/g, '"…"').replace(/\d+(\.\d+)?/g, "N").slice(0, 110);
+      const key = o.error
+        .replace(/"[^"]*"/g, '"…"')
+        .replace(/\d+(\.\d+)?/g, "N")
+        .slice(0, 110);
       refusals.set(key, (refusals.get(key) ?? 0) + 1);
     }
     const ok = outcomes.filter((o) => o.ok).length;
-    console.log(`  ${ok} succeeded, ${outcomes.length - ok} refused with a typed error, in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-    const slowest = Math.max(...outcomes.map((o) => o.ms)), most = Math.max(...outcomes.map((o) => o.bytes));
+    console.log(
+      `  ${ok} succeeded, ${outcomes.length - ok} refused with a typed error, in ${((performance.now() - start) / 1000).toFixed(1)} s`,
+    );
+    const slowest = Math.max(...outcomes.map((o) => o.ms)),
+      most = Math.max(...outcomes.map((o) => o.bytes));
     console.log(`  slowest case ${slowest.toFixed(0)} ms, most memory left allocated by a case ${(most / 2 ** 20).toFixed(1)} MB`);
     for (const [key, n] of [...refusals].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`    ${String(n).padStart(6)}  ${key}`);
   } catch (e) {

@@ -15,7 +15,11 @@ import "../src/threads/node-host.js";
 import { shutdownThreads } from "../src/threads/pool.js";
 
 const CLASSES = ["banana", "flamingo", "strawberry"] as const;
-const CHANNELS = [["inception_3b/output", 353], ["inception_4a/output", 97], ["inception_4c/output", 11]] as const;
+const CHANNELS = [
+  ["inception_3b/output", 353],
+  ["inception_4a/output", 97],
+  ["inception_4c/output", 11],
+] as const;
 
 const steps = Number(process.argv[2] ?? 128);
 const net = await loadGoogLeNet();
@@ -40,10 +44,12 @@ shutdownThreads();
 function grid(parts: readonly RgbImage[], columns: number, gap: number): RgbImage {
   const { width: w, height: h } = parts[0]!;
   const rows = Math.ceil(parts.length / columns);
-  const width = columns * w + (columns - 1) * gap, height = rows * h + (rows - 1) * gap;
+  const width = columns * w + (columns - 1) * gap,
+    height = rows * h + (rows - 1) * gap;
   const data = new Float32Array(width * height * 3).fill(255);
   parts.forEach((p, k) => {
-    const x0 = (k % columns) * (w + gap), y0 = Math.floor(k / columns) * (h + gap);
+    const x0 = (k % columns) * (w + gap),
+      y0 = Math.floor(k / columns) * (h + gap);
     for (let y = 0; y < h; y++) data.set(p.data.subarray(y * w * 3, (y + 1) * w * 3), ((y0 + y) * width + x0) * 3);
   });
   return { width, height, data };

@@ -42,7 +42,14 @@ export type { MemoryPlan } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
 export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/objective.js";
 export { zoomAboutCentre } from "./dream/zoom.js";
-export { frameSeed, VIDEO_DEFAULTS, type DreamVideoOptions, type PackageVideoOptions, type VideoFrame, type VideoProgress } from "./video/dream-video.js";
+export {
+  frameSeed,
+  VIDEO_DEFAULTS,
+  type DreamVideoOptions,
+  type PackageVideoOptions,
+  type VideoFrame,
+  type VideoProgress,
+} from "./video/dream-video.js";
 
 // Models
 export { CaffeNet, IMAGENET_MEAN_BGR, type BlobInfo, type PlannedBlob, type ValueRef } from "./models/net.js";
@@ -55,8 +62,18 @@ export { decodeCaffeModel } from "./io/caffe/decode.js";
 export { encodeCaffeModel, type CaffeFormat } from "./io/caffe/encode.js";
 export type { NetDef, LayerDef } from "./io/caffe/net-def.js";
 export type {
-  InputDef, BlobDef, Phase, ConvolutionParam, PoolingParam, LrnParam, InnerProductParam, ConcatParam, EltwiseParam, ReluParam,
-  SoftmaxParam, DropoutParam,
+  InputDef,
+  BlobDef,
+  Phase,
+  ConvolutionParam,
+  PoolingParam,
+  LrnParam,
+  InnerProductParam,
+  ConcatParam,
+  EltwiseParam,
+  ReluParam,
+  SoftmaxParam,
+  DropoutParam,
 } from "./io/caffe/net-def.js";
 
 // Images
@@ -65,7 +82,13 @@ export { resizeImage, resizeToFit } from "./io/image/resize.js";
 export type { ResizeOptions } from "./io/image/resize.js";
 export type { DecodeOptions } from "./io/image/image.js";
 export { decodeImage } from "./io/image/decode.js";
-export { imageFromImageData, imageToImageData, type ImageDataLike, type SrgbImageData, type ImageDataConstructor } from "./io/image/image-data.js";
+export {
+  imageFromImageData,
+  imageToImageData,
+  type ImageDataLike,
+  type SrgbImageData,
+  type ImageDataConstructor,
+} from "./io/image/image-data.js";
 
 // The engine: tensors, the tape, and the differentiable ops the Caffe layers run on
 export { Tensor, type Floats, type DType } from "./tensor/tensor.js";
@@ -113,7 +136,10 @@ export async function dream(image: RgbImage | NdArray, options: PackageDreamOpti
  * canvas's ImageData, for instance), with the bundled GoogLeNet unless `options.model` says
  * otherwise.
  */
-export async function* dreamVideo(frames: AsyncIterable<RgbImage> | Iterable<RgbImage>, options: PackageVideoOptions = {}): AsyncGenerator<RgbImage, void, undefined> {
+export async function* dreamVideo(
+  frames: AsyncIterable<RgbImage> | Iterable<RgbImage>,
+  options: PackageVideoOptions = {},
+): AsyncGenerator<RgbImage, void, undefined> {
   yield* dreamVideoCore(frames, { ...options, model: options.model ?? (await loadGoogLeNet()) });
 }
 

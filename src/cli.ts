@@ -58,7 +58,12 @@ async function main(argv: string[]): Promise<void> {
     case "zoom":
       return zoomCommand(line);
     case "video":
-      return videoCommand({ plan: line, options: await dreamOptions(line), signal: interrupt.signal, note: (m) => !line.quiet && console.error(`note: ${m}`) });
+      return videoCommand({
+        plan: line,
+        options: await dreamOptions(line),
+        signal: interrupt.signal,
+        note: (m) => !line.quiet && console.error(`note: ${m}`),
+      });
     case "classify":
       return classifyCommand(line);
     case "layers":
@@ -103,7 +108,9 @@ async function zoomCommand(plan: Extract<CommandLine, { command: "zoom" }>): Pro
     }
     // Resuming needs frames 0…k−1 with none missing: the last one is where the zoom left off.
     if (existing.some((f, i) => f !== name(i).slice(dir.length + 1))) {
-      throw new InceptionismError(`cannot resume in "${dir}": its frames are not numbered 0 to ${existing.length - 1} without gaps; remove them to start over`);
+      throw new InceptionismError(
+        `cannot resume in "${dir}": its frames are not numbered 0 to ${existing.length - 1} without gaps; remove them to start over`,
+      );
     }
     first = existing.length;
     if (first >= plan.frames) {
@@ -205,7 +212,11 @@ async function visualizeCommand(plan: VisualizePlan): Promise<void> {
 // --- shared pieces -------------------------------------------------------------------------
 
 async function runDream(
-  engine: Engine, image: RgbImage, options: EngineOptions, plan: DreamPlan, bar: ProgressBar | null,
+  engine: Engine,
+  image: RgbImage,
+  options: EngineOptions,
+  plan: DreamPlan,
+  bar: ProgressBar | null,
 ): Promise<RgbImage> {
   return engine.dream(image, options, {
     signal: interrupt.signal,

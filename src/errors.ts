@@ -44,7 +44,11 @@ export class OptionError extends InceptionismError {
 export class UnknownLayerError extends OptionError {
   override name = "UnknownLayerError";
   readonly problem: string;
-  constructor(readonly layer: string, readonly suggestions: readonly string[], nameCount: number) {
+  constructor(
+    readonly layer: string,
+    readonly suggestions: readonly string[],
+    nameCount: number,
+  ) {
     const quoted = suggestions.map((s) => `"${s}"`);
     const problem = `unknown layer "${layer}"; did you mean ${quoted.slice(0, -1).join(", ")}${quoted.length > 1 ? " or " : ""}${quoted.at(-1) ?? ""}?`;
     super(`${problem} CaffeNet.outputNames lists all ${nameCount}`);

@@ -30,7 +30,14 @@ export type { MemoryPlan } from "./dream/memory.js";
 export { inputGradient, objectiveGradient, objectiveValue, guideFeatures } from "./dream/objective.js";
 export type { InputGradient, ObjectiveKind, ObjectiveTerm } from "./dream/objective.js";
 export { zoomAboutCentre } from "./dream/zoom.js";
-export { frameSeed, VIDEO_DEFAULTS, type DreamVideoOptions, type PackageVideoOptions, type VideoFrame, type VideoProgress } from "./video/dream-video.js";
+export {
+  frameSeed,
+  VIDEO_DEFAULTS,
+  type DreamVideoOptions,
+  type PackageVideoOptions,
+  type VideoFrame,
+  type VideoProgress,
+} from "./video/dream-video.js";
 
 // Models
 export { CaffeNet, IMAGENET_MEAN_BGR, type BlobInfo, type PlannedBlob, type ValueRef } from "./models/net.js";
@@ -43,8 +50,18 @@ export { decodeCaffeModel } from "./io/caffe/decode.js";
 export { encodeCaffeModel, type CaffeFormat } from "./io/caffe/encode.js";
 export type { NetDef, LayerDef } from "./io/caffe/net-def.js";
 export type {
-  InputDef, BlobDef, Phase, ConvolutionParam, PoolingParam, LrnParam, InnerProductParam, ConcatParam, EltwiseParam, ReluParam,
-  SoftmaxParam, DropoutParam,
+  InputDef,
+  BlobDef,
+  Phase,
+  ConvolutionParam,
+  PoolingParam,
+  LrnParam,
+  InnerProductParam,
+  ConcatParam,
+  EltwiseParam,
+  ReluParam,
+  SoftmaxParam,
+  DropoutParam,
 } from "./io/caffe/net-def.js";
 
 // Images
@@ -54,7 +71,13 @@ export type { ResizeOptions } from "./io/image/resize.js";
 export type { DecodeOptions } from "./io/image/image.js";
 export { readImage, writeImage, decodeImage } from "./io/image/image-file.js";
 export type { WriteImageOptions } from "./io/image/image-file.js";
-export { imageFromImageData, imageToImageData, type ImageDataLike, type SrgbImageData, type ImageDataConstructor } from "./io/image/image-data.js";
+export {
+  imageFromImageData,
+  imageToImageData,
+  type ImageDataLike,
+  type SrgbImageData,
+  type ImageDataConstructor,
+} from "./io/image/image-data.js";
 
 // The engine: tensors, the tape, and the differentiable ops the Caffe layers run on
 export { Tensor, type Floats, type DType } from "./tensor/tensor.js";
@@ -108,7 +131,10 @@ export async function dream(image: RgbImage | NdArray, options: PackageDreamOpti
  * for await (const frame of dreamVideo(frames, { blend: 1, iterationsAfter: 1 })) await save(frame);
  * ```
  */
-export async function* dreamVideo(frames: AsyncIterable<RgbImage> | Iterable<RgbImage>, options: PackageVideoOptions = {}): AsyncGenerator<RgbImage, void, undefined> {
+export async function* dreamVideo(
+  frames: AsyncIterable<RgbImage> | Iterable<RgbImage>,
+  options: PackageVideoOptions = {},
+): AsyncGenerator<RgbImage, void, undefined> {
   const maxMemory = options.maxMemory ?? memoryBudget(totalmem());
   yield* dreamVideoCore(frames, { ...options, maxMemory, model: options.model ?? (await loadGoogLeNet()) });
 }

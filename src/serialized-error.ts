@@ -18,7 +18,11 @@ export interface SerializedError {
 }
 
 const ERROR_CLASSES: Record<string, { prototype: InceptionismError }> = {
-  InceptionismError, ModelError, ImageError, OptionError, UnknownLayerError,
+  InceptionismError,
+  ModelError,
+  ImageError,
+  OptionError,
+  UnknownLayerError,
 };
 
 /** `e` as a message can carry it. */

@@ -15,15 +15,39 @@ import { reluBackwardJob, reluForwardJob, reluMaskJob } from "./layers/relu.js";
 import { winogradInputJob, winogradOutputJob, winogradProductJob } from "./layers/winograd.js";
 import { zeroJob } from "./tensor/buffers.js";
 import { unpackArrays } from "./threads/posted-arrays.js";
-import { claimPieces, DONE, ERROR_BYTES, FAILED, type JobMessage, type JobPiece, type ParallelJob, type WorkerInit } from "./threads/pool.js";
+import {
+  claimPieces,
+  DONE,
+  ERROR_BYTES,
+  FAILED,
+  type JobMessage,
+  type JobPiece,
+  type ParallelJob,
+  type WorkerInit,
+} from "./threads/pool.js";
 import { flowColumnsJob, flowMatrixJob, flowResidualJob, flowStepJob } from "./video/flow.js";
 
 /** Every job, by name. A job missing here fails in the worker with "unknown job". */
 export const JOBS: ReadonlyArray<ParallelJob<never>> = [
-  gemmJob, im2colJob, col2imJob, reluForwardJob, reluBackwardJob, maxPoolForwardJob, maxPoolBackwardJob,
-  lrnAcrossForwardJob, lrnAcrossBackwardJob, addIntoJob, zeroJob, reluMaskJob,
-  winogradInputJob, winogradProductJob, winogradOutputJob,
-  flowMatrixJob, flowColumnsJob, flowResidualJob, flowStepJob,
+  gemmJob,
+  im2colJob,
+  col2imJob,
+  reluForwardJob,
+  reluBackwardJob,
+  maxPoolForwardJob,
+  maxPoolBackwardJob,
+  lrnAcrossForwardJob,
+  lrnAcrossBackwardJob,
+  addIntoJob,
+  zeroJob,
+  reluMaskJob,
+  winogradInputJob,
+  winogradProductJob,
+  winogradOutputJob,
+  flowMatrixJob,
+  flowColumnsJob,
+  flowResidualJob,
+  flowStepJob,
 ];
 
 /**

@@ -27,7 +27,9 @@ describe("findChromium", () => {
     expect(findChromium({}, [missing, plainFile, dir])).toBeNull();
   });
   it("looks where Debian, Ubuntu, Google and the snap put it", () => {
-    expect(USUAL_BROWSER_PATHS).toEqual(expect.arrayContaining(["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/snap/bin/chromium"]));
+    expect(USUAL_BROWSER_PATHS).toEqual(
+      expect.arrayContaining(["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/snap/bin/chromium"]),
+    );
   });
 });
 
@@ -38,11 +40,15 @@ describe("chromiumForTests", () => {
     expect(chromiumForTests("the X test", { CHROMIUM_PATH: missing })).toBeNull();
     expect(warn).toHaveBeenCalledTimes(1);
     const line = String(warn.mock.calls[0]![0]);
-    expect(line).toMatch(/^skipped the X test: CHROMIUM_PATH=.*nothing-here is not an executable; to run it, install one \(Debian\/Ubuntu: apt-get install chromium\) or set CHROMIUM_PATH/);
+    expect(line).toMatch(
+      /^skipped the X test: CHROMIUM_PATH=.*nothing-here is not an executable; to run it, install one \(Debian\/Ubuntu: apt-get install chromium\) or set CHROMIUM_PATH/,
+    );
     expect(line).not.toMatch(/\n/);
   });
   it("fails instead under CI=true", () => {
-    expect(() => chromiumForTests("the X test", { CHROMIUM_PATH: missing, CI: "true" })).toThrow(/^the X test needs a browser under CI=true, but CHROMIUM_PATH=.* is not an executable; install one/);
+    expect(() => chromiumForTests("the X test", { CHROMIUM_PATH: missing, CI: "true" })).toThrow(
+      /^the X test needs a browser under CI=true, but CHROMIUM_PATH=.* is not an executable; install one/,
+    );
   });
   it("returns the browser when there is one", () => {
     expect(chromiumForTests("the X test", { CHROMIUM_PATH: executable, CI: "true" })).toBe(executable);

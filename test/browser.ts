@@ -53,7 +53,9 @@ export function findChromium(
 export function chromiumForTests(what: string, env: Readonly<Record<string, string | undefined>> = process.env): string | null {
   const path = findChromium(env);
   if (path !== null) return path;
-  const where = env.CHROMIUM_PATH ? `CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable` : `no Chromium in ${USUAL_BROWSER_PATHS.join(", ")}`;
+  const where = env.CHROMIUM_PATH
+    ? `CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable`
+    : `no Chromium in ${USUAL_BROWSER_PATHS.join(", ")}`;
   if (env.CI === "true") throw new Error(`${what} needs a browser under CI=true, but ${where}; ${BROWSER_HINT}`);
   console.warn(`skipped ${what}: ${where}; to run it, ${BROWSER_HINT}`);
   return null;
@@ -64,8 +66,14 @@ export function launchChromium(executablePath: string): Promise<Browser> {
   return chromium.launch({
     executablePath,
     args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
     ],
   });
 }

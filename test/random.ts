@@ -11,9 +11,7 @@ type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor | ((n: number
 type Range = readonly [lo: number, hi: number];
 
 /** n seeded uniform values in [range[0], range[1]) in a new array of `type`. */
-export function random(
-  n: number, seed: number, type: Float32ArrayConstructor | ((n: number) => Float32Array), range?: Range,
-): Float32Array;
+export function random(n: number, seed: number, type: Float32ArrayConstructor | ((n: number) => Float32Array), range?: Range): Float32Array;
 export function random(n: number, seed: number, type: Float64ArrayConstructor, range?: Range): Float64Array;
 export function random(n: number, seed: number, type: ArrayType, range?: Range): Float32Array | Float64Array;
 export function random(n: number, seed: number, type: ArrayType, range: Range = [-1, 1]): Float32Array | Float64Array {

@@ -21,7 +21,8 @@ expect.extend({
     let worst = -1;
     let worstExcess = 0;
     for (let i = 0; i < actual.length; i++) {
-      const a = actual[i]!, e = expected[i]!;
+      const a = actual[i]!,
+        e = expected[i]!;
       const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
       if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
         worst = i;

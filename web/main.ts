@@ -142,7 +142,10 @@ function intField(input: HTMLInputElement, name: string): number {
  * OptionError for an unknown or ambiguous label, with the candidates.
  */
 async function resolveClasses(text: string): Promise<{ index: number; name: string }[]> {
-  const labels = text.split(",").map((l) => l.trim()).filter((l) => l !== "");
+  const labels = text
+    .split(",")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
   if (labels.length === 0) return [];
   const synsets = await loadImageNetClasses(); // fetched once, then cached by the package
   return labels.map((label) => {
@@ -308,7 +311,12 @@ async function runDream(): Promise<void> {
     );
   };
   try {
-    const result = await dreamer.dream(before, { ...options, onProgress, onNote: (note) => addNote(note, "dream"), signal: controller.signal });
+    const result = await dreamer.dream(before, {
+      ...options,
+      onProgress,
+      onNote: (note) => addNote(note, "dream"),
+      signal: controller.signal,
+    });
     draw(ui.after, result);
     await offerDownload();
     ui.progress.value = 1;

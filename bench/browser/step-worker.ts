@@ -46,7 +46,8 @@ async function bytesAt(url: string): Promise<Uint8Array> {
 }
 
 function median(times: number[]): number {
-  const s = [...times].sort((a, b) => a - b), mid = s.length >> 1;
+  const s = [...times].sort((a, b) => a - b),
+    mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
@@ -60,12 +61,22 @@ async function answer(c: StepCommand): Promise<StepAnswer> {
     await threadsStarted(); // the helpers must have started before the first job (web-host.ts)
     const one = withThreads(1, () => inputGradient(net!, x, { layer }));
     const many = withThreads(c.threads, () => inputGradient(net!, x, { layer }));
-    if (many.loss !== one.loss || many.grad.some((v, i) => v !== one.grad[i])) throw new Error(`${c.threads} threads do not reproduce the 1-thread step`);
-    return { loss: one.loss, grad: new Float32Array(one.grad), flavour: simdFlavour(), threads: c.threads, isolated: self.crossOriginIsolated };
+    if (many.loss !== one.loss || many.grad.some((v, i) => v !== one.grad[i]))
+      throw new Error(`${c.threads} threads do not reproduce the 1-thread step`);
+    return {
+      loss: one.loss,
+      grad: new Float32Array(one.grad),
+      flavour: simdFlavour(),
+      threads: c.threads,
+      isolated: self.crossOriginIsolated,
+    };
   }
   if (c.type === "job") return { us: jobMicroseconds(c.threads) };
   if (net === null) throw new Error("time before load");
-  const input = new Tensor(fillUniform(new Float32Array(3 * c.side * c.side), c.side).map((v) => v * 100), [1, 3, c.side, c.side]);
+  const input = new Tensor(
+    fillUniform(new Float32Array(3 * c.side * c.side), c.side).map((v) => v * 100),
+    [1, 3, c.side, c.side],
+  );
   const times: number[] = [];
   withThreads(c.threads, () => {
     inputGradient(net!, input, { layer });
@@ -79,5 +90,8 @@ async function answer(c: StepCommand): Promise<StepAnswer> {
 }
 
 self.onmessage = ({ data }) => {
-  answer(data).then((a) => self.postMessage(a), (e: unknown) => self.postMessage({ error: String((e as Error)?.stack ?? e) }));
+  answer(data).then(
+    (a) => self.postMessage(a),
+    (e: unknown) => self.postMessage({ error: String((e as Error)?.stack ?? e) }),
+  );
 };

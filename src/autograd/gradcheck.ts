@@ -46,7 +46,9 @@ export function gradcheck(
   for (const x of inputs) {
     if (!x.requiresGrad) continue;
     const analytic: Floats = x.grad ?? new Float64Array(x.size);
-    let diff2 = 0, a2 = 0, n2 = 0;
+    let diff2 = 0,
+      a2 = 0,
+      n2 = 0;
     for (let j = 0; j < x.size; j++) {
       const saved = x.data[j]!;
       x.data[j] = saved + h;

@@ -33,12 +33,7 @@ export function needsGrad(...inputs: readonly Tensor[]): boolean {
  * Attaches `backward` to `y` if any input requires a gradient; otherwise records nothing.
  * Returns `y` for chaining.
  */
-export function record(
-  y: Tensor,
-  op: string,
-  inputs: readonly Tensor[],
-  backward: Node["backward"],
-): Tensor {
+export function record(y: Tensor, op: string, inputs: readonly Tensor[], backward: Node["backward"]): Tensor {
   if (!needsGrad(...inputs)) return y;
   y.requiresGrad = true;
   y.node = { op, inputs, backward };
@@ -92,7 +87,8 @@ export function backward(y: Tensor | readonly Tensor[], seed?: Floats | readonly
       continue;
     }
     grads.delete(t); // intermediates: release as we go
-    const profiler = activeProfiler(), t0 = profiler === null ? 0 : performance.now();
+    const profiler = activeProfiler(),
+      t0 = profiler === null ? 0 : performance.now();
     const inputGrads = node.backward(g);
     if (profiler !== null) profiler.backward(node.op, performance.now() - t0);
     if (inputGrads.length !== node.inputs.length) {
@@ -122,7 +118,8 @@ function addInto(acc: Floats, g: Floats, start: number, end: number): void {
 }
 
 export const addIntoJob = defineJob("addInto", (a: { acc: Floats; g: Floats }, piece: number, pieces: number) =>
-  addInto(a.acc, a.g, ...pieceRange(a.acc.length, piece, pieces)));
+  addInto(a.acc, a.g, ...pieceRange(a.acc.length, piece, pieces)),
+);
 
 /** acc += g, split over threads for large arrays (../threads/pool.ts). */
 function addIntoInThreads(acc: Floats, g: Floats): void {

@@ -92,12 +92,15 @@ export interface DreamEngine<Model> {
   /** Loads the model and sets the threads up, saying what it found. */
   start(request: StartRequest): Promise<{ model: Model; info: DreamerInfo }>;
   /** Dreams as `dream()` does, with the model `start` loaded. */
-  dream(image: RgbImage, options: WorkerDreamOptions & {
-    model: Model;
-    onProgress: (p: DreamProgress) => void;
-    onNote: (message: string) => void;
-    signal: AbortSignal;
-  }): Promise<RgbImage>;
+  dream(
+    image: RgbImage,
+    options: WorkerDreamOptions & {
+      model: Model;
+      onProgress: (p: DreamProgress) => void;
+      onNote: (message: string) => void;
+      signal: AbortSignal;
+    },
+  ): Promise<RgbImage>;
 }
 
 /** The buffer a transfer list can move: only an ArrayBuffer of its own, whole (not a view into a larger one, nor shared). */

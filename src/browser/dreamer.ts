@@ -30,7 +30,12 @@ import { ImageError, InceptionismError, OptionError } from "../errors.js";
 import type { RgbImage } from "../io/image/image.js";
 import { reviveError } from "../serialized-error.js";
 import {
-  ownBuffer, type ClientMessage, type DreamerInfo, type SentModel, type WorkerDreamOptions, type WorkerMessage,
+  ownBuffer,
+  type ClientMessage,
+  type DreamerInfo,
+  type SentModel,
+  type WorkerDreamOptions,
+  type WorkerMessage,
 } from "./dream-protocol.js";
 
 export type { DreamerInfo, WorkerDreamOptions } from "./dream-protocol.js";
@@ -142,7 +147,11 @@ export function connectDreamer(worker: DreamerWorker, { threads, model }: Dreame
   };
   worker.onerror = (event) => {
     worker.terminate();
-    fail(new InceptionismError(`the dream worker failed: ${event.message ?? "its script did not load"}; check that the page serves dream-worker.js beside the package's other files`));
+    fail(
+      new InceptionismError(
+        `the dream worker failed: ${event.message ?? "its script did not load"}; check that the page serves dream-worker.js beside the package's other files`,
+      ),
+    );
   };
   worker.postMessage({ type: "start", threads, model: model === undefined ? undefined : modelSource(model) }, []);
 
@@ -153,13 +162,18 @@ export function connectDreamer(worker: DreamerWorker, { threads, model }: Dreame
       return new Promise<RgbImage>((resolve, reject) => {
         if (gone !== null) return reject(gone);
         if (signal?.aborted) return reject(signal.reason);
-        if ("model" in options) return reject(new OptionError("a dreamer dreams with its own model; give it to createDreamer({ model }) instead"));
+        if ("model" in options)
+          return reject(new OptionError("a dreamer dreams with its own model; give it to createDreamer({ model }) instead"));
         const { width, height, data } = image;
         if (!(data instanceof Float32Array) || data.length !== width * height * 3) {
           const detached = data instanceof Float32Array && data.length === 0;
-          return reject(new ImageError(detached
-            ? "the image's pixels were handed to an earlier dream (transfer: true leaves its buffer detached); dream a copy, or leave out transfer"
-            : `the image is not an RgbImage: data must be a Float32Array of ${width}×${height}×3 values`));
+          return reject(
+            new ImageError(
+              detached
+                ? "the image's pixels were handed to an earlier dream (transfer: true leaves its buffer detached); dream a copy, or leave out transfer"
+                : `the image is not an RgbImage: data must be a Float32Array of ${width}×${height}×3 values`,
+            ),
+          );
         }
         const id = nextId++;
         // One copy, unless the caller gave its buffer away (see the header); either way it is moved, not cloned.
@@ -217,6 +231,8 @@ function modelSource(model: URL | string | ArrayBuffer | Uint8Array): SentModel 
   try {
     return new URL(model, base).href;
   } catch {
-    throw new OptionError(`model "${String(model)}" is not a URL this page can fetch; give an absolute URL, a URL relative to the page, or the model's bytes`);
+    throw new OptionError(
+      `model "${String(model)}" is not a URL this page can fetch; give an absolute URL, a URL relative to the page, or the model's bytes`,
+    );
   }
 }

@@ -71,15 +71,31 @@ export const FLAGS = {
   dream: DREAM_FLAGS,
   zoom: { ...DREAM_FLAGS, frames: { type: "string" }, zoom: { type: "string" }, resume: { type: "boolean" }, fps: { type: "string" } },
   video: {
-    ...VIDEO_DREAM_FLAGS, blend: { type: "string" }, "no-flow": { type: "boolean" }, frames: { type: "string" }, start: { type: "string" },
-    fps: { type: "string" }, "iterations-after": { type: "string" }, resume: { type: "boolean" },
+    ...VIDEO_DREAM_FLAGS,
+    blend: { type: "string" },
+    "no-flow": { type: "boolean" },
+    frames: { type: "string" },
+    start: { type: "string" },
+    fps: { type: "string" },
+    "iterations-after": { type: "string" },
+    resume: { type: "boolean" },
   },
   classify: { model: { type: "string" }, top: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
   layers: { model: { type: "string" }, size: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
   visualize: {
-    output: { type: "string", short: "o" }, model: { type: "string" }, class: { type: "string", multiple: true }, layer: { type: "string" },
-    channels: { type: "string" }, size: { type: "string" }, steps: { type: "string" }, seed: { type: "string" }, threads: { type: "string" },
-    "max-memory": { type: "string" }, quality: { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
+    output: { type: "string", short: "o" },
+    model: { type: "string" },
+    class: { type: "string", multiple: true },
+    layer: { type: "string" },
+    channels: { type: "string" },
+    size: { type: "string" },
+    steps: { type: "string" },
+    seed: { type: "string" },
+    threads: { type: "string" },
+    "max-memory": { type: "string" },
+    quality: { type: "string" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
   },
 } as const satisfies Record<string, Record<string, FlagSpec>>;
 
@@ -92,7 +108,11 @@ type Values = Record<string, string | boolean | string[] | undefined>;
  * string flag takes the next argument whatever it looks like; "--" ends the flags. A repeated
  * flag keeps its last value unless it is `multiple`.
  */
-export function readFlags(args: readonly string[], flags: Readonly<Record<string, FlagSpec>>, cmd: string): { values: Values; positionals: string[] } {
+export function readFlags(
+  args: readonly string[],
+  flags: Readonly<Record<string, FlagSpec>>,
+  cmd: string,
+): { values: Values; positionals: string[] } {
   const values: Values = {};
   const positionals: string[] = [];
   const byShort = new Map(Object.entries(flags).flatMap(([name, f]) => (f.short ? [[f.short, name] as const] : [])));
@@ -206,7 +226,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
     case "zoom": {
       const input = onePositional(positionals, "zoom", "IN");
-      const output = stringFlag(values, "output") ?? usage(`zoom needs an output directory: inceptionism zoom ${quote(input)} -o frames/ --frames 30`);
+      const output =
+        stringFlag(values, "output") ?? usage(`zoom needs an output directory: inceptionism zoom ${quote(input)} -o frames/ --frames 30`);
       const frames = intFlag(values, "frames", 1) ?? usage("zoom needs --frames N");
       const zoom = floatFlag(values, "zoom") ?? 1.05;
       if (!(zoom > 1)) usage(`--zoom must be greater than 1, got ${zoom}`);
@@ -216,11 +237,19 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
     case "video": {
       const input = onePositional(positionals, "video", "IN");
-      const output = stringFlag(values, "output") ?? usage(`video needs an output: inceptionism video ${quote(input)} -o OUT.mp4 (or .webm, .gif, or a directory for PNG frames)`);
+      const output =
+        stringFlag(values, "output") ??
+        usage(`video needs an output: inceptionism video ${quote(input)} -o OUT.mp4 (or .webm, .gif, or a directory for PNG frames)`);
       return { command: "video", video: videoPlan(values), ...dreamPlan(values, input, output) };
     }
     case "classify":
-      return { command: "classify", input: onePositional(positionals, "classify", "IMAGE"), model, top: intFlag(values, "top", 1) ?? 5, json: values.json === true };
+      return {
+        command: "classify",
+        input: onePositional(positionals, "classify", "IMAGE"),
+        model,
+        top: intFlag(values, "top", 1) ?? 5,
+        json: values.json === true,
+      };
     case "layers": {
       if (positionals.length > 0) usage(`layers takes no file argument (got ${quote(positionals[0]!)}); use --model FILE`);
       const size = stringFlag(values, "size") ?? "224x224";
@@ -238,7 +267,8 @@ function videoPlan(values: Values): VideoPlan {
   const blend = floatFlag(values, "blend");
   if (blend !== undefined && !(blend >= 0 && blend <= 1)) usage(`--blend must be a number from 0 to 1, got ${blend}`);
   const fps = floatFlag(values, "fps");
-  if (fps !== undefined && !(fps > 0 && fps <= 1000)) usage(`--fps must be a number of frames a second, above 0 and at most 1000, got ${fps}`);
+  if (fps !== undefined && !(fps > 0 && fps <= 1000))
+    usage(`--fps must be a number of frames a second, above 0 and at most 1000, got ${fps}`);
   const start = stringFlag(values, "start");
   return {
     blend,
@@ -299,7 +329,8 @@ function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide" | "m
   set("threads", intFlag(values, "threads", 1, MAX_THREADS));
   set("laplacian", intFlag(values, "laplacian", 1, MAX_LAPLACIAN_LEVELS));
   set("smooth", floatFlag(values, "smooth"));
-  if (o.smooth !== undefined && !(o.smooth > 0 && o.smooth <= MAX_SMOOTH)) usage(`--smooth must be a positive number of pixels up to ${MAX_SMOOTH}, e.g. 0.5, got ${o.smooth}`);
+  if (o.smooth !== undefined && !(o.smooth > 0 && o.smooth <= MAX_SMOOTH))
+    usage(`--smooth must be a positive number of pixels up to ${MAX_SMOOTH}, e.g. 0.5, got ${o.smooth}`);
   set("tv", floatFlag(values, "tv"));
   if (o.tv !== undefined && !(o.tv >= 0)) usage(`--tv must be a weight of 0 or more, got ${o.tv}`);
   set("pixelL2", floatFlag(values, "pixel-l2"));
@@ -311,7 +342,8 @@ function dreamOptions(values: Values): Omit<DreamOptions, "model" | "guide" | "m
   if (values["original-colors"] === true) o.originalColors = true;
   const objective = stringFlag(values, "objective");
   if (objective !== undefined) {
-    if (objective !== "l2" && objective !== "mean" && objective !== "sum") usage(`--objective must be l2, mean or sum, got ${quote(objective)}`);
+    if (objective !== "l2" && objective !== "mean" && objective !== "sum")
+      usage(`--objective must be l2, mean or sum, got ${quote(objective)}`);
     o.objective = objective;
   }
   return o;
@@ -344,8 +376,10 @@ function visualizePlan(values: Values, positionals: string[]): VisualizePlan {
   const layer = stringFlag(values, "layer");
   const specs = values.class as string[] | undefined;
   if (specs !== undefined && layer !== undefined) usage("give --class or --layer to visualize, not both");
-  if (specs === undefined && layer === undefined) usage("visualize needs --class LABEL or --layer NAME; run \"inceptionism visualize --help\"");
-  const output = stringFlag(values, "output") ?? usage('visualize needs an output file: inceptionism visualize --class banana -o banana.png');
+  if (specs === undefined && layer === undefined)
+    usage('visualize needs --class LABEL or --layer NAME; run "inceptionism visualize --help"');
+  const output =
+    stringFlag(values, "output") ?? usage("visualize needs an output file: inceptionism visualize --class banana -o banana.png");
   if (layer !== undefined && layer.trim() === "") usage("--layer needs a layer name");
   const labels = specs?.flatMap((spec) => spec.split(",").map((l) => l.trim()));
   if (labels?.some((l) => l === "")) usage(`--class needs class labels separated by commas, got ${specs!.map(quote).join(" ")}`);
@@ -364,8 +398,12 @@ function visualizePlan(values: Values, positionals: string[]): VisualizePlan {
   const maxMemory = intFlag(values, "max-memory", 1);
   if (maxMemory !== undefined) options.maxMemory = maxMemory * 2 ** 20;
   return {
-    output, model: stringFlag(values, "model"), classes: labels, options,
-    quality: intFlag(values, "quality", 1, 100), quiet: values.quiet === true,
+    output,
+    model: stringFlag(values, "model"),
+    classes: labels,
+    options,
+    quality: intFlag(values, "quality", 1, 100),
+    quiet: values.quiet === true,
   };
 }
 
@@ -384,12 +422,14 @@ function classLabels(values: Values): string[] | undefined {
 function parseChannels(spec: string): NonNullable<DreamOptions["channels"]> {
   const strategy = /^\s*(strongest|weakest)\s*:\s*(.*)$/.exec(spec);
   if (strategy !== null) {
-    const key = strategy[1] as "strongest" | "weakest", count = strategy[2]!;
+    const key = strategy[1] as "strongest" | "weakest",
+      count = strategy[2]!;
     if (!/^\d{1,9}\s*$/.test(count) || Number(count) < 1) usage(`--channels ${key}:N needs a whole number N ≥ 1, got ${quote(spec)}`);
     return key === "strongest" ? { strongest: Number(count) } : { weakest: Number(count) };
   }
   return spec.split(",").map((c) => {
-    if (!/^\s*\d{1,9}\s*$/.test(c)) usage(`--channels must be a comma-separated list of channel numbers, or strongest:N or weakest:N, got ${quote(spec)}`);
+    if (!/^\s*\d{1,9}\s*$/.test(c))
+      usage(`--channels must be a comma-separated list of channel numbers, or strongest:N or weakest:N, got ${quote(spec)}`);
     return Number(c);
   });
 }

@@ -82,50 +82,54 @@ export interface Engine {
 /** An engine for the model at `model` (a .caffemodel path; undefined: the bundled GoogLeNet). */
 export function startEngine(model: string | undefined): Engine {
   let worker: Worker | null = null;
-  const send = (request: DreamRequest | VisualizeRequest, transfer: ArrayBuffer[], { onProgress, onNote, signal }: EngineCallbacks): Promise<RgbImage> =>
-      new Promise<RgbImage>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        worker ??= startNodeWorker(new URL("./engine-worker.js", import.meta.url));
-        const w = worker;
-        w.ref(); // while it dreams, the process waits for it
-        const finish = (): void => {
-          w.off("message", onMessage);
-          w.off("error", onError);
-          w.off("exit", onExit);
-          signal?.removeEventListener("abort", onAbort);
-          w.unref(); // idle: it no longer keeps the process alive
-        };
-        const onMessage = (m: EngineMessage): void => {
-          if (m.type === "progress") onProgress?.(m.progress);
-          else if (m.type === "note") onNote?.(m.message);
-          else {
-            finish();
-            if (m.type === "done") resolve(m.image);
-            else reject(reviveError(m.error));
-          }
-        };
-        const onError = (e: Error): void => {
+  const send = (
+    request: DreamRequest | VisualizeRequest,
+    transfer: ArrayBuffer[],
+    { onProgress, onNote, signal }: EngineCallbacks,
+  ): Promise<RgbImage> =>
+    new Promise<RgbImage>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      worker ??= startNodeWorker(new URL("./engine-worker.js", import.meta.url));
+      const w = worker;
+      w.ref(); // while it dreams, the process waits for it
+      const finish = (): void => {
+        w.off("message", onMessage);
+        w.off("error", onError);
+        w.off("exit", onExit);
+        signal?.removeEventListener("abort", onAbort);
+        w.unref(); // idle: it no longer keeps the process alive
+      };
+      const onMessage = (m: EngineMessage): void => {
+        if (m.type === "progress") onProgress?.(m.progress);
+        else if (m.type === "note") onNote?.(m.message);
+        else {
           finish();
-          worker = null;
-          reject(e);
-        };
-        const onExit = (code: number): void => {
-          finish();
-          worker = null;
-          reject(new Error(`the dream's engine thread stopped unexpectedly (exit code ${code})`));
-        };
-        const onAbort = (): void => {
-          finish();
-          void w.terminate();
-          worker = null;
-          reject(signal!.reason);
-        };
-        w.on("message", onMessage);
-        w.on("error", onError);
-        w.on("exit", onExit);
-        signal?.addEventListener("abort", onAbort, { once: true });
-        w.postMessage(request, transfer);
-      });
+          if (m.type === "done") resolve(m.image);
+          else reject(reviveError(m.error));
+        }
+      };
+      const onError = (e: Error): void => {
+        finish();
+        worker = null;
+        reject(e);
+      };
+      const onExit = (code: number): void => {
+        finish();
+        worker = null;
+        reject(new Error(`the dream's engine thread stopped unexpectedly (exit code ${code})`));
+      };
+      const onAbort = (): void => {
+        finish();
+        void w.terminate();
+        worker = null;
+        reject(signal!.reason);
+      };
+      w.on("message", onMessage);
+      w.on("error", onError);
+      w.on("exit", onExit);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      w.postMessage(request, transfer);
+    });
   return {
     dream(image, options, callbacks = {}, carry) {
       // The picture's buffer is moved, not copied, when it is the array's own.

@@ -29,7 +29,8 @@ export class VideoError extends InceptionismError {
 }
 
 /** How to get FFmpeg, said whenever it is missing. */
-export const FFMPEG_HINT = "install FFmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg; Windows: winget install ffmpeg)";
+export const FFMPEG_HINT =
+  "install FFmpeg (Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg; Windows: winget install ffmpeg)";
 
 /** The video files we write, by lower-case extension. */
 export const VIDEO_FORMATS = { ".mp4": "mp4", ".webm": "webm", ".gif": "gif" } as const;
@@ -55,7 +56,10 @@ export interface VideoInfo {
 /** Reads a clip's size, frame rate, duration and audio with ffprobe. */
 export async function probeVideo(path: string): Promise<VideoInfo> {
   const { stdout, code, stderr } = await runTool("ffprobe", ["-v", "error", "-show_streams", "-show_format", "-of", "json", path]);
-  if (code !== 0) throw new VideoError(`cannot read video ${path}: ${lastLine(stderr) || `ffprobe exited with code ${code}`}; check that it is a video file`);
+  if (code !== 0)
+    throw new VideoError(
+      `cannot read video ${path}: ${lastLine(stderr) || `ffprobe exited with code ${code}`}; check that it is a video file`,
+    );
   const parsed = JSON.parse(stdout) as { streams?: ProbeStream[]; format?: { duration?: string } };
   const streams = parsed.streams ?? [];
   const video = streams.find((s) => s.codec_type === "video" && s.disposition?.attached_pic !== 1);
@@ -70,8 +74,11 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   const duration = Number(parsed.format?.duration ?? video.duration);
   const audio = streams.find((s) => s.codec_type === "audio")?.codec_name ?? null;
   return {
-    width: turned ? video.height! : video.width!, height: turned ? video.width! : video.height!,
-    fps, duration: Number.isFinite(duration) && duration > 0 ? duration : undefined, audio,
+    width: turned ? video.height! : video.width!,
+    height: turned ? video.width! : video.height!,
+    fps,
+    duration: Number.isFinite(duration) && duration > 0 ? duration : undefined,
+    audio,
   };
 }
 
@@ -114,9 +121,25 @@ export interface DecodeRequest {
  */
 export async function* decodeFrames(path: string, r: DecodeRequest): AsyncGenerator<RgbImage, void, undefined> {
   const filters = [...(r.fps === undefined ? [] : [`fps=${r.fps}`]), `scale=${r.width}:${r.height}:flags=area`];
-  const args = ["-hide_banner", "-loglevel", "error", "-nostdin", ...(r.start ? ["-ss", String(r.start)] : []), "-i", path,
-    "-map", "0:v:0", "-vf", filters.join(","), ...(r.frames === undefined ? [] : ["-frames:v", String(r.frames)]),
-    "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"];
+  const args = [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-nostdin",
+    ...(r.start ? ["-ss", String(r.start)] : []),
+    "-i",
+    path,
+    "-map",
+    "0:v:0",
+    "-vf",
+    filters.join(","),
+    ...(r.frames === undefined ? [] : ["-frames:v", String(r.frames)]),
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    "rgb24",
+    "pipe:1",
+  ];
   const child = spawn("ffmpeg", args, { stdio: ["ignore", "pipe", "pipe"] });
   const exited = exitOf(child, "ffmpeg");
   exited.catch(() => {}); // awaited once the frames are read; until then a failure to start must not count as unhandled
@@ -164,13 +187,33 @@ export interface EncodeRequest {
  */
 export async function encodeVideo(output: string, r: EncodeRequest): Promise<void> {
   const format = videoFormat(output);
-  if (format === null) throw new VideoError(`cannot write video ${output}: unknown extension "${extname(output)}"; use ${Object.keys(VIDEO_FORMATS).join(", ")}`);
+  if (format === null)
+    throw new VideoError(
+      `cannot write video ${output}: unknown extension "${extname(output)}"; use ${Object.keys(VIDEO_FORMATS).join(", ")}`,
+    );
   const temp = join(dirname(resolve(output)), `.${basename(output)}.${randomBytes(6).toString("hex")}.tmp`);
   const audio = format === "gif" ? undefined : r.audio;
-  const args = ["-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-framerate", String(r.fps), "-start_number", "0", "-i", r.pattern,
-    ...(audio === undefined ? [] : [...(audio.start > 0 ? ["-ss", String(audio.start)] : []), "-i", audio.path, "-map", "0:v:0", "-map", "1:a:0", "-shortest"]),
-    ...ENCODERS[format], ...(audio === undefined ? [] : ["-c:a", AUDIO[format].copies.includes(audio.codec) ? "copy" : AUDIO[format].encoder]),
-    "-f", format, temp];
+  const args = [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-nostdin",
+    "-y",
+    "-framerate",
+    String(r.fps),
+    "-start_number",
+    "0",
+    "-i",
+    r.pattern,
+    ...(audio === undefined
+      ? []
+      : [...(audio.start > 0 ? ["-ss", String(audio.start)] : []), "-i", audio.path, "-map", "0:v:0", "-map", "1:a:0", "-shortest"]),
+    ...ENCODERS[format],
+    ...(audio === undefined ? [] : ["-c:a", AUDIO[format].copies.includes(audio.codec) ? "copy" : AUDIO[format].encoder]),
+    "-f",
+    format,
+    temp,
+  ];
   const child = spawn("ffmpeg", args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));
@@ -207,7 +250,8 @@ const AUDIO: Record<VideoFormat, { copies: string[]; encoder: string }> = {
 /** Runs a tool to its end, collecting its output; a missing tool is a VideoError saying how to install it. */
 function runTool(tool: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawn(tool, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "", stderr = "";
+  let stdout = "",
+    stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-4000)));
   return exitOf(child, tool).then((code) => ({ code, stdout, stderr }));
@@ -217,7 +261,11 @@ function runTool(tool: string, args: string[]): Promise<{ code: number; stdout: 
 function exitOf(child: ReturnType<typeof spawn>, tool: string): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     child.once("error", (e: NodeJS.ErrnoException) => {
-      reject(e.code === "ENOENT" ? new VideoError(`${tool} was not found on the PATH; video needs FFmpeg: ${FFMPEG_HINT}`) : new VideoError(`cannot run ${tool}: ${e.message}`));
+      reject(
+        e.code === "ENOENT"
+          ? new VideoError(`${tool} was not found on the PATH; video needs FFmpeg: ${FFMPEG_HINT}`)
+          : new VideoError(`cannot run ${tool}: ${e.message}`),
+      );
     });
     child.once("close", (code) => resolvePromise(code ?? 1)); // null: killed by a signal
   });

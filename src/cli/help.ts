@@ -109,7 +109,9 @@ after Ctrl-C, run the same command with --resume to continue.
   --start T             start T into the clip: seconds (12.5) or [h:]m:s (1:02.5)
   --fps F               take F frames a second from the clip (default: its own rate)
   --resume              continue after the frames already dreamed (same options only)
-${DREAM_OPTIONS.replace("Dream options:\n", "").replace(/^ {2}-o, --output FILE.*\n/m, "").replace(/^ {2}--quality N.*\n/m, "")}
+${DREAM_OPTIONS.replace("Dream options:\n", "")
+  .replace(/^ {2}-o, --output FILE.*\n/m, "")
+  .replace(/^ {2}--quality N.*\n/m, "")}
   -h, --help            show this help`,
   classify: `Usage: inceptionism classify IMAGE [--model FILE] [--top K] [--json]
 

@@ -29,7 +29,8 @@ export function layersTooSmallFor(net: CaffeNet, width: number, height: number):
     return names;
   };
   const minimumSide = (name: string): number => {
-    let lo = 0, hi = reference; // reached at hi; not at lo (0: nothing is)
+    let lo = 0,
+      hi = reference; // reached at hi; not at lo (0: nothing is)
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
       if (namesAt(mid).has(name)) hi = mid;

@@ -68,7 +68,10 @@ export async function videoCommand({ plan, options, signal, note }: VideoRun): P
     const engine = startEngine(plan.model); // one engine, so the model loads once for the clip
     let current = first;
     const bar = plan.quiet ? null : progressBar(process.stderr, () => `frame ${current + 1}/${count ?? "?"}`);
-    const clock = clipClock({ iterations: options.iterations ?? DREAM_DEFAULTS.iterations, iterationsAfter: v.iterationsAfter, frames: count }, first);
+    const clock = clipClock(
+      { iterations: options.iterations ?? DREAM_DEFAULTS.iterations, iterationsAfter: v.iterationsAfter, frames: count },
+      first,
+    );
     const blend = v.blend ?? VIDEO_DEFAULTS.blend;
     let previous: VideoFrame | null = null;
     try {
@@ -82,11 +85,16 @@ export async function videoCommand({ plan, options, signal, note }: VideoRun): P
         }
         current = k;
         // A copy goes to the engine (its buffer is moved there); `input` stays for the next frame's carry.
-        const dreamed = await engine.dream({ ...input, data: input.data.slice() }, { ...options, ...frameOverrides({ seed: options.seed, iterationsAfter: v.iterationsAfter }, k) }, {
-          signal,
-          onProgress: (p) => bar?.update({ ...p, fraction: clock(k, p).fraction ?? p.fraction }),
-          onNote: (message) => (bar === null ? note(message) : bar.log(`note: ${message}`)),
-        }, previous === null ? undefined : { previous, blend, flow: v.flow });
+        const dreamed = await engine.dream(
+          { ...input, data: input.data.slice() },
+          { ...options, ...frameOverrides({ seed: options.seed, iterationsAfter: v.iterationsAfter }, k) },
+          {
+            signal,
+            onProgress: (p) => bar?.update({ ...p, fraction: clock(k, p).fraction ?? p.fraction }),
+            onNote: (message) => (bar === null ? note(message) : bar.log(`note: ${message}`)),
+          },
+          previous === null ? undefined : { previous, blend, flow: v.flow },
+        );
         const written = roundToBytes(dreamed);
         await writeImage(join(work, frameName(k)), written);
         done = k + 1;
@@ -112,8 +120,10 @@ export async function videoCommand({ plan, options, signal, note }: VideoRun): P
     return;
   }
   await encodeVideo(plan.output, {
-    pattern: join(work, "frame-%06d.png"), fps,
-    audio: info.audio === null ? undefined : { path: plan.input, codec: info.audio, start: v.start }, signal,
+    pattern: join(work, "frame-%06d.png"),
+    fps,
+    audio: info.audio === null ? undefined : { path: plan.input, codec: info.audio, start: v.start },
+    signal,
   });
   await rm(work, { recursive: true, force: true });
   if (!plan.quiet) console.error(`wrote ${plan.output} (${done} frames, ${width}×${height}, ${+fps.toFixed(3)} fps)`);
@@ -129,31 +139,57 @@ export async function checkVideoOutput(output: string, input?: string): Promise<
     throw new VideoError(`output ${output} is the input clip; choose another output name`);
   }
   const format = videoFormat(output);
-  const isDir = await stat(output).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(output).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   const ext = extname(output);
   if (format === null) {
     if (ext !== "" && !isDir) {
-      throw new OptionError(`cannot write ${output}: a video is written as ${Object.keys(VIDEO_FORMATS).join(", ")}, or as PNG frames into a directory (a name without an extension); got "${ext}"`);
+      throw new OptionError(
+        `cannot write ${output}: a video is written as ${Object.keys(VIDEO_FORMATS).join(", ")}, or as PNG frames into a directory (a name without an extension); got "${ext}"`,
+      );
     }
     return null;
   }
   if (isDir) throw new OptionError(`output ${output} is a directory; give a file name, e.g. ${join(output, `dream${ext}`)}`);
   const dir = dirname(resolve(output));
-  if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) {
+  if (
+    !(await stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  ) {
     throw new VideoError(`cannot write ${output}: directory ${dir} does not exist; create it first`);
   }
   return format;
 }
 
 /** What decides the frames' pixels: a resume must match all of it (the thread count does not count). */
-function frameSettings(plan: DreamPlan & { video: VideoPlan }, options: EngineOptions, width: number, height: number, fps: number): Record<string, unknown> {
+function frameSettings(
+  plan: DreamPlan & { video: VideoPlan },
+  options: EngineOptions,
+  width: number,
+  height: number,
+  fps: number,
+): Record<string, unknown> {
   const { threads: _threads, guide: _guide, ...dream } = options;
   const v = plan.video;
   return {
-    input: resolve(plan.input), size: `${width}×${height}`, start: v.start, fps,
-    blend: v.blend ?? VIDEO_DEFAULTS.blend, flow: v.flow, iterationsAfter: v.iterationsAfter ?? null,
-    model: plan.model === undefined ? null : resolve(plan.model), guide: plan.guide === undefined ? null : resolve(plan.guide),
-    ...Object.fromEntries(Object.entries(dream).map(([k, x]) => [k, x ?? null]).sort(([a], [b]) => String(a).localeCompare(String(b)))),
+    input: resolve(plan.input),
+    size: `${width}×${height}`,
+    start: v.start,
+    fps,
+    blend: v.blend ?? VIDEO_DEFAULTS.blend,
+    flow: v.flow,
+    iterationsAfter: v.iterationsAfter ?? null,
+    model: plan.model === undefined ? null : resolve(plan.model),
+    guide: plan.guide === undefined ? null : resolve(plan.guide),
+    ...Object.fromEntries(
+      Object.entries(dream)
+        .map(([k, x]) => [k, x ?? null])
+        .sort(([a], [b]) => String(a).localeCompare(String(b))),
+    ),
   };
 }
 
@@ -177,18 +213,30 @@ export async function prepareWorkDirectory(dir: string, settings: Record<string,
     return 0;
   }
   if (!resume) {
-    throw new InceptionismError(`${dir} already holds ${frames.length} dreamed frame(s)${ofWhat}; pass --resume to continue, or remove them to start over`);
+    throw new InceptionismError(
+      `${dir} already holds ${frames.length} dreamed frame(s)${ofWhat}; pass --resume to continue, or remove them to start over`,
+    );
   }
   if (frames.some((f, i) => f !== frameName(i))) {
-    throw new InceptionismError(`cannot resume in ${dir}: its frames are not numbered 0 to ${frames.length - 1} without gaps; remove them to start over`);
+    throw new InceptionismError(
+      `cannot resume in ${dir}: its frames are not numbered 0 to ${frames.length - 1} without gaps; remove them to start over`,
+    );
   }
-  const before = await readFile(file, "utf8").then((t) => JSON.parse(t) as Record<string, unknown>, () => null);
-  if (before === null) throw new InceptionismError(`cannot resume in ${dir}: ${SETTINGS_FILE} is missing or damaged, so its frames' settings are unknown; remove them to start over`);
+  const before = await readFile(file, "utf8").then(
+    (t) => JSON.parse(t) as Record<string, unknown>,
+    () => null,
+  );
+  if (before === null)
+    throw new InceptionismError(
+      `cannot resume in ${dir}: ${SETTINGS_FILE} is missing or damaged, so its frames' settings are unknown; remove them to start over`,
+    );
   const changed = [...new Set([...Object.keys(before), ...Object.keys(settings)])]
     .filter((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify(settings[k] ?? null))
     .map((k) => `${k} ${JSON.stringify(before[k] ?? null)} then, ${JSON.stringify(settings[k] ?? null)} now`);
   if (changed.length > 0) {
-    throw new OptionError(`cannot resume in ${dir}: its frames were made with other settings (${changed.join("; ")}); pass the same options, or remove them to start over`);
+    throw new OptionError(
+      `cannot resume in ${dir}: its frames were made with other settings (${changed.join("; ")}); pass the same options, or remove them to start over`,
+    );
   }
   return frames.length;
 }

@@ -42,7 +42,8 @@ export function adamAscend(params: Float64Array, grad: ArrayLike<number>, state:
     throw new RangeError(`adamAscend: ${params.length} parameters, ${grad.length} gradients, ${state.m.length} moments`);
   }
   state.t++;
-  const c1 = 1 - b1 ** state.t, c2 = 1 - b2 ** state.t;
+  const c1 = 1 - b1 ** state.t,
+    c2 = 1 - b2 ** state.t;
   const { m, v } = state;
   for (let i = 0; i < params.length; i++) {
     const g = grad[i]!;

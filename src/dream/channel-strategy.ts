@@ -84,23 +84,35 @@ export function rankChannels(means: Float64Array, count: number, strongest: bool
  * picture the channels are ranked on; `minSide` is the smallest side the layers accept.
  */
 export function pickChannels(
-  net: CaffeNet, firstOctave: Tensor, terms: ObjectiveTerm[], strategy: ChannelStrategy,
-  tile: number | undefined, minSide: number, onNote?: (message: string) => void,
+  net: CaffeNet,
+  firstOctave: Tensor,
+  terms: ObjectiveTerm[],
+  strategy: ChannelStrategy,
+  tile: number | undefined,
+  minSide: number,
+  onNote?: (message: string) => void,
 ): void {
   const { strongest, count } = checkChannelStrategy(strategy);
   const input = fitTile(firstOctave, tile, minSide);
-  const outputs = net.forward(input, terms.map((t) => t.layer));
+  const outputs = net.forward(
+    input,
+    terms.map((t) => t.layer),
+  );
   for (const [k, term] of terms.entries()) {
     const a = outputs[k]!;
     const channels = a.shape[1]!;
     if (count > channels) {
-      throw new OptionError(`channels ${strongest ? "strongest" : "weakest"}: ${count} is more than the ${channels} channels of "${term.layer}"; ask for at most ${channels}`);
+      throw new OptionError(
+        `channels ${strongest ? "strongest" : "weakest"}: ${count} is more than the ${channels} channels of "${term.layer}"; ask for at most ${channels}`,
+      );
     }
     const means = channelMeans(a);
     term.channels = rankChannels(means, count, strongest);
     const silent = term.channels.filter((c) => means[c] === 0).length;
     const why = silent === 0 ? "" : `; ${silent} of them are silent (mean 0) on the first octave`;
-    onNote?.(`${strongest ? "strongest" : "weakest"} ${count} channel${count > 1 ? "s" : ""} of "${term.layer}": ${term.channels.join(", ")}${why}`);
+    onNote?.(
+      `${strongest ? "strongest" : "weakest"} ${count} channel${count > 1 ? "s" : ""} of "${term.layer}": ${term.channels.join(", ")}${why}`,
+    );
   }
 }
 
@@ -110,6 +122,7 @@ function fitTile(x: Tensor, tile: number | undefined, minSide: number): Tensor {
   if (tile === undefined || (h <= tile && w <= tile)) return new Tensor(x.data, x.shape);
   const f = Math.max(tile / Math.max(h, w), minSide / Math.min(h, w));
   if (f >= 1) return new Tensor(x.data, x.shape);
-  const nh = Math.max(minSide, Math.round(h * f)), nw = Math.max(minSide, Math.round(w * f));
+  const nh = Math.max(minSide, Math.round(h * f)),
+    nw = Math.max(minSide, Math.round(w * f));
   return new Tensor(resizePlanes(x.data as Float32Array, c, h, w, nh, nw), [1, c, nh, nw]);
 }

@@ -34,6 +34,8 @@ export function deepestFeatureMap(net: CaffeNet): string {
 export function defaultLayer(net: CaffeNet, preferred: string, onNote?: (message: string) => void): string {
   if (net.outputNames.includes(preferred)) return preferred;
   const deepest = deepestFeatureMap(net);
-  onNote?.(`model "${net.name}" has no "${preferred}" (the default layer); dreaming on "${deepest}", its deepest feature map; give a layer to choose another`);
+  onNote?.(
+    `model "${net.name}" has no "${preferred}" (the default layer); dreaming on "${deepest}", its deepest feature map; give a layer to choose another`,
+  );
   return deepest;
 }

@@ -193,9 +193,20 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   const transformed = scaleLo !== 1 || scaleHi !== 1 || rotate > 0;
   // Full-size picture copies beyond a plain dream's: shaping's scratch, and the transformed view.
   const extraCopies = (shaping === undefined ? 0 : SHAPING_COPIES) + (transformed ? 1 : 0);
-  const memory = planDreamMemory(net, terms.map((t) => t.layer), height, width, {
-    tile: o.tile, threads, minSide, maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY, extraCopies, masked: o.mask !== undefined,
-  });
+  const memory = planDreamMemory(
+    net,
+    terms.map((t) => t.layer),
+    height,
+    width,
+    {
+      tile: o.tile,
+      threads,
+      minSide,
+      maxMemory: o.maxMemory ?? DEFAULT_MAX_MEMORY,
+      extraCopies,
+      masked: o.mask !== undefined,
+    },
+  );
   const tile = memory.tile;
   if (memory.note !== undefined) o.onNote?.(memory.note);
 
@@ -209,7 +220,13 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   }
   if (isChannelStrategy(o.channels)) pickChannels(net, pyramid[0]!, terms, o.channels, tile, minSide, o.onNote);
   // The mask at each octave's size (mask.ts): steps and the detail carried up are multiplied by it.
-  const masks = o.mask === undefined ? null : maskPyramid(dreamMask(o.mask, width, height, o.onNote), pyramid.map((t) => [t.shape[2]!, t.shape[3]!] as const));
+  const masks =
+    o.mask === undefined
+      ? null
+      : maskPyramid(
+          dreamMask(o.mask, width, height, o.onNote),
+          pyramid.map((t) => [t.shape[2]!, t.shape[3]!] as const),
+        );
 
   // Every worker started before the first step. A worker that cannot start (its script is not
   // where the bundler was to put it) fails a count that was asked for; the default goes on alone.
@@ -222,12 +239,23 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   }
   const rand = mulberry32(o.seed);
   const step: StepContext = {
-    net, terms, tile, minSide, threads, stepSize: o.stepSize, shaping, iteration: 0,
-    low: mean.map((m) => -m), high: mean.map((m) => 255 - m),
-    rolled: new Float32Array(0), tileGrad: undefined, warped: undefined,
+    net,
+    terms,
+    tile,
+    minSide,
+    threads,
+    stepSize: o.stepSize,
+    shaping,
+    iteration: 0,
+    low: mean.map((m) => -m),
+    high: mean.map((m) => 255 - m),
+    rolled: new Float32Array(0),
+    tileGrad: undefined,
+    warped: undefined,
   };
   let detail: Float32Array | null = null;
-  let detailH = 0, detailW = 0;
+  let detailH = 0,
+    detailW = 0;
   const pixels = pyramid.map((t) => t.size);
   const totalWork = pixels.reduce((a, b) => a + b, 0) * o.iterations;
   let work = 0;
@@ -255,7 +283,8 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
     const before = masks === null ? null : new Float32Array(x.length); // x before each step, for the mask
     for (let it = 0; it < o.iterations; it++) {
       if (o.signal?.aborted) throw o.signal.reason ?? new DOMException("The dream was aborted", "AbortError");
-      const dx = randomInt(rand, -o.jitter, o.jitter), dy = randomInt(rand, -o.jitter, o.jitter);
+      const dx = randomInt(rand, -o.jitter, o.jitter),
+        dy = randomInt(rand, -o.jitter, o.jitter);
       // Only what varies draws, after the roll: without scale and rotate the stream, and so the
       // picture, is what it was before they existed.
       const similarity: Similarity = {
@@ -268,7 +297,7 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
       const loss = ascend(x, h, w, dx, dy, step, isIdentity(similarity) ? null : similarity);
       if (before !== null) maskStep(x, before, masks![k]!);
       if (k === 0 && it === timedStep) {
-        const seconds = ((performance.now() - stepStart) / 1000) * o.iterations * seen.reduce((a, b) => a + b, 0) / seen[0]!;
+        const seconds = (((performance.now() - stepStart) / 1000) * o.iterations * seen.reduce((a, b) => a + b, 0)) / seen[0]!;
         if (seconds > LONG_DREAM_SECONDS) o.onNote?.(longDreamNote(seconds, threads, width, height, minSide));
       }
       work += pixels[k]!;
@@ -285,7 +314,8 @@ export async function dream(image: RgbImage, options: DreamOptions): Promise<Rgb
   }
   // The last octave was dreamed in place, in `base`. A mask's untouched pixels must stay the
   // input's bit for bit, which the trip through BGR-minus-mean Float32 planes does not promise.
-  if (o.mask !== undefined || o.originalColors === true) return photoPlusChange(image, base.data as Float32Array, mean, o.originalColors === true);
+  if (o.mask !== undefined || o.originalColors === true)
+    return photoPlusChange(image, base.data as Float32Array, mean, o.originalColors === true);
   return inputToImage(base, mean);
 }
 
@@ -299,7 +329,8 @@ function octavePyramid(base: Tensor, octaves: number, scale: number, minSide: nu
   const pyramid: Tensor[] = [base];
   for (let k = 1; k < octaves; k++) {
     const [, , h, w] = pyramid[k - 1]!.shape as [number, number, number, number];
-    const nh = zoomSize(h, 1 / scale), nw = zoomSize(w, 1 / scale);
+    const nh = zoomSize(h, 1 / scale),
+      nw = zoomSize(w, 1 / scale);
     if (Math.min(nh, nw) < minSide) {
       onDropped(octaves - k);
       break;
@@ -340,7 +371,9 @@ function ascend(x: Float32Array, h: number, w: number, dx: number, dy: number, s
   const { rolled, warped } = s;
   rollPlanes(x, 3, h, w, dy, dx, rolled);
   const view = similarity === null ? rolled : similarityForward(warped!, rolled, 3, h, w, similarity);
-  const { loss: netLoss, grad: viewGrad } = withThreads(s.threads, () => tiledGradient(s.net, view, h, w, s.terms, s.tile, s.minSide, s.tileGrad));
+  const { loss: netLoss, grad: viewGrad } = withThreads(s.threads, () =>
+    tiledGradient(s.net, view, h, w, s.terms, s.tile, s.minSide, s.tileGrad),
+  );
   // The transformed picture is not needed any more: its buffer takes the gradient brought back.
   const grad = similarity === null ? viewGrad : similarityBackward(warped!.fill(0), viewGrad, 3, h, w, similarity);
   const loss = s.shaping === undefined ? netLoss : netLoss + shapeGradient(grad, x, h, w, dy, dx, s.iteration, s.shaping);
@@ -352,7 +385,8 @@ function ascend(x: Float32Array, h: number, w: number, dx: number, dy: number, s
   rollPlanes(rolled, 3, h, w, -dy, -dx, x);
   const plane = h * w;
   for (let c = 0; c < 3; c++) {
-    const lo = s.low[c]!, hi = s.high[c]!;
+    const lo = s.low[c]!,
+      hi = s.high[c]!;
     for (let i = c * plane; i < (c + 1) * plane; i++) x[i] = Math.min(hi, Math.max(lo, x[i]!));
   }
   return loss;
@@ -369,17 +403,25 @@ function seenPixels(h: number, w: number, tile: number | undefined, minSide: num
 
 /** "this dream will take about 24m00s on 2 threads (timed on one step); at most 2000 px a side (--max-size 2000) would make it about 4× quicker" */
 export function longDreamNote(seconds: number, threads: number, width: number, height: number, minSide: number): string {
-  const time = seconds < 3600 ? `${Math.floor(seconds / 60)}m${String(Math.floor(seconds % 60)).padStart(2, "0")}s` :
-    `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, "0")}m`;
+  const time =
+    seconds < 3600
+      ? `${Math.floor(seconds / 60)}m${String(Math.floor(seconds % 60)).padStart(2, "0")}s`
+      : `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, "0")}m`;
   const half = Math.round(Math.max(width, height) / 2);
-  const quicker = Math.min(width, height) / 2 >= minSide ? `; at most ${half} px a side (--max-size ${half}) would make it about 4× quicker` : "";
+  const quicker =
+    Math.min(width, height) / 2 >= minSide ? `; at most ${half} px a side (--max-size ${half}) would make it about 4× quicker` : "";
   return `this dream will take about ${time} on ${threads} thread${threads > 1 ? "s" : ""} (timed on one step)${quicker}`;
 }
 
 /** The objective's gradient for the whole (rolled) image, computed whole or tile by tile. */
 function tiledGradient(
-  net: CaffeNet, x: Float32Array, h: number, w: number,
-  terms: readonly ObjectiveTerm[], tile: number | undefined, minSide: number,
+  net: CaffeNet,
+  x: Float32Array,
+  h: number,
+  w: number,
+  terms: readonly ObjectiveTerm[],
+  tile: number | undefined,
+  minSide: number,
   grad: Float32Array = new Float32Array(x.length),
 ): { loss: number; grad: Float32Array } {
   if (tile === undefined || (h <= tile && w <= tile)) {
@@ -448,14 +490,16 @@ function checkOptions(options: DreamOptions): CheckedOptions {
     if (refusal !== null) throw new OptionError(refusal);
   }
   if (o.scale !== undefined) {
-    const ok = Array.isArray(o.scale) && o.scale.length === 2 && o.scale[0]! > 0 && o.scale[1]! >= o.scale[0]! && Number.isFinite(o.scale[1]);
+    const ok =
+      Array.isArray(o.scale) && o.scale.length === 2 && o.scale[0]! > 0 && o.scale[1]! >= o.scale[0]! && Number.isFinite(o.scale[1]);
     const got = Array.isArray(o.scale) ? `[${o.scale.join(", ")}]` : String(o.scale);
     if (!ok) throw new OptionError(`scale must be [lo, hi] with 0 < lo ≤ hi, e.g. [0.95, 1.05], got ${got}`);
   }
   if (o.rotate !== undefined && !(o.rotate >= 0 && o.rotate <= 180)) {
     throw new OptionError(`rotate must be a number of degrees from 0 to 180, got ${o.rotate}`);
   }
-  if (o.maxMemory !== undefined && !(o.maxMemory > 0)) throw new OptionError(`maxMemory must be a positive number of bytes, got ${o.maxMemory}`);
+  if (o.maxMemory !== undefined && !(o.maxMemory > 0))
+    throw new OptionError(`maxMemory must be a positive number of bytes, got ${o.maxMemory}`);
   if (o.model === undefined) throw new OptionError("dream needs a model");
   if (isChannelStrategy(o.channels)) checkChannelStrategy(o.channels);
   if (o.originalColors !== undefined && typeof o.originalColors !== "boolean") {
@@ -470,7 +514,8 @@ function checkOptions(options: DreamOptions): CheckedOptions {
 
 function layerTerms(o: CheckedOptions, net: CaffeNet): ObjectiveTerm[] {
   if (o.classes !== undefined) return classTerms(o, net);
-  const layers = o.layer === undefined ? [defaultLayer(net, DREAM_DEFAULTS.layer, o.onNote)] : typeof o.layer === "string" ? [o.layer] : o.layer;
+  const layers =
+    o.layer === undefined ? [defaultLayer(net, DREAM_DEFAULTS.layer, o.onNote)] : typeof o.layer === "string" ? [o.layer] : o.layer;
   if (layers.length === 0) throw new OptionError("give at least one layer to dream on");
   return layers.map((l) => {
     const { name, weight = 1 } = typeof l === "string" ? { name: l } : l;

@@ -53,7 +53,8 @@ function planFor(n: number): FftPlan {
         rest /= p;
       } else p++;
     }
-    const cos = new Float64Array(n), sin = new Float64Array(n);
+    const cos = new Float64Array(n),
+      sin = new Float64Array(n);
     for (let j = 0; j < n; j++) {
       cos[j] = Math.cos((2 * Math.PI * j) / n);
       sin[j] = Math.sin((2 * Math.PI * j) / n);
@@ -84,10 +85,18 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false): void {
  * combined in place. W_n^e is the plan's table at e·(N/n), and N/n = `stride`.
  */
 function transform(
-  plan: FftPlan, outRe: Float64Array, outIm: Float64Array, at: number,
-  first: number, stride: number, n: number, level: number, sign: number,
+  plan: FftPlan,
+  outRe: Float64Array,
+  outIm: Float64Array,
+  at: number,
+  first: number,
+  stride: number,
+  n: number,
+  level: number,
+  sign: number,
 ): void {
-  const p = plan.factors[level]!, m = n / p;
+  const p = plan.factors[level]!,
+    m = n / p;
   const { cos, sin, inRe, inIm } = plan;
   const N = cos.length;
   if (m === 1) {
@@ -102,10 +111,14 @@ function transform(
     // X[k] = Y₀[k] + W^k·Y₁[k], X[k + m] = Y₀[k] − W^k·Y₁[k].
     for (let k = 0; k < m; k++) {
       const e = k * stride;
-      const c = cos[e]!, s = sign * sin[e]!;
-      const a = at + k, b = a + m;
-      const br = outRe[b]! * c - outIm[b]! * s, bi = outRe[b]! * s + outIm[b]! * c;
-      const ar = outRe[a]!, ai = outIm[a]!;
+      const c = cos[e]!,
+        s = sign * sin[e]!;
+      const a = at + k,
+        b = a + m;
+      const br = outRe[b]! * c - outIm[b]! * s,
+        bi = outRe[b]! * s + outIm[b]! * c;
+      const ar = outRe[a]!,
+        ai = outIm[a]!;
       outRe[a] = ar + br;
       outIm[a] = ai + bi;
       outRe[b] = ar - br;
@@ -114,20 +127,25 @@ function transform(
     return;
   }
   // X[k + m·q] = Σ_r (W_n^(r·k) · Y_r[k]) · W_p^(r·q); the twiddled Y_r[k] are kept in t.
-  const tRe = new Float64Array(p), tIm = new Float64Array(p);
+  const tRe = new Float64Array(p),
+    tIm = new Float64Array(p);
   for (let k = 0; k < m; k++) {
     for (let r = 0; r < p; r++) {
       const e = (r * k * stride) % N;
-      const c = cos[e]!, s = sign * sin[e]!;
-      const yr = outRe[at + k + r * m]!, yi = outIm[at + k + r * m]!;
+      const c = cos[e]!,
+        s = sign * sin[e]!;
+      const yr = outRe[at + k + r * m]!,
+        yi = outIm[at + k + r * m]!;
       tRe[r] = yr * c - yi * s;
       tIm[r] = yr * s + yi * c;
     }
     for (let q = 0; q < p; q++) {
-      let sr = 0, si = 0;
+      let sr = 0,
+        si = 0;
       for (let r = 0; r < p; r++) {
         const e = ((r * q) % p) * m * stride; // W_p^(r·q) = W_N^((r·q mod p)·N/p)
-        const c = cos[e]!, s = sign * sin[e]!;
+        const c = cos[e]!,
+          s = sign * sin[e]!;
         sr += tRe[r]! * c - tIm[r]! * s;
         si += tRe[r]! * s + tIm[r]! * c;
       }
@@ -168,7 +186,8 @@ export function columnWeight(kx: number, w: number): number {
  */
 export function rfft2(out: ComplexPlanes, x: ArrayLike<number>, h: number, w: number): void {
   const hw = halfWidth(w);
-  const rowRe = new Float64Array(w), rowIm = new Float64Array(w);
+  const rowRe = new Float64Array(w),
+    rowIm = new Float64Array(w);
   for (let y = 0; y < h; y++) {
     for (let i = 0; i < w; i++) rowRe[i] = x[y * w + i]!;
     rowIm.fill(0);
@@ -188,7 +207,8 @@ export function irfft2(out: { [i: number]: number; length: number }, f: ComplexP
   const hw = halfWidth(w);
   const z = { re: f.re.slice(), im: f.im.slice() };
   transformColumns(z, h, hw, true);
-  const rowRe = new Float64Array(w), rowIm = new Float64Array(w);
+  const rowRe = new Float64Array(w),
+    rowIm = new Float64Array(w);
   const norm = 1 / (h * w);
   for (let y = 0; y < h; y++) {
     for (let k = 0; k < w; k++) {
@@ -240,7 +260,8 @@ export function irfft2Naive(f: ComplexPlanes, h: number, w: number): Float64Arra
 
 /** Transforms each of the `cols` columns of the H×cols complex planes `z` in place. */
 function transformColumns(z: ComplexPlanes, h: number, cols: number, inverse: boolean): void {
-  const colRe = new Float64Array(h), colIm = new Float64Array(h);
+  const colRe = new Float64Array(h),
+    colIm = new Float64Array(h);
   for (let k = 0; k < cols; k++) {
     for (let y = 0; y < h; y++) {
       colRe[y] = z.re[y * cols + k]!;

@@ -89,7 +89,8 @@ export function createFourierImage(h: number, w: number, rand: () => number, sd 
  */
 export function fourierImageForward(out: Floats, p: FourierImage, meanBgr: readonly number[]): Float64Array {
   const { height: h, width: w } = p;
-  const n = h * halfWidth(w), plane = h * w;
+  const n = h * halfWidth(w),
+    plane = h * w;
   const z = new Float64Array(3 * plane);
   const spectrum = { re: new Float64Array(n), im: new Float64Array(n) };
   for (let d = 0; d < 3; d++) {
@@ -104,14 +105,17 @@ export function fourierImageForward(out: Floats, p: FourierImage, meanBgr: reado
   const s = new Float64Array(3 * plane);
   const M = COLOR_MATRIX;
   for (let i = 0; i < plane; i++) {
-    const z0 = z[i]!, z1 = z[plane + i]!, z2 = z[2 * plane + i]!;
+    const z0 = z[i]!,
+      z1 = z[plane + i]!,
+      z2 = z[2 * plane + i]!;
     for (let c = 0; c < 3; c++) {
       const l = M[3 * c]! * z0 + M[3 * c + 1]! * z1 + M[3 * c + 2]! * z2;
       s[c * plane + i] = 1 / (1 + Math.exp(-l));
     }
   }
   for (let c = 0; c < 3; c++) {
-    const rgb = 2 - c, m = meanBgr[c]!; // B, G, R ← s planes 2, 1, 0
+    const rgb = 2 - c,
+      m = meanBgr[c]!; // B, G, R ← s planes 2, 1, 0
     for (let i = 0; i < plane; i++) out[c * plane + i] = 255 * s[rgb * plane + i]! - m;
   }
   return s;
@@ -123,12 +127,15 @@ export function fourierImageForward(out: Floats, p: FourierImage, meanBgr: reado
  */
 export function fourierImageBackward(dParams: Float64Array, dInput: ArrayLike<number>, s: Float64Array, p: FourierImage): void {
   const { height: h, width: w } = p;
-  const n = h * halfWidth(w), plane = h * w;
+  const n = h * halfWidth(w),
+    plane = h * w;
   const M = COLOR_MATRIX;
   const dz = new Float64Array(3 * plane);
   for (let i = 0; i < plane; i++) {
     // dL/dl_c = 255 · g_(2−c) · s_c (1 − s_c), then dL/dz = Mᵀ · dL/dl, with the ÷4 folded in.
-    let dz0 = 0, dz1 = 0, dz2 = 0;
+    let dz0 = 0,
+      dz1 = 0,
+      dz2 = 0;
     for (let c = 0; c < 3; c++) {
       const sc = s[c * plane + i]!;
       const dl = (255 * dInput[(2 - c) * plane + i]! * sc * (1 - sc)) / SPECTRUM_DIVISOR;

@@ -52,7 +52,8 @@ export function halfSize(n: number): number {
  * HL = ceil(H/2), WL = ceil(W/2)), zeros outside the picture.
  */
 export function downsample(lo: Float32Array, x: Float32Array, C: number, H: number, W: number): void {
-  const { m: HL, before: bH } = axis(H), { m: WL, before: bW } = axis(W);
+  const { m: HL, before: bH } = axis(H),
+    { m: WL, before: bW } = axis(W);
   const [k0, k1, k2, k3, k4] = BINOMIAL;
   const rows = new Float64Array(H * WL); // one plane filtered along its rows: H×WL
   const line = new Float64Array(2 * WL + 4); // a row with its zero padding: line[p] = x[p − bW]
@@ -74,7 +75,8 @@ export function downsample(lo: Float32Array, x: Float32Array, C: number, H: numb
       for (let t = 0; t < 5; t++) {
         const y = 2 * i + t - bH;
         if (y < 0 || y >= H) continue; // a zero row of the padding
-        const k = BINOMIAL[t]!, from = y * WL;
+        const k = BINOMIAL[t]!,
+          from = y * WL;
         for (let j = 0; j < WL; j++) acc[j]! += k * rows[from + j]!;
       }
       for (let j = 0; j < WL; j++) lo[out + i * WL + j] = acc[j]!;
@@ -87,7 +89,8 @@ export function downsample(lo: Float32Array, x: Float32Array, C: number, H: numb
  * taken from, each sample through the same taps (times 2 per axis).
  */
 export function upsampleAdd(out: Float32Array, lo: Float32Array, C: number, H: number, W: number, sign: 1 | -1): void {
-  const { m: HL, before: bH } = axis(H), { m: WL, before: bW } = axis(W);
+  const { m: HL, before: bH } = axis(H),
+    { m: WL, before: bW } = axis(W);
   const cols = new Float64Array(H * WL); // one plane spread along its columns: H×WL
   const line = new Float64Array(2 * WL + 4); // a row spread with its padding: line[p] goes to x = p − bW
   for (let c = 0; c < C; c++) {
@@ -106,7 +109,8 @@ export function upsampleAdd(out: Float32Array, lo: Float32Array, C: number, H: n
     for (let y = 0; y < H; y++) {
       line.fill(0);
       for (let j = 0; j < WL; j++) {
-        const v = 2 * cols[y * WL + j]!, p = 2 * j; // sample j went into x = 2j − bW + t
+        const v = 2 * cols[y * WL + j]!,
+          p = 2 * j; // sample j went into x = 2j − bW + t
         for (let t = 0; t < 5; t++) line[p + t]! += BINOMIAL[t]! * v;
       }
       const row = plane + y * W;
@@ -131,7 +135,8 @@ export function laplacianNormalize(g: Float32Array, C: number, H: number, W: num
   checkLevels(levels);
   // bands[0] is g itself; bands[k] the k-th low band, C×h[k]×w[k]. Splitting level k turns
   // bands[k] into its high band in place (bands[k] −= U bands[k+1]), merging undoes that.
-  const h = [H], w = [W];
+  const h = [H],
+    w = [W];
   const bands = [g];
   for (let k = 0; k < levels; k++) {
     h.push(halfSize(h[k]!));
@@ -155,8 +160,10 @@ function checkLevels(levels: number): void {
 
 /** D x by the 5×5 kernel K = k kᵀ directly, testing each tap against the padded border. */
 export function downsampleNaive(x: Float32Array, C: number, H: number, W: number): Float32Array {
-  const HL = halfSize(H), WL = halfSize(W);
-  const padTop = Math.floor((2 * (HL - 1) + 5 - H) / 2), padLeft = Math.floor((2 * (WL - 1) + 5 - W) / 2);
+  const HL = halfSize(H),
+    WL = halfSize(W);
+  const padTop = Math.floor((2 * (HL - 1) + 5 - H) / 2),
+    padLeft = Math.floor((2 * (WL - 1) + 5 - W) / 2);
   const lo = new Float32Array(C * HL * WL);
   for (let c = 0; c < C; c++) {
     for (let i = 0; i < HL; i++) {
@@ -164,7 +171,8 @@ export function downsampleNaive(x: Float32Array, C: number, H: number, W: number
         let sum = 0;
         for (let r = 0; r < 5; r++) {
           for (let s = 0; s < 5; s++) {
-            const y = 2 * i + r - padTop, xx = 2 * j + s - padLeft;
+            const y = 2 * i + r - padTop,
+              xx = 2 * j + s - padLeft;
             if (y < 0 || y >= H || xx < 0 || xx >= W) continue; // a zero of the padding
             sum += BINOMIAL[r]! * BINOMIAL[s]! * x[(c * H + y) * W + xx]!;
           }
@@ -178,15 +186,18 @@ export function downsampleNaive(x: Float32Array, C: number, H: number, W: number
 
 /** U lo = 4·Dᵀ lo directly: each low sample scattered through the 5×5 taps it was gathered by. */
 export function upsampleNaive(lo: Float32Array, C: number, H: number, W: number): Float32Array {
-  const HL = halfSize(H), WL = halfSize(W);
-  const padTop = Math.floor((2 * (HL - 1) + 5 - H) / 2), padLeft = Math.floor((2 * (WL - 1) + 5 - W) / 2);
+  const HL = halfSize(H),
+    WL = halfSize(W);
+  const padTop = Math.floor((2 * (HL - 1) + 5 - H) / 2),
+    padLeft = Math.floor((2 * (WL - 1) + 5 - W) / 2);
   const out = new Float64Array(C * H * W);
   for (let c = 0; c < C; c++) {
     for (let i = 0; i < HL; i++) {
       for (let j = 0; j < WL; j++) {
         for (let r = 0; r < 5; r++) {
           for (let s = 0; s < 5; s++) {
-            const y = 2 * i + r - padTop, xx = 2 * j + s - padLeft;
+            const y = 2 * i + r - padTop,
+              xx = 2 * j + s - padLeft;
             if (y < 0 || y >= H || xx < 0 || xx >= W) continue;
             out[(c * H + y) * W + xx]! += 4 * BINOMIAL[r]! * BINOMIAL[s]! * lo[(c * HL + i) * WL + j]!;
           }
@@ -201,7 +212,9 @@ export function upsampleNaive(lo: Float32Array, C: number, H: number, W: number)
 export function laplacianNormalizeNaive(g: Float32Array, C: number, H: number, W: number, levels: number): Float32Array {
   checkLevels(levels);
   const his: { band: Float32Array; h: number; w: number }[] = [];
-  let img = g, h = H, w = W;
+  let img = g,
+    h = H,
+    w = W;
   for (let k = 0; k < levels; k++) {
     const lo = downsampleNaive(img, C, h, w);
     const up = upsampleNaive(lo, C, h, w);

@@ -49,7 +49,17 @@ export const MASK_FEATHER = 4;
  */
 export function dreamMask(mask: RgbImage, width: number, height: number, onNote?: (message: string) => void): Float32Array {
   const { width: mw, height: mh, data } = (typeof mask === "object" && mask !== null ? mask : {}) as Partial<RgbImage>;
-  if (mw === undefined || mh === undefined || data === undefined || !Number.isInteger(mw) || !Number.isInteger(mh) || mw < 1 || mh < 1 || !(data instanceof Float32Array) || data.length !== mw * mh * 3) {
+  if (
+    mw === undefined ||
+    mh === undefined ||
+    data === undefined ||
+    !Number.isInteger(mw) ||
+    !Number.isInteger(mh) ||
+    mw < 1 ||
+    mh < 1 ||
+    !(data instanceof Float32Array) ||
+    data.length !== mw * mh * 3
+  ) {
     throw new OptionError("the mask must be an RgbImage: width × height × 3 values in a Float32Array, as readImage gives");
   }
   let img = mask as RgbImage;
@@ -99,7 +109,8 @@ export function featherMaskNaive(mask: Float32Array, H: number, W: number, r: nu
   const out = new Float32Array(mask.length);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
-      let acc = 0, sum = 0;
+      let acc = 0,
+        sum = 0;
       for (let v = Math.max(0, y - r); v <= Math.min(H - 1, y + r); v++) {
         for (let u = Math.max(0, x - r); u <= Math.min(W - 1, x + r); u++) {
           const k = (r + 1 - Math.abs(v - y)) * (r + 1 - Math.abs(u - x));
@@ -119,8 +130,15 @@ function alongRows(src: Float32Array, dst: Float32Array, H: number, W: number, f
 }
 
 /** Runs `f` on each column of an H×W plane, from `src` into `dst` (through a contiguous copy). */
-function alongColumns(src: Float32Array, dst: Float32Array, H: number, W: number, f: (line: Float32Array, out: Float32Array) => void): void {
-  const line = new Float32Array(H), out = new Float32Array(H);
+function alongColumns(
+  src: Float32Array,
+  dst: Float32Array,
+  H: number,
+  W: number,
+  f: (line: Float32Array, out: Float32Array) => void,
+): void {
+  const line = new Float32Array(H),
+    out = new Float32Array(H);
   for (let x = 0; x < W; x++) {
     for (let y = 0; y < H; y++) line[y] = src[y * W + x]!;
     f(line, out);
@@ -142,7 +160,8 @@ function slideMin(line: Float32Array, out: Float32Array, r: number): void {
 function tent(line: Float32Array, out: Float32Array, r: number): void {
   const n = line.length;
   for (let i = 0; i < n; i++) {
-    let acc = 0, sum = 0;
+    let acc = 0,
+      sum = 0;
     for (let j = Math.max(0, i - r); j <= Math.min(n - 1, i + r); j++) {
       const k = r + 1 - Math.abs(j - i);
       acc += k * line[j]!;
@@ -159,7 +178,8 @@ function tent(line: Float32Array, out: Float32Array, r: number): void {
 export function maskPyramid(mask: Float32Array, sizes: readonly (readonly [number, number])[]): Float32Array[] {
   const out: Float32Array[] = [mask];
   for (let k = sizes.length - 2; k >= 0; k--) {
-    const [h, w] = sizes[k + 1]!, [nh, nw] = sizes[k]!;
+    const [h, w] = sizes[k + 1]!,
+      [nh, nw] = sizes[k]!;
     out.push(zoomPlanes(out[out.length - 1]!, 1, h, w, nh, nw));
   }
   return out.reverse();

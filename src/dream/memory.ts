@@ -102,7 +102,9 @@ export interface MemoryEstimate {
 /** Live bytes of one forward + backward pass from an h×w input to `layers`. */
 export function netPassBytes(net: CaffeNet, layers: readonly string[], h: number, w: number): number {
   const rows = net.plannedShapes(layers, [1, net.inputChannels, h, w]);
-  let sum = 0, largest = 0, columns = 0;
+  let sum = 0,
+    largest = 0,
+    columns = 0;
   for (const r of rows) {
     columns = Math.max(columns, r.scratch);
     if (sharesInput(r.type)) continue; // its top is its input's tensor: counted there
@@ -120,7 +122,11 @@ export function tileCropSide(tile: number, side: number): number {
 
 /** Estimates the peak memory of the process that dreams an h×w picture on `layers`. */
 export function estimateDreamMemory(
-  net: CaffeNet, layers: readonly string[], height: number, width: number, { tile, threads = 1, extraCopies = 0, masked = false }: MemoryPlan = {},
+  net: CaffeNet,
+  layers: readonly string[],
+  height: number,
+  width: number,
+  { tile, threads = 1, extraCopies = 0, masked = false }: MemoryPlan = {},
 ): MemoryEstimate {
   const passHeight = tile === undefined ? height : tileCropSide(tile, height);
   const passWidth = tile === undefined ? width : tileCropSide(tile, width);
@@ -129,7 +135,8 @@ export function estimateDreamMemory(
   // Winograd's transformed weights, kept per weight array: a dream runs every step on one thread
   // count, so only one set of weight arrays (with threads, their shared copies) is transformed.
   const kept = 4 * net.keptValues(layers);
-  const fixed = RUNTIME_BYTES + (threads - 1) * WORKER_BYTES + (several ? MODEL_COPIES_THREADS : MODEL_COPIES_ONE_THREAD) * net.weightBytes + kept;
+  const fixed =
+    RUNTIME_BYTES + (threads - 1) * WORKER_BYTES + (several ? MODEL_COPIES_THREADS : MODEL_COPIES_ONE_THREAD) * net.weightBytes + kept;
   const picture = Math.ceil((PICTURE_BYTES_PER_PIXEL + extraCopies * 3 * 4 + (masked ? MASK_BYTES_PER_PIXEL : 0)) * height * width);
   return { bytes: fixed + netBytes + picture, fixed, net: netBytes, picture, passHeight, passWidth };
 }
@@ -152,10 +159,14 @@ export interface MemoryDecision {
  * picture size that would.
  */
 export function planDreamMemory(
-  net: CaffeNet, layers: readonly string[], height: number, width: number,
+  net: CaffeNet,
+  layers: readonly string[],
+  height: number,
+  width: number,
   { tile, threads = 1, extraCopies = 0, masked = false, minSide, maxMemory }: MemoryPlan & { minSide: number; maxMemory: number },
 ): MemoryDecision {
-  const at = (t: number | undefined): MemoryEstimate => estimateDreamMemory(net, layers, height, width, { tile: t, threads, extraCopies, masked });
+  const at = (t: number | undefined): MemoryEstimate =>
+    estimateDreamMemory(net, layers, height, width, { tile: t, threads, extraCopies, masked });
   const e = at(tile);
   if (e.bytes <= maxMemory) return { tile, estimate: e };
   const longest = Math.max(height, width);
@@ -189,11 +200,10 @@ export function planDreamMemory(
  * The largest tile side from minSide to `most` whose estimate fits, or null: the estimate grows
  * with the tile, so a binary search over the sides finds it.
  */
-function largestFittingTile(
-  at: (tile: number) => MemoryEstimate, minSide: number, most: number, maxMemory: number,
-): number | null {
+function largestFittingTile(at: (tile: number) => MemoryEstimate, minSide: number, most: number, maxMemory: number): number | null {
   if (most < minSide || at(minSide).bytes > maxMemory) return null;
-  let lo = minSide, hi = most + 1; // at(lo) fits; hi does not, or is past the range
+  let lo = minSide,
+    hi = most + 1; // at(lo) fits; hi does not, or is past the range
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     if (at(mid).bytes <= maxMemory) lo = mid;
@@ -204,8 +214,13 @@ function largestFittingTile(
 
 /** The longest picture side (as --max-size) whose dream fits, or null if none ≥ minSide does. */
 function largestFittingSide(
-  net: CaffeNet, layers: readonly string[], height: number, width: number,
-  plan: MemoryPlan, minSide: number, maxMemory: number,
+  net: CaffeNet,
+  layers: readonly string[],
+  height: number,
+  width: number,
+  plan: MemoryPlan,
+  minSide: number,
+  maxMemory: number,
 ): number | null {
   const longest = Math.max(height, width);
   const at = (side: number): number => {

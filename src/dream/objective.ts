@@ -56,7 +56,10 @@ export function objectiveGradient(net: CaffeNet, x: Tensor, terms: readonly Obje
   // copied out, escapes.
   return withRecycling(poolFor(net), () => {
     const input = new Tensor(copyOf(x.data), x.shape, true); // in shared memory when threads are on
-    const outputs = net.forward(input, terms.map((t) => t.layer));
+    const outputs = net.forward(
+      input,
+      terms.map((t) => t.layer),
+    );
     let loss = 0;
     const seeds = outputs.map((a, k) => {
       const { value, seed } = scoreTerm(a, terms[k]!);
@@ -93,7 +96,10 @@ export function inputGradient(
 
 /** The value of `objectiveGradient` without the gradient (no tape): for measuring dreams. */
 export function objectiveValue(net: CaffeNet, x: Tensor, terms: readonly ObjectiveTerm[]): number {
-  const outputs = net.forward(new Tensor(x.data, x.shape), terms.map((t) => t.layer));
+  const outputs = net.forward(
+    new Tensor(x.data, x.shape),
+    terms.map((t) => t.layer),
+  );
   return outputs.reduce((sum, a, k) => sum + scoreTerm(a, terms[k]!).value, 0);
 }
 
@@ -163,8 +169,14 @@ function scoreTerm(a: Tensor, term: ObjectiveTerm): { value: number; seed: Float
 
 /** Guided score: each position matched to its best guide vector by dot product. */
 function scoreGuide(
-  a: Floats, seed: Floats, n: number, c: number, plane: number,
-  guide: Tensor, selected: Set<number> | null, layer: string,
+  a: Floats,
+  seed: Floats,
+  n: number,
+  c: number,
+  plane: number,
+  guide: Tensor,
+  selected: Set<number> | null,
+  layer: string,
 ): number {
   const [gc, gp] = guide.shape as [number, number];
   if (gc !== c) throw new OptionError(`the guide features have ${gc} channels but "${layer}" has ${c}`);
@@ -174,11 +186,15 @@ function scoreGuide(
   for (let b = 0; b < n; b++) {
     const base = b * c * plane;
     for (let p = 0; p < plane; p++) {
-      let best = 0, bestDot = -Infinity;
+      let best = 0,
+        bestDot = -Infinity;
       for (let j = 0; j < gp; j++) {
         let dot = 0;
         for (const ch of chans) dot += a[base + ch * plane + p]! * g[ch * gp + j]!;
-        if (dot > bestDot) { bestDot = dot; best = j; }
+        if (dot > bestDot) {
+          bestDot = dot;
+          best = j;
+        }
       }
       value += bestDot;
       for (const ch of chans) seed[base + ch * plane + p] = g[ch * gp + best]!;

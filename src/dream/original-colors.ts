@@ -51,7 +51,8 @@ export function photoPlusChange(photo: RgbImage, x: Float32Array, meanBgr: reado
     }
     if (originalColors) d[0] = d[1] = d[2] = luma(d[0]!, d[1]!, d[2]!);
     for (let c = 0; c < 3; c++) {
-      const p = data[3 * i + c]!, v = p + d[c]!;
+      const p = data[3 * i + c]!,
+        v = p + d[c]!;
       out[3 * i + c] = d[c] === 0 ? p : v <= 0 ? 0 : v >= 255 ? 255 : v;
     }
   }

@@ -43,7 +43,8 @@ export function squaredTotalVariationBackward(dx: Floats, x: Floats, C: number, 
     const plane = c * H * W;
     for (let y = 0; y < H; y++) {
       for (let col = 0; col < W; col++) {
-        const i = plane + y * W + col, v = x[i]!;
+        const i = plane + y * W + col,
+          v = x[i]!;
         let g = 0;
         if (col > 0) g += v - x[i - 1]!;
         if (col + 1 < W) g += v - x[i + 1]!;

@@ -4,11 +4,10 @@
 // its stride grid every time.
 
 /** C planes of H×W rolled by (dy, dx), written into `out` (same length as `src`, not `src`). */
-export function rollPlanes(
-  src: Float32Array, C: number, H: number, W: number, dy: number, dx: number, out: Float32Array,
-): Float32Array {
+export function rollPlanes(src: Float32Array, C: number, H: number, W: number, dy: number, dx: number, out: Float32Array): Float32Array {
   if (out === src) throw new RangeError("rollPlanes: out must not be src");
-  const sy = ((dy % H) + H) % H, sx = ((dx % W) + W) % W;
+  const sy = ((dy % H) + H) % H,
+    sx = ((dx % W) + W) % W;
   for (let c = 0; c < C; c++) {
     const plane = c * H * W;
     for (let y = 0; y < H; y++) {

@@ -75,13 +75,23 @@ export interface GradientShaping extends ShapingOptions {
  */
 export function gradientShaping(o: ShapingOptions, iterations: number, meanBgr: readonly number[]): GradientShaping | undefined {
   const { laplacian, smooth, tv, pixelL2: l2 } = o;
-  if (laplacian !== undefined && !(typeof laplacian === "number" && Number.isInteger(laplacian) && laplacian >= 1 && laplacian <= MAX_LAPLACIAN_LEVELS)) {
-    throw new OptionError(`laplacian must be a whole number of levels from 1 to ${MAX_LAPLACIAN_LEVELS} (the notebook uses 4), got ${show(laplacian)}`);
+  if (
+    laplacian !== undefined &&
+    !(typeof laplacian === "number" && Number.isInteger(laplacian) && laplacian >= 1 && laplacian <= MAX_LAPLACIAN_LEVELS)
+  ) {
+    throw new OptionError(
+      `laplacian must be a whole number of levels from 1 to ${MAX_LAPLACIAN_LEVELS} (the notebook uses 4), got ${show(laplacian)}`,
+    );
   }
   if (smooth !== undefined && !(typeof smooth === "number" && smooth > 0 && smooth <= MAX_SMOOTH)) {
-    throw new OptionError(`smooth must be a positive number of pixels up to ${MAX_SMOOTH} (pytorch-deepdream uses 0.5), got ${show(smooth)}`);
+    throw new OptionError(
+      `smooth must be a positive number of pixels up to ${MAX_SMOOTH} (pytorch-deepdream uses 0.5), got ${show(smooth)}`,
+    );
   }
-  for (const [name, weight] of [["tv", tv], ["pixelL2", l2]] as const) {
+  for (const [name, weight] of [
+    ["tv", tv],
+    ["pixelL2", l2],
+  ] as const) {
     if (weight !== undefined && !(typeof weight === "number" && weight >= 0 && Number.isFinite(weight))) {
       throw new OptionError(`${name} must be a weight of 0 or more, got ${show(weight)}`);
     }
@@ -103,7 +113,14 @@ const show = (v: unknown): string => (typeof v === "string" ? JSON.stringify(v) 
  * (≤ 0).
  */
 export function shapeGradient(
-  grad: Float32Array, x: Float32Array, h: number, w: number, dy: number, dx: number, iteration: number, s: GradientShaping,
+  grad: Float32Array,
+  x: Float32Array,
+  h: number,
+  w: number,
+  dy: number,
+  dx: number,
+  iteration: number,
+  s: GradientShaping,
 ): number {
   const g = rollPlanes(grad, 3, h, w, -dy, -dx, new Float32Array(grad.length)); // into the picture's frame
   let loss = 0;

@@ -89,18 +89,27 @@ export function similarityForward<T extends Floats>(
 ): T {
   checkPlanes("similarityForward", out, src, C, H, W);
   const { a, b } = sampling(t);
-  const cx = (W - 1) / 2, cy = (H - 1) / 2;
+  const cx = (W - 1) / 2,
+    cy = (H - 1) / 2;
   for (let y = 0; y < H; y++) {
     const v = y - cy;
     for (let x = 0; x < W; x++) {
       const u = x - cx;
-      const px = cx + (a * u - b * v), py = cy + (b * u + a * v);
-      const x0 = Math.floor(px), y0 = Math.floor(py);
-      const fx = px - x0, fy = py - y0;
+      const px = cx + (a * u - b * v),
+        py = cy + (b * u + a * v);
+      const x0 = Math.floor(px),
+        y0 = Math.floor(py);
+      const fx = px - x0,
+        fy = py - y0;
       // The four taps and their weights; a tap outside the picture reads 0, so it is left out.
-      const in0 = y0 >= 0 && y0 < H, in1 = y0 + 1 >= 0 && y0 + 1 < H;
-      const left = x0 >= 0 && x0 < W, right = x0 + 1 >= 0 && x0 + 1 < W;
-      const w00 = (1 - fy) * (1 - fx), w01 = (1 - fy) * fx, w10 = fy * (1 - fx), w11 = fy * fx;
+      const in0 = y0 >= 0 && y0 < H,
+        in1 = y0 + 1 >= 0 && y0 + 1 < H;
+      const left = x0 >= 0 && x0 < W,
+        right = x0 + 1 >= 0 && x0 + 1 < W;
+      const w00 = (1 - fy) * (1 - fx),
+        w01 = (1 - fy) * fx,
+        w10 = fy * (1 - fx),
+        w11 = fy * fx;
       const k = y0 * W + x0;
       for (let ch = 0; ch < C; ch++) {
         const plane = ch * H * W;
@@ -131,17 +140,26 @@ export function similarityBackward<T extends Floats>(
 ): T {
   checkPlanes("similarityBackward", dsrc, dout, C, H, W);
   const { a, b } = sampling(t);
-  const cx = (W - 1) / 2, cy = (H - 1) / 2;
+  const cx = (W - 1) / 2,
+    cy = (H - 1) / 2;
   for (let y = 0; y < H; y++) {
     const v = y - cy;
     for (let x = 0; x < W; x++) {
       const u = x - cx;
-      const px = cx + (a * u - b * v), py = cy + (b * u + a * v);
-      const x0 = Math.floor(px), y0 = Math.floor(py);
-      const fx = px - x0, fy = py - y0;
-      const in0 = y0 >= 0 && y0 < H, in1 = y0 + 1 >= 0 && y0 + 1 < H;
-      const left = x0 >= 0 && x0 < W, right = x0 + 1 >= 0 && x0 + 1 < W;
-      const w00 = (1 - fy) * (1 - fx), w01 = (1 - fy) * fx, w10 = fy * (1 - fx), w11 = fy * fx;
+      const px = cx + (a * u - b * v),
+        py = cy + (b * u + a * v);
+      const x0 = Math.floor(px),
+        y0 = Math.floor(py);
+      const fx = px - x0,
+        fy = py - y0;
+      const in0 = y0 >= 0 && y0 < H,
+        in1 = y0 + 1 >= 0 && y0 + 1 < H;
+      const left = x0 >= 0 && x0 < W,
+        right = x0 + 1 >= 0 && x0 + 1 < W;
+      const w00 = (1 - fy) * (1 - fx),
+        w01 = (1 - fy) * fx,
+        w10 = fy * (1 - fx),
+        w11 = fy * fx;
       const k = y0 * W + x0;
       for (let ch = 0; ch < C; ch++) {
         const plane = ch * H * W;
@@ -163,9 +181,16 @@ export function similarityBackward<T extends Floats>(
  */
 export function similarityMatrixNaive(H: number, W: number, t: Similarity): Float64Array {
   const theta = (t.degrees * Math.PI) / 180;
-  const R = [[Math.cos(theta), Math.sin(theta)], [-Math.sin(theta), Math.cos(theta)]]; // on screen, y down
-  const Rt = [[R[0]![0]!, R[1]![0]!], [R[0]![1]!, R[1]![1]!]];
-  const cx = (W - 1) / 2, cy = (H - 1) / 2;
+  const R = [
+    [Math.cos(theta), Math.sin(theta)],
+    [-Math.sin(theta), Math.cos(theta)],
+  ]; // on screen, y down
+  const Rt = [
+    [R[0]![0]!, R[1]![0]!],
+    [R[0]![1]!, R[1]![1]!],
+  ];
+  const cx = (W - 1) / 2,
+    cy = (H - 1) / 2;
   const tent = (d: number): number => Math.max(0, 1 - Math.abs(d));
   const A = new Float64Array(H * W * H * W);
   for (let qy = 0; qy < H; qy++) {
@@ -182,7 +207,8 @@ export function similarityMatrixNaive(H: number, W: number, t: Similarity): Floa
 
 /** out = A src, plane by plane, with A from `similarityMatrixNaive` (tests only). */
 export function similarityForwardNaive(out: Floats, src: Floats, C: number, H: number, W: number, t: Similarity): Floats {
-  const A = similarityMatrixNaive(H, W, t), n = H * W;
+  const A = similarityMatrixNaive(H, W, t),
+    n = H * W;
   for (let c = 0; c < C; c++) {
     for (let q = 0; q < n; q++) {
       let acc = 0;
@@ -195,7 +221,8 @@ export function similarityForwardNaive(out: Floats, src: Floats, C: number, H: n
 
 /** dsrc += Aᵀ dout, plane by plane, with A from `similarityMatrixNaive` (tests only). */
 export function similarityBackwardNaive(dsrc: Floats, dout: Floats, C: number, H: number, W: number, t: Similarity): Floats {
-  const A = similarityMatrixNaive(H, W, t), n = H * W;
+  const A = similarityMatrixNaive(H, W, t),
+    n = H * W;
   for (let c = 0; c < C; c++) {
     for (let k = 0; k < n; k++) {
       let acc = 0;

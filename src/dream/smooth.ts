@@ -61,7 +61,9 @@ export function smoothCascade(g: Float32Array, C: number, H: number, W: number, 
   const sum = new Float32Array(g.length); // the three blurs' sum: Float32 like g, to hold one copy less at the step's peak
   const rows = new Float64Array(H * W); // one plane blurred along its rows
   for (const m of CASCADE) {
-    const taps = gaussianTaps(m * sigma), r = (taps.length - 1) / 2, n = taps.length;
+    const taps = gaussianTaps(m * sigma),
+      r = (taps.length - 1) / 2,
+      n = taps.length;
     const line = new Float64Array(W + 2 * r); // a row with its reflected border: line[p] = row[reflect(p − r)]
     const source = Int32Array.from({ length: line.length }, (_, p) => reflectIndex(p - r, W));
     for (let c = 0; c < C; c++) {
@@ -77,7 +79,8 @@ export function smoothCascade(g: Float32Array, C: number, H: number, W: number, 
       }
       for (let y = 0; y < H; y++) {
         for (let t = -r; t <= r; t++) {
-          const from = reflectIndex(y + t, H) * W, k = taps[t + r]!;
+          const from = reflectIndex(y + t, H) * W,
+            k = taps[t + r]!;
           for (let x = 0; x < W; x++) sum[plane + y * W + x]! += k * rows[from + x]!;
         }
       }
@@ -94,7 +97,8 @@ export function smoothCascadeNaive(g: Float32Array, C: number, H: number, W: num
       for (let x = 0; x < W; x++) {
         let mean = 0;
         for (const m of CASCADE) {
-          const taps = gaussianTaps(m * sigma), r = (taps.length - 1) / 2;
+          const taps = gaussianTaps(m * sigma),
+            r = (taps.length - 1) / 2;
           let s = 0;
           for (let dy = -r; dy <= r; dy++) {
             for (let dx = -r; dx <= r; dx++) {

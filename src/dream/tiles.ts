@@ -33,11 +33,21 @@ export const TILE_ALIGN = 32;
  * each with up to `margin` pixels of context.
  */
 export function gradientTiles(H: number, W: number, tile: number, minSide: number, margin = TILE_MARGIN): Tile[] {
-  const rows = spans(H, tile, minSide, margin), cols = spans(W, tile, minSide, margin);
+  const rows = spans(H, tile, minSide, margin),
+    cols = spans(W, tile, minSide, margin);
   const tiles: Tile[] = [];
   for (const r of rows) {
     for (const c of cols) {
-      tiles.push({ y: r.start, h: r.size, x: c.start, w: c.size, cropY: r.cropStart, cropH: r.cropSize, cropX: c.cropStart, cropW: c.cropSize });
+      tiles.push({
+        y: r.start,
+        h: r.size,
+        x: c.start,
+        w: c.size,
+        cropY: r.cropStart,
+        cropH: r.cropSize,
+        cropX: c.cropStart,
+        cropW: c.cropSize,
+      });
     }
   }
   return tiles;

@@ -93,7 +93,9 @@ export async function visualize(options: VisualizeOptions): Promise<RgbImage> {
   const layer = terms[0]!.layer;
   const minSide = net.minimumInputSize(layer);
   if (o.size < minSide) {
-    throw new OptionError(`size ${o.size} is too small for "${layer}", which needs pictures of at least ${minSide}×${minSide}; use a size of ${minSide} or more`);
+    throw new OptionError(
+      `size ${o.size} is too small for "${layer}", which needs pictures of at least ${minSide}×${minSide}; use a size of ${minSide} or more`,
+    );
   }
   let threads = o.threads ?? threadCount();
   const fallback = o.threads === undefined ? threadsFallback() : null;
@@ -102,7 +104,9 @@ export async function visualize(options: VisualizeOptions): Promise<RgbImage> {
   const maxMemory = o.maxMemory ?? DEFAULT_MAX_MEMORY;
   const needs = estimateDreamMemory(net, [layer], side, side, { threads }).bytes;
   if (needs > maxMemory) {
-    throw new OptionError(`visualizing at size ${o.size} would need about ${mb(needs)}, more than the budget of ${mb(maxMemory)}; use a smaller size`);
+    throw new OptionError(
+      `visualizing at size ${o.size} would need about ${mb(needs)}, more than the budget of ${mb(maxMemory)}; use a smaller size`,
+    );
   }
   try {
     await threadsReady(threads);
@@ -118,16 +122,25 @@ export async function visualize(options: VisualizeOptions): Promise<RgbImage> {
   const picture = createFourierImage(n, n, rand);
   const adam = adamState(picture.params.length);
   const x = new Float32Array(3 * n * n);
-  const padded = new Float32Array(3 * side * side), rolled = new Float32Array(padded.length), turned = new Float32Array(padded.length);
-  const grad = new Float32Array(padded.length), dx = new Float64Array(x.length), dParams = new Float64Array(picture.params.length);
+  const padded = new Float32Array(3 * side * side),
+    rolled = new Float32Array(padded.length),
+    turned = new Float32Array(padded.length);
+  const grad = new Float32Array(padded.length),
+    dx = new Float64Array(x.length),
+    dParams = new Float64Array(picture.params.length);
   for (let c = 0; c < 3; c++) padded.fill(127.5 - mean[c]!, c * side * side, (c + 1) * side * side); // Lucid pads with grey 0.5
 
   for (let step = 0; step < o.steps; step++) {
     if (o.signal?.aborted) throw o.signal.reason ?? new DOMException("The visualization was aborted", "AbortError");
     const s = fourierImageForward(x, picture, mean);
-    const dy1 = randomInt(rand, -JITTER_BEFORE, JITTER_BEFORE), dx1 = randomInt(rand, -JITTER_BEFORE, JITTER_BEFORE);
-    const t: Similarity = { scale: SCALES[randomInt(rand, 0, SCALES.length - 1)]!, degrees: DEGREES[randomInt(rand, 0, DEGREES.length - 1)]! };
-    const dy2 = randomInt(rand, -JITTER_AFTER, JITTER_AFTER), dx2 = randomInt(rand, -JITTER_AFTER, JITTER_AFTER);
+    const dy1 = randomInt(rand, -JITTER_BEFORE, JITTER_BEFORE),
+      dx1 = randomInt(rand, -JITTER_BEFORE, JITTER_BEFORE);
+    const t: Similarity = {
+      scale: SCALES[randomInt(rand, 0, SCALES.length - 1)]!,
+      degrees: DEGREES[randomInt(rand, 0, DEGREES.length - 1)]!,
+    };
+    const dy2 = randomInt(rand, -JITTER_AFTER, JITTER_AFTER),
+      dx2 = randomInt(rand, -JITTER_AFTER, JITTER_AFTER);
 
     // Forward through the transforms: pad, roll, scale and turn, roll.
     for (let c = 0; c < 3; c++) {
@@ -181,7 +194,8 @@ function objectiveTerms(o: CheckedOptions, net: CaffeNet): ObjectiveTerm[] {
     const side = net.minimumInputSize(layer);
     const count = net.outputShape(layer, [1, net.inputChannels, side, side])[1]!;
     for (const c of o.classes) {
-      if (!Number.isInteger(c) || c < 0 || c >= count) throw new OptionError(`class ${c} is out of range: "${layer}" scores classes 0–${count - 1}`);
+      if (!Number.isInteger(c) || c < 0 || c >= count)
+        throw new OptionError(`class ${c} is out of range: "${layer}" scores classes 0–${count - 1}`);
     }
     return [{ layer, objective: "sum", channels: [...new Set(o.classes)] }];
   }
@@ -213,8 +227,10 @@ function checkOptions(options: VisualizeOptions): CheckedOptions {
   integer("size", o.size, 1);
   integer("steps", o.steps, 1);
   if (!Number.isSafeInteger(o.seed)) throw new OptionError(`seed must be a whole number, got ${o.seed}`);
-  if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate)) throw new OptionError(`learning rate must be a positive number, got ${o.learningRate}`);
-  if (o.maxMemory !== undefined && !(o.maxMemory > 0)) throw new OptionError(`maxMemory must be a positive number of bytes, got ${o.maxMemory}`);
+  if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate))
+    throw new OptionError(`learning rate must be a positive number, got ${o.learningRate}`);
+  if (o.maxMemory !== undefined && !(o.maxMemory > 0))
+    throw new OptionError(`maxMemory must be a positive number of bytes, got ${o.maxMemory}`);
   if (o.threads !== undefined) {
     integer("threads", o.threads, 1);
     if (o.threads > MAX_THREADS) throw new OptionError(`threads must be at most ${MAX_THREADS}, got ${o.threads}`);

@@ -10,8 +10,10 @@ import { resizeImage } from "../io/image/resize.js";
  */
 export function zoomAboutCentre(img: RgbImage, factor: number): RgbImage {
   const { width: w, height: h } = img;
-  const cw = Math.max(1, Math.round(w / factor)), ch = Math.max(1, Math.round(h / factor));
-  const x0 = Math.floor((w - cw) / 2), y0 = Math.floor((h - ch) / 2);
+  const cw = Math.max(1, Math.round(w / factor)),
+    ch = Math.max(1, Math.round(h / factor));
+  const x0 = Math.floor((w - cw) / 2),
+    y0 = Math.floor((h - ch) / 2);
   const crop = new Float32Array(cw * ch * 3);
   for (let y = 0; y < ch; y++) {
     const from = ((y0 + y) * w + x0) * 3;

@@ -30,8 +30,7 @@ export function concatGeometry(shapes: ReadonlyArray<readonly number[]>, axis: n
   shapes.forEach((s, k) => {
     if (s.length !== rank || s.some((d, i) => i !== ax && d !== first[i])) {
       throw new RangeError(
-        `concat: input ${k} has shape ${formatShape(s)} but input 0 has ${formatShape(first)}; ` +
-          `all axes except axis ${ax} must match`,
+        `concat: input ${k} has shape ${formatShape(s)} but input 0 has ${formatShape(first)}; ` + `all axes except axis ${ax} must match`,
       );
     }
   });
@@ -71,13 +70,20 @@ export function concatBackward(dxs: ReadonlyArray<Floats | null>, dy: Floats, g:
 
 /** Caffe Concat: the tensors joined along `axis` (default 1, channels). */
 export function concat(xs: readonly Tensor[], axis = 1): Tensor {
-  const g = concatGeometry(xs.map((x) => x.shape), axis);
+  const g = concatGeometry(
+    xs.map((x) => x.shape),
+    axis,
+  );
   const first = xs[0]!;
   checkSameDtype("concat", xs);
   const ax = normalizeAxis(axis, first.shape, "concat");
   const shape = first.shape.map((d, i) => (i === ax ? g.sizes.reduce((a, b) => a + b, 0) : d));
   const y = new Tensor(allocOutput(first.data, shapeSize(shape)), shape);
-  concatForward(y.data, xs.map((x) => x.data), g);
+  concatForward(
+    y.data,
+    xs.map((x) => x.data),
+    g,
+  );
   return record(y, "concat", xs, (dy) => {
     // With one outer block (a single image, channels axis) dx_k is a contiguous run of dy: hand
     // it back as a view, no copy. The tape may then add into it; dy is not read again.

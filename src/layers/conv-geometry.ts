@@ -67,8 +67,10 @@ export function convGeometry(xShape: readonly number[], wShape: readonly number[
   const [N, C, H, W] = xShape as [number, number, number, number];
   const [K, Cg, R, S] = wShape as [number, number, number, number];
   const { stride = [1, 1], pad = [0, 0], dilation = [1, 1], group: groups = 1 } = options;
-  const [strideH, strideW] = stride, [padH, padW] = pad, [dilationH, dilationW] = dilation;
-  const positive = { "stride": stride, "dilation": dilation, "group": [groups] };
+  const [strideH, strideW] = stride,
+    [padH, padW] = pad,
+    [dilationH, dilationW] = dilation;
+  const positive = { stride: stride, dilation: dilation, group: [groups] };
   for (const [name, values] of Object.entries(positive)) {
     if (!values.every((v) => Number.isInteger(v) && v >= 1)) {
       throw new RangeError(`conv2d: ${name} must be positive integers, got ${values.join(", ")}`);
@@ -88,11 +90,13 @@ export function convGeometry(xShape: readonly number[], wShape: readonly number[
         `${formatShape(xShape)} with group ${groups} has ${C / groups}`,
     );
   }
-  const spanH = dilationH * (R - 1) + 1, spanW = dilationW * (S - 1) + 1; // the dilated kernel
+  const spanH = dilationH * (R - 1) + 1,
+    spanW = dilationW * (S - 1) + 1; // the dilated kernel
   const OH = Math.floor((H + 2 * padH - spanH) / strideH) + 1;
   const OW = Math.floor((W + 2 * padW - spanW) / strideW) + 1;
   if (OH < 1 || OW < 1) {
-    const minH = Math.max(1, spanH - 2 * padH), minW = Math.max(1, spanW - 2 * padW);
+    const minH = Math.max(1, spanH - 2 * padH),
+      minW = Math.max(1, spanW - 2 * padW);
     throw new RangeError(
       `conv2d: output would be empty: input ${H}×${W} is smaller than the ${spanH}×${spanW} ` +
         `(dilated) kernel with pad ${padH}×${padW}; the input must be at least ${minH}×${minW}`,

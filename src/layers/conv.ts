@@ -40,7 +40,13 @@ export { convAlgorithm, setConvAlgorithm, type ConvAlgorithm } from "./winograd.
  * reuses its own.
  */
 export function conv2dForward(
-  out: Floats, x: Floats, w: Floats, bias: Floats | null, g: ConvGeometry, scratch?: Floats, relu = false,
+  out: Floats,
+  x: Floats,
+  w: Floats,
+  bias: Floats | null,
+  g: ConvGeometry,
+  scratch?: Floats,
+  relu = false,
 ): void {
   checkBuffers("conv2dForward", g, { out, x, w, bias });
   // 3×3 stride 1 by ./winograd.ts, unless the caller hands in a column buffer for im2col.
@@ -50,7 +56,10 @@ export function conv2dForward(
     return;
   }
   const { N, C, H, W, K, groups, OH, OW } = g;
-  const Cg = C / groups, Kg = K / groups, CRS = Cg * g.R * g.S, P = OH * OW;
+  const Cg = C / groups,
+    Kg = K / groups,
+    CRS = Cg * g.R * g.S,
+    P = OH * OW;
   const pointwise = isPointwise(g);
   const col = pointwise ? null : columnBuffer(x, CRS * P, scratch);
   for (let n = 0; n < N; n++) {
@@ -83,13 +92,23 @@ export function conv2dForward(
  * in place first. Only for dx alone (dw and db null).
  */
 export function conv2dBackward(
-  dx: Floats | null, dw: Floats | null, db: Floats | null,
-  dout: Floats, x: Floats, w: Floats, g: ConvGeometry, scratch?: Floats, doutRelu?: { by: Floats; slope: number },
+  dx: Floats | null,
+  dw: Floats | null,
+  db: Floats | null,
+  dout: Floats,
+  x: Floats,
+  w: Floats,
+  g: ConvGeometry,
+  scratch?: Floats,
+  doutRelu?: { by: Floats; slope: number },
 ): void {
   checkBuffers("conv2dBackward", g, { out: dout, x, w, bias: db, dx, dw });
   if (doutRelu !== undefined && (dw !== null || db !== null)) throw new RangeError("conv2dBackward: doutRelu is only for dx alone");
   const { N, C, H, W, K, groups, OH, OW } = g;
-  const Cg = C / groups, Kg = K / groups, CRS = Cg * g.R * g.S, P = OH * OW;
+  const Cg = C / groups,
+    Kg = K / groups,
+    CRS = Cg * g.R * g.S,
+    P = OH * OW;
   if (db !== null) {
     for (let n = 0; n < N; n++) {
       for (let k = 0; k < K; k++) {
@@ -109,7 +128,8 @@ export function conv2dBackward(
   const col = pointwise ? null : columnBuffer(x, CRS * P, scratch);
   for (let n = 0; n < N; n++) {
     for (let grp = 0; grp < groups; grp++) {
-      const xOffset = (n * C + grp * Cg) * H * W, xEnd = xOffset + Cg * H * W; // x_g, dx_g [C/G, H, W]
+      const xOffset = (n * C + grp * Cg) * H * W,
+        xEnd = xOffset + Cg * H * W; // x_g, dx_g [C/G, H, W]
       const wg = w.subarray(grp * Kg * CRS, (grp + 1) * Kg * CRS); // [K/G, C/G·R·S]
       const dg = dout.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
       const maskB = doutRelu && { by: doutRelu.by.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P), slope: doutRelu.slope };
@@ -195,12 +215,14 @@ function columnBuffer(x: Floats, n: number, scratch: Floats | undefined): Floats
 
 /** Checks every buffer's length against the geometry, naming the kernel and the buffer. */
 function checkBuffers(
-  kernel: string, g: ConvGeometry,
+  kernel: string,
+  g: ConvGeometry,
   b: { out: Floats; x: Floats; w: Floats; bias: Floats | null; dx?: Floats | null; dw?: Floats | null },
 ): void {
   const outName = kernel === "conv2dBackward" ? "dout" : "out";
   const biasName = kernel === "conv2dBackward" ? "db" : "bias";
-  const xShape = [g.N, g.C, g.H, g.W], wShape = [g.K, g.C / g.groups, g.R, g.S];
+  const xShape = [g.N, g.C, g.H, g.W],
+    wShape = [g.K, g.C / g.groups, g.R, g.S];
   const expected: Array<[string, Floats | null | undefined, number[]]> = [
     [outName, b.out, [g.N, g.K, g.OH, g.OW]],
     ["x", b.x, xShape],
@@ -224,7 +246,8 @@ function checkBuffers(
 /** Reference forward: the defining 7-loop sum, one bounds check per term. Overwrites `out`. */
 export function conv2dForwardNaive(out: Floats, x: Floats, w: Floats, bias: Floats | null, g: ConvGeometry): void {
   const { N, C, H, W, K, R, S, OH, OW } = g;
-  const Cg = C / g.groups, Kg = K / g.groups;
+  const Cg = C / g.groups,
+    Kg = K / g.groups;
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
       const c0 = Math.floor(k / Kg) * Cg; // first input channel of k's group
@@ -253,11 +276,17 @@ export function conv2dForwardNaive(out: Floats, x: Floats, w: Floats, bias: Floa
  * dout·w to dx, and dout to db. Accumulates; null skips.
  */
 export function conv2dBackwardNaive(
-  dx: Floats | null, dw: Floats | null, db: Floats | null,
-  dout: Floats, x: Floats, w: Floats, g: ConvGeometry,
+  dx: Floats | null,
+  dw: Floats | null,
+  db: Floats | null,
+  dout: Floats,
+  x: Floats,
+  w: Floats,
+  g: ConvGeometry,
 ): void {
   const { N, C, H, W, K, R, S, OH, OW } = g;
-  const Cg = C / g.groups, Kg = K / g.groups;
+  const Cg = C / g.groups,
+    Kg = K / g.groups;
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
       const c0 = Math.floor(k / Kg) * Cg;
@@ -271,7 +300,8 @@ export function conv2dBackwardNaive(
                 const ih = oh * g.strideH - g.padH + r * g.dilationH;
                 const iw = ow * g.strideW - g.padW + s * g.dilationW;
                 if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                const wi = ((k * Cg + c) * R + r) * S + s, xi = ((n * C + c0 + c) * H + ih) * W + iw;
+                const wi = ((k * Cg + c) * R + r) * S + s,
+                  xi = ((n * C + c0 + c) * H + ih) * W + iw;
                 if (dx !== null) dx[xi]! += d * w[wi]!;
                 if (dw !== null) dw[wi]! += d * x[xi]!;
               }

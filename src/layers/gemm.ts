@@ -104,7 +104,13 @@ const MIN_PIECE_COLUMNS = 48;
 const PARALLEL_MIN_WORK = 1 << 20; // M·N·K: smaller products are not worth a worker's wake-up
 
 interface GemmJob {
-  C: Floats; A: Floats; B: Floats; M: number; N: number; K: number; opts: GemmOptions;
+  C: Floats;
+  A: Floats;
+  B: Floats;
+  M: number;
+  N: number;
+  K: number;
+  opts: GemmOptions;
   flavour: SimdFlavour | null; // the SIMD kernel the caller chose (null: plain JS): a worker's own default may differ
   call: number; // numbers this product, so that a thread packs A once for all its pieces
 }
@@ -120,13 +126,23 @@ function gemmTiles({ C, A, B, M, N, K, opts, flavour, call }: GemmJob, t0: numbe
 
 /** The job that `gemm` splits between threads (listed in ../worker-jobs.ts). */
 export const gemmJob = defineJob("gemm", (j: GemmJob, piece: number, pieces: number) =>
-  gemmTiles(j, ...pieceRange(Math.ceil(j.N / SIMD_TILE_COLUMNS), piece, pieces)));
+  gemmTiles(j, ...pieceRange(Math.ceil(j.N / SIMD_TILE_COLUMNS), piece, pieces)),
+);
 
 /**
  * `gemm` on the calling thread alone, on the kernel the caller chose (`kernel`, for Float32; Float64
  * runs in plain JS): for a job that is itself split over threads, each piece one whole product.
  */
-export function gemmHere(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, kernel: GemmKernel, opts: GemmOptions = {}): void {
+export function gemmHere(
+  C: Floats,
+  A: Floats,
+  B: Floats,
+  M: number,
+  N: number,
+  K: number,
+  kernel: GemmKernel,
+  opts: GemmOptions = {},
+): void {
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
   const flavour = kernel === "js" || !(C instanceof Float32Array) ? null : FLAVOURS[kernel];
   gemmTiles({ C, A, B, M, N, K, opts, flavour, call: 0 }, 0, Math.ceil(N / SIMD_TILE_COLUMNS));
@@ -178,7 +194,9 @@ function resolve(backend: GemmBackend, who: string): GemmKernel {
   if (best === null) throw new Error(`${who}: this runtime has no WebAssembly SIMD (simd128); use "js" or "auto"`);
   if (backend === "wasm") return best === "relaxed-madd" ? "wasm-relaxed" : "wasm-plain";
   if (!supportsSimdFlavour(FLAVOURS[backend])) {
-    throw new Error(`${who}: this runtime has no relaxed SIMD (on Node 20, start node with --experimental-wasm-relaxed-simd); use "wasm-plain" or "auto"`);
+    throw new Error(
+      `${who}: this runtime has no relaxed SIMD (on Node 20, start node with --experimental-wasm-relaxed-simd); use "wasm-plain" or "auto"`,
+    );
   }
   return backend;
 }
@@ -195,7 +213,14 @@ function chooseFromEnvironment(): GemmKernel {
 
 /** The plain-JS kernel: the packed, register-blocked loops described at the top, on C's columns [n0, n1). */
 function gemmJs(
-  C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions, [n0, n1]: readonly [number, number],
+  C: Floats,
+  A: Floats,
+  B: Floats,
+  M: number,
+  N: number,
+  K: number,
+  opts: GemmOptions,
+  [n0, n1]: readonly [number, number],
 ): void {
   const { transA = false, transB = false, accumulate = false, rowBias, relu = false, maskB } = opts;
   if (maskB !== undefined) B = maskedColumns(B, maskB, K, N, n0, n1);
@@ -229,12 +254,21 @@ function maskedColumns(B: Floats, { by, slope }: NonNullable<GemmOptions["maskB"
 
 /** C[:, n0:n1] += op(A)·op(B)[:, n0:n1], the blocked loops. */
 function addProduct(
-  C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, transA: boolean, transB: boolean,
+  C: Floats,
+  A: Floats,
+  B: Floats,
+  M: number,
+  N: number,
+  K: number,
+  transA: boolean,
+  transB: boolean,
   [n0, n1]: readonly [number, number],
 ): void {
   // op(A)[i, p] = A[i·aRow + p·aCol];  op(B)[p, j] = B[p·bRow + j·bCol]
-  const aRow = transA ? 1 : K, aCol = transA ? M : 1;
-  const bRow = transB ? 1 : N, bCol = transB ? K : 1;
+  const aRow = transA ? 1 : K,
+    aCol = transA ? M : 1;
+  const bRow = transB ? 1 : N,
+    bCol = transB ? K : 1;
 
   const ncMax = roundUp(Math.min(NC, n1 - n0), NR);
   const kcMax = Math.min(KC, K);
@@ -262,24 +296,66 @@ function addProduct(
 
 /** The 4×4 register tile: t = Σ_p a[:, p] b[p, :] over one packed A panel and one B panel. */
 function microKernel4x4(kc: number, a: Float64Array, ao: number, b: Float64Array, bo: number, t: Float64Array): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0;
+  let c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0,
+    c23 = 0;
+  let c30 = 0,
+    c31 = 0,
+    c32 = 0,
+    c33 = 0;
   for (let p = 0; p < kc; p++) {
-    const a0 = a[ao]!, a1 = a[ao + 1]!, a2 = a[ao + 2]!, a3 = a[ao + 3]!;
-    const b0 = b[bo]!, b1 = b[bo + 1]!, b2 = b[bo + 2]!, b3 = b[bo + 3]!;
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    const a0 = a[ao]!,
+      a1 = a[ao + 1]!,
+      a2 = a[ao + 2]!,
+      a3 = a[ao + 3]!;
+    const b0 = b[bo]!,
+      b1 = b[bo + 1]!,
+      b2 = b[bo + 2]!,
+      b3 = b[bo + 3]!;
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c02 += a0 * b2;
+    c03 += a0 * b3;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c12 += a1 * b2;
+    c13 += a1 * b3;
+    c20 += a2 * b0;
+    c21 += a2 * b1;
+    c22 += a2 * b2;
+    c23 += a2 * b3;
+    c30 += a3 * b0;
+    c31 += a3 * b1;
+    c32 += a3 * b2;
+    c33 += a3 * b3;
     ao += MR;
     bo += NR;
   }
-  t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03;
-  t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
-  t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23;
-  t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
+  t[0] = c00;
+  t[1] = c01;
+  t[2] = c02;
+  t[3] = c03;
+  t[4] = c10;
+  t[5] = c11;
+  t[6] = c12;
+  t[7] = c13;
+  t[8] = c20;
+  t[9] = c21;
+  t[10] = c22;
+  t[11] = c23;
+  t[12] = c30;
+  t[13] = c31;
+  t[14] = c32;
+  t[15] = c33;
 }
 
 /** C[origin + i·ldc + j] += tile[i, j] for the mr×nr part of the tile that lies inside C. */
@@ -309,7 +385,11 @@ export function gemmNaive(C: Floats, A: Floats, B: Floats, M: number, N: number,
 }
 
 function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions): void {
-  for (const [label, v] of [["M", M], ["N", N], ["K", K]] as const) {
+  for (const [label, v] of [
+    ["M", M],
+    ["N", N],
+    ["K", K],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name}: ${label} must be a non-negative integer, got ${v}`);
   }
   if (A.constructor !== C.constructor || B.constructor !== C.constructor) {

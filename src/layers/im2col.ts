@@ -83,7 +83,8 @@ export function col2im(x: Floats, col: Floats, g: ConvGeometry, h0: number, h1: 
     for (let r = 0; r < R; r++) {
       // The output rows whose input row oh·strideH − padH + r·dilationH falls in [h0, h1).
       const shift = padH - r * dilationH;
-      const ohLo = Math.max(0, Math.ceil((h0 + shift) / strideH)), ohHi = Math.min(OH, Math.ceil((h1 + shift) / strideH));
+      const ohLo = Math.max(0, Math.ceil((h0 + shift) / strideH)),
+        ohHi = Math.min(OH, Math.ceil((h1 + shift) / strideH));
       for (let s = 0; s < S; s++) {
         const dw = s * dilationW - padW;
         const [owLo, owHi] = validRange(dw, strideW, W, OW);
@@ -100,9 +101,11 @@ export function col2im(x: Floats, col: Floats, g: ConvGeometry, h0: number, h1: 
 
 type Columns = { col: Floats; x: Floats; g: ConvGeometry };
 export const im2colJob = defineJob("im2col", (a: Columns, piece: number, pieces: number) =>
-  im2col(a.col, a.x, a.g, ...pieceRange(a.g.OH, piece, pieces)));
+  im2col(a.col, a.x, a.g, ...pieceRange(a.g.OH, piece, pieces)),
+);
 export const col2imJob = defineJob("col2im", (a: Columns, piece: number, pieces: number) =>
-  col2im(a.x, a.col, a.g, ...pieceRange(a.g.H, piece, pieces)));
+  col2im(a.x, a.col, a.g, ...pieceRange(a.g.H, piece, pieces)),
+);
 
 /** `im2col` of every output row, in as many bands as the threads and the size make worth it. */
 export function im2colInThreads(col: Floats, x: Floats, g: ConvGeometry): void {

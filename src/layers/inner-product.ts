@@ -24,9 +24,7 @@ export interface InnerProductGeometry {
 }
 
 /** y[M×N] = x[M×K] · Wᵀ + bias, overwriting y. */
-export function innerProductForward(
-  y: Floats, x: Floats, w: Floats, bias: Floats | null, g: InnerProductGeometry,
-): void {
+export function innerProductForward(y: Floats, x: Floats, w: Floats, bias: Floats | null, g: InnerProductGeometry): void {
   const { M, K, N, transpose } = g;
   // Start every row at the bias and let the GEMM add x·Wᵀ on top.
   if (bias !== null) for (let m = 0; m < M; m++) y.set(bias, m * N);
@@ -40,8 +38,13 @@ export function innerProductForward(
  *     db += Σ_m dy[m, :]
  */
 export function innerProductBackward(
-  dx: Floats | null, dw: Floats | null, db: Floats | null,
-  dy: Floats, x: Floats, w: Floats, g: InnerProductGeometry,
+  dx: Floats | null,
+  dw: Floats | null,
+  db: Floats | null,
+  dy: Floats,
+  x: Floats,
+  w: Floats,
+  g: InnerProductGeometry,
 ): void {
   const { M, K, N, transpose } = g;
   if (dx !== null) gemm(dx, dy, w, M, K, N, { transB: transpose, accumulate: true });
@@ -59,9 +62,7 @@ export function innerProductBackward(
  * (default 1; negative counts from the end) into [M, K]; w is [numOutput, K], or [K, numOutput]
  * with `transpose`; bias is [numOutput] or null. Returns [...x.shape.slice(0, axis), numOutput].
  */
-export function innerProduct(
-  x: Tensor, w: Tensor, bias: Tensor | null, p: { axis?: number; transpose?: boolean } = {},
-): Tensor {
+export function innerProduct(x: Tensor, w: Tensor, bias: Tensor | null, p: { axis?: number; transpose?: boolean } = {}): Tensor {
   const transpose = p.transpose ?? false;
   const axis = normalizeAxis(p.axis ?? 1, x.shape, "innerProduct");
   const M = x.shape.slice(0, axis).reduce((a, d) => a * d, 1);
@@ -93,9 +94,7 @@ export function innerProduct(
 }
 
 /** Reference forward: one dot product per output. */
-export function innerProductForwardNaive(
-  y: Floats, x: Floats, w: Floats, bias: Floats | null, g: InnerProductGeometry,
-): void {
+export function innerProductForwardNaive(y: Floats, x: Floats, w: Floats, bias: Floats | null, g: InnerProductGeometry): void {
   const { M, K, N } = g;
   for (let m = 0; m < M; m++) {
     for (let n = 0; n < N; n++) {
@@ -108,8 +107,13 @@ export function innerProductForwardNaive(
 
 /** Reference backward: each term x[m, k]·W[n, k] sends dy·W to dx and dy·x to dW. Accumulates. */
 export function innerProductBackwardNaive(
-  dx: Floats | null, dw: Floats | null, db: Floats | null,
-  dy: Floats, x: Floats, w: Floats, g: InnerProductGeometry,
+  dx: Floats | null,
+  dw: Floats | null,
+  db: Floats | null,
+  dy: Floats,
+  x: Floats,
+  w: Floats,
+  g: InnerProductGeometry,
 ): void {
   const { M, K, N } = g;
   for (let m = 0; m < M; m++) {

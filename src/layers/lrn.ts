@@ -45,7 +45,10 @@ export interface LrnParams {
 
 /** The input shape and the parameters, checked once per call by `lrnGeometry`. */
 export interface LrnGeometry extends LrnParams {
-  N: number; C: number; H: number; W: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
 }
 
 export function lrnGeometry(shape: readonly number[], p: LrnParams): LrnGeometry {
@@ -85,7 +88,10 @@ export function lrnForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry):
  */
 export function lrnAcrossForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry, p0: number, p1: number): void {
   const { N, C, H, W, localSize: n, alpha, beta, k } = g;
-  const P = H * W, half = (n - 1) / 2, a = alpha / n, len = p1 - p0;
+  const P = H * W,
+    half = (n - 1) / 2,
+    a = alpha / n,
+    len = p1 - p0;
   const sum = new Float64Array(len); // Σ x² over the channel window of the current channel, per pixel of the piece
   const slide = (offset: number, sign: 1 | -1): void => {
     for (let p = 0; p < len; p++) sum[p]! += sign * x[offset + p]! * x[offset + p]!;
@@ -148,7 +154,10 @@ function lrnWithinForward(y: Floats, scale: Floats, x: Floats, g: LrnGeometry): 
 function withinPoolGeometry(g: LrnGeometry): PoolGeometry {
   const half = (g.localSize - 1) / 2;
   return poolGeometry([g.N, g.C, g.H, g.W], {
-    method: "ave", kernel: [g.localSize, g.localSize], stride: [1, 1], pad: [half, half],
+    method: "ave",
+    kernel: [g.localSize, g.localSize],
+    stride: [1, 1],
+    pad: [half, half],
   });
 }
 
@@ -172,10 +181,20 @@ export function lrnBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale:
 
 /** Pixels [p0, p1) of the ACROSS_CHANNELS backward above. Accumulates into dx. */
 export function lrnAcrossBackward(
-  dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry, p0: number, p1: number,
+  dx: Floats,
+  dy: Floats,
+  x: Floats,
+  y: Floats,
+  scale: Floats,
+  g: LrnGeometry,
+  p0: number,
+  p1: number,
 ): void {
   const { N, C, H, W, localSize: n, alpha, beta } = g;
-  const P = H * W, half = (n - 1) / 2, coef = (2 * alpha * beta) / n, len = p1 - p0;
+  const P = H * W,
+    half = (n - 1) / 2,
+    coef = (2 * alpha * beta) / n,
+    len = p1 - p0;
   const sum = new Float64Array(len); // Σ t over the channel window of the current channel, per pixel of the piece
   // A plane's t is recomputed when it leaves the window rather than stored: a division costs
   // less than writing and rereading C·P more values.
@@ -281,7 +300,8 @@ export function lrnBackwardNaive(dx: Floats, dy: Floats, x: Floats, g: LrnGeomet
       for (let h = 0; h < H; h++) {
         for (let w = 0; w < W; w++) {
           const i = at(b, c, h, w);
-          let sum = 0, coef: number;
+          let sum = 0,
+            coef: number;
           if (g.region === "across") {
             for (let cc = Math.max(0, c - half); cc <= Math.min(C - 1, c + half); cc++) sum += t(at(b, cc, h, w));
             coef = (2 * alpha * beta) / n;

@@ -13,8 +13,15 @@ import type { Floats } from "../tensor/tensor.js";
  * `len`, so the micro-kernel never sees a partial tile.
  */
 export function packPanels(
-  dst: Floats, at: number, src: Floats, origin: number,
-  len: number, depth: number, tStride: number, pStride: number, width: number,
+  dst: Floats,
+  at: number,
+  src: Floats,
+  origin: number,
+  len: number,
+  depth: number,
+  tStride: number,
+  pStride: number,
+  width: number,
 ): void {
   let o = at;
   for (let t0 = 0; t0 < len; t0 += width) {

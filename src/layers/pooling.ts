@@ -58,11 +58,18 @@ export type PoolOptions = Omit<PoolParams, "stride" | "pad"> & Partial<Pick<Pool
 
 /** Everything a pooling kernel needs to know, computed once per call by `poolGeometry`. */
 export interface PoolGeometry {
-  N: number; C: number; H: number; W: number;
-  kernelH: number; kernelW: number;
-  strideH: number; strideW: number;
-  padH: number; padW: number;
-  OH: number; OW: number;
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  OH: number;
+  OW: number;
 }
 
 /** Sizes of a pooling of an input of `shape` ([N, C, H, W]), with Caffe's round-up rule. */
@@ -78,7 +85,9 @@ export function poolGeometry(shape: readonly number[], p: PoolParams): PoolGeome
     }
     kernel = [H, W];
   }
-  const [kernelH, kernelW] = kernel, [strideH, strideW] = p.stride, [padH, padW] = p.pad;
+  const [kernelH, kernelW] = kernel,
+    [strideH, strideW] = p.stride,
+    [padH, padW] = p.pad;
   const positive = [kernelH, kernelW, strideH, strideW].every((v) => Number.isInteger(v) && v >= 1);
   if (!positive || ![padH, padW].every((v) => Number.isInteger(v) && v >= 0)) {
     throw new RangeError(
@@ -89,7 +98,8 @@ export function poolGeometry(shape: readonly number[], p: PoolParams): PoolGeome
   if (padH >= kernelH || padW >= kernelW) {
     throw new RangeError(`pool2d: pad ${formatShape(p.pad)} must be smaller than kernel ${formatShape(kernel)}`);
   }
-  const OH = pooledSize(H, kernelH, strideH, padH), OW = pooledSize(W, kernelW, strideW, padW);
+  const OH = pooledSize(H, kernelH, strideH, padH),
+    OW = pooledSize(W, kernelW, strideW, padW);
   if (OH < 1 || OW < 1) {
     throw new RangeError(
       `pool2d: input ${formatShape(shape)} is too small for kernel ${formatShape(kernel)} with pad ${formatShape(p.pad)}`,
@@ -118,7 +128,9 @@ interface AxisWindows {
 }
 
 function axisWindows(out: number, size: number, kernel: number, stride: number, pad: number): AxisWindows {
-  const start = new Int32Array(out), end = new Int32Array(out), span = new Int32Array(out);
+  const start = new Int32Array(out),
+    end = new Int32Array(out),
+    span = new Int32Array(out);
   for (let o = 0; o < out; o++) {
     const s = o * stride - pad;
     const e = Math.min(s + kernel, size + pad);
@@ -140,12 +152,14 @@ function axisWindows(out: number, size: number, kernel: number, stride: number, 
  */
 export function maxPoolForward(y: Floats, argmax: Int32Array, x: Floats, g: PoolGeometry, first: number, end: number): void {
   const { H, W, OH, OW } = g;
-  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH), cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
+  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH),
+    cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
   for (let plane = first; plane < end; plane++) {
     const xBase = plane * H * W; // x[n, c] as one plane
     let o = plane * OH * OW; // y[n, c, oh, ow]
     for (let oh = 0; oh < OH; oh++) {
-      const h0 = rows.start[oh]!, h1 = rows.end[oh]!;
+      const h0 = rows.start[oh]!,
+        h1 = rows.end[oh]!;
       for (let ow = 0; ow < OW; ow++, o++) {
         const best = windowArgmax(x, xBase, W, h0, h1, cols.start[ow]!, cols.end[ow]!);
         y[o] = best < 0 ? 0 : x[best]!;
@@ -163,22 +177,53 @@ function windowArgmax(x: Floats, xBase: number, W: number, h0: number, h1: numbe
   if (h1 - h0 === 3 && w1 - w0 === 3) {
     // A whole 3×3 window (every pooling in GoogLeNet), unrolled: without the loop
     // bookkeeping this runs twice as fast (bench/README.md). The same scan order.
-    const r0 = best, r1 = r0 + W, r2 = r1 + W;
+    const r0 = best,
+      r1 = r0 + W,
+      r2 = r1 + W;
     let v = x[r0 + 1]!;
-    if (v > bestValue) { bestValue = v; best = r0 + 1; }
-    v = x[r0 + 2]!; if (v > bestValue) { bestValue = v; best = r0 + 2; }
-    v = x[r1]!; if (v > bestValue) { bestValue = v; best = r1; }
-    v = x[r1 + 1]!; if (v > bestValue) { bestValue = v; best = r1 + 1; }
-    v = x[r1 + 2]!; if (v > bestValue) { bestValue = v; best = r1 + 2; }
-    v = x[r2]!; if (v > bestValue) { bestValue = v; best = r2; }
-    v = x[r2 + 1]!; if (v > bestValue) { bestValue = v; best = r2 + 1; }
-    v = x[r2 + 2]!; if (v > bestValue) best = r2 + 2;
+    if (v > bestValue) {
+      bestValue = v;
+      best = r0 + 1;
+    }
+    v = x[r0 + 2]!;
+    if (v > bestValue) {
+      bestValue = v;
+      best = r0 + 2;
+    }
+    v = x[r1]!;
+    if (v > bestValue) {
+      bestValue = v;
+      best = r1;
+    }
+    v = x[r1 + 1]!;
+    if (v > bestValue) {
+      bestValue = v;
+      best = r1 + 1;
+    }
+    v = x[r1 + 2]!;
+    if (v > bestValue) {
+      bestValue = v;
+      best = r1 + 2;
+    }
+    v = x[r2]!;
+    if (v > bestValue) {
+      bestValue = v;
+      best = r2;
+    }
+    v = x[r2 + 1]!;
+    if (v > bestValue) {
+      bestValue = v;
+      best = r2 + 1;
+    }
+    v = x[r2 + 2]!;
+    if (v > bestValue) best = r2 + 2;
     return best;
   }
   for (let h = h0; h < h1; h++) {
     const row = xBase + h * W;
     for (let i = row + w0; i < row + w1; i++) {
-      if (x[i]! > bestValue) { // strict: the first maximum wins ties
+      if (x[i]! > bestValue) {
+        // strict: the first maximum wins ties
         bestValue = x[i]!;
         best = i;
       }
@@ -193,22 +238,33 @@ function windowArgmax(x: Floats, xBase: number, W: number, h0: number, h1: numbe
  * time (./wasm/max-pool-simd.ts), and the clipped windows at the edges, and the tail of the run,
  * through `windowArgmax`. Each plane is copied into the module's memory and its outputs back.
  */
-export function maxPoolForwardSimd(y: Float32Array, argmax: Int32Array, x: Float32Array, g: PoolGeometry, first: number, end: number): void {
+export function maxPoolForwardSimd(
+  y: Float32Array,
+  argmax: Int32Array,
+  x: Float32Array,
+  g: PoolGeometry,
+  first: number,
+  end: number,
+): void {
   const { H, W, OH, OW } = g;
-  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH), cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
+  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH),
+    cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
   let whole0 = 0; // the output columns [whole0, whole1) whose windows lie wholly inside the image
   while (whole0 < OW && cols.end[whole0]! - cols.start[whole0]! < 3) whole0++;
   let whole1 = whole0;
   while (whole1 < OW && cols.end[whole1]! - cols.start[whole1]! === 3) whole1++;
-  const quads = (whole1 - whole0) >> 2, simdEnd = whole0 + 4 * quads;
+  const quads = (whole1 - whole0) >> 2,
+    simdEnd = whole0 + 4 * quads;
   const planes = maxPoolPlanes(H * W, OH * OW);
   for (let plane = first; plane < end; plane++) {
     const shift = plane * H * W; // a cell's index in x minus its index in planes.x
     planes.x.set(x.subarray(shift, shift + H * W));
     for (let oh = 0, o = 0; oh < OH; oh++) {
-      const h0 = rows.start[oh]!, h1 = rows.end[oh]!;
+      const h0 = rows.start[oh]!,
+        h1 = rows.end[oh]!;
       const simd = h1 - h0 === 3 && quads > 0;
-      if (simd) maxPool3x3Quads(g.strideW as 1 | 2, h0 * W + cols.start[whole0]!, o + whole0, quads, W, shift + h0 * W + cols.start[whole0]!);
+      if (simd)
+        maxPool3x3Quads(g.strideW as 1 | 2, h0 * W + cols.start[whole0]!, o + whole0, quads, W, shift + h0 * W + cols.start[whole0]!);
       for (let ow = 0; ow < OW; ow++, o++) {
         if (simd && ow === whole0) {
           ow = simdEnd - 1; // done by the SIMD kernel
@@ -280,14 +336,18 @@ export function maxPoolBackwardInThreads(dx: Floats, dy: Floats, argmax: Int32Ar
 /** y[n,c,oh,ow] = (sum of x over the in-image window) / (window size clipped to the padded image). */
 export function avePoolForward(y: Floats, x: Floats, g: PoolGeometry): void {
   const { H, W, OH, OW } = g;
-  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH), cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
+  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH),
+    cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
   for (let plane = 0; plane < g.N * g.C; plane++) {
     const xBase = plane * H * W;
     let o = plane * OH * OW;
     for (let oh = 0; oh < OH; oh++) {
-      const h0 = rows.start[oh]!, h1 = rows.end[oh]!, spanH = rows.span[oh]!;
+      const h0 = rows.start[oh]!,
+        h1 = rows.end[oh]!,
+        spanH = rows.span[oh]!;
       for (let ow = 0; ow < OW; ow++, o++) {
-        const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
+        const w0 = cols.start[ow]!,
+          w1 = cols.end[ow]!;
         let sum = 0;
         for (let h = h0; h < h1; h++) {
           const row = xBase + h * W;
@@ -305,14 +365,18 @@ export function avePoolForward(y: Floats, x: Floats, g: PoolGeometry): void {
  */
 export function avePoolBackward(dx: Floats, dy: Floats, g: PoolGeometry): void {
   const { H, W, OH, OW } = g;
-  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH), cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
+  const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH),
+    cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
   for (let plane = 0; plane < g.N * g.C; plane++) {
     const xBase = plane * H * W;
     let o = plane * OH * OW;
     for (let oh = 0; oh < OH; oh++) {
-      const h0 = rows.start[oh]!, h1 = rows.end[oh]!, spanH = rows.span[oh]!;
+      const h0 = rows.start[oh]!,
+        h1 = rows.end[oh]!,
+        spanH = rows.span[oh]!;
       for (let ow = 0; ow < OW; ow++, o++) {
-        const w0 = cols.start[ow]!, w1 = cols.end[ow]!;
+        const w0 = cols.start[ow]!,
+          w1 = cols.end[ow]!;
         const share = dy[o]! / (spanH * cols.span[ow]!);
         for (let h = h0; h < h1; h++) {
           const row = xBase + h * W;
@@ -360,11 +424,15 @@ export function maxPoolForwardNaive(y: Floats, argmax: Int32Array, x: Floats, g:
     for (let c = 0; c < C; c++) {
       for (let oh = 0; oh < OH; oh++) {
         for (let ow = 0; ow < OW; ow++) {
-          const hs = oh * g.strideH - g.padH, ws = ow * g.strideW - g.padW;
-          const h0 = Math.max(hs, 0), h1 = Math.min(hs + g.kernelH, H);
-          const w0 = Math.max(ws, 0), w1 = Math.min(ws + g.kernelW, W);
+          const hs = oh * g.strideH - g.padH,
+            ws = ow * g.strideW - g.padW;
+          const h0 = Math.max(hs, 0),
+            h1 = Math.min(hs + g.kernelH, H);
+          const w0 = Math.max(ws, 0),
+            w1 = Math.min(ws + g.kernelW, W);
           const o = ((n * C + c) * OH + oh) * OW + ow;
-          let best = -1, bestValue = -Infinity;
+          let best = -1,
+            bestValue = -Infinity;
           for (let h = h0; h < h1; h++) {
             for (let w = w0; w < w1; w++) {
               const i = ((n * C + c) * H + h) * W + w;
@@ -388,8 +456,10 @@ export function avePoolForwardNaive(y: Floats, x: Floats, g: PoolGeometry): void
     for (let c = 0; c < C; c++) {
       for (let oh = 0; oh < OH; oh++) {
         for (let ow = 0; ow < OW; ow++) {
-          const hs = oh * g.strideH - g.padH, ws = ow * g.strideW - g.padW;
-          const he = Math.min(hs + g.kernelH, H + g.padH), we = Math.min(ws + g.kernelW, W + g.padW);
+          const hs = oh * g.strideH - g.padH,
+            ws = ow * g.strideW - g.padW;
+          const he = Math.min(hs + g.kernelH, H + g.padH),
+            we = Math.min(ws + g.kernelW, W + g.padW);
           const divisor = (he - hs) * (we - ws);
           let sum = 0;
           for (let h = Math.max(hs, 0); h < Math.min(he, H); h++) {
@@ -408,8 +478,10 @@ export function avePoolBackwardNaive(dx: Floats, dy: Floats, g: PoolGeometry): v
     for (let c = 0; c < C; c++) {
       for (let oh = 0; oh < OH; oh++) {
         for (let ow = 0; ow < OW; ow++) {
-          const hs = oh * g.strideH - g.padH, ws = ow * g.strideW - g.padW;
-          const he = Math.min(hs + g.kernelH, H + g.padH), we = Math.min(ws + g.kernelW, W + g.padW);
+          const hs = oh * g.strideH - g.padH,
+            ws = ow * g.strideW - g.padW;
+          const he = Math.min(hs + g.kernelH, H + g.padH),
+            we = Math.min(ws + g.kernelW, W + g.padW);
           const divisor = (he - hs) * (we - ws);
           const share = dy[((n * C + c) * OH + oh) * OW + ow]! / divisor;
           for (let h = Math.max(hs, 0); h < Math.min(he, H); h++) {

@@ -58,11 +58,14 @@ export function reluBackward(dx: Floats, dy: Floats, x: Floats, negativeSlope: n
 
 type Slope = { x: Floats; negativeSlope: number };
 export const reluForwardJob = defineJob("reluForward", (a: Slope & { y: Floats }, piece: number, pieces: number) =>
-  reluForward(a.y, a.x, a.negativeSlope, ...pieceRange(a.x.length, piece, pieces)));
+  reluForward(a.y, a.x, a.negativeSlope, ...pieceRange(a.x.length, piece, pieces)),
+);
 export const reluMaskJob = defineJob("reluMask", (a: Slope & { dy: Floats }, piece: number, pieces: number) =>
-  reluMask(a.dy, a.x, a.negativeSlope, ...pieceRange(a.x.length, piece, pieces)));
+  reluMask(a.dy, a.x, a.negativeSlope, ...pieceRange(a.x.length, piece, pieces)),
+);
 export const reluBackwardJob = defineJob("reluBackward", (a: Slope & { dx: Floats; dy: Floats }, piece: number, pieces: number) =>
-  reluBackward(a.dx, a.dy, a.x, a.negativeSlope, ...pieceRange(a.x.length, piece, pieces)));
+  reluBackward(a.dx, a.dy, a.x, a.negativeSlope, ...pieceRange(a.x.length, piece, pieces)),
+);
 
 /** `reluForward` of all of x, in as many pieces as the threads and the size make worth it. */
 export function reluForwardInThreads(y: Floats, x: Floats, negativeSlope: number): void {

@@ -22,10 +22,19 @@
 
 /** t[ξ][·] = Σ_i Bᵀ[ξ][i]·d[i][·] for six rows of `width` values (rows `width` apart). */
 export function inputColumns43(t: Float64Array, d: Float64Array, width: number): void {
-  const w2 = 2 * width, w3 = 3 * width, w4 = 4 * width, w5 = 5 * width;
+  const w2 = 2 * width,
+    w3 = 3 * width,
+    w4 = 4 * width,
+    w5 = 5 * width;
   for (let j = 0; j < width; j++) {
-    const d0 = d[j]!, d1 = d[width + j]!, d2 = d[w2 + j]!, d3 = d[w3 + j]!, d4 = d[w4 + j]!, d5 = d[w5 + j]!;
-    const s = d4 - d2, q = 2 * (d3 - d1);
+    const d0 = d[j]!,
+      d1 = d[width + j]!,
+      d2 = d[w2 + j]!,
+      d3 = d[w3 + j]!,
+      d4 = d[w4 + j]!,
+      d5 = d[w5 + j]!;
+    const s = d4 - d2,
+      q = 2 * (d3 - d1);
     t[j] = 4 * d0 - 5 * d2 + d4;
     t[width + j] = d3 + d4 - 4 * (d1 + d2);
     t[w2 + j] = d4 - d3 + 4 * (d1 - d2);
@@ -39,13 +48,27 @@ export function inputColumns43(t: Float64Array, d: Float64Array, width: number):
  * V[(ξ·6 + ν)·stride + at + tw] = Σ_j Bᵀ[ν][j]·t[ξ][4·tw + j] for the `tiles` tiles of a row:
  * the transform along each tile's rows, into the 36 products' inputs.
  */
-export function inputRows43(V: Float32Array | Float64Array, at: number, stride: number, t: Float64Array, width: number, tiles: number): void {
+export function inputRows43(
+  V: Float32Array | Float64Array,
+  at: number,
+  stride: number,
+  t: Float64Array,
+  width: number,
+  tiles: number,
+): void {
   for (let xi = 0; xi < 6; xi++) {
-    const row = xi * width, o = xi * 6 * stride + at;
+    const row = xi * width,
+      o = xi * 6 * stride + at;
     for (let tw = 0; tw < tiles; tw++) {
       const p = row + 4 * tw;
-      const d0 = t[p]!, d1 = t[p + 1]!, d2 = t[p + 2]!, d3 = t[p + 3]!, d4 = t[p + 4]!, d5 = t[p + 5]!;
-      const s = d4 - d2, q = 2 * (d3 - d1);
+      const d0 = t[p]!,
+        d1 = t[p + 1]!,
+        d2 = t[p + 2]!,
+        d3 = t[p + 3]!,
+        d4 = t[p + 4]!,
+        d5 = t[p + 5]!;
+      const s = d4 - d2,
+        q = 2 * (d3 - d1);
       V[o + tw] = 4 * d0 - 5 * d2 + d4;
       V[o + stride + tw] = d3 + d4 - 4 * (d1 + d2);
       V[o + 2 * stride + tw] = d4 - d3 + 4 * (d1 - d2);
@@ -60,13 +83,28 @@ export function inputRows43(V: Float32Array | Float64Array, at: number, stride: 
  * u[ξ][4·tw + j] = Σ_ν Aᵀ[j][ν]·M[(ξ·6 + ν)·stride + at + tw] for the `tiles` tiles of a row: the
  * output transform along each tile's rows, out of the 36 products.
  */
-export function outputRows43(u: Float64Array, width: number, M: Float32Array | Float64Array, at: number, stride: number, tiles: number): void {
+export function outputRows43(
+  u: Float64Array,
+  width: number,
+  M: Float32Array | Float64Array,
+  at: number,
+  stride: number,
+  tiles: number,
+): void {
   for (let xi = 0; xi < 6; xi++) {
-    const row = xi * width, o = xi * 6 * stride + at;
+    const row = xi * width,
+      o = xi * 6 * stride + at;
     for (let tw = 0; tw < tiles; tw++) {
-      const m0 = M[o + tw]!, m1 = M[o + stride + tw]!, m2 = M[o + 2 * stride + tw]!;
-      const m3 = M[o + 3 * stride + tw]!, m4 = M[o + 4 * stride + tw]!, m5 = M[o + 5 * stride + tw]!;
-      const a = m1 + m2, b = m3 + m4, c = m1 - m2, e = m3 - m4;
+      const m0 = M[o + tw]!,
+        m1 = M[o + stride + tw]!,
+        m2 = M[o + 2 * stride + tw]!;
+      const m3 = M[o + 3 * stride + tw]!,
+        m4 = M[o + 4 * stride + tw]!,
+        m5 = M[o + 5 * stride + tw]!;
+      const a = m1 + m2,
+        b = m3 + m4,
+        c = m1 - m2,
+        e = m3 - m4;
       const p = row + 4 * tw;
       u[p] = m0 + a + b;
       u[p + 1] = c + 2 * e;
@@ -82,13 +120,31 @@ export function outputRows43(u: Float64Array, width: number, M: Float32Array | F
  * (NaN stays NaN, −0 becomes 0, as the GEMM's epilogue does).
  */
 export function outputColumns43(
-  out: Float32Array | Float64Array, o: number, cols: number, rows: number, u: Float64Array, width: number,
-  bias: number, accumulate: boolean, relu: boolean,
+  out: Float32Array | Float64Array,
+  o: number,
+  cols: number,
+  rows: number,
+  u: Float64Array,
+  width: number,
+  bias: number,
+  accumulate: boolean,
+  relu: boolean,
 ): void {
-  const w2 = 2 * width, w3 = 3 * width, w4 = 4 * width, w5 = 5 * width;
+  const w2 = 2 * width,
+    w3 = 3 * width,
+    w4 = 4 * width,
+    w5 = 5 * width;
   for (let j = 0; j < cols; j++) {
-    const m0 = u[j]!, m1 = u[width + j]!, m2 = u[w2 + j]!, m3 = u[w3 + j]!, m4 = u[w4 + j]!, m5 = u[w5 + j]!;
-    const a = m1 + m2, b = m3 + m4, c = m1 - m2, e = m3 - m4;
+    const m0 = u[j]!,
+      m1 = u[width + j]!,
+      m2 = u[w2 + j]!,
+      m3 = u[w3 + j]!,
+      m4 = u[w4 + j]!,
+      m5 = u[w5 + j]!;
+    const a = m1 + m2,
+      b = m3 + m4,
+      c = m1 - m2,
+      e = m3 - m4;
     store(out, o + j, m0 + a + b, bias, accumulate, relu);
     if (rows > 1) store(out, o + cols + j, c + 2 * e, bias, accumulate, relu);
     if (rows > 2) store(out, o + 2 * cols + j, a + 4 * b, bias, accumulate, relu);

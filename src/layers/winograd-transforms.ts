@@ -46,14 +46,22 @@ export function winogradTransforms(m: number, r: number): WinogradTransforms {
     throw new RangeError(`winogradTransforms: F(${m}, ${r}) needs 1 ≤ m, 1 ≤ r, m + r − 2 ≤ ${POINTS.length}`);
   }
   const points = POINTS.slice(0, alpha - 1);
-  const AT = new Float64Array(m * alpha), G = new Float64Array(alpha * r), BT = new Float64Array(alpha * alpha);
+  const AT = new Float64Array(m * alpha),
+    G = new Float64Array(alpha * r),
+    BT = new Float64Array(alpha * alpha);
   for (let j = 0; j < alpha - 1; j++) {
     const a = points[j]!;
     let f = 1;
     for (let l = 0; l < alpha - 1; l++) if (l !== j) f *= a - points[l]!;
     for (let i = 0; i < m; i++) AT[i * alpha + j] = a ** i;
     for (let k = 0; k < r; k++) G[j * r + k] = a ** k / f;
-    BT.set(monicFromRoots(points.filter((_, l) => l !== j), alpha), j * alpha);
+    BT.set(
+      monicFromRoots(
+        points.filter((_, l) => l !== j),
+        alpha,
+      ),
+      j * alpha,
+    );
   }
   AT[(m - 1) * alpha + alpha - 1] = 1; // the point ∞
   G[(alpha - 1) * r + r - 1] = 1;

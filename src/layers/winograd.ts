@@ -63,25 +63,43 @@ export const WINOGRAD_M = 4;
 
 /** Whether a convolution can run as Winograd's: 3×3 kernel, stride 1, no dilation, one group. */
 export function winogradEligible(g: ConvGeometry): boolean {
-  return g.R === 3 && g.S === 3 && g.strideH === 1 && g.strideW === 1 &&
-    g.dilationH === 1 && g.dilationW === 1 && g.groups === 1;
+  return g.R === 3 && g.S === 3 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.groups === 1;
 }
 
 /** The sizes of one Winograd convolution: input [N, C, H, W] → output [N, K, OH, OW] in tiles of m×m. */
 export interface WinogradGeometry {
-  N: number; C: number; H: number; W: number;
-  K: number; OH: number; OW: number;
-  padH: number; padW: number; // may be negative (the input gradient of a convolution with pad > r − 1)
-  m: number; r: number; alpha: number;
-  tilesH: number; tilesW: number; // per image
+  N: number;
+  C: number;
+  H: number;
+  W: number;
+  K: number;
+  OH: number;
+  OW: number;
+  padH: number;
+  padW: number; // may be negative (the input gradient of a convolution with pad > r − 1)
+  m: number;
+  r: number;
+  alpha: number;
+  tilesH: number;
+  tilesW: number; // per image
   T: number; // N·tilesH·tilesW, the columns of every product
 }
 
 function winogradGeometry(
-  N: number, C: number, H: number, W: number, K: number, OH: number, OW: number,
-  padH: number, padW: number, m: number, r: number,
+  N: number,
+  C: number,
+  H: number,
+  W: number,
+  K: number,
+  OH: number,
+  OW: number,
+  padH: number,
+  padW: number,
+  m: number,
+  r: number,
 ): WinogradGeometry {
-  const tilesH = Math.ceil(OH / m), tilesW = Math.ceil(OW / m);
+  const tilesH = Math.ceil(OH / m),
+    tilesW = Math.ceil(OW / m);
   return { N, C, H, W, K, OH, OW, padH, padW, m, r, alpha: m + r - 1, tilesH, tilesW, T: N * tilesH * tilesW };
 }
 
@@ -105,8 +123,10 @@ export function backwardGeometry(g: ConvGeometry, m: number = WINOGRAD_M): Winog
  */
 export function transformWeights(U: Floats, w: Floats, K: number, C: number, t: WinogradTransforms, rotated: boolean): void {
   const { r, alpha, G } = t;
-  const gk = new Float64Array(r * r), tmp = new Float64Array(alpha * r);
-  const rows = rotated ? C : K, cols = rotated ? K : C; // U's [rows × cols] per (ξ, ν)
+  const gk = new Float64Array(r * r),
+    tmp = new Float64Array(alpha * r);
+  const rows = rotated ? C : K,
+    cols = rotated ? K : C; // U's [rows × cols] per (ξ, ν)
   for (let k = 0; k < K; k++) {
     for (let c = 0; c < C; c++) {
       const base = (k * C + c) * r * r;
@@ -164,7 +184,8 @@ export function transformedWeights(w: Floats, K: number, C: number, t: WinogradT
 function sameBits(a: Floats, b: Floats): boolean {
   if (a.length !== b.length || a.constructor !== b.constructor) return false;
   const words = a.byteLength / 4;
-  const x = new Int32Array(a.buffer, a.byteOffset, words), y = new Int32Array(b.buffer, b.byteOffset, words);
+  const x = new Int32Array(a.buffer, a.byteOffset, words),
+    y = new Int32Array(b.buffer, b.byteOffset, words);
   for (let i = 0; i < words; i++) if (x[i] !== y[i]) return false;
   return true;
 }
@@ -180,7 +201,9 @@ interface SparseRows {
 }
 
 function sparseRows(a: Float64Array, rows: number, cols: number): SparseRows {
-  const start = new Int32Array(rows + 1), column: number[] = [], value: number[] = [];
+  const start = new Int32Array(rows + 1),
+    column: number[] = [],
+    value: number[] = [];
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {
       if (a[i * cols + j] !== 0) {
@@ -228,17 +251,21 @@ export function winogradInput(V: Floats, x: Floats, wg: WinogradGeometry, p0: nu
   const width = (tilesW - 1) * m + alpha; // input columns −padW … under a row of tiles
   if (rows64.length < 2 * alpha * width) rows64 = new Float64Array(2 * alpha * width);
   if (acc.length < tilesW) acc = new Float64Array(tilesW);
-  const d = rows64.subarray(0, alpha * width), t = rows64.subarray(alpha * width, 2 * alpha * width);
-  const colLo = Math.max(0, padW), colHi = Math.min(width, W + padW); // columns of d inside the image
+  const d = rows64.subarray(0, alpha * width),
+    t = rows64.subarray(alpha * width, 2 * alpha * width);
+  const colLo = Math.max(0, padW),
+    colHi = Math.min(width, W + padW); // columns of d inside the image
   const stride = C * T; // from V[ξν] to V[ξν + 1]
   const f43 = m === 4 && wg.r === 3; // written out in ./winograd-f43.ts
   for (let plane = p0; plane < p1; plane++) {
-    const n = Math.floor(plane / C), c = plane % C;
+    const n = Math.floor(plane / C),
+      c = plane % C;
     const xc = plane * H * W;
     for (let th = 0; th < tilesH; th++) {
       // d[i][·] = input row th·m − padH + i, columns −padW …, zero outside
       for (let i = 0; i < alpha; i++) {
-        const ih = th * m - padH + i, row = i * width;
+        const ih = th * m - padH + i,
+          row = i * width;
         if (ih < 0 || ih >= H || colLo >= colHi) {
           d.fill(0, row, row + width);
           continue;
@@ -259,7 +286,8 @@ export function winogradInput(V: Floats, x: Floats, wg: WinogradGeometry, p0: nu
         const row = xi * width;
         t.fill(0, row, row + width);
         for (let e = BT.start[xi]!; e < BT.start[xi + 1]!; e++) {
-          const b = BT.value[e]!, from = BT.column[e]! * width;
+          const b = BT.value[e]!,
+            from = BT.column[e]! * width;
           for (let j = 0; j < width; j++) t[row + j]! += b * d[from + j]!;
         }
       }
@@ -268,7 +296,8 @@ export function winogradInput(V: Floats, x: Floats, wg: WinogradGeometry, p0: nu
         for (let nu = 0; nu < alpha; nu++) {
           acc.fill(0, 0, tilesW);
           for (let e = BT.start[nu]!; e < BT.start[nu + 1]!; e++) {
-            const b = BT.value[e]!, from = xi * width + BT.column[e]!;
+            const b = BT.value[e]!,
+              from = xi * width + BT.column[e]!;
             for (let tw = 0; tw < tilesW; tw++) acc[tw]! += b * t[from + tw * m]!;
           }
           const out = (xi * alpha + nu) * stride + c * T + tile0;
@@ -286,7 +315,14 @@ export function winogradInput(V: Floats, x: Floats, wg: WinogradGeometry, p0: nu
  * the m output rows = Aᵀ·u across the whole row at once.
  */
 export function winogradOutput(
-  out: Floats, M: Floats, bias: Floats | null, wg: WinogradGeometry, accumulate: boolean, relu: boolean, p0: number, p1: number,
+  out: Floats,
+  M: Floats,
+  bias: Floats | null,
+  wg: WinogradGeometry,
+  accumulate: boolean,
+  relu: boolean,
+  p0: number,
+  p1: number,
 ): void {
   const { K, OH, OW, m, alpha, tilesH, tilesW, T } = wg;
   const { AT } = planFor(m, wg.r);
@@ -297,7 +333,8 @@ export function winogradOutput(
   const stride = K * T;
   const f43 = m === 4 && wg.r === 3;
   for (let plane = p0; plane < p1; plane++) {
-    const n = Math.floor(plane / K), k = plane % K;
+    const n = Math.floor(plane / K),
+      k = plane % K;
     const b = bias === null ? 0 : bias[k]!;
     const ok = plane * OH * OW;
     for (let th = 0; th < tilesH; th++) {
@@ -312,7 +349,8 @@ export function winogradOutput(
         for (let j = 0; j < m; j++) {
           acc.fill(0, 0, tilesW);
           for (let e = AT.start[j]!; e < AT.start[j + 1]!; e++) {
-            const a = AT.value[e]!, from = (xi * alpha + AT.column[e]!) * stride + k * T + tile0;
+            const a = AT.value[e]!,
+              from = (xi * alpha + AT.column[e]!) * stride + k * T + tile0;
             for (let tw = 0; tw < tilesW; tw++) acc[tw]! += a * M[from + tw]!;
           }
           const row = xi * width + j;
@@ -322,7 +360,8 @@ export function winogradOutput(
       // out row th·m + i = Σ_ξ Aᵀ[i][ξ]·u[ξ][·]
       for (let i = 0; i < m && th * m + i < OH; i++) {
         const o = ok + (th * m + i) * OW;
-        const e0 = AT.start[i]!, e1 = AT.start[i + 1]!;
+        const e0 = AT.start[i]!,
+          e1 = AT.start[i + 1]!;
         for (let j = 0; j < OW; j++) {
           let s = 0;
           for (let e = e0; e < e1; e++) s += AT.value[e]! * u[AT.column[e]! * width + j]!;
@@ -334,24 +373,51 @@ export function winogradOutput(
   }
 }
 
-interface InputArgs { V: Floats; x: Floats; wg: WinogradGeometry }
-interface ProductArgs { M: Floats; U: Floats; V: Floats; wg: WinogradGeometry; kernel: GemmKernel }
-interface OutputArgs { out: Floats; M: Floats; bias: Floats | null; wg: WinogradGeometry; accumulate: boolean; relu: boolean }
+interface InputArgs {
+  V: Floats;
+  x: Floats;
+  wg: WinogradGeometry;
+}
+interface ProductArgs {
+  M: Floats;
+  U: Floats;
+  V: Floats;
+  wg: WinogradGeometry;
+  kernel: GemmKernel;
+}
+interface OutputArgs {
+  out: Floats;
+  M: Floats;
+  bias: Floats | null;
+  wg: WinogradGeometry;
+  accumulate: boolean;
+  relu: boolean;
+}
 
 export const winogradInputJob = defineJob("winogradInput", (a: InputArgs, piece: number, pieces: number) =>
-  winogradInput(a.V, a.x, a.wg, ...pieceRange(a.wg.N * a.wg.C, piece, pieces)));
+  winogradInput(a.V, a.x, a.wg, ...pieceRange(a.wg.N * a.wg.C, piece, pieces)),
+);
 
 /** Products [q0, q1) of the α² M[ξν] = U[ξν]·V[ξν], each whole on one thread, on the caller's backend. */
 export const winogradProductJob = defineJob("winogradProduct", ({ M, U, V, wg, kernel }: ProductArgs, piece: number, pieces: number) => {
   const { C, K, T } = wg;
   const [q0, q1] = pieceRange(wg.alpha * wg.alpha, piece, pieces);
   for (let q = q0; q < q1; q++) {
-    gemmHere(M.subarray(q * K * T, (q + 1) * K * T), U.subarray(q * K * C, (q + 1) * K * C), V.subarray(q * C * T, (q + 1) * C * T), K, T, C, kernel);
+    gemmHere(
+      M.subarray(q * K * T, (q + 1) * K * T),
+      U.subarray(q * K * C, (q + 1) * K * C),
+      V.subarray(q * C * T, (q + 1) * C * T),
+      K,
+      T,
+      C,
+      kernel,
+    );
   }
 });
 
 export const winogradOutputJob = defineJob("winogradOutput", (a: OutputArgs, piece: number, pieces: number) =>
-  winogradOutput(a.out, a.M, a.bias, a.wg, a.accumulate, a.relu, ...pieceRange(a.wg.N * a.wg.K, piece, pieces)));
+  winogradOutput(a.out, a.M, a.bias, a.wg, a.accumulate, a.relu, ...pieceRange(a.wg.N * a.wg.K, piece, pieces)),
+);
 
 // The V and M buffers, per dtype, grown on demand (shared while threads are in use).
 let scratch32 = new Float32Array(0);
@@ -359,17 +425,25 @@ let scratch64 = new Float64Array(0);
 
 /** out [N, K, OH, OW] (=, or += with `accumulate`) the convolution of x by the transformed weights U. */
 function winogradRun(
-  out: Floats, x: Floats, U: Floats, bias: Floats | null, wg: WinogradGeometry, accumulate: boolean, relu: boolean,
+  out: Floats,
+  x: Floats,
+  U: Floats,
+  bias: Floats | null,
+  wg: WinogradGeometry,
+  accumulate: boolean,
+  relu: boolean,
   scratch: Floats | undefined,
 ): void {
   const { N, C, K, T, alpha } = wg;
-  const vSize = alpha * alpha * C * T, mSize = alpha * alpha * K * T;
+  const vSize = alpha * alpha * C * T,
+    mSize = alpha * alpha * K * T;
   let buf: Floats;
   if (scratch !== undefined) buf = scratch;
   else if (x instanceof Float64Array) buf = scratch64 = scratchFor(scratch64, vSize + mSize);
   else buf = scratch32 = scratchFor(scratch32, vSize + mSize);
   if (buf.length < vSize + mSize) throw new RangeError(`winograd: scratch has ${buf.length} values, needs ${vSize + mSize}`);
-  const V = buf.subarray(0, vSize), M = buf.subarray(vSize, vSize + mSize);
+  const V = buf.subarray(0, vSize),
+    M = buf.subarray(vSize, vSize + mSize);
   winogradInputJob.run({ V, x, wg }, piecesFor(vSize, N * C));
   const products = alpha * alpha * K * C * T >= 1 << 20 ? splitInto(alpha * alpha) : 1;
   winogradProductJob.run({ M, U, V, wg, kernel: gemmBackend() }, products);
@@ -383,7 +457,13 @@ function winogradRun(
  * the module keeps its own.
  */
 export function winogradForward(
-  out: Floats, x: Floats, w: Floats, bias: Floats | null, g: ConvGeometry, relu = false, m: number = WINOGRAD_M,
+  out: Floats,
+  x: Floats,
+  w: Floats,
+  bias: Floats | null,
+  g: ConvGeometry,
+  relu = false,
+  m: number = WINOGRAD_M,
   scratch?: Floats,
 ): void {
   const wg = forwardGeometry(g, m);
@@ -391,9 +471,7 @@ export function winogradForward(
 }
 
 /** dx += the input gradient of that convolution for dout [N, K, OH, OW]: itself a convolution (see the header). */
-export function winogradBackwardData(
-  dx: Floats, dout: Floats, w: Floats, g: ConvGeometry, m: number = WINOGRAD_M, scratch?: Floats,
-): void {
+export function winogradBackwardData(dx: Floats, dout: Floats, w: Floats, g: ConvGeometry, m: number = WINOGRAD_M, scratch?: Floats): void {
   const wg = backwardGeometry(g, m);
   winogradRun(dx, dout, transformedWeights(w, g.K, g.C, planFor(m, g.R).t, true), null, wg, true, false, scratch);
 }
@@ -409,7 +487,8 @@ export function winogradScratchValues(g: ConvGeometry, m: number = WINOGRAD_M): 
  * the memory estimate, which does not know the padding: the input is at most (OH + 2)×(OW + 2).
  */
 export function winogradScratchBound(C: number, K: number, OH: number, OW: number): number {
-  const alpha = WINOGRAD_M + 2, tiles = N_TILES(OH + 2) * N_TILES(OW + 2);
+  const alpha = WINOGRAD_M + 2,
+    tiles = N_TILES(OH + 2) * N_TILES(OW + 2);
   return alpha * alpha * (C + K) * tiles;
 }
 
@@ -434,8 +513,12 @@ export function winogradKeptValues(K: number, C: number): number {
 export function winogradConvNaive(out: Floats, x: Floats, w: Floats, bias: Floats | null, g: ConvGeometry, m: number = WINOGRAD_M): void {
   const { N, C, H, W, K, R: r, OH, OW, padH, padW } = g;
   const { alpha: a, AT, G, BT } = winogradTransforms(m, r);
-  const GT = transpose(G, a, r), B = transpose(BT, a, a), A = transpose(AT, m, a);
-  const gk = new Float64Array(r * r), d = new Float64Array(a * a), acc = new Float64Array(a * a);
+  const GT = transpose(G, a, r),
+    B = transpose(BT, a, a),
+    A = transpose(AT, m, a);
+  const gk = new Float64Array(r * r),
+    d = new Float64Array(a * a),
+    acc = new Float64Array(a * a);
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < K; k++) {
       for (let th = 0; th * m < OH; th++) {
@@ -445,7 +528,8 @@ export function winogradConvNaive(out: Floats, x: Floats, w: Floats, bias: Float
             for (let i = 0; i < r * r; i++) gk[i] = w[(k * C + c) * r * r + i]!;
             for (let i = 0; i < a; i++) {
               for (let j = 0; j < a; j++) {
-                const ih = th * m - padH + i, iw = tw * m - padW + j;
+                const ih = th * m - padH + i,
+                  iw = tw * m - padW + j;
                 d[i * a + j] = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[((n * C + c) * H + ih) * W + iw]! : 0;
               }
             }

@@ -25,7 +25,8 @@ export function classify(
 ): Prediction[] {
   if (!Number.isInteger(top) || top < 1) throw new OptionError(`top must be a whole number ≥ 1, got ${top}`);
   const side = net.declaredInputShape;
-  const h = side?.[2] ?? 224, w = side?.[3] ?? 224;
+  const h = side?.[2] ?? 224,
+    w = side?.[3] ?? 224;
   const x = imageToInput(resizeImage(image, w, h), net.meanBgr);
   const [prob] = net.forward(x, [output]);
   const p = prob!.data;
@@ -38,5 +39,10 @@ export function parseSynsetWords(text: string): string[] {
   return text
     .split("\n")
     .filter((line) => line.trim() !== "")
-    .map((line) => line.replace(/^\S+\s+/, "").split(",")[0]!.trim());
+    .map((line) =>
+      line
+        .replace(/^\S+\s+/, "")
+        .split(",")[0]!
+        .trim(),
+    );
 }

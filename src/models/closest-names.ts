@@ -13,7 +13,8 @@
 
 /** The Levenshtein distance between `a` and `b`, ignoring case. */
 export function editDistance(a: string, b: string): number {
-  const s = a.toLowerCase(), t = b.toLowerCase();
+  const s = a.toLowerCase(),
+    t = b.toLowerCase();
   let previous = Array.from({ length: t.length + 1 }, (_, j) => j); // d[0][j] = j
   for (let i = 1; i <= s.length; i++) {
     const row = [i]; // d[i][0] = i

@@ -30,7 +30,14 @@ export function parseSynsets(text: string): Synset[] {
     .filter((line) => line.trim() !== "")
     .map((line, index) => {
       const [, id = "", rest = ""] = /^\s*(\S+)\s*(.*)$/.exec(line) ?? [];
-      return { index, id, names: rest.split(",").map((n) => n.trim()).filter((n) => n !== "") };
+      return {
+        index,
+        id,
+        names: rest
+          .split(",")
+          .map((n) => n.trim())
+          .filter((n) => n !== ""),
+      };
     });
 }
 
@@ -78,11 +85,10 @@ export function findClass(label: string | number, synsets: readonly Synset[]): n
     for (let i = 0; i + count <= w.length; i++) d = Math.min(d, editDistance(key, w.slice(i, i + count).join(" ")));
     return d;
   };
-  const nearest = synsets
-    .map((s) => ({ s, d: Math.min(...s.names.map(distance)) }))
-    .sort((a, b) => a.d - b.d || a.s.index - b.s.index);
+  const nearest = synsets.map((s) => ({ s, d: Math.min(...s.names.map(distance)) })).sort((a, b) => a.d - b.d || a.s.index - b.s.index);
   const close = nearest.filter((c) => c.d <= nearest[0]!.d + 1).slice(0, 5); // not a list of 5 when one is near
-  const which = close.length === 1 ? `the closest is ${describe(close[0]!.s)}` : `the closest are ${close.map((c) => describe(c.s)).join(", ")}`;
+  const which =
+    close.length === 1 ? `the closest is ${describe(close[0]!.s)}` : `the closest are ${close.map((c) => describe(c.s)).join(", ")}`;
   throw new OptionError(`no ImageNet class is called "${text}"; ${which}`);
 }
 
@@ -93,5 +99,8 @@ function describe(s: Synset): string {
 
 /** Lower case, and every run of other characters than letters and digits one space. */
 function words(s: string): string {
-  return s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+  return s
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
 }

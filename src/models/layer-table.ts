@@ -28,9 +28,17 @@ export type LayerType =
 
 /** Layers that feed or score training; they never take part in a forward to a named blob. */
 export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
-  "Input", ...DATA_LAYER_TYPES,
-  "SoftmaxWithLoss", "EuclideanLoss", "HingeLoss", "InfogainLoss", "MultinomialLogisticLoss",
-  "SigmoidCrossEntropyLoss", "ContrastiveLoss", "Accuracy", "Silence",
+  "Input",
+  ...DATA_LAYER_TYPES,
+  "SoftmaxWithLoss",
+  "EuclideanLoss",
+  "HingeLoss",
+  "InfogainLoss",
+  "MultinomialLogisticLoss",
+  "SigmoidCrossEntropyLoss",
+  "ContrastiveLoss",
+  "Accuracy",
+  "Silence",
 ]);
 
 export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {

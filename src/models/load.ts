@@ -12,7 +12,14 @@ import { ModelError } from "../errors.js";
 import { parseSynsetWords } from "./classify.js";
 import { parseSynsets, type Synset } from "./labels.js";
 import type { CaffeNet } from "./net.js";
-import { caffeNetFromBytes, googlenetUrl, loadCaffeModel as loadFromBytesOrUrl, once, synsetWordsUrl, type ModelSource } from "./sources.js";
+import {
+  caffeNetFromBytes,
+  googlenetUrl,
+  loadCaffeModel as loadFromBytesOrUrl,
+  once,
+  synsetWordsUrl,
+  type ModelSource,
+} from "./sources.js";
 
 const URL_SCHEMES = /^(https?|file|data|blob):/i;
 

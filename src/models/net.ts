@@ -110,7 +110,10 @@ export class CaffeNet {
       this.layers.push(layer);
       const inputChannels = bottoms.map((b) => channels.get(b.layer)?.[b.top] ?? null);
       const topChannels = rule ? rule.channels(def_, inputChannels, layer.weights) : null;
-      channels.set(index, def_.tops.map(() => topChannels));
+      channels.set(
+        index,
+        def_.tops.map(() => topChannels),
+      );
       if (rule?.atDeclaredSize) reshapeInputs.set(index, inputChannels[0] ?? null);
       def_.tops.forEach((top, k) => {
         current.set(top, { layer: index, top: k });
@@ -128,9 +131,14 @@ export class CaffeNet {
    */
   private reshapeAtDeclaredSize(inputs: ReadonlyMap<number, Channels | null>): void {
     const declared = this.declaredInputShape;
-    const shapes = declared?.length === 4
-      ? this.inferShapes([1, ...declared.slice(1)], this.layers.map((_, i) => i), false)
-      : new Map<number, number[][]>();
+    const shapes =
+      declared?.length === 4
+        ? this.inferShapes(
+            [1, ...declared.slice(1)],
+            this.layers.map((_, i) => i),
+            false,
+          )
+        : new Map<number, number[][]>();
     for (const [i, channels] of inputs) {
       const layer = this.layers[i]!;
       const x = shapes.get(layer.bottoms[0]!.layer)?.[layer.bottoms[0]!.top];
@@ -219,12 +227,18 @@ export class CaffeNet {
   /** Output shapes of every runnable layer for an input of `inputShape` ([N, C, H, W]). */
   describe(inputShape: readonly number[]): BlobInfo[] {
     this.checkInput(inputShape);
-    const shapes = this.inferShapes(inputShape, this.layers.map((_, i) => i), false);
+    const shapes = this.inferShapes(
+      inputShape,
+      this.layers.map((_, i) => i),
+      false,
+    );
     const rows: BlobInfo[] = [{ name: this.inputName, type: "Input", top: this.inputName, shape: [...inputShape] }];
     this.layers.forEach((l, i) => {
       const s = shapes.get(i);
       if (s === undefined) return;
-      l.def.tops.forEach((top, k) => { rows.push({ name: l.def.name, type: l.def.type, top, shape: s[k]! }); });
+      l.def.tops.forEach((top, k) => {
+        rows.push({ name: l.def.name, type: l.def.type, top, shape: s[k]! });
+      });
     });
     return rows;
   }
@@ -345,9 +359,7 @@ export class CaffeNet {
 
   private checkInput(shape: readonly number[]): void {
     if (shape.length !== 4 || shape[1] !== this.inputChannels) {
-      throw new OptionError(
-        `the input must be [N, ${this.inputChannels}, H, W] (BGR planes), got ${formatShape(shape)}`,
-      );
+      throw new OptionError(`the input must be [N, ${this.inputChannels}, H, W] (BGR planes), got ${formatShape(shape)}`);
     }
   }
 
@@ -361,9 +373,7 @@ export class CaffeNet {
       needed.add(i);
       const layer = this.layers[i]!;
       if (layer.rule === null) {
-        throw new ModelError(
-          `layer "${layer.def.name}" has type "${layer.def.type}", which inceptionism does not support`,
-        );
+        throw new ModelError(`layer "${layer.def.name}" has type "${layer.def.type}", which inceptionism does not support`);
       }
       for (const b of layer.bottoms) if (b.layer >= 0) stack.push(b.layer);
     }

@@ -61,7 +61,9 @@ export async function fetchBytes(source: URL | string | ResponseLike, what: stri
     try {
       response = await fetch(source);
     } catch (e) {
-      throw new ModelError(`cannot fetch the ${what} from ${String(source)}: ${e instanceof Error ? e.message : String(e)}; check the URL and the network`);
+      throw new ModelError(
+        `cannot fetch the ${what} from ${String(source)}: ${e instanceof Error ? e.message : String(e)}; check the URL and the network`,
+      );
     }
   }
   const where = response.url !== "" ? response.url : isResponse(source) ? "a Response" : String(source);

@@ -83,7 +83,8 @@ export function copyOf(a: Floats): Floats {
 
 /** Zeroes `a`, in pieces for threads: the kernel is `fill` over the piece's range. */
 export const zeroJob = defineJob("zero", ({ a }: { a: Recyclable }, piece: number, pieces: number) =>
-  a.fill(0, ...pieceRange(a.length, piece, pieces)));
+  a.fill(0, ...pieceRange(a.length, piece, pieces)),
+);
 
 /**
  * A zeroed array that is never recycled, for what outlives a step (a net's converted weights):

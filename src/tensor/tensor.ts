@@ -36,9 +36,7 @@ export class Tensor {
   constructor(data: Floats, shape: readonly number[], requiresGrad = false) {
     const size = shapeSize(shape);
     if (data.length !== size) {
-      throw new RangeError(
-        `Tensor data has ${data.length} values but shape [${shape.join(", ")}] needs ${size}`,
-      );
+      throw new RangeError(`Tensor data has ${data.length} values but shape [${shape.join(", ")}] needs ${size}`);
     }
     this.data = data;
     this.shape = Object.freeze([...shape]);

@@ -90,7 +90,9 @@ export interface JobMessage {
   pieces: number;
 }
 
-export const PENDING = 0, DONE = 1, FAILED = 2;
+export const PENDING = 0,
+  DONE = 1,
+  FAILED = 2;
 export const ERROR_BYTES = 1024;
 
 /** One piece of a job: must only write what piece `piece` of `pieces` owns. */
@@ -234,7 +236,9 @@ function ensureWorkers(helpers: number): void {
     workers.push(host!.spawn());
     spawnedAt.push(now);
   }
-  workers.forEach((w, index) => { w.postMessage({ type: "init", index, next, started, flags, errors } satisfies WorkerInit); });
+  workers.forEach((w, index) => {
+    w.postMessage({ type: "init", index, next, started, flags, errors } satisfies WorkerInit);
+  });
 }
 
 /**
@@ -323,7 +327,8 @@ function runJob<A extends object>(name: string, piece: JobPiece<A>, args: A, pie
     runPieces(name, piece, args, pieces, null);
     return;
   }
-  const p = profiler, t0 = performance.now();
+  const p = profiler,
+    t0 = performance.now();
   const timing = { helpers: 0, waitFrom: 0 };
   try {
     runPieces(name, piece, args, pieces, timing);
@@ -335,7 +340,11 @@ function runJob<A extends object>(name: string, piece: JobPiece<A>, args: A, pie
 
 /** Runs a job's pieces, inline or with the started workers; `timing`, if given, learns how. */
 function runPieces<A extends object>(
-  name: string, piece: JobPiece<A>, args: A, pieces: number, timing: { helpers: number; waitFrom: number } | null,
+  name: string,
+  piece: JobPiece<A>,
+  args: A,
+  pieces: number,
+  timing: { helpers: number; waitFrom: number } | null,
 ): void {
   const wanted = Math.min(threadCount(), pieces) - 1;
   if (wanted <= 0 || !allShared(args)) {
@@ -407,7 +416,8 @@ const PARALLEL_MIN_VALUES = 1 << 16;
  * possible (the first runs get one more).
  */
 export function pieceRange(count: number, piece: number, pieces: number): [number, number] {
-  const base = Math.floor(count / pieces), extra = count % pieces;
+  const base = Math.floor(count / pieces),
+    extra = count % pieces;
   const start = piece * base + Math.min(piece, extra);
   return [start, start + base + (piece < extra ? 1 : 0)];
 }

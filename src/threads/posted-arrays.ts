@@ -17,13 +17,20 @@
 // argument, see `allShared` in ./pool.ts) is posted as it is and arrives as a copy, as before.
 // The walk goes into plain objects and arrays, which is all a job's arguments are.
 
-type View =
-  | Float32Array | Float64Array | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
+type View = Float32Array | Float64Array | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
 type ViewConstructor = new (buffer: SharedArrayBuffer, byteOffset: number, length: number) => View;
 
 /** The typed arrays a job may hold, by the name the packed record carries. */
 const VIEWS: Record<string, ViewConstructor> = {
-  Float32Array, Float64Array, Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array,
+  Float64Array,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
 };
 
 /** A typed array over shared memory, as posted. */

@@ -53,7 +53,8 @@ const HEADERS = "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedd
 
 /** What this page lacks for threads (see the top of this file), as "problem: fix", or null. */
 function unavailable(): string | null {
-  const problems: string[] = [], fixes: string[] = [];
+  const problems: string[] = [],
+    fixes: string[] = [];
   if (scope.crossOriginIsolated !== true) {
     problems.push("this page is not cross-origin isolated, so it has no shared memory");
     fixes.push(`serve it with the headers ${HEADERS}`);

@@ -90,11 +90,15 @@ export const VIDEO_DEFAULTS = { blend: 0.5, flow: true } as const;
  * ```
  */
 export async function* dreamVideo(
-  frames: AsyncIterable<RgbImage> | Iterable<RgbImage>, options: DreamVideoOptions,
+  frames: AsyncIterable<RgbImage> | Iterable<RgbImage>,
+  options: DreamVideoOptions,
 ): AsyncGenerator<RgbImage, void, undefined> {
   const { blend, flow, iterationsAfter, frames: count, resume, onProgress, ...dreamOptions } = checkVideoOptions(options);
   let previous: VideoFrame | null = resume ?? null;
-  const clock = clipClock({ iterations: dreamOptions.iterations, iterationsAfter, frames: count }, previous === null ? 0 : previous.index + 1);
+  const clock = clipClock(
+    { iterations: dreamOptions.iterations, iterationsAfter, frames: count },
+    previous === null ? 0 : previous.index + 1,
+  );
   for await (const input of frames) {
     dreamOptions.signal?.throwIfAborted();
     const index = previous === null ? 0 : previous.index + 1;
@@ -137,9 +141,14 @@ export function frameSeed(seed: number, index: number): number {
  */
 export function frameStart(input: RgbImage, previous: VideoFrame, blend: number, flow: boolean): RgbImage {
   const { width: w, height: h } = input;
-  for (const [what, img] of [["input", previous.input], ["dream", previous.dream]] as const) {
+  for (const [what, img] of [
+    ["input", previous.input],
+    ["dream", previous.dream],
+  ] as const) {
     if (img.width !== w || img.height !== h) {
-      throw new OptionError(`frame ${previous.index + 2} is ${w}×${h} but the previous frame's ${what} is ${img.width}×${img.height}; every frame of a clip must have one size`);
+      throw new OptionError(
+        `frame ${previous.index + 2} is ${w}×${h} but the previous frame's ${what} is ${img.width}×${img.height}; every frame of a clip must have one size`,
+      );
     }
   }
   const P = w * h;
@@ -177,7 +186,9 @@ export function roundToBytes(img: RgbImage): RgbImage {
  * `iterationsAfter`, and the time left is foretold from the time spent on the work done.
  */
 export function clipClock(
-  o: { iterations?: number; iterationsAfter?: number; frames?: number }, first: number, now: () => number = () => performance.now(),
+  o: { iterations?: number; iterationsAfter?: number; frames?: number },
+  first: number,
+  now: () => number = () => performance.now(),
 ): (index: number, p: DreamProgress) => VideoProgress {
   const started = now();
   const firstWork = o.iterations ?? DREAM_DEFAULTS.iterations;

@@ -14,13 +14,15 @@ import { DAMPING, flowSettings, MAX_STEP, REDUCE_TAPS, type Flow, type FlowOptio
 /** `opticalFlow`, computed plainly in Float64: same options, same result up to rounding. */
 export function opticalFlowNaive(from: RgbImage, to: RgbImage, options: FlowOptions = {}): Flow {
   const { sizes, window: sigma, iterations } = flowSettings(from, to, options);
-  const F = [lumaNaive(from)], T = [lumaNaive(to)];
+  const F = [lumaNaive(from)],
+    T = [lumaNaive(to)];
   for (let l = 1; l < sizes.length; l++) {
     F.push(reduceNaive(F[l - 1]!, ...sizes[l - 1]!));
     T.push(reduceNaive(T[l - 1]!, ...sizes[l - 1]!));
   }
   const top = sizes.length - 1;
-  let u: Float64Array = new Float64Array(sizes[top]![0] * sizes[top]![1]), v: Float64Array = new Float64Array(u.length);
+  let u: Float64Array = new Float64Array(sizes[top]![0] * sizes[top]![1]),
+    v: Float64Array = new Float64Array(u.length);
   for (let l = top; l >= 0; l--) {
     const [w, h] = sizes[l]!;
     if (l < top) {
@@ -47,7 +49,8 @@ function at(I: Float64Array, w: number, h: number, x: number, y: number): number
 }
 
 function reduceNaive(I: Float64Array, w: number, h: number): Float64Array {
-  const cw = Math.ceil(w / 2), ch = Math.ceil(h / 2);
+  const cw = Math.ceil(w / 2),
+    ch = Math.ceil(h / 2);
   const out = new Float64Array(cw * ch);
   for (let j = 0; j < ch; j++) {
     for (let i = 0; i < cw; i++) {
@@ -71,11 +74,16 @@ function expandNaive(c: Float64Array, cw: number, ch: number, w: number, h: numb
 
 /** Bilinear at (sx, sy), clamped into the plane. */
 function bilinear(I: Float64Array, w: number, h: number, sx: number, sy: number): number {
-  const x = Math.min(Math.max(sx, 0), w - 1), y = Math.min(Math.max(sy, 0), h - 1);
-  const x0 = Math.min(Math.floor(x), Math.max(w - 2, 0)), y0 = Math.min(Math.floor(y), Math.max(h - 2, 0));
-  const ax = x - x0, ay = y - y0;
-  return (1 - ay) * ((1 - ax) * at(I, w, h, x0, y0) + ax * at(I, w, h, x0 + 1, y0))
-    + ay * ((1 - ax) * at(I, w, h, x0, y0 + 1) + ax * at(I, w, h, x0 + 1, y0 + 1));
+  const x = Math.min(Math.max(sx, 0), w - 1),
+    y = Math.min(Math.max(sy, 0), h - 1);
+  const x0 = Math.min(Math.floor(x), Math.max(w - 2, 0)),
+    y0 = Math.min(Math.floor(y), Math.max(h - 2, 0));
+  const ax = x - x0,
+    ay = y - y0;
+  return (
+    (1 - ay) * ((1 - ax) * at(I, w, h, x0, y0) + ax * at(I, w, h, x0 + 1, y0)) +
+    ay * ((1 - ax) * at(I, w, h, x0, y0 + 1) + ax * at(I, w, h, x0 + 1, y0 + 1))
+  );
 }
 
 /** Keys' cubic convolution kernel, a = −½, at distance s. */
@@ -87,7 +95,8 @@ function keys(s: number): number {
 }
 
 function bicubic(I: Float64Array, w: number, h: number, sx: number, sy: number): number {
-  const x0 = Math.floor(sx), y0 = Math.floor(sy);
+  const x0 = Math.floor(sx),
+    y0 = Math.floor(sy);
   let s = 0;
   for (let b = -1; b <= 2; b++) {
     for (let a = -1; a <= 2; a++) s += keys(sx - (x0 + a)) * keys(sy - (y0 + b)) * at(I, w, h, x0 + a, y0 + b);
@@ -96,10 +105,14 @@ function bicubic(I: Float64Array, w: number, h: number, sx: number, sy: number):
 }
 
 function gradientNaive(I: Float64Array, w: number, h: number): [Float64Array, Float64Array] {
-  const gx = new Float64Array(w * h), gy = new Float64Array(w * h);
+  const gx = new Float64Array(w * h),
+    gy = new Float64Array(w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const l = Math.max(x - 1, 0), r = Math.min(x + 1, w - 1), u = Math.max(y - 1, 0), d = Math.min(y + 1, h - 1);
+      const l = Math.max(x - 1, 0),
+        r = Math.min(x + 1, w - 1),
+        u = Math.max(y - 1, 0),
+        d = Math.min(y + 1, h - 1);
       gx[y * w + x] = r === l ? 0 : (at(I, w, h, r, y) - at(I, w, h, l, y)) / (r - l);
       gy[y * w + x] = d === u ? 0 : (at(I, w, h, x, d) - at(I, w, h, x, u)) / (d - u);
     }
@@ -114,7 +127,9 @@ function stepNaive(u: Float64Array, v: Float64Array, F: Float64Array, T: Float64
   const terms = new Float64Array(5 * w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const p = y * w + x, sx = x + u[p]!, sy = y + v[p]!;
+      const p = y * w + x,
+        sx = x + u[p]!,
+        sy = y + v[p]!;
       const e = sx < 0 || sx > w - 1 || sy < 0 || sy > h - 1 ? 0 : bicubic(F, w, h, sx, sy) - T[p]!;
       terms.set([gx[p]! * gx[p]!, gx[p]! * gy[p]!, gy[p]! * gy[p]!, gx[p]! * e, gy[p]! * e], 5 * p);
     }
@@ -122,7 +137,8 @@ function stepNaive(u: Float64Array, v: Float64Array, F: Float64Array, T: Float64
   const r = Math.ceil(3 * sigma);
   let norm = 0; // the 1-D Gaussian's sum: the 2-D window is normalized by its square
   for (let i = -r; i <= r; i++) norm += Math.exp(-(i * i) / (2 * sigma * sigma));
-  const du = new Float64Array(w * h), dv = new Float64Array(w * h);
+  const du = new Float64Array(w * h),
+    dv = new Float64Array(w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const S = [0, 0, 0, 0, 0];
@@ -134,8 +150,11 @@ function stepNaive(u: Float64Array, v: Float64Array, F: Float64Array, T: Float64
       }
       const [sxx, sxy, syy, sxe, sye] = S as [number, number, number, number, number];
       // (A + λI) δ = −b
-      const a = sxx + DAMPING, c = syy + DAMPING, det = a * c - sxy * sxy;
-      let dx = -(c * sxe - sxy * sye) / det, dy = -(a * sye - sxy * sxe) / det;
+      const a = sxx + DAMPING,
+        c = syy + DAMPING,
+        det = a * c - sxy * sxy;
+      let dx = -(c * sxe - sxy * sye) / det,
+        dy = -(a * sye - sxy * sxe) / det;
       const length = Math.hypot(dx, dy);
       if (length > MAX_STEP) [dx, dy] = [(dx * MAX_STEP) / length, (dy * MAX_STEP) / length];
       du[y * w + x] = dx;

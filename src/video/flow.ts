@@ -92,13 +92,15 @@ export const REDUCE_TAPS = [1, 5, 10, 10, 5, 1].map((t) => t / 32);
 export function opticalFlow(from: RgbImage, to: RgbImage, options: FlowOptions = {}): Flow {
   const s = flowSettings(from, to, options);
   const taps = gaussianTaps(s.window);
-  const F = [luma(from)], T = [luma(to)];
+  const F = [luma(from)],
+    T = [luma(to)];
   for (let l = 1; l < s.sizes.length; l++) {
     const [w, h] = s.sizes[l - 1]!;
     F.push(reduce(F[l - 1]!, w, h));
     T.push(reduce(T[l - 1]!, w, h));
   }
-  let u = floats(0), v = floats(0);
+  let u = floats(0),
+    v = floats(0);
   for (let l = s.sizes.length - 1; l >= 0; l--) {
     const [w, h] = s.sizes[l]!;
     if (l === s.sizes.length - 1) {
@@ -125,7 +127,9 @@ function floats(n: number): Float32Array {
 /** Checks the frames and the options (ImageError, OptionError) and sizes the pyramid. */
 export function flowSettings(from: RgbImage, to: RgbImage, options: FlowOptions): FlowSettings {
   if (from.width !== to.width || from.height !== to.height) {
-    throw new ImageError(`optical flow needs two frames of one size, got ${from.width}×${from.height} and ${to.width}×${to.height}; resize them to one size first`);
+    throw new ImageError(
+      `optical flow needs two frames of one size, got ${from.width}×${from.height} and ${to.width}×${to.height}; resize them to one size first`,
+    );
   }
   const o = { ...DEFAULT_FLOW_OPTIONS, ...options };
   if (!Number.isInteger(o.levels) || o.levels < 1 || o.levels > 16) {
@@ -171,7 +175,8 @@ export function luma(image: RgbImage): Float32Array {
 
 /** One level up: h×w → ⌈h/2⌉×⌈w/2⌉, separably (rows, then columns), edges replicated. */
 function reduce(plane: Float32Array, w: number, h: number): Float32Array {
-  const cw = Math.ceil(w / 2), ch = Math.ceil(h / 2);
+  const cw = Math.ceil(w / 2),
+    ch = Math.ceil(h / 2);
   const rows = floats(h * cw);
   reduceAxis(rows, plane, h, w, cw, 1);
   const out = floats(ch * cw);
@@ -187,7 +192,8 @@ function reduceAxis(out: Float32Array, src: Float32Array, outer: number, n: numb
       for (let k = 0; k < inner; k++) out[dst + k] = 0;
       for (let t = 0; t < REDUCE_TAPS.length; t++) {
         const i = Math.min(Math.max(2 * j - 2 + t, 0), n - 1);
-        const weight = REDUCE_TAPS[t]!, row = (o * n + i) * inner;
+        const weight = REDUCE_TAPS[t]!,
+          row = (o * n + i) * inner;
         for (let k = 0; k < inner; k++) out[dst + k]! += weight * src[row + k]!;
       }
     }
@@ -202,10 +208,14 @@ function expandFlow(coarse: Float32Array, cw: number, ch: number, w: number, h: 
   const fine = floats(w * h);
   for (let y = 0; y < h; y++) {
     const sy = Math.min(Math.max((y + 0.5) / 2 - 0.5, 0), ch - 1);
-    const y0 = Math.min(Math.floor(sy), Math.max(ch - 2, 0)), y1 = Math.min(y0 + 1, ch - 1), ay = sy - y0;
+    const y0 = Math.min(Math.floor(sy), Math.max(ch - 2, 0)),
+      y1 = Math.min(y0 + 1, ch - 1),
+      ay = sy - y0;
     for (let x = 0; x < w; x++) {
       const sx = Math.min(Math.max((x + 0.5) / 2 - 0.5, 0), cw - 1);
-      const x0 = Math.min(Math.floor(sx), Math.max(cw - 2, 0)), x1 = Math.min(x0 + 1, cw - 1), ax = sx - x0;
+      const x0 = Math.min(Math.floor(sx), Math.max(cw - 2, 0)),
+        x1 = Math.min(x0 + 1, cw - 1),
+        ax = sx - x0;
       const top = (1 - ax) * coarse[y0 * cw + x0]! + ax * coarse[y0 * cw + x1]!;
       const bottom = (1 - ax) * coarse[y1 * cw + x0]! + ax * coarse[y1 * cw + x1]!;
       fine[y * w + x] = 2 * ((1 - ay) * top + ay * bottom);
@@ -224,7 +234,8 @@ function expandFlow(coarse: Float32Array, cw: number, ch: number, w: number, h: 
 function sumAlongRow(out: Float32Array, outAt: number, row: Float32Array, w: number, taps: readonly number[]): void {
   const r = (taps.length - 1) / 2;
   for (let x = 0; x < w; x++) {
-    const lo = x < r ? -x : -r, hi = x + r >= w ? w - 1 - x : r;
+    const lo = x < r ? -x : -r,
+      hi = x + r >= w ? w - 1 - x : r;
     let s = 0;
     for (let i = lo; i <= hi; i++) s += taps[i + r]! * row[x + i]!;
     out[outAt + x] = s;
@@ -232,11 +243,20 @@ function sumAlongRow(out: Float32Array, outAt: number, row: Float32Array, w: num
 }
 
 /** out[x] = Σ_i taps[i + r] · plane[y + i, x] over the rows i that stay inside the h×w plane. */
-function sumDownColumns(out: Float32Array, outAt: number, plane: Float32Array, w: number, h: number, y: number, taps: readonly number[]): void {
+function sumDownColumns(
+  out: Float32Array,
+  outAt: number,
+  plane: Float32Array,
+  w: number,
+  h: number,
+  y: number,
+  taps: readonly number[],
+): void {
   const r = (taps.length - 1) / 2;
   out.fill(0, outAt, outAt + w);
   for (let i = Math.max(-r, -y), hi = Math.min(r, h - 1 - y); i <= hi; i++) {
-    const t = taps[i + r]!, at = (y + i) * w;
+    const t = taps[i + r]!,
+      at = (y + i) * w;
     for (let x = 0; x < w; x++) out[outAt + x]! += t * plane[at + x]!;
   }
 }
@@ -248,9 +268,18 @@ function sumDownColumns(out: Float32Array, outAt: number, plane: Float32Array, w
 
 /** Bicubic sample of I (h×w) whose 4×4 neighbourhood lies inside: no clamping. */
 function bicubicInside(I: Float32Array, w: number, x0: number, y0: number, tx: number, ty: number): number {
-  const tx2 = tx * tx, tx3 = tx2 * tx, ty2 = ty * ty, ty3 = ty2 * ty;
-  const a0 = 0.5 * (-tx3 + 2 * tx2 - tx), a1 = 0.5 * (3 * tx3 - 5 * tx2 + 2), a2 = 0.5 * (-3 * tx3 + 4 * tx2 + tx), a3 = 0.5 * (tx3 - tx2);
-  const b0 = 0.5 * (-ty3 + 2 * ty2 - ty), b1 = 0.5 * (3 * ty3 - 5 * ty2 + 2), b2 = 0.5 * (-3 * ty3 + 4 * ty2 + ty), b3 = 0.5 * (ty3 - ty2);
+  const tx2 = tx * tx,
+    tx3 = tx2 * tx,
+    ty2 = ty * ty,
+    ty3 = ty2 * ty;
+  const a0 = 0.5 * (-tx3 + 2 * tx2 - tx),
+    a1 = 0.5 * (3 * tx3 - 5 * tx2 + 2),
+    a2 = 0.5 * (-3 * tx3 + 4 * tx2 + tx),
+    a3 = 0.5 * (tx3 - tx2);
+  const b0 = 0.5 * (-ty3 + 2 * ty2 - ty),
+    b1 = 0.5 * (3 * ty3 - 5 * ty2 + 2),
+    b2 = 0.5 * (-3 * ty3 + 4 * ty2 + ty),
+    b3 = 0.5 * (ty3 - ty2);
   let q = (y0 - 1) * w + x0 - 1;
   const r0 = a0 * I[q]! + a1 * I[q + 1]! + a2 * I[q + 2]! + a3 * I[q + 3]!;
   q += w;
@@ -265,10 +294,12 @@ function bicubicInside(I: Float32Array, w: number, x0: number, y0: number, tx: n
 /** The same near the edges, each index clamped into the plane (the edge pixels repeated). */
 function bicubicClamped(I: Float32Array, w: number, h: number, x0: number, y0: number, tx: number, ty: number): number {
   const weights = (t: number): number[] => {
-    const t2 = t * t, t3 = t2 * t;
+    const t2 = t * t,
+      t3 = t2 * t;
     return [0.5 * (-t3 + 2 * t2 - t), 0.5 * (3 * t3 - 5 * t2 + 2), 0.5 * (-3 * t3 + 4 * t2 + t), 0.5 * (t3 - t2)];
   };
-  const a = weights(tx), b = weights(ty);
+  const a = weights(tx),
+    b = weights(ty);
   let s = 0;
   for (let j = 0; j < 4; j++) {
     const row = Math.min(Math.max(y0 - 1 + j, 0), h - 1) * w;
@@ -301,8 +332,14 @@ interface Level {
 
 /** `iterations` Gauss–Newton steps of the flow (u, v) on one level, in place. */
 function refineLevel(
-  u: Float32Array, v: Float32Array, F: Float32Array, T: Float32Array, w: number, h: number,
-  taps: readonly number[], iterations: number,
+  u: Float32Array,
+  v: Float32Array,
+  F: Float32Array,
+  T: Float32Array,
+  w: number,
+  h: number,
+  taps: readonly number[],
+  iterations: number,
 ): void {
   const plane = (): Float32Array => floats(w * h);
   const L: Level = { w, h, taps, F, T, u, v, gx: plane(), gy: plane(), Axx: plane(), Axy: plane(), Ayy: plane(), bx: plane(), by: plane() };
@@ -321,17 +358,25 @@ function refineLevel(
 /** Rows y0 … y1 − 1 of ∇T, and of the products g·gᵀ summed along rows. */
 function matrixRows(L: Level, y0: number, y1: number): void {
   const { w, h, T, gx, gy, Axx, Axy, Ayy, taps } = L;
-  const xx = new Float32Array(w), xy = new Float32Array(w), yy = new Float32Array(w);
+  const xx = new Float32Array(w),
+    xy = new Float32Array(w),
+    yy = new Float32Array(w);
   for (let y = y0; y < y1; y++) {
-    const up = Math.max(y - 1, 0), down = Math.min(y + 1, h - 1);
+    const up = Math.max(y - 1, 0),
+      down = Math.min(y + 1, h - 1);
     const sy = down === up ? 0 : 1 / (down - up);
     for (let x = 0; x < w; x++) {
       // Central differences inside, one-sided at the edges (0 along a 1-pixel axis).
-      const left = Math.max(x - 1, 0), right = Math.min(x + 1, w - 1), p = y * w + x;
+      const left = Math.max(x - 1, 0),
+        right = Math.min(x + 1, w - 1),
+        p = y * w + x;
       const dx = right === left ? 0 : (T[y * w + right]! - T[y * w + left]!) / (right - left);
       const dy = sy * (T[down * w + x]! - T[up * w + x]!);
-      gx[p] = dx; gy[p] = dy;
-      xx[x] = dx * dx; xy[x] = dx * dy; yy[x] = dy * dy;
+      gx[p] = dx;
+      gy[p] = dy;
+      xx[x] = dx * dx;
+      xy[x] = dx * dy;
+      yy[x] = dy * dy;
     }
     sumAlongRow(Axx, y * w, xx, w, taps);
     sumAlongRow(Axy, y * w, xy, w, taps);
@@ -342,19 +387,23 @@ function matrixRows(L: Level, y0: number, y1: number): void {
 /** Rows y0 … y1 − 1 of the products g·e, e = F(p + d) − T(p), summed along rows. */
 function residualRows(L: Level, y0: number, y1: number): void {
   const { w, h, F, T, u, v, gx, gy, bx, by, taps } = L;
-  const ex = new Float32Array(w), ey = new Float32Array(w);
+  const ex = new Float32Array(w),
+    ey = new Float32Array(w);
   for (let y = y0; y < y1; y++) {
     for (let x = 0; x < w; x++) {
       const p = y * w + x;
-      const sx = x + u[p]!, sy = y + v[p]!;
+      const sx = x + u[p]!,
+        sy = y + v[p]!;
       if (!(sx >= 0 && sx <= w - 1 && sy >= 0 && sy <= h - 1)) {
         ex[x] = ey[x] = 0; // no residual: p + d is outside `from`
         continue;
       }
-      const x0 = Math.floor(sx), y0 = Math.floor(sy);
-      const f = x0 >= 1 && x0 < w - 2 && y0 >= 1 && y0 < h - 2
-        ? bicubicInside(F, w, x0, y0, sx - x0, sy - y0)
-        : bicubicClamped(F, w, h, x0, y0, sx - x0, sy - y0);
+      const x0 = Math.floor(sx),
+        y0 = Math.floor(sy);
+      const f =
+        x0 >= 1 && x0 < w - 2 && y0 >= 1 && y0 < h - 2
+          ? bicubicInside(F, w, x0, y0, sx - x0, sy - y0)
+          : bicubicClamped(F, w, h, x0, y0, sx - x0, sy - y0);
       const e = f - T[p]!;
       ex[x] = gx[p]! * e;
       ey[x] = gy[p]! * e;
@@ -367,15 +416,19 @@ function residualRows(L: Level, y0: number, y1: number): void {
 /** Rows y0 … y1 − 1 of the flow moved by one step, δ = −(A + λI)⁻¹ b, b's sums finished here. */
 function stepRows(L: Level, y0: number, y1: number): void {
   const { w, h, u, v, Axx, Axy, Ayy, bx, by, taps } = L;
-  const sx = new Float32Array(w), sy = new Float32Array(w);
+  const sx = new Float32Array(w),
+    sy = new Float32Array(w);
   for (let y = y0; y < y1; y++) {
     sumDownColumns(sx, 0, bx, w, h, y, taps);
     sumDownColumns(sy, 0, by, w, h, y, taps);
     for (let x = 0, p = y * w; x < w; x++, p++) {
       // Cramer's rule; det ≥ λ² > 0 since A is a sum of g·gᵀ.
-      const a = Axx[p]! + DAMPING, b = Axy[p]!, c = Ayy[p]! + DAMPING;
+      const a = Axx[p]! + DAMPING,
+        b = Axy[p]!,
+        c = Ayy[p]! + DAMPING;
       const det = a * c - b * b;
-      const du = (b * sy[x]! - c * sx[x]!) / det, dv = (b * sx[x]! - a * sy[x]!) / det;
+      const du = (b * sy[x]! - c * sx[x]!) / det,
+        dv = (b * sx[x]! - a * sy[x]!) / det;
       // The linearization holds for about a pixel: a longer step is cut to MAX_STEP.
       const cut = Math.min(1, MAX_STEP / Math.sqrt(du * du + dv * dv));
       u[p]! += cut * du;
@@ -401,7 +454,8 @@ interface ColumnPass {
 }
 
 export const flowMatrixJob = defineJob("flowMatrix", (L: Level, piece: number, pieces: number) =>
-  matrixRows(L, ...pieceRange(L.h, piece, pieces)));
+  matrixRows(L, ...pieceRange(L.h, piece, pieces)),
+);
 export const flowColumnsJob = defineJob("flowColumns", (a: ColumnPass, piece: number, pieces: number) => {
   const [y0, y1] = pieceRange(a.h, piece, pieces);
   for (let k = 0; k < a.src.length; k++) {
@@ -409,6 +463,8 @@ export const flowColumnsJob = defineJob("flowColumns", (a: ColumnPass, piece: nu
   }
 });
 export const flowResidualJob = defineJob("flowResidual", (L: Level, piece: number, pieces: number) =>
-  residualRows(L, ...pieceRange(L.h, piece, pieces)));
+  residualRows(L, ...pieceRange(L.h, piece, pieces)),
+);
 export const flowStepJob = defineJob("flowStep", (L: Level, piece: number, pieces: number) =>
-  stepRows(L, ...pieceRange(L.h, piece, pieces)));
+  stepRows(L, ...pieceRange(L.h, piece, pieces)),
+);

@@ -40,7 +40,10 @@ const ROUND_TRIP_FLOOR = 0.5;
  * edge, so `warped` is defined everywhere; the caller should replace the invalid ones.
  */
 export function warpBackward(
-  planes: Float32Array, channels: number, flow: Flow, occlusion?: { forward: Flow },
+  planes: Float32Array,
+  channels: number,
+  flow: Flow,
+  occlusion?: { forward: Flow },
 ): { warped: Float32Array; valid: Uint8Array } {
   const { width: W, height: H, dx, dy } = flow;
   const P = W * H;
@@ -60,23 +63,36 @@ export function warpBackward(
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const p = y * W + x;
-      const u = dx[p]!, v = dy[p]!;
-      const sx = x + u, sy = y + v;
+      const u = dx[p]!,
+        v = dy[p]!;
+      const sx = x + u,
+        sy = y + v;
       let ok = sx >= -0.5 && sx <= W - 0.5 && sy >= -0.5 && sy <= H - 0.5;
       // The four neighbours of the clamped sample point and its weights; NaN flow lands on 0.
-      const cx = Math.min(Math.max(sx, 0), W - 1) || 0, cy = Math.min(Math.max(sy, 0), H - 1) || 0;
-      const x0 = Math.min(Math.floor(cx), Math.max(W - 2, 0)), y0 = Math.min(Math.floor(cy), Math.max(H - 2, 0));
-      const x1 = Math.min(x0 + 1, W - 1), y1 = Math.min(y0 + 1, H - 1);
-      const ax = cx - x0, ay = cy - y0;
-      const w00 = (1 - ax) * (1 - ay), w01 = ax * (1 - ay), w10 = (1 - ax) * ay, w11 = ax * ay;
-      const i00 = y0 * W + x0, i01 = y0 * W + x1, i10 = y1 * W + x0, i11 = y1 * W + x1;
+      const cx = Math.min(Math.max(sx, 0), W - 1) || 0,
+        cy = Math.min(Math.max(sy, 0), H - 1) || 0;
+      const x0 = Math.min(Math.floor(cx), Math.max(W - 2, 0)),
+        y0 = Math.min(Math.floor(cy), Math.max(H - 2, 0));
+      const x1 = Math.min(x0 + 1, W - 1),
+        y1 = Math.min(y0 + 1, H - 1);
+      const ax = cx - x0,
+        ay = cy - y0;
+      const w00 = (1 - ax) * (1 - ay),
+        w01 = ax * (1 - ay),
+        w10 = (1 - ax) * ay,
+        w11 = ax * ay;
+      const i00 = y0 * W + x0,
+        i01 = y0 * W + x1,
+        i10 = y1 * W + x0,
+        i11 = y1 * W + x1;
       for (let c = 0, o = 0; c < channels; c++, o += P) {
         warped[o + p] = w00 * planes[o + i00]! + w01 * planes[o + i01]! + w10 * planes[o + i10]! + w11 * planes[o + i11]!;
       }
       if (ok && forward !== undefined) {
         const fu = w00 * forward.dx[i00]! + w01 * forward.dx[i01]! + w10 * forward.dx[i10]! + w11 * forward.dx[i11]!;
         const fv = w00 * forward.dy[i00]! + w01 * forward.dy[i01]! + w10 * forward.dy[i10]! + w11 * forward.dy[i11]!;
-        const ex = u + fu, ey = v + fv;
+        const ex = u + fu,
+          ey = v + fv;
         ok = ex * ex + ey * ey <= ROUND_TRIP_RELATIVE * (u * u + v * v + fu * fu + fv * fv) + ROUND_TRIP_FLOOR;
       }
       valid[p] = ok ? 1 : 0;
@@ -87,8 +103,16 @@ export function warpBackward(
 
 function checkFlow(flow: Flow, what: string): void {
   const P = flow.width * flow.height;
-  if (!Number.isInteger(flow.width) || !Number.isInteger(flow.height) || flow.width < 1 || flow.height < 1
-    || flow.dx.length !== P || flow.dy.length !== P) {
-    throw new RangeError(`warpBackward: ${what} is not a ${flow.width}×${flow.height} flow (dx ${flow.dx.length}, dy ${flow.dy.length} values)`);
+  if (
+    !Number.isInteger(flow.width) ||
+    !Number.isInteger(flow.height) ||
+    flow.width < 1 ||
+    flow.height < 1 ||
+    flow.dx.length !== P ||
+    flow.dy.length !== P
+  ) {
+    throw new RangeError(
+      `warpBackward: ${what} is not a ${flow.width}×${flow.height} flow (dx ${flow.dx.length}, dy ${flow.dy.length} values)`,
+    );
   }
 }

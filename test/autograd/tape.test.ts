@@ -4,12 +4,18 @@ import { Tensor, type Floats } from "../../src/tensor/tensor.js";
 
 // Two throwaway ops, written here so the engine is tested on its own.
 function mul(a: Tensor, b: Tensor): Tensor {
-  const y = new Tensor(a.data.map((v, i) => v * b.data[i]!), a.shape);
+  const y = new Tensor(
+    a.data.map((v, i) => v * b.data[i]!),
+    a.shape,
+  );
   // d(ab) = b da + a db
   return record(y, "mul", [a, b], (dy) => [dy.map((g, i) => g * b.data[i]!), dy.map((g, i) => g * a.data[i]!)]);
 }
 function add(a: Tensor, b: Tensor): Tensor {
-  const y = new Tensor(a.data.map((v, i) => v + b.data[i]!), a.shape);
+  const y = new Tensor(
+    a.data.map((v, i) => v + b.data[i]!),
+    a.shape,
+  );
   return record(y, "add", [a, b], (dy) => [dy, dy]); // the same buffer twice: the engine must copy
 }
 

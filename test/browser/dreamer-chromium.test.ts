@@ -53,8 +53,22 @@ const picture = [`/input.f32`, 112, 75] as const;
 function nodeDream(flavour: string, options: object): Float32Array {
   const out = join(root, `node-${flavour}.f32`);
   const flags = nodeFlagsFor(flavour as SimdFlavour);
-  const child = spawnSync(process.execPath, [...flags, "--import", "tsx", join(PROJECT, "test/browser/node-reference.ts"),
-    flavour, join(root, "input.f32"), "112", "75", JSON.stringify(options), out], { cwd: PROJECT, encoding: "utf8" });
+  const child = spawnSync(
+    process.execPath,
+    [
+      ...flags,
+      "--import",
+      "tsx",
+      join(PROJECT, "test/browser/node-reference.ts"),
+      flavour,
+      join(root, "input.f32"),
+      "112",
+      "75",
+      JSON.stringify(options),
+      out,
+    ],
+    { cwd: PROJECT, encoding: "utf8" },
+  );
   if (child.status !== 0) throw new Error(`the Node reference failed:\n${child.stdout}${child.stderr}`);
   const bytes = readFileSync(out);
   return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
@@ -65,7 +79,8 @@ function differing(report: DreamReport, expected: Float32Array): number {
   expect(report.error).toBeUndefined();
   const got = new Float32Array(report.data!);
   expect(got.length).toBe(expected.length);
-  const a = new Uint32Array(got.buffer), b = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  const a = new Uint32Array(got.buffer),
+    b = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
   return a.reduce((n, v, i) => n + (v !== b[i] ? 1 : 0), 0);
 }
 
@@ -83,7 +98,10 @@ beforeAll(async () => {
   writeFileSync(join(root, "input.f32"), new Uint8Array(photo.data.buffer, photo.data.byteOffset, photo.data.byteLength));
   // The bundled files, where the dream worker's bundle (/dream-worker.js) finds them:
   // ../../models/ from the root is /models/ (a URL path cannot climb above the root).
-  const files = { "/models/bvlc_googlenet.caffemodel": fileURLToPath(googlenetUrl), "/models/synset_words.txt": fileURLToPath(synsetWordsUrl) };
+  const files = {
+    "/models/bvlc_googlenet.caffemodel": fileURLToPath(googlenetUrl),
+    "/models/synset_words.txt": fileURLToPath(synsetWordsUrl),
+  };
   const isolated = await serveStatic({ routes: [["/", root]], files });
   const plain = await serveStatic({ routes: [["/", root]], files, isolated: false });
   sites.push(isolated, plain);
@@ -131,17 +149,27 @@ describe.skipIf(CHROMIUM === null)("createDreamer in headless Chromium", () => {
   it("rejects pending dreams when closed, and dreams asked for after", async () => {
     await call(isolatedPage, "start", "closing", { threads: 1 });
     const { pending, after } = await call(isolatedPage, "closeWithPending", "closing", ...picture, OPTIONS);
-    for (const p of pending) expect(p.error).toEqual({ name: "AbortError", message: "the dreamer was closed before this dream finished", optionError: false, inceptionismError: false });
+    for (const p of pending)
+      expect(p.error).toEqual({
+        name: "AbortError",
+        message: "the dreamer was closed before this dream finished",
+        optionError: false,
+        inceptionismError: false,
+      });
     expect(after.error).toMatchObject({ name: "InceptionismError", inceptionismError: true });
   });
 
   it("on a page that is not cross-origin isolated: one thread with the reason, and an OptionError for two", async () => {
     const fallback = await call(plainPage, "start", "plain", {});
     expect(fallback.info).toMatchObject({ threads: 1, crossOriginIsolated: false });
-    expect(fallback.info!.notes).toEqual([expect.stringMatching(/^using 1 thread, not \d+: this page is not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin/)]);
+    expect(fallback.info!.notes).toEqual([
+      expect.stringMatching(/^using 1 thread, not \d+: this page is not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin/),
+    ]);
     const refused = await call(plainPage, "start", "plain-two", { threads: 2 });
     expect(refused.error).toMatchObject({ name: "OptionError", optionError: true });
-    expect(refused.error!.message).toMatch(/^setThreads\(2\): this page is not cross-origin isolated.*Cross-Origin-Embedder-Policy: require-corp/);
+    expect(refused.error!.message).toMatch(
+      /^setThreads\(2\): this page is not cross-origin isolated.*Cross-Origin-Embedder-Policy: require-corp/,
+    );
     const report = await call(plainPage, "dream", "plain", ...picture, OPTIONS);
     expect(differing(report, nodeDream(fallback.info!.simd ?? "none", OPTIONS))).toBe(0);
   });

@@ -38,7 +38,13 @@ async function dreamReport(name: string, image: RgbImage, options: DreamerDreamO
   const progress: string[] = [];
   const intact = (): boolean => image.data.length === before.length && image.data.every((v, i) => v === before[i]);
   try {
-    const out = await dreamers.get(name)!.dream(image, { ...options, onProgress: (p) => { progress.push(`${p.octave}.${p.iteration}`); onStep?.(); } });
+    const out = await dreamers.get(name)!.dream(image, {
+      ...options,
+      onProgress: (p) => {
+        progress.push(`${p.octave}.${p.iteration}`);
+        onStep?.();
+      },
+    });
     return { data: Array.from(out.data), progress, inputIntact: intact() };
   } catch (e) {
     return { error: describeError(e), progress, inputIntact: intact() };

@@ -37,7 +37,13 @@ function testEngine(log: EngineLog): DreamEngine<CaffeNet> {
       log.mostAtOnce = Math.max(log.mostAtOnce, ++running);
       let steps = 0;
       try {
-        const out = await dream(image, { ...options, onProgress: (p) => { steps++; options.onProgress(p); } });
+        const out = await dream(image, {
+          ...options,
+          onProgress: (p) => {
+            steps++;
+            options.onProgress(p);
+          },
+        });
         log.outcomes.push("done");
         log.last = out;
         return out;
@@ -111,12 +117,16 @@ describe("a dreamer over a message channel", () => {
     // More octaves than fit the 112×75 picture, so that the dream drops some and says so.
     const options = { ...quick, octaves: 12 };
     const out = await dreamer.dream(small, {
-      ...options, onProgress: (p) => steps.push(`${p.octave}.${p.iteration}`), onNote: (n) => notes.push(n),
+      ...options,
+      onProgress: (p) => steps.push(`${p.octave}.${p.iteration}`),
+      onNote: (n) => notes.push(n),
     });
     const stepsHere: string[] = [];
     const notesHere: string[] = [];
     const expected = await dream(small, {
-      ...options, onProgress: (p) => stepsHere.push(`${p.octave}.${p.iteration}`), onNote: (n) => notesHere.push(n),
+      ...options,
+      onProgress: (p) => stepsHere.push(`${p.octave}.${p.iteration}`),
+      onNote: (n) => notesHere.push(n),
     });
     expect(bits(out).equals(bits(expected))).toBe(true);
     expect(steps).toEqual(stepsHere);
@@ -135,7 +145,11 @@ describe("a dreamer over a message channel", () => {
   });
 
   it("carries a mask, originalColors and a channel strategy across, dreaming as dream() does", async () => {
-    const mask: RgbImage = { width: 56, height: 38, data: new Float32Array(56 * 38 * 3).map((_, i) => (Math.floor(i / 3) % 56 < 28 ? 0 : 255)) };
+    const mask: RgbImage = {
+      width: 56,
+      height: 38,
+      data: new Float32Array(56 * 38 * 3).map((_, i) => (Math.floor(i / 3) % 56 < 28 ? 0 : 255)),
+    };
     const options = { ...quick, mask, originalColors: true, channels: { strongest: 4 } } as const;
     const notes: string[] = [];
     const out = await dreamer.dream(small, { ...options, onNote: (n) => notes.push(n) });
@@ -144,7 +158,10 @@ describe("a dreamer over a message channel", () => {
     expect(bits(out).equals(bits(expected))).toBe(true);
     expect(bits(out).equals(bits(reference))).toBe(false);
     expect(timeless(notes)).toEqual(timeless(notesHere));
-    expect(timeless(notes).map((n) => n.replace(/: .*/, ""))).toEqual(['strongest 4 channels of "inception_3a/output"', "the mask is 56×38; resized to the picture's 112×75"]);
+    expect(timeless(notes).map((n) => n.replace(/: .*/, ""))).toEqual([
+      'strongest 4 channels of "inception_3a/output"',
+      "the mask is 56×38; resized to the picture's 112×75",
+    ]);
     expect(mask.data.length).toBe(56 * 38 * 3); // cloned, as the guide is: the caller keeps it
   });
 
@@ -197,7 +214,14 @@ describe("a dreamer over a message channel", () => {
     const { dreamer: d } = channelDreamer(own);
     const order: number[] = [];
     const seeds = [4, 5, 6];
-    const outs = await Promise.all(seeds.map((seed, k) => d.dream(small, { ...quick, seed }).then((img) => { order.push(k); return img; })));
+    const outs = await Promise.all(
+      seeds.map((seed, k) =>
+        d.dream(small, { ...quick, seed }).then((img) => {
+          order.push(k);
+          return img;
+        }),
+      ),
+    );
     expect(order).toEqual([0, 1, 2]);
     expect(own.mostAtOnce).toBe(1);
     expect(bits(outs[0]!).equals(bits(reference))).toBe(true);
@@ -250,7 +274,9 @@ describe("a dreamer over a message channel", () => {
     worker.onerror!({ message: "SyntaxError: Unexpected token" });
     const e = await pending.catch((e: unknown) => e);
     expect(e).toBeInstanceOf(InceptionismError);
-    expect((e as Error).message).toMatch(/^the dream worker failed: SyntaxError: Unexpected token; check that the page serves dream-worker\.js/);
+    expect((e as Error).message).toMatch(
+      /^the dream worker failed: SyntaxError: Unexpected token; check that the page serves dream-worker\.js/,
+    );
     await expect(d.ready).rejects.toBe(e);
     await expect(d.dream(small, quick)).rejects.toBe(e);
   });

@@ -13,7 +13,13 @@ import { build } from "esbuild";
 /** Bundles each source file to `root`/`out`.js for a browser: `entries` maps `out` to the source path. */
 export async function bundleForBrowser(root: string, entries: Record<string, string>): Promise<void> {
   await build({
-    entryPoints: entries, outdir: root, bundle: true, format: "esm", platform: "browser",
-    target: "es2022", logLevel: "error", write: true,
+    entryPoints: entries,
+    outdir: root,
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    logLevel: "error",
+    write: true,
   });
 }

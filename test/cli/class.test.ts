@@ -43,11 +43,15 @@ describe("--class on the command line", () => {
       }
       throw new Error("no usage error");
     };
-    expect(refused(["dream", "a.jpg", "-o", "b.png", "--class", "banana,"])).toBe('--class needs class labels separated by commas, got "banana,"');
+    expect(refused(["dream", "a.jpg", "-o", "b.png", "--class", "banana,"])).toBe(
+      '--class needs class labels separated by commas, got "banana,"',
+    );
     expect(refused(["dream", "a.jpg", "-o", "b.png", "--class", "banana", "--layer", "conv1/7x7_s2"])).toBe(
       "--class dreams on the model's classifier layer; leave out --layer",
     );
-    expect(refused(["dream", "a.jpg", "-o", "b.png", "--class", "1", "--channels", "2", "--guide", "g.png"])).toMatch(/leave out --channels, --guide$/);
+    expect(refused(["dream", "a.jpg", "-o", "b.png", "--class", "1", "--channels", "2", "--guide", "g.png"])).toMatch(
+      /leave out --channels, --guide$/,
+    );
   });
 
   for (const [label, message] of [

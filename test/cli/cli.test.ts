@@ -55,7 +55,14 @@ describe("inceptionism --version", () => {
 });
 
 describe("inceptionism --help", () => {
-  for (const args of [["--help"], ["dream", "--help"], ["zoom", "--help"], ["video", "--help"], ["classify", "--help"], ["layers", "--help"]]) {
+  for (const args of [
+    ["--help"],
+    ["dream", "--help"],
+    ["zoom", "--help"],
+    ["video", "--help"],
+    ["classify", "--help"],
+    ["layers", "--help"],
+  ]) {
     it(args.join(" "), () => {
       const r = run(...args);
       expect(r.code).toBe(0);
@@ -70,21 +77,48 @@ describe("usage errors exit 2 with one line", () => {
     ["an unknown command", ["dreem"], /unknown command "dreem"/],
     ["an unknown flag", ["dream", "x.jpg", "-o", "y.png", "--octavez", "3"], /unknown option "--octavez"/],
     ["a missing output", ["dream", join(IMAGES, "gray.jpg")], /needs an output file/],
-    ["negative octaves", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--octaves", "-1"], /--octaves must be a whole number ≥ 1, got "-1"/],
-    ["octave scale 0", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--octave-scale", "0"], /--octave-scale must be greater than 1, got 0/],
+    [
+      "negative octaves",
+      ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--octaves", "-1"],
+      /--octaves must be a whole number ≥ 1, got "-1"/,
+    ],
+    [
+      "octave scale 0",
+      ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--octave-scale", "0"],
+      /--octave-scale must be greater than 1, got 0/,
+    ],
     ["a non-numeric step", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--step", "big"], /--step must be a number, got "big"/],
     ["bad channels", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--channels", "1,x"], /--channels must be a comma-separated list/],
-    ["a scale range upside down", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--scale", "1.05:0.95"],
-      /^inceptionism: --scale must be LO:HI with 0 < LO ≤ HI, e\.g\. 0\.95:1\.05, got "1\.05:0\.95"$/],
-    ["a rotation over 180°", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--rotate", "270"], /^inceptionism: --rotate must be degrees from 0 to 180, got 270$/],
-    ["an unknown layer, with the nearest names and where the rest are", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_4c/ouput"],
-      /^inceptionism: unknown layer "inception_4c\/ouput"; did you mean "inception_4c\/output", "inception_4a\/output", "inception_4b\/output", "inception_4d\/output" or "inception_4e\/output"\? "inceptionism layers" lists them all$/],
-    ["a layer weight that is not a number", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_4c/output:abc"],
-      /--layer "inception_4c\/output:abc": the weight after ":" must be a number, got "abc"/],
-    ["an output with an unknown extension", ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT.gif", "--quiet"],
-      /unknown image extension ".gif"; use .png, .jpg, .jpeg/],
-    ["an output that is a directory", ["dream", join(IMAGES, "gray.jpg"), "-o", "DIR", "--quiet"],
-      /^inceptionism: output .* is a directory; give a file name, e\.g\. .*dream\.png$/],
+    [
+      "a scale range upside down",
+      ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--scale", "1.05:0.95"],
+      /^inceptionism: --scale must be LO:HI with 0 < LO ≤ HI, e\.g\. 0\.95:1\.05, got "1\.05:0\.95"$/,
+    ],
+    [
+      "a rotation over 180°",
+      ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--rotate", "270"],
+      /^inceptionism: --rotate must be degrees from 0 to 180, got 270$/,
+    ],
+    [
+      "an unknown layer, with the nearest names and where the rest are",
+      ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_4c/ouput"],
+      /^inceptionism: unknown layer "inception_4c\/ouput"; did you mean "inception_4c\/output", "inception_4a\/output", "inception_4b\/output", "inception_4d\/output" or "inception_4e\/output"\? "inceptionism layers" lists them all$/,
+    ],
+    [
+      "a layer weight that is not a number",
+      ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT", "--layer", "inception_4c/output:abc"],
+      /--layer "inception_4c\/output:abc": the weight after ":" must be a number, got "abc"/,
+    ],
+    [
+      "an output with an unknown extension",
+      ["dream", join(IMAGES, "gray.jpg"), "-o", "OUT.gif", "--quiet"],
+      /unknown image extension ".gif"; use .png, .jpg, .jpeg/,
+    ],
+    [
+      "an output that is a directory",
+      ["dream", join(IMAGES, "gray.jpg"), "-o", "DIR", "--quiet"],
+      /^inceptionism: output .* is a directory; give a file name, e\.g\. .*dream\.png$/,
+    ],
     ["a bad --size", ["layers", "--size", "big"], /--size must look like 224x224/],
   ];
   for (const [what, args, message] of cases) {
@@ -182,7 +216,8 @@ describe("classify and layers", () => {
       expect(r.stderr).toBe(
         'note: 33 layers, "pool4/3x3_s2" to "prob", need a larger input than 20×20 and are not listed; --size 223x223 is the smallest that reaches them all\n',
       );
-      if (json.length > 0) expect(JSON.parse(r.stdout).blobs.at(-1).name).toBe("inception_4e/output"); // stdout stays JSON
+      if (json.length > 0)
+        expect(JSON.parse(r.stdout).blobs.at(-1).name).toBe("inception_4e/output"); // stdout stays JSON
       else expect(r.stdout).not.toMatch(/prob/);
     }
     expect(run("layers", "--size", "224x224").stderr).toBe("");
@@ -203,7 +238,8 @@ describe("zoom", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(frames).sort()).toEqual(["frame-0000.png", "frame-0001.png"]);
     expectCleanFailure(
-      run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "2", ...QUICK), 1,
+      run("zoom", join(IMAGES, "gray.jpg"), "-o", frames, "--frames", "2", ...QUICK),
+      1,
       /already holds 2 frame\(s\), up to frame-0001.png; pass --resume to continue from there, or remove them to start over/,
     );
   });
@@ -223,21 +259,32 @@ describe("zoom refuses, in one line", () => {
   it("an output that is a file", () => {
     const file = join(dir, "a-file");
     writeFileSync(file, "keep me");
-    expectCleanFailure(run("zoom", join(IMAGES, "gray.jpg"), "-o", file, "--frames", "1", ...QUICK), 1,
-      /^inceptionism: cannot write frames into .*a-file: it is a file, not a directory; give a directory name$/);
+    expectCleanFailure(
+      run("zoom", join(IMAGES, "gray.jpg"), "-o", file, "--frames", "1", ...QUICK),
+      1,
+      /^inceptionism: cannot write frames into .*a-file: it is a file, not a directory; give a directory name$/,
+    );
     expect(readFileSync(file, "utf8")).toBe("keep me");
   });
   it("--resume at another --max-size than the frames were made with", async () => {
     const frames = join(dir, "resized");
     expect(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "1", "--max-size", "64", ...QUICK).code).toBe(0);
     const before = sha(join(frames, "frame-0000.png"));
-    expectCleanFailure(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", "--max-size", "80", ...QUICK), 2,
-      /cannot resume in ".*resized": its frames are 64×43 but this run, with --max-size 80, would make 80×54; pass the --max-size they were made with, or remove them to start over$/);
-    expectCleanFailure(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", ...QUICK), 2,
-      /its frames are 64×43 but this run, without --max-size, would make 481×323;/);
+    expectCleanFailure(
+      run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", "--max-size", "80", ...QUICK),
+      2,
+      /cannot resume in ".*resized": its frames are 64×43 but this run, with --max-size 80, would make 80×54; pass the --max-size they were made with, or remove them to start over$/,
+    );
+    expectCleanFailure(
+      run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", ...QUICK),
+      2,
+      /its frames are 64×43 but this run, without --max-size, would make 481×323;/,
+    );
     expect(readdirSync(frames)).toEqual(["frame-0000.png"]);
     expect(sha(join(frames, "frame-0000.png"))).toBe(before);
-    expect(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", "--max-size", "64", ...QUICK).code).toBe(0);
+    expect(run("zoom", join(IMAGES, "fish-bike.jpg"), "-o", frames, "--frames", "2", "--resume", "--max-size", "64", ...QUICK).code).toBe(
+      0,
+    );
     expect((await readImage(join(frames, "frame-0001.png"))).width).toBe(64);
   });
 });
@@ -245,8 +292,20 @@ describe("zoom refuses, in one line", () => {
 describe("a model without inception_4c/output", () => {
   it("dreams on its deepest feature map by default, saying so in one note", async () => {
     const output = join(dir, "squeezed.png");
-    const r = run("dream", join(IMAGES, "fish-bike.jpg"), "-o", output, "--model", join(ROOT, "test/fixtures/models/squeezenet_v1.1.caffemodel"),
-      "--max-size", "120", "--octaves", "1", "--iterations", "1");
+    const r = run(
+      "dream",
+      join(IMAGES, "fish-bike.jpg"),
+      "-o",
+      output,
+      "--model",
+      join(ROOT, "test/fixtures/models/squeezenet_v1.1.caffemodel"),
+      "--max-size",
+      "120",
+      "--octaves",
+      "1",
+      "--iterations",
+      "1",
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.split("\n").filter((l) => l.startsWith("note: "))).toEqual([
       'note: model "SqueezeNet" has no "inception_4c/output" (the default layer); dreaming on "fire9/concat", its deepest feature map; give a layer to choose another',
@@ -260,8 +319,11 @@ describe("memory", () => {
     const output = join(dir, "too-big.png");
     // 450 MB: the fixed part (runtime, two threads, the model, Winograd's transformed weights) is
     // about 350 MB, so a small tile fits and the whole picture does not.
-    expectCleanFailure(run("dream", join(IMAGES, "cat.jpg"), "-o", output, "--max-memory", "450", "--tile", "480", "--quiet"), 2,
-      /would need about \d+ MB .*more than the limit of 450 MB; use --tile \d+/);
+    expectCleanFailure(
+      run("dream", join(IMAGES, "cat.jpg"), "-o", output, "--max-memory", "450", "--tile", "480", "--quiet"),
+      2,
+      /would need about \d+ MB .*more than the limit of 450 MB; use --tile \d+/,
+    );
     expect(existsSync(output)).toBe(false);
   });
   // Ctrl-C: test/cli/engine.test.ts, which presses it on a readiness signal, mid-step.
@@ -270,8 +332,15 @@ describe("memory", () => {
 describe("the environment", () => {
   it("a bad INCEPTIONISM_GEMM is a one-line usage error", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "classify", join(IMAGES, "cat.jpg")], {
-      cwd: ROOT, encoding: "utf8", timeout: 120_000, env: { ...process.env, INCEPTIONISM_GEMM: "fast" },
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 120_000,
+      env: { ...process.env, INCEPTIONISM_GEMM: "fast" },
     });
-    expectCleanFailure({ code: r.status, stdout: r.stdout, stderr: r.stderr }, 2, /INCEPTIONISM_GEMM="fast": expected one of auto, js, wasm, wasm-plain, wasm-relaxed/);
+    expectCleanFailure(
+      { code: r.status, stdout: r.stdout, stderr: r.stderr },
+      2,
+      /INCEPTIONISM_GEMM="fast": expected one of auto, js, wasm, wasm-plain, wasm-relaxed/,
+    );
   });
 });

@@ -36,13 +36,28 @@ describe("the engine thread", () => {
   });
 
   it("carries a mask, originalColors and a channel strategy across, dreaming as dream() does", async () => {
-    const mask: RgbImage = { width: 48, height: 32, data: new Float32Array(48 * 32 * 3).map((_, i) => (Math.floor(i / 3) % 48 < 24 ? 0 : 255)) };
-    const options = { layer: "inception_3a/output", octaves: 2, iterations: 2, seed: 5, mask, originalColors: true, channels: { weakest: 3 } } as const;
+    const mask: RgbImage = {
+      width: 48,
+      height: 32,
+      data: new Float32Array(48 * 32 * 3).map((_, i) => (Math.floor(i / 3) % 48 < 24 ? 0 : 255)),
+    };
+    const options = {
+      layer: "inception_3a/output",
+      octaves: 2,
+      iterations: 2,
+      seed: 5,
+      mask,
+      originalColors: true,
+      channels: { weakest: 3 },
+    } as const;
     const here = await dream(copy(photo), { ...options, model: await loadGoogLeNet() });
     const notes: string[] = [];
     const there = await engine.dream(copy(photo), options, { onNote: (n) => notes.push(n) });
     expect(Buffer.from(there.data.buffer).equals(Buffer.from(here.data.buffer))).toBe(true);
-    expect(notes.map((n) => n.replace(/: .*/, ""))).toEqual(['weakest 3 channels of "inception_3a/output"', "the mask is 48×32; resized to the picture's 96×64"]);
+    expect(notes.map((n) => n.replace(/: .*/, ""))).toEqual([
+      'weakest 3 channels of "inception_3a/output"',
+      "the mask is 48×32; resized to the picture's 96×64",
+    ]);
   });
 
   it("brings the library's errors back as their own classes", async () => {
@@ -64,11 +79,15 @@ describe("the engine thread", () => {
     let steps = 0;
     // One step of inception_4c on 1400×1000, tiled to fit the budget, which the dream says just
     // before the step begins: seconds of work, aborted at that note.
-    const run = own.dream(createImage(1400, 1000), { octaves: 1, iterations: 1, maxMemory: 1200 * 2 ** 20 }, {
-      signal: controller.signal,
-      onProgress: () => steps++,
-      onNote: () => controller.abort(new DOMException("stop", "AbortError")),
-    });
+    const run = own.dream(
+      createImage(1400, 1000),
+      { octaves: 1, iterations: 1, maxMemory: 1200 * 2 ** 20 },
+      {
+        signal: controller.signal,
+        onProgress: () => steps++,
+        onNote: () => controller.abort(new DOMException("stop", "AbortError")),
+      },
+    );
     await expect(run).rejects.toThrow("stop");
     expect(steps).toBe(0);
     own.close();
@@ -83,8 +102,25 @@ describe("Ctrl-C in the command line", () => {
     const output = join(dir, "never.png");
     // Over the budget, so the dream is tiled, and says so before its first step: the signal to
     // press Ctrl-C. A whole step of these tiles takes far longer than it takes to stop.
-    const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli.ts"), "dream", input, "-o", output,
-      "--octaves", "1", "--iterations", "1", "--max-memory", "1200"], { cwd: ROOT });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(ROOT, "src/cli.ts"),
+        "dream",
+        input,
+        "-o",
+        output,
+        "--octaves",
+        "1",
+        "--iterations",
+        "1",
+        "--max-memory",
+        "1200",
+      ],
+      { cwd: ROOT },
+    );
     let stderr = "";
     let pressed = false;
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -100,7 +136,10 @@ describe("Ctrl-C in the command line", () => {
     expect(stderr).toMatch(/note: the whole 1500×1000 picture would need about .* dreamed in tiles of \d+×\d+/);
     const lines = stderr.trim().split("\n");
     expect(lines.pop()).toBe("inceptionism: interrupted; no partial file was written");
-    expect(lines.every((l) => l.startsWith("note: ")), stderr).toBe(true); // no stack, nothing else
+    expect(
+      lines.every((l) => l.startsWith("note: ")),
+      stderr,
+    ).toBe(true); // no stack, nothing else
     expect(readdirSync(dir)).toEqual(["big.png"]);
   });
 });

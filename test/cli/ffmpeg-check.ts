@@ -19,10 +19,29 @@ export function ffmpegForTests(what: string, env: NodeJS.ProcessEnv = process.en
 /** Makes a test clip with ffmpeg's lavfi sources: `testsrc` (a moving pattern), with a tone if `audio`. */
 export function makeClip(path: string, { width = 64, height = 48, fps = 10, frames = 6, audio = false } = {}): void {
   const seconds = frames / fps;
-  const args = ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", `testsrc=size=${width}x${height}:rate=${fps}`,
+  const args = [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-y",
+    "-f",
+    "lavfi",
+    "-i",
+    `testsrc=size=${width}x${height}:rate=${fps}`,
     ...(audio ? ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"] : []),
-    "-t", String(seconds), "-frames:v", String(frames), "-c:v", "libx264", "-pix_fmt", "yuv444p", "-crf", "0",
-    ...(audio ? ["-c:a", "aac", "-shortest"] : []), path];
+    "-t",
+    String(seconds),
+    "-frames:v",
+    String(frames),
+    "-c:v",
+    "libx264",
+    "-pix_fmt",
+    "yuv444p",
+    "-crf",
+    "0",
+    ...(audio ? ["-c:a", "aac", "-shortest"] : []),
+    path,
+  ];
   const r = spawnSync("ffmpeg", args, { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`ffmpeg could not make the test clip: ${r.stderr}`);
 }
@@ -33,5 +52,11 @@ export function probeCounted(path: string): { frames: number; width: number; hei
   if (r.status !== 0) throw new Error(`ffprobe failed on ${path}: ${r.stderr}`);
   const streams = (JSON.parse(r.stdout) as { streams: Array<Record<string, string | number>> }).streams;
   const v = streams.find((s) => s.codec_type === "video")!;
-  return { frames: Number(v.nb_read_frames), width: Number(v.width), height: Number(v.height), fps: String(v.r_frame_rate), audio: streams.some((s) => s.codec_type === "audio") };
+  return {
+    frames: Number(v.nb_read_frames),
+    width: Number(v.width),
+    height: Number(v.height),
+    fps: String(v.r_frame_rate),
+    audio: streams.some((s) => s.codec_type === "audio"),
+  };
 }

@@ -89,12 +89,16 @@ describe.runIf(HAVE)("ffprobe and ffmpeg", () => {
   it("says a file is not a video, and that ffmpeg is missing with how to install it", async () => {
     const text = join(dir, "not-a-video.mp4");
     writeFileSync(text, "hello, I am not a video\n");
-    await expect(probeVideo(text)).rejects.toThrow(/^cannot read video .*not-a-video\.mp4: .*Invalid data found when processing input; check that it is a video file$/);
+    await expect(probeVideo(text)).rejects.toThrow(
+      /^cannot read video .*not-a-video\.mp4: .*Invalid data found when processing input; check that it is a video file$/,
+    );
     await expect(probeVideo(join(dir, "missing.mp4"))).rejects.toBeInstanceOf(VideoError);
     const path = process.env.PATH;
     process.env.PATH = join(dir, "empty-bin");
     try {
-      await expect(probeVideo(clip)).rejects.toThrow(/^ffprobe was not found on the PATH; video needs FFmpeg: install FFmpeg \(Debian\/Ubuntu: apt-get install ffmpeg;/);
+      await expect(probeVideo(clip)).rejects.toThrow(
+        /^ffprobe was not found on the PATH; video needs FFmpeg: install FFmpeg \(Debian\/Ubuntu: apt-get install ffmpeg;/,
+      );
       await expect(all(decodeFrames(clip, { width: 64, height: 48 }))).rejects.toThrow(/^ffmpeg was not found on the PATH/);
     } finally {
       process.env.PATH = path;
@@ -108,6 +112,8 @@ describe("the video tests without FFmpeg", () => {
     expect(ffmpegForTests("the X tests", env(undefined))).toBe(false);
   });
   it("fail under CI=true, saying how to install it", () => {
-    expect(() => ffmpegForTests("the X tests", env("true"))).toThrow(/^the X tests needs ffmpeg and ffprobe under CI=true, but they are not on the PATH; install FFmpeg \(Debian\/Ubuntu: apt-get install ffmpeg;/);
+    expect(() => ffmpegForTests("the X tests", env("true"))).toThrow(
+      /^the X tests needs ffmpeg and ffprobe under CI=true, but they are not on the PATH; install FFmpeg \(Debian\/Ubuntu: apt-get install ffmpeg;/,
+    );
   });
 });

@@ -32,7 +32,8 @@ describe("parseCommandLine", () => {
   const dream = (...flags: string[]): unknown => parseCommandLine(["dream", "in.jpg", "-o", "out.png", ...flags]);
   it("reads --mask, --original-colors and the channel strategies", () => {
     expect(dream("--mask", "m.png", "--original-colors", "--channels", "strongest:12")).toMatchObject({
-      mask: "m.png", options: { originalColors: true, channels: { strongest: 12 } },
+      mask: "m.png",
+      options: { originalColors: true, channels: { strongest: 12 } },
     });
     expect(dream("--channels", "weakest: 3")).toMatchObject({ mask: undefined, options: { channels: { weakest: 3 } } });
     expect(dream()).toMatchObject({ mask: undefined, options: {} });
@@ -60,7 +61,11 @@ describe("inceptionism dream --mask", () => {
     await writeImage(input, photo);
     photo = await readImage(input); // as the CLI reads it: whole numbers
     // Half the picture's size, so the dream resizes it: black on the left, white on the right.
-    const mask: RgbImage = { width: 60, height: 40, data: new Float32Array(60 * 40 * 3).map((_, i) => (Math.floor(i / 3) % 60 < 30 ? 0 : 255)) };
+    const mask: RgbImage = {
+      width: 60,
+      height: 40,
+      data: new Float32Array(60 * 40 * 3).map((_, i) => (Math.floor(i / 3) % 60 < 30 ? 0 : 255)),
+    };
     await writeImage(join(dir, "mask.png"), mask);
   });
 
@@ -70,10 +75,12 @@ describe("inceptionism dream --mask", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("note: the mask is 60×40; resized to the picture's 120×80");
     const result = await readImage(out);
-    let same = 0, changed = 0;
+    let same = 0,
+      changed = 0;
     for (let i = 0; i < result.data.length; i++) {
       const x = Math.floor(i / 3) % 120;
-      if (x < 58) same += result.data[i] === photo.data[i] ? 1 : 0; // the resize blurs columns 58–61
+      if (x < 58)
+        same += result.data[i] === photo.data[i] ? 1 : 0; // the resize blurs columns 58–61
       else if (x >= 70 && result.data[i] !== photo.data[i]) changed++;
     }
     expect(same).toBe(58 * 80 * 3);
@@ -84,7 +91,9 @@ describe("inceptionism dream --mask", () => {
     const out = join(dir, "never.png");
     const r = run("dream", input, "-o", out, "--mask", join(dir, "missing.png"), ...QUICK, "--quiet");
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split("\n")).toEqual([`inceptionism: cannot read image ${join(dir, "missing.png")}: no such file (ENOENT); check the path`]);
+    expect(r.stderr.trim().split("\n")).toEqual([
+      `inceptionism: cannot read image ${join(dir, "missing.png")}: no such file (ENOENT); check the path`,
+    ]);
     expect(existsSync(out)).toBe(false);
   });
 
@@ -94,6 +103,8 @@ describe("inceptionism dream --mask", () => {
     expect(r.stderr).toMatch(/note: strongest 3 channels of "conv2\/3x3": \d+, \d+, \d+\n/);
     const over = run("dream", input, "-o", join(dir, "over.png"), "--channels", "weakest:999", ...QUICK, "--quiet");
     expect(over.code).toBe(2);
-    expect(over.stderr.trim()).toBe('inceptionism: channels weakest: 999 is more than the 192 channels of "conv2/3x3"; ask for at most 192');
+    expect(over.stderr.trim()).toBe(
+      'inceptionism: channels weakest: 999 is more than the 192 channels of "conv2/3x3"; ask for at most 192',
+    );
   });
 });

@@ -35,7 +35,11 @@ function expectCleanFailure(r: ReturnType<typeof run>, code: number, message: Re
 }
 
 const sha = (file: string): string => createHash("sha256").update(readFileSync(file)).digest("hex");
-const shas = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith(".png")).sort().map((f) => sha(join(dir, f)));
+const shas = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".png"))
+    .sort()
+    .map((f) => sha(join(dir, f)));
 
 let dir: string;
 let clip: string;
@@ -51,7 +55,9 @@ describe.runIf(HAVE)("inceptionism video", () => {
     const out = join(dir, "frames");
     const r = run(["video", clip, "-o", out, ...QUICK]);
     expect(r.code, r.stderr).toBe(0);
-    const names = readdirSync(out).filter((f) => f.endsWith(".png")).sort();
+    const names = readdirSync(out)
+      .filter((f) => f.endsWith(".png"))
+      .sort();
     expect(names).toEqual([0, 1, 2, 3, 4, 5].map((k) => `frame-00000${k}.png`));
     const frames: RgbImage[] = [];
     for await (const f of decodeFrames(clip, { width: 64, height: 48 })) frames.push(f);
@@ -78,7 +84,9 @@ describe.runIf(HAVE)("inceptionism video", () => {
     expect(run(["video", clip, "-o", gif, "--fps", "5", "--frames", "2", "--no-flow", ...QUICK]).code).toBe(0);
     expect(probeCounted(gif)).toMatchObject({ frames: 2, width: 64, height: 48, audio: false });
     const webm = join(dir, "dream.webm");
-    expect(run(["video", clip, "-o", webm, "--start", "0.2", "--max-size", "32", "--layer", "conv1/7x7_s2", ...QUICK.slice(2)]).code).toBe(0);
+    expect(run(["video", clip, "-o", webm, "--start", "0.2", "--max-size", "32", "--layer", "conv1/7x7_s2", ...QUICK.slice(2)]).code).toBe(
+      0,
+    );
     expect(probeCounted(webm)).toMatchObject({ frames: 4, width: 32, height: 24, fps: "10/1", audio: true });
   });
 
@@ -86,9 +94,16 @@ describe.runIf(HAVE)("inceptionism video", () => {
     const whole = join(dir, "frames"); // from the first test: all 6 frames in one run
     const part = join(dir, "part");
     expect(run(["video", clip, "-o", part, "--frames", "2", ...QUICK]).code).toBe(0);
-    expectCleanFailure(run(["video", clip, "-o", part, ...QUICK]), 1, /part already holds 2 dreamed frame\(s\); pass --resume to continue, or remove them to start over$/);
-    expectCleanFailure(run(["video", clip, "-o", part, "--resume", "--blend", "0.3", ...QUICK]), 2,
-      /cannot resume in .*part: its frames were made with other settings \(blend 0\.5 then, 0\.3 now\); pass the same options, or remove them to start over$/);
+    expectCleanFailure(
+      run(["video", clip, "-o", part, ...QUICK]),
+      1,
+      /part already holds 2 dreamed frame\(s\); pass --resume to continue, or remove them to start over$/,
+    );
+    expectCleanFailure(
+      run(["video", clip, "-o", part, "--resume", "--blend", "0.3", ...QUICK]),
+      2,
+      /cannot resume in .*part: its frames were made with other settings \(blend 0\.5 then, 0\.3 now\); pass the same options, or remove them to start over$/,
+    );
     expect(run(["video", clip, "-o", part, "--resume", ...QUICK]).code).toBe(0);
     expect(shas(part)).toEqual(shas(whole));
   });
@@ -111,7 +126,9 @@ describe.runIf(HAVE)("inceptionism video", () => {
     const code = await exited;
     clearInterval(timer);
     expect(code, stderr).toBe(130);
-    expect(stderr).toMatch(/note: \d finished frame\(s\) are kept in .*stopped\.mp4\.frames; run the same command with --resume to continue\n/);
+    expect(stderr).toMatch(
+      /note: \d finished frame\(s\) are kept in .*stopped\.mp4\.frames; run the same command with --resume to continue\n/,
+    );
     expect(stderr.trim().split("\n").at(-1)).toBe("inceptionism: interrupted; no partial file was written");
     expect(existsSync(out)).toBe(false);
     const kept = readdirSync(work).filter((f) => f.endsWith(".png")).length;
@@ -124,19 +141,46 @@ describe.runIf(HAVE)("inceptionism video", () => {
   });
 
   it("refuses, in one line: bad --blend, --frames, --fps and --start (2), an image output (2), a clip that is no video (1), no ffmpeg (1)", () => {
-    expectCleanFailure(run(["video", clip, "-o", join(dir, "x.mp4"), "--blend", "1.5"]), 2, /--blend must be a number from 0 to 1, got 1\.5$/);
+    expectCleanFailure(
+      run(["video", clip, "-o", join(dir, "x.mp4"), "--blend", "1.5"]),
+      2,
+      /--blend must be a number from 0 to 1, got 1\.5$/,
+    );
     expectCleanFailure(run(["video", clip, "-o", join(dir, "x.mp4"), "--blend", "much"]), 2, /--blend must be a number, got "much"$/);
     expectCleanFailure(run(["video", clip, "-o", join(dir, "x.mp4"), "--frames", "0"]), 2, /--frames must be a whole number ≥ 1, got "0"$/);
-    expectCleanFailure(run(["video", clip, "-o", join(dir, "x.mp4"), "--fps", "0"]), 2, /--fps must be a number of frames a second, above 0/);
-    expectCleanFailure(run(["video", clip, "-o", join(dir, "x.mp4"), "--start", "1:75"]), 2, /--start must be a time in seconds \(12\.5\) or as \[h:\]m:s \(1:02\.5\), got "1:75"$/);
-    expectCleanFailure(run(["video", clip, "-o", join(dir, "x.png"), "--quiet"]), 2, /a video is written as \.mp4, \.webm, \.gif, or as PNG frames into a directory .*got "\.png"$/);
-    expectCleanFailure(run(["video", clip, "-o", join(dir, "x.mp4"), "--start", "9", "--quiet"]), 2, /--start 9 is past the end of .*clip\.mp4 \(0\.6\d s\); give an earlier time$/);
+    expectCleanFailure(
+      run(["video", clip, "-o", join(dir, "x.mp4"), "--fps", "0"]),
+      2,
+      /--fps must be a number of frames a second, above 0/,
+    );
+    expectCleanFailure(
+      run(["video", clip, "-o", join(dir, "x.mp4"), "--start", "1:75"]),
+      2,
+      /--start must be a time in seconds \(12\.5\) or as \[h:\]m:s \(1:02\.5\), got "1:75"$/,
+    );
+    expectCleanFailure(
+      run(["video", clip, "-o", join(dir, "x.png"), "--quiet"]),
+      2,
+      /a video is written as \.mp4, \.webm, \.gif, or as PNG frames into a directory .*got "\.png"$/,
+    );
+    expectCleanFailure(
+      run(["video", clip, "-o", join(dir, "x.mp4"), "--start", "9", "--quiet"]),
+      2,
+      /--start 9 is past the end of .*clip\.mp4 \(0\.6\d s\); give an earlier time$/,
+    );
     const text = join(dir, "notes.mp4");
     writeFileSync(text, "not a video\n");
-    expectCleanFailure(run(["video", text, "-o", join(dir, "x.mp4"), "--quiet"]), 1, /cannot read video .*notes\.mp4: .*Invalid data found when processing input; check that it is a video file$/);
+    expectCleanFailure(
+      run(["video", text, "-o", join(dir, "x.mp4"), "--quiet"]),
+      1,
+      /cannot read video .*notes\.mp4: .*Invalid data found when processing input; check that it is a video file$/,
+    );
     const noFfmpeg = { ...process.env, PATH: join(dir, "no-such-bin") }; // node itself is started by its full path
-    expectCleanFailure(run(["video", clip, "-o", join(dir, "x.mp4"), "--quiet"], noFfmpeg), 1,
-      /^inceptionism: ffprobe was not found on the PATH; video needs FFmpeg: install FFmpeg \(Debian\/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg/);
+    expectCleanFailure(
+      run(["video", clip, "-o", join(dir, "x.mp4"), "--quiet"], noFfmpeg),
+      1,
+      /^inceptionism: ffprobe was not found on the PATH; video needs FFmpeg: install FFmpeg \(Debian\/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg/,
+    );
     expect(existsSync(join(dir, "x.mp4"))).toBe(false);
     expect(existsSync(join(dir, "x.mp4.frames"))).toBe(false);
   });
@@ -151,7 +195,23 @@ describe.runIf(HAVE)("inceptionism zoom -o FILE.mp4|.gif", () => {
     await writeImage(still, frames[0]!);
     for (const ext of ["mp4", "gif"]) {
       const out = join(dir, `zoom.${ext}`);
-      const r = run(["zoom", still, "-o", out, "--frames", "3", "--fps", "12", "--layer", "conv2/3x3", "--octaves", "1", "--iterations", "1", "--quiet"]);
+      const r = run([
+        "zoom",
+        still,
+        "-o",
+        out,
+        "--frames",
+        "3",
+        "--fps",
+        "12",
+        "--layer",
+        "conv2/3x3",
+        "--octaves",
+        "1",
+        "--iterations",
+        "1",
+        "--quiet",
+      ]);
       expect(r.code, r.stderr).toBe(0);
       expect(probeCounted(out)).toMatchObject({ frames: 3, width: 64, height: 48, audio: false });
       if (ext === "mp4") expect(probeCounted(out).fps).toBe("12/1");

@@ -57,7 +57,10 @@ describe("dream with channels { strongest | weakest: N }", () => {
     return means.slice(0, count).map((m) => m.ch);
   }
 
-  for (const [key, strongest] of [["strongest", true], ["weakest", false]] as const) {
+  for (const [key, strongest] of [
+    ["strongest", true],
+    ["weakest", false],
+  ] as const) {
     it(`${key}: picks the ${key} channels of the first octave, says which, and dreams exactly as with them by number`, async () => {
       const notes: string[] = [];
       const out = await dream(small, opts({ channels: { [key]: 5 } as DreamOptions["channels"], onNote: (n) => notes.push(n) }));
@@ -79,21 +82,34 @@ describe("dream with channels { strongest | weakest: N }", () => {
 
   it("says when the weakest channels are silent on the picture", async () => {
     const notes: string[] = [];
-    await dream(small, opts({ layer: "inception_4c/output", octaves: 1, iterations: 1, channels: { weakest: 4 }, onNote: (n) => notes.push(n) }));
-    expect(notes[0]).toMatch(/^weakest 4 channels of "inception_4c\/output": [\d, ]+; 4 of them are silent \(mean 0\) on the first octave$/);
+    await dream(
+      small,
+      opts({ layer: "inception_4c/output", octaves: 1, iterations: 1, channels: { weakest: 4 }, onNote: (n) => notes.push(n) }),
+    );
+    expect(notes[0]).toMatch(
+      /^weakest 4 channels of "inception_4c\/output": [\d, ]+; 4 of them are silent \(mean 0\) on the first octave$/,
+    );
   });
 
   it("picks per layer when there are several", async () => {
     const notes: string[] = [];
-    await dream(small, opts({ layer: [layer, "inception_3b/output"], iterations: 1, channels: { strongest: 2 }, onNote: (n) => notes.push(n) }));
-    expect(notes.map((n) => n.replace(/: .*/, ""))).toEqual([`strongest 2 channels of "${layer}"`, 'strongest 2 channels of "inception_3b/output"']);
+    await dream(
+      small,
+      opts({ layer: [layer, "inception_3b/output"], iterations: 1, channels: { strongest: 2 }, onNote: (n) => notes.push(n) }),
+    );
+    expect(notes.map((n) => n.replace(/: .*/, ""))).toEqual([
+      `strongest 2 channels of "${layer}"`,
+      'strongest 2 channels of "inception_3b/output"',
+    ]);
   });
 
   it("refuses more channels than the layer has, naming the count, and counts that are not whole numbers ≥ 1", async () => {
     await expect(dream(small, opts({ channels: { strongest: 257 } }))).rejects.toThrow(
       new OptionError(`channels strongest: 257 is more than the 256 channels of "${layer}"; ask for at most 256`),
     );
-    await expect(dream(small, opts({ channels: { weakest: 0 } }))).rejects.toThrow(new OptionError("channels weakest must be a whole number ≥ 1, got 0"));
+    await expect(dream(small, opts({ channels: { weakest: 0 } }))).rejects.toThrow(
+      new OptionError("channels weakest must be a whole number ≥ 1, got 0"),
+    );
     await expect(dream(small, opts({ channels: { strongest: 2.5 } }))).rejects.toThrow(/strongest must be a whole number ≥ 1, got 2.5/);
     for (const bad of [{ strongly: 3 }, { strongest: 1, weakest: 1 }, {}, null, "strongest:3"]) {
       await expect(dream(small, opts({ channels: bad as unknown as DreamOptions["channels"] }))).rejects.toThrow(

@@ -45,9 +45,17 @@ describe("defaultLayer", () => {
 describe("dream without a layer", () => {
   it("tells onNote which layer it took, where the net lacks the default", async () => {
     const notes: string[] = [];
-    const out = await dream(createImage(48, 40), { model: await loadCaffeModel(SQUEEZENET), octaves: 1, iterations: 1, threads: 1, onNote: (m) => notes.push(m) });
+    const out = await dream(createImage(48, 40), {
+      model: await loadCaffeModel(SQUEEZENET),
+      octaves: 1,
+      iterations: 1,
+      threads: 1,
+      onNote: (m) => notes.push(m),
+    });
     expect([out.width, out.height]).toEqual([48, 40]);
-    expect(notes).toEqual([expect.stringMatching(/^model "SqueezeNet" has no "inception_4c\/output" \(the default layer\); dreaming on "fire9\/concat"/)]);
+    expect(notes).toEqual([
+      expect.stringMatching(/^model "SqueezeNet" has no "inception_4c\/output" \(the default layer\); dreaming on "fire9\/concat"/),
+    ]);
   });
   it("but a layer asked for by name is never replaced", async () => {
     const model = await loadCaffeModel(SQUEEZENET);

@@ -17,13 +17,28 @@ import { fishBike } from "./photos.js";
 
 /** [plain, with channels 3, 17, 101] per "GEMM kernel/convolution algorithm". */
 const RECORDED: Record<string, [string, string]> = {
-  "wasm-plain/auto": ["5e1ab252288471a00886cfa912131e4e58d066bc80428f1da30030552234429d", "3ec9cfe619b5fe7bfacfb8c3d02516fc324862177af13391d1ef889eefc2d341"],
-  "wasm-relaxed/auto": ["8762bbd974eeb8969644935945ea041cfc0abcc7a037c658d550e150e484b53f", "fc9a3921954cd9f3d6193a7ff8b6a411da6c43a081708037a2263ad2cbed5132"],
-  "js/auto": ["15c01f22a9a28460c99ef1cdd234b7ec52aeea4c157d67366dc9db497bbf3122", "8b9f27bb3ff967c8a9f8bd7e7ca8e0668d62ea6dbb01c704dd0ac9bf39047bfa"],
-  "wasm-plain/im2col": ["3542e004977423a8a6dde566907f0ded26fb931915ea6013c20a6636519d9f1e", "c5a1d75cd569cf152e56f66044d45bc60ce5e80c72a73d61b938ecfd314c904c"],
+  "wasm-plain/auto": [
+    "5e1ab252288471a00886cfa912131e4e58d066bc80428f1da30030552234429d",
+    "3ec9cfe619b5fe7bfacfb8c3d02516fc324862177af13391d1ef889eefc2d341",
+  ],
+  "wasm-relaxed/auto": [
+    "8762bbd974eeb8969644935945ea041cfc0abcc7a037c658d550e150e484b53f",
+    "fc9a3921954cd9f3d6193a7ff8b6a411da6c43a081708037a2263ad2cbed5132",
+  ],
+  "js/auto": [
+    "15c01f22a9a28460c99ef1cdd234b7ec52aeea4c157d67366dc9db497bbf3122",
+    "8b9f27bb3ff967c8a9f8bd7e7ca8e0668d62ea6dbb01c704dd0ac9bf39047bfa",
+  ],
+  "wasm-plain/im2col": [
+    "3542e004977423a8a6dde566907f0ded26fb931915ea6013c20a6636519d9f1e",
+    "c5a1d75cd569cf152e56f66044d45bc60ce5e80c72a73d61b938ecfd314c904c",
+  ],
 };
 
-const sha = (img: RgbImage): string => createHash("sha256").update(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength)).digest("hex");
+const sha = (img: RgbImage): string =>
+  createHash("sha256")
+    .update(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength))
+    .digest("hex");
 
 let net: CaffeNet;
 let small: RgbImage;

@@ -76,10 +76,27 @@ describe("dream", () => {
   });
 
   it("with several layers, raises each; a layer's weight decides which it favours", async () => {
-    const a = "inception_3a/output", b = "inception_4a/output";
+    const a = "inception_3a/output",
+      b = "inception_4a/output";
     const gain = (img: RgbImage, layer: string): number => score(img, [{ layer }]) / score(small, [{ layer }]);
-    const favourA = await dream(small, opts({ layer: [{ name: a, weight: 1 }, { name: b, weight: 0.01 }] }));
-    const favourB = await dream(small, opts({ layer: [{ name: a, weight: 0.01 }, { name: b, weight: 1 }] }));
+    const favourA = await dream(
+      small,
+      opts({
+        layer: [
+          { name: a, weight: 1 },
+          { name: b, weight: 0.01 },
+        ],
+      }),
+    );
+    const favourB = await dream(
+      small,
+      opts({
+        layer: [
+          { name: a, weight: 0.01 },
+          { name: b, weight: 1 },
+        ],
+      }),
+    );
     expect(gain(favourA, a)).toBeGreaterThan(gain(favourB, a));
     expect(gain(favourB, b)).toBeGreaterThan(gain(favourA, b));
     expect(Math.min(gain(favourA, a), gain(favourB, b))).toBeGreaterThan(1.2);
@@ -98,7 +115,8 @@ describe("dream", () => {
   it("tiles give a result close to the untiled one", async () => {
     const whole = await dream(photo, opts({ octaves: 1, iterations: 2 }));
     const tiled = await dream(photo, opts({ octaves: 1, iterations: 2, tile: 160 }));
-    let diff = 0, change = 0;
+    let diff = 0,
+      change = 0;
     for (let i = 0; i < whole.data.length; i++) {
       diff += Math.abs(whole.data[i]! - tiled.data[i]!);
       change += Math.abs(whole.data[i]! - photo.data[i]!);
@@ -137,7 +155,9 @@ describe("dream", () => {
     const notes: string[] = [];
     const out = await dream(picture, { model: net, classes: [954], octaves: 2, iterations: 10, onNote: (m) => notes.push(m) });
     // Only the long-dream note may come and go with the machine's speed.
-    expect(notes.filter((n) => !n.startsWith("this dream will take about"))).toEqual(['dropped 1 octave(s) smaller than the 223×223 pixels "loss3/classifier" needs']);
+    expect(notes.filter((n) => !n.startsWith("this dream will take about"))).toEqual([
+      'dropped 1 octave(s) smaller than the 223×223 pixels "loss3/classifier" needs',
+    ]);
     expect(score(out, banana) - score(picture, banana)).toBeGreaterThan(20);
     // Measured: the banana logit 1.7 → 44, and classify (the whole picture at 224×224) says
     // banana with p = 0.97, from barrow; after 5 steps it is still third.
@@ -161,8 +181,12 @@ describe("dream", () => {
     await expect(dream(picture, opts({ classes: [954] }))).rejects.toThrow(
       "classes choose the layer and objective themselves; leave out layer",
     );
-    await expect(dream(picture, { model: net, classes: [954], channels: [1], objective: "mean" })).rejects.toThrow(/leave out objective, channels$/);
-    await expect(dream(picture, { model: net, classes: [1000] })).rejects.toThrow('class 1000 is out of range: "loss3/classifier" scores classes 0–999');
+    await expect(dream(picture, { model: net, classes: [954], channels: [1], objective: "mean" })).rejects.toThrow(
+      /leave out objective, channels$/,
+    );
+    await expect(dream(picture, { model: net, classes: [1000] })).rejects.toThrow(
+      'class 1000 is out of range: "loss3/classifier" scores classes 0–999',
+    );
     await expect(dream(picture, { model: net, classes: [] })).rejects.toThrow("give at least one class to dream toward");
   });
 

@@ -35,7 +35,13 @@ describe("fft", () => {
 });
 
 describe("rfft2 and irfft2", () => {
-  for (const [h, w] of [[1, 1], [4, 6], [7, 5], [6, 9], [12, 8]] as const) {
+  for (const [h, w] of [
+    [1, 1],
+    [4, 6],
+    [7, 5],
+    [6, 9],
+    [12, 8],
+  ] as const) {
     it(`irfft2 equals its double sum and inverts rfft2 at ${h}×${w}`, () => {
       const hw = halfWidth(w);
       const f = planes(h * hw, h * 10 + w);
@@ -67,7 +73,8 @@ describe("rfft2 and irfft2", () => {
       irfft2(x, f, h, w);
       const adj = { re: new Float64Array(h * hw), im: new Float64Array(h * hw) };
       irfft2Adjoint(adj, g, h, w);
-      let lhs = 0, rhs = 0;
+      let lhs = 0,
+        rhs = 0;
       for (let i = 0; i < x.length; i++) lhs += x[i]! * g[i]!;
       for (let i = 0; i < adj.re.length; i++) rhs += f.re[i]! * adj.re[i]! + f.im[i]! * adj.im[i]!;
       expect(Math.abs(lhs - rhs)).toBeLessThan(1e-12 * Math.max(1, Math.abs(lhs)));
@@ -77,7 +84,8 @@ describe("rfft2 and irfft2", () => {
 
 /** The 2-D DFT of a real H×W plane by the double sum. */
 function dftNaive2(x: Float64Array, h: number, w: number): { re: Float64Array; im: Float64Array } {
-  const re = new Float64Array(h * w), im = new Float64Array(h * w);
+  const re = new Float64Array(h * w),
+    im = new Float64Array(h * w);
   for (let ky = 0; ky < h; ky++) {
     for (let kx = 0; kx < w; kx++) {
       for (let y = 0; y < h; y++) {

@@ -3,14 +3,25 @@
 // its header states.
 import { describe, expect, it } from "vitest";
 import { halfWidth, rfft2 } from "../../src/dream/fft.js";
-import { COLOR_MATRIX, createFourierImage, fourierImageBackward, fourierImageForward, fourierImagePicture, frequencyScale } from "../../src/dream/fourier-image.js";
+import {
+  COLOR_MATRIX,
+  createFourierImage,
+  fourierImageBackward,
+  fourierImageForward,
+  fourierImagePicture,
+  frequencyScale,
+} from "../../src/dream/fourier-image.js";
 import { IMAGENET_MEAN_BGR } from "../../src/models/net.js";
 import { fillUniform, mulberry32 } from "../../src/tensor/random.js";
 
 const MEAN = IMAGENET_MEAN_BGR;
 
 describe("fourier image", () => {
-  for (const [h, w] of [[6, 7], [8, 8], [5, 12]] as const) {
+  for (const [h, w] of [
+    [6, 7],
+    [8, 8],
+    [5, 12],
+  ] as const) {
     it(`has the gradient of central differences in Float64 at ${h}×${w}`, () => {
       // Large parameters, so the sigmoid is far from linear and every stage's derivative counts.
       const p = createFourierImage(h, w, mulberry32(h * w), 0.01);
@@ -78,14 +89,16 @@ describe("fourier image", () => {
     expect(scale[hw * 7]).toBeCloseTo(8 * 8, 9); // fy = −1/8
     expect(scale[hw * 4 + 4]).toBeCloseTo(8 / Math.hypot(0.5, 0.5), 9);
     // Amplitude ∝ 1/f: |F|²·f² is flat. Check it on a 64×64 picture's spectrum, averaged over rings.
-    const n = 64, p = createFourierImage(n, n, mulberry32(4));
+    const n = 64,
+      p = createFourierImage(n, n, mulberry32(4));
     const z = new Float64Array(3 * n * n);
     const s = fourierImageForward(z, p, [0, 0, 0]);
     const logit = s.subarray(0, n * n).map((v) => Math.log(v / (1 - v))); // the red plane's l
     const f = { re: new Float64Array(n * halfWidth(n)), im: new Float64Array(n * halfWidth(n)) };
     rfft2(f, logit, n, n);
     const ring = (lo: number, hi: number): number => {
-      let sum = 0, count = 0;
+      let sum = 0,
+        count = 0;
       for (let ky = 0; ky < n; ky++) {
         for (let kx = 0; kx < halfWidth(n); kx++) {
           const freq = Math.hypot((ky < n / 2 ? ky : ky - n) / n, kx / n);
@@ -97,7 +110,8 @@ describe("fourier image", () => {
       }
       return sum / count;
     };
-    const low = ring(0.05, 0.1), high = ring(0.25, 0.5);
+    const low = ring(0.05, 0.1),
+      high = ring(0.25, 0.5);
     expect(low / high).toBeGreaterThan(0.7);
     expect(low / high).toBeLessThan(1.4);
   });

@@ -3,11 +3,27 @@
 // independent implementation.
 import { describe, expect, it } from "vitest";
 import {
-  downsample, downsampleNaive, halfSize, laplacianNormalize, laplacianNormalizeNaive, upsampleAdd, upsampleNaive,
+  downsample,
+  downsampleNaive,
+  halfSize,
+  laplacianNormalize,
+  laplacianNormalizeNaive,
+  upsampleAdd,
+  upsampleNaive,
 } from "../../src/dream/laplacian.js";
 import { random } from "../random.js";
 
-const SIZES = [[1, 1], [1, 2], [2, 1], [2, 2], [3, 3], [7, 5], [4, 9], [63, 65], [64, 10]] as const;
+const SIZES = [
+  [1, 1],
+  [1, 2],
+  [2, 1],
+  [2, 2],
+  [3, 3],
+  [7, 5],
+  [4, 9],
+  [63, 65],
+  [64, 10],
+] as const;
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   let s = 0;
@@ -29,7 +45,10 @@ describe("downsample and upsampleAdd", () => {
       expect(up).toBeAllClose(expected, { atol: 1e-6 });
       const down = base.slice();
       upsampleAdd(down, lo, 3, H, W, -1);
-      expect(down).toBeAllClose(base.map((v, i) => v - (expected[i]! - v)), { atol: 1e-6 });
+      expect(down).toBeAllClose(
+        base.map((v, i) => v - (expected[i]! - v)),
+        { atol: 1e-6 },
+      );
     });
 
     it(`U is 4·Dᵀ: ⟨D x, y⟩ · 4 = ⟨x, U y⟩ at ${H}×${W}`, () => {
@@ -38,13 +57,15 @@ describe("downsample and upsampleAdd", () => {
       const dx = downsampleNaive(Float32Array.from(x), 3, H, W);
       const uy = new Float32Array(3 * H * W);
       upsampleAdd(uy, Float32Array.from(y), 3, H, W, 1);
-      const lhs = 4 * dot(dx, y), rhs = dot(x, uy);
+      const lhs = 4 * dot(dx, y),
+        rhs = dot(x, uy);
       expect(Math.abs(lhs - rhs)).toBeLessThan(1e-5 * (1 + Math.abs(lhs)));
     });
   }
 
   it("passes a constant through at unit gain away from the zero border", () => {
-    const H = 16, W = 16;
+    const H = 16,
+      W = 16;
     const lo = new Float32Array(halfSize(H) * halfSize(W));
     downsample(lo, new Float32Array(H * W).fill(1), 1, H, W);
     expect(lo[3 * 8 + 4]).toBeCloseTo(1, 6); // an inner sample sees all 25 taps: Σ K = 1
@@ -56,7 +77,15 @@ describe("downsample and upsampleAdd", () => {
 });
 
 describe("laplacianNormalize", () => {
-  for (const [H, W, levels] of [[1, 1, 1], [2, 3, 2], [7, 5, 3], [5, 3, 8], [63, 65, 4], [64, 10, 5], [33, 17, 8]] as const) {
+  for (const [H, W, levels] of [
+    [1, 1, 1],
+    [2, 3, 2],
+    [7, 5, 3],
+    [5, 3, 8],
+    [63, 65, 4],
+    [64, 10, 5],
+    [33, 17, 8],
+  ] as const) {
     it(`matches the notebook-shaped naive twin at ${H}×${W} with ${levels} level(s)`, () => {
       const g = random(3 * H * W, H + W + levels, Float32Array);
       const expected = laplacianNormalizeNaive(g, 3, H, W, levels);
@@ -70,14 +99,19 @@ describe("laplacianNormalize", () => {
     // From PyTorch 1.13 in Float64: D as F.conv2d at stride 2 after F.pad with TensorFlow's
     // 'SAME' zeros, U as autograd's transpose of it times 4, the bands as the notebook's
     // lap_split_n / normalize_std / lap_merge. g[c, y, x] = sin(0.7(c+1)y + 0.3x) + ½cos(1.9xy + c).
-    const H = 11, W = 6;
+    const H = 11,
+      W = 6;
     const g = new Float32Array(3 * H * W);
     for (let c = 0; c < 3; c++) {
-      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) g[(c * H + y) * W + x] = Math.sin(0.7 * (c + 1) * y + 0.3 * x) + 0.5 * Math.cos(1.9 * x * y + c);
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) g[(c * H + y) * W + x] = Math.sin(0.7 * (c + 1) * y + 0.3 * x) + 0.5 * Math.cos(1.9 * x * y + c);
     }
     laplacianNormalize(g, 3, H, W, 3);
     const at = [0, 5, 17, 40, 66, 100, 150, 197].map((i) => g[i]!);
-    expect(at).toBeAllClose([1.577657, 3.427607, 2.168649, -1.756955, 0.906722, 2.362176, -0.199732, -1.388757], { rtol: 1e-5, atol: 2e-6 });
+    expect(at).toBeAllClose([1.577657, 3.427607, 2.168649, -1.756955, 0.906722, 2.362176, -0.199732, -1.388757], {
+      rtol: 1e-5,
+      atol: 2e-6,
+    });
   });
 
   it("leaves a zero gradient zero (the RMS floor of 1e-10), with no NaN", () => {
@@ -88,7 +122,9 @@ describe("laplacianNormalize", () => {
 
   it("refuses levels outside 1–8", () => {
     for (const levels of [0, 9, 1.5, Number.NaN]) {
-      expect(() => laplacianNormalize(new Float32Array(12), 3, 2, 2, levels)).toThrow(/laplacian levels must be a whole number from 1 to 8/);
+      expect(() => laplacianNormalize(new Float32Array(12), 3, 2, 2, levels)).toThrow(
+        /laplacian levels must be a whole number from 1 to 8/,
+      );
     }
   });
 });

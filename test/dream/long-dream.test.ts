@@ -20,7 +20,12 @@ describe("a long dream", () => {
     let steps = 0;
     let notesAfterFirst = -1;
     const run = dream(image, {
-      model: net, layer: "conv2/3x3", octaves: 1, iterations: 100_000, threads: 1, signal: controller.signal,
+      model: net,
+      layer: "conv2/3x3",
+      octaves: 1,
+      iterations: 100_000,
+      threads: 1,
+      signal: controller.signal,
       onNote: (n) => notes.push(n),
       onProgress: () => {
         steps++;
@@ -32,7 +37,9 @@ describe("a long dream", () => {
     expect(steps).toBe(2);
     expect(notesAfterFirst).toBe(0); // the first step is not the one timed
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatch(/^this dream will take about (\d+m\d\ds|\d+h\d\dm) on 1 thread \(timed on one step\); at most 32 px a side \(--max-size 32\) would make it about 4× quicker$/);
+    expect(notes[0]).toMatch(
+      /^this dream will take about (\d+m\d\ds|\d+h\d\dm) on 1 thread \(timed on one step\); at most 32 px a side \(--max-size 32\) would make it about 4× quicker$/,
+    );
   });
 
   it("is not announced when short", async () => {

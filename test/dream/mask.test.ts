@@ -23,16 +23,27 @@ function greyImage(width: number, height: number, value: (x: number, y: number) 
 describe("featherMask", () => {
   it("matches its naive twin on awkward shapes and radii", () => {
     const rand = mulberry32(3);
-    for (const [h, w] of [[1, 1], [1, 7], [7, 5], [13, 63], [65, 9]] as const) {
+    for (const [h, w] of [
+      [1, 1],
+      [1, 7],
+      [7, 5],
+      [13, 63],
+      [65, 9],
+    ] as const) {
       const mask = new Float32Array(h * w).map(() => (rand() < 0.3 ? 0 : rand()));
       for (const r of [0, 1, 3, MASK_FEATHER]) {
-        expect(featherMask(mask, h, w, r), `${h}×${w}, r=${r}`).toBeAllClose(r === 0 ? mask : featherMaskNaive(mask, h, w, r), { rtol: 1e-5, atol: 1e-6 });
+        expect(featherMask(mask, h, w, r), `${h}×${w}, r=${r}`).toBeAllClose(r === 0 ? mask : featherMaskNaive(mask, h, w, r), {
+          rtol: 1e-5,
+          atol: 1e-6,
+        });
       }
     }
   });
 
   it("keeps every black pixel exactly 0, and turns a hard edge into a ramp 2r wide inside the light", () => {
-    const w = 40, h = 3, r = 4;
+    const w = 40,
+      h = 3,
+      r = 4;
     const mask = new Float32Array(h * w).map((_, i) => (i % w >= 20 ? 1 : 0));
     const f = featherMask(mask, h, w, r);
     const row = Array.from(f.subarray(w, 2 * w));
@@ -54,11 +65,21 @@ describe("dreamMask", () => {
     const m = dreamMask(red, 20, 20);
     expect(m[10 * 20 + 10]).toBeCloseTo(0.299, 6); // Rec. 601: 0.299 R + 0.587 G + 0.114 B
     const notes: string[] = [];
-    const resized = dreamMask(greyImage(10, 5, () => 255), 40, 20, (n) => notes.push(n));
+    const resized = dreamMask(
+      greyImage(10, 5, () => 255),
+      40,
+      20,
+      (n) => notes.push(n),
+    );
     expect(resized.length).toBe(800);
     expect(resized.every((v) => v === 1)).toBe(true);
     expect(notes).toEqual(["the mask is 10×5; resized to the picture's 40×20"]);
-    dreamMask(greyImage(10, 10, () => 255), 40, 20, (n) => notes.push(n));
+    dreamMask(
+      greyImage(10, 10, () => 255),
+      40,
+      20,
+      (n) => notes.push(n),
+    );
     expect(notes[1]).toBe("the mask is 10×10; resized to the picture's 40×20, stretched to its shape");
   });
 
@@ -84,9 +105,17 @@ describe("dream with a mask", () => {
   afterAll(() => shutdownThreads());
 
   // Three octaves (214 → 153 → 109 rows), so the detail is carried up twice, and the default jitter.
-  const opts = (extra: Partial<DreamOptions>): DreamOptions => ({ model: net, layer: "inception_3a/output", octaves: 3, iterations: 3, seed: 2, ...extra });
+  const opts = (extra: Partial<DreamOptions>): DreamOptions => ({
+    model: net,
+    layer: "inception_3a/output",
+    octaves: 3,
+    iterations: 3,
+    seed: 2,
+    ...extra,
+  });
   const meanChange = (a: RgbImage, b: RgbImage, columns: (x: number) => boolean): number => {
-    let sum = 0, n = 0;
+    let sum = 0,
+      n = 0;
     for (let i = 0; i < a.data.length; i++) {
       if (!columns(Math.floor(i / 3) % a.width)) continue;
       sum += Math.abs(a.data[i]! - b.data[i]!);

@@ -8,7 +8,10 @@ import { loadGoogLeNet } from "../../src/models/load.js";
 import { fillUniform } from "../../src/tensor/random.js";
 
 const [w, h, tileArg, threadsArg, octavesArg] = process.argv.slice(2);
-const width = Number(w), height = Number(h), threads = Number(threadsArg), octaves = Number(octavesArg);
+const width = Number(w),
+  height = Number(h),
+  threads = Number(threadsArg),
+  octaves = Number(octavesArg);
 const tile = tileArg === "-" ? undefined : Number(tileArg);
 const net = await loadGoogLeNet();
 const image = { width, height, data: fillUniform(new Float32Array(width * height * 3), 1, 0, 255) };

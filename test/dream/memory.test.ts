@@ -5,7 +5,14 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dream } from "../../src/dream/dream.js";
-import { DEFAULT_MAX_MEMORY, estimateDreamMemory, memoryBudget, netPassBytes, planDreamMemory, tileCropSide } from "../../src/dream/memory.js";
+import {
+  DEFAULT_MAX_MEMORY,
+  estimateDreamMemory,
+  memoryBudget,
+  netPassBytes,
+  planDreamMemory,
+  tileCropSide,
+} from "../../src/dream/memory.js";
 import { OptionError } from "../../src/errors.js";
 import { createImage } from "../../src/io/image/image.js";
 import { loadGoogLeNet } from "../../src/models/load.js";
@@ -22,8 +29,12 @@ describe("estimateDreamMemory", () => {
   it("counts GoogLeNet's activations to inception_4c at 224×224 as tens of MB, growing with the pixels", () => {
     const at224 = netPassBytes(net, LAYER, 224, 224);
     // The activations alone: the planned layers' outputs, 4 bytes each.
-    const activations = 4 * net.plannedShapes(LAYER, [1, 3, 224, 224]).filter((r) => r.type !== "Split")
-      .reduce((n, r) => n + r.shape.reduce((a, d) => a * d, 1), 0);
+    const activations =
+      4 *
+      net
+        .plannedShapes(LAYER, [1, 3, 224, 224])
+        .filter((r) => r.type !== "Split")
+        .reduce((n, r) => n + r.shape.reduce((a, d) => a * d, 1), 0);
     expect(at224).toBeGreaterThan(activations);
     expect(at224).toBeLessThan(4 * activations);
     expect(at224 / MB).toBeGreaterThan(20);
@@ -68,9 +79,14 @@ describe("the estimate covers the measured peak of a whole process", () => {
   ];
   for (const [width, height, tile, threads, octaves] of cases) {
     it(`${width}×${height}, ${tile === "-" ? "untiled" : `tile ${tile}`}, ${threads} thread(s), ${octaves} octave(s)`, () => {
-      const r = spawnSync(process.execPath, ["--import", "tsx", child, String(width), String(height), String(tile), String(threads), String(octaves)], {
-        encoding: "utf8", timeout: 240_000,
-      });
+      const r = spawnSync(
+        process.execPath,
+        ["--import", "tsx", child, String(width), String(height), String(tile), String(threads), String(octaves)],
+        {
+          encoding: "utf8",
+          timeout: 240_000,
+        },
+      );
       expect(r.status, r.stderr).toBe(0);
       const { estimate, peak } = JSON.parse(r.stdout.trim().split("\n").pop()!) as { estimate: number; peak: number };
       const what = `estimate ${(estimate / MB).toFixed(0)} MB, measured peak ${(peak / MB).toFixed(0)} MB`;
@@ -99,7 +115,9 @@ describe("planDreamMemory", () => {
     expect(estimateDreamMemory(net, LAYER, 3000, 4000, { tile, threads: 2 }).bytes).toBeLessThanOrEqual(limit);
     expect(estimateDreamMemory(net, LAYER, 3000, 4000, { tile: tile + 1, threads: 2 }).bytes).toBeGreaterThan(limit);
     expect(d.note).toMatch(
-      new RegExp(`^the whole 4000×3000 picture would need about [\\d.]+ GB, more than the budget of 2.9 GB, so it is dreamed in tiles of ${tile}×${tile} \\(about [\\d.]+ GB\\); --max-size makes it smaller and quicker$`),
+      new RegExp(
+        `^the whole 4000×3000 picture would need about [\\d.]+ GB, more than the budget of 2.9 GB, so it is dreamed in tiles of ${tile}×${tile} \\(about [\\d.]+ GB\\); --max-size makes it smaller and quicker$`,
+      ),
     );
   });
 
@@ -113,7 +131,9 @@ describe("planDreamMemory", () => {
     }
     expect(error).toBeInstanceOf(OptionError);
     const message = (error as Error).message;
-    expect(message).toMatch(/^this dream would need about [\d.]+ GB \([\d.]+ GB for the net at 1184×1184, \d+ MB for the 2000×1500 picture\), more than the limit of 700 MB; use --tile \d+ \(about \d+ MB\), or --max-size \d+/);
+    expect(message).toMatch(
+      /^this dream would need about [\d.]+ GB \([\d.]+ GB for the net at 1184×1184, \d+ MB for the 2000×1500 picture\), more than the limit of 700 MB; use --tile \d+ \(about \d+ MB\), or --max-size \d+/,
+    );
     const tile = Number(/--tile (\d+)/.exec(message)![1]);
     expect(estimateDreamMemory(net, LAYER, 1500, 2000, { tile }).bytes).toBeLessThanOrEqual(limit);
     const side = Number(/--max-size (\d+)/.exec(message)![1]);
@@ -121,7 +141,9 @@ describe("planDreamMemory", () => {
   });
 
   it("does not choose tiles smaller than 256 by itself: it refuses instead", () => {
-    expect(() => plan(3000, 4000, 1200 * MB)).toThrow(/^this dream would need about [\d.]+ GB .*more than the limit of 1.2 GB; use --max-size \d+/);
+    expect(() => plan(3000, 4000, 1200 * MB)).toThrow(
+      /^this dream would need about [\d.]+ GB .*more than the limit of 1.2 GB; use --max-size \d+/,
+    );
   });
 
   it("says when no tile can help, because the picture alone is too large", () => {
@@ -133,8 +155,14 @@ describe("planDreamMemory", () => {
     const notes: string[] = [];
     let progressed = 0;
     const out = await dream(createImage(600, 400), {
-      model: net, layer: "inception_3a/output", octaves: 1, iterations: 1, maxMemory: 440 * MB, threads: 1,
-      onNote: (n) => notes.push(n), onProgress: () => progressed++,
+      model: net,
+      layer: "inception_3a/output",
+      octaves: 1,
+      iterations: 1,
+      maxMemory: 440 * MB,
+      threads: 1,
+      onNote: (n) => notes.push(n),
+      onProgress: () => progressed++,
     });
     expect([out.width, out.height]).toEqual([600, 400]);
     expect(notes.filter((n) => /dreamed in tiles of \d+×\d+/.test(n))).toHaveLength(1);
@@ -142,7 +170,9 @@ describe("planDreamMemory", () => {
   });
 
   it("refuses a limit that is not a positive number", async () => {
-    await expect(dream(createImage(64, 64), { model: net, layer: "conv2/3x3", maxMemory: 0 })).rejects.toThrow(/maxMemory must be a positive/);
+    await expect(dream(createImage(64, 64), { model: net, layer: "conv2/3x3", maxMemory: 0 })).rejects.toThrow(
+      /maxMemory must be a positive/,
+    );
   });
 });
 

@@ -54,7 +54,8 @@ describe("objectives on N×C blobs", () => {
     expect(absSum(one.grad)).toBeGreaterThan(0);
     const wide = new Tensor(new Float32Array(3 * 224 * 288), [1, 3, 224, 288]);
     for (let c = 0; c < 3; c++) {
-      for (let r = 0; r < 224; r++) wide.data.set(cat.data.subarray((c * 224 + r) * 224, (c * 224 + r + 1) * 224), (c * 224 + r) * 288 + 32);
+      for (let r = 0; r < 224; r++)
+        wide.data.set(cat.data.subarray((c * 224 + r) * 224, (c * 224 + r + 1) * 224), (c * 224 + r) * 288 + 32);
     }
     const [grid] = net.forward(wide, ["loss3/classifier"]);
     expect(grid!.shape).toEqual([1, 1000, 1, 3]);

@@ -15,11 +15,7 @@ import { fishBike } from "./photos.js";
 /** PIL's RGB → YCbCr (ITU-R BT.601, full range, as JPEG), in Float64 here. */
 function ycbcr(img: RgbImage, p: number): [number, number, number] {
   const [r, g, b] = [img.data[3 * p]!, img.data[3 * p + 1]!, img.data[3 * p + 2]!];
-  return [
-    0.299 * r + 0.587 * g + 0.114 * b,
-    128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
-    128 + 0.5 * r - 0.418688 * g - 0.081312 * b,
-  ];
+  return [0.299 * r + 0.587 * g + 0.114 * b, 128 - 0.168736 * r - 0.331264 * g + 0.5 * b, 128 + 0.5 * r - 0.418688 * g - 0.081312 * b];
 }
 
 const clipped = (img: RgbImage, p: number): boolean => [0, 1, 2].some((c) => img.data[3 * p + c] === 0 || img.data[3 * p + c] === 255);
@@ -48,15 +44,28 @@ describe("dream with originalColors", () => {
     ({ photo } = await fishBike());
   });
   afterAll(() => shutdownThreads());
-  const opts = (extra: Partial<DreamOptions>): DreamOptions => ({ model: net, layer: "inception_4a/output", octaves: 2, iterations: 4, seed: 6, ...extra });
+  const opts = (extra: Partial<DreamOptions>): DreamOptions => ({
+    model: net,
+    layer: "inception_4a/output",
+    octaves: 2,
+    iterations: 4,
+    seed: 6,
+    ...extra,
+  });
 
   it("keeps the photo's chroma and takes the dream's luminance", async () => {
     const dreamed = await dream(photo, opts({}));
     const kept = await dream(photo, opts({ originalColors: true }));
     const pixels = photo.width * photo.height;
-    let worstChroma = 0, worstLuma = 0, plainChroma = 0, lumaChange = 0, clips = 0;
+    let worstChroma = 0,
+      worstLuma = 0,
+      plainChroma = 0,
+      lumaChange = 0,
+      clips = 0;
     for (let p = 0; p < pixels; p++) {
-      const [y0, cb0, cr0] = ycbcr(photo, p), [yd, cbd, crd] = ycbcr(dreamed, p), [yk, cbk, crk] = ycbcr(kept, p);
+      const [y0, cb0, cr0] = ycbcr(photo, p),
+        [yd, cbd, crd] = ycbcr(dreamed, p),
+        [yk, cbk, crk] = ycbcr(kept, p);
       plainChroma += (Math.abs(cbd - cb0) + Math.abs(crd - cr0)) / pixels;
       lumaChange += Math.abs(yd - y0) / pixels;
       if (clipped(kept, p) || clipped(dreamed, p)) {

@@ -35,11 +35,13 @@ function notebookDataDream(img: RgbImage, octaves: number, scale: number, iterat
   pyramid.push({ data: imageToInput(img, mean).data as Float32Array, h: img.height, w: img.width });
   for (let k = 1; k < octaves; k++) {
     const { data, h, w } = pyramid[k - 1]!;
-    const nh = zoomSize(h, 1 / scale), nw = zoomSize(w, 1 / scale);
+    const nh = zoomSize(h, 1 / scale),
+      nw = zoomSize(w, 1 / scale);
     pyramid.push({ data: zoomPlanes(data, 3, h, w, nh, nw), h: nh, w: nw });
   }
   let detail: Float32Array = new Float32Array(pyramid[octaves - 1]!.data.length);
-  let dh = pyramid[octaves - 1]!.h, dw = pyramid[octaves - 1]!.w;
+  let dh = pyramid[octaves - 1]!.h,
+    dw = pyramid[octaves - 1]!.w;
   let x: Float32Array = new Float32Array(0);
   for (const { data: base, h, w } of pyramid.reverse()) {
     detail = zoomPlanes(detail, 3, dh, dw, h, w);
@@ -61,7 +63,10 @@ function notebookDataDream(img: RgbImage, octaves: number, scale: number, iterat
 
 describe("the octave pyramid", () => {
   it("is the notebook's: scipy zoom(order=1) down each octave and up for the detail (3 octaves)", async () => {
-    const octaves = 3, octaveScale = 1.4, iterations = 2, stepSize = 1.5;
+    const octaves = 3,
+      octaveScale = 1.4,
+      iterations = 2,
+      stepSize = 1.5;
     const ours = await dream(small, { model: net, layer: "data", octaves, octaveScale, iterations, stepSize, jitter: 0 });
     const want = notebookDataDream(small, octaves, octaveScale, iterations, stepSize);
     expect(ours.data).toBeAllClose(want.data, { rtol: 0, atol: 1e-3 });
@@ -74,7 +79,10 @@ describe("the octave pyramid", () => {
     // Scale 2 on 13×11: widths 13 → 6 (6.5 rounds to even) → 3, heights 11 → 6 (5.5) → 3, where
     // rounding halves up would make the widths 13 → 7 → 4.
     const img = resizeImage(small, 13, 11);
-    const octaves = 3, octaveScale = 2, iterations = 1, stepSize = 0.2;
+    const octaves = 3,
+      octaveScale = 2,
+      iterations = 1,
+      stepSize = 0.2;
     const ours = await dream(img, { model: net, layer: "data", octaves, octaveScale, iterations, stepSize, jitter: 0 });
     expect(ours.data).toBeAllClose(notebookDataDream(img, octaves, octaveScale, iterations, stepSize).data, { rtol: 0, atol: 1e-3 });
   });
@@ -82,7 +90,12 @@ describe("the octave pyramid", () => {
 
 describe("a jitter-0 dream", () => {
   const opts = (extra: Partial<DreamOptions>): DreamOptions => ({
-    model: net, layer: "inception_3a/output", octaves: 3, iterations: 2, jitter: 0, ...extra,
+    model: net,
+    layer: "inception_3a/output",
+    octaves: 3,
+    iterations: 2,
+    jitter: 0,
+    ...extra,
   });
 
   it("is bit-identical on 1 and 2 threads", async () => {
@@ -94,7 +107,8 @@ describe("a jitter-0 dream", () => {
   it("tiled gives a result close to the untiled one, at every octave", async () => {
     const whole = await dream(photo, opts({ octaves: 2 }));
     const tiled = await dream(photo, opts({ octaves: 2, tile: 160 }));
-    let diff = 0, change = 0;
+    let diff = 0,
+      change = 0;
     for (let i = 0; i < whole.data.length; i++) {
       diff += Math.abs(whole.data[i]! - tiled.data[i]!);
       change += Math.abs(whole.data[i]! - photo.data[i]!);

@@ -27,13 +27,21 @@ describe("squared total variation", () => {
     expect(squaredTotalVariation(Float64Array.from([3]), 1, 1, 1)).toBe(0);
   });
 
-  for (const [C, H, W] of [[1, 1, 1], [1, 1, 6], [3, 5, 4], [2, 7, 1]] as const) {
+  for (const [C, H, W] of [
+    [1, 1, 1],
+    [1, 1, 6],
+    [3, 5, 4],
+    [2, 7, 1],
+  ] as const) {
     it(`has the gradient of its central differences at ${C}×${H}×${W} (Float64)`, () => {
       const x = random(C * H * W, C + H * W, Float64Array, [-3, 3]);
       const expected = numericGradient((v) => squaredTotalVariation(v, C, H, W), x);
       const dx = new Float64Array(x.length).fill(0.25); // it accumulates
       squaredTotalVariationBackward(dx, x, C, H, W, -2);
-      expect(dx).toBeAllClose(expected.map((g) => 0.25 - 2 * g), { rtol: 1e-7, atol: 1e-7 });
+      expect(dx).toBeAllClose(
+        expected.map((g) => 0.25 - 2 * g),
+        { rtol: 1e-7, atol: 1e-7 },
+      );
     });
   }
 });
@@ -50,6 +58,9 @@ describe("pixel L2", () => {
     const expected = numericGradient((v) => pixelL2(v, C, H * W, centre), x);
     const dx = new Float64Array(x.length);
     pixelL2Backward(dx, x, C, H * W, centre, 0.5);
-    expect(dx).toBeAllClose(expected.map((g) => 0.5 * g), { rtol: 1e-7, atol: 1e-6 });
+    expect(dx).toBeAllClose(
+      expected.map((g) => 0.5 * g),
+      { rtol: 1e-7, atol: 1e-6 },
+    );
   });
 });

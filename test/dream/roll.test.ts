@@ -6,7 +6,13 @@ describe("rollPlanes", () => {
   const [C, H, W] = [2, 5, 7];
   const src = fillUniform(new Float32Array(C * H * W), 3);
 
-  for (const [dy, dx] of [[0, 0], [1, 2], [-3, 4], [5, -7], [12, -15]] as const) {
+  for (const [dy, dx] of [
+    [0, 0],
+    [1, 2],
+    [-3, 4],
+    [5, -7],
+    [12, -15],
+  ] as const) {
     it(`moves (y, x) to ((y + ${dy}) mod H, (x + ${dx}) mod W), and back`, () => {
       const out = rollPlanes(src, C, H, W, dy, dx, new Float32Array(src.length));
       const mod = (a: number, n: number): number => ((a % n) + n) % n;

@@ -28,7 +28,12 @@ beforeAll(async () => {
 afterAll(() => shutdownThreads());
 
 const quick = (extra: Partial<DreamOptions>): DreamOptions => ({
-  model: net, layer: "inception_3a/output", octaves: 2, iterations: 3, threads: 1, ...extra,
+  model: net,
+  layer: "inception_3a/output",
+  octaves: 2,
+  iterations: 3,
+  threads: 1,
+  ...extra,
 });
 
 describe("a dream without shaping options", () => {
@@ -91,7 +96,8 @@ describe("gradient shaping", () => {
     await once({});
     await once({ tv: 0.5, pixelL2: 0.25 });
     const { width: W, height: H, data } = small;
-    let tv = 0, grey = 0;
+    let tv = 0,
+      grey = 0;
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
         for (let c = 0; c < 3; c++) {
@@ -115,7 +121,8 @@ describe("gradient shaping", () => {
   it("with laplacian, tiles give a result as close to the untiled one as without", async () => {
     const whole = await dream(photo, quick({ octaves: 1, iterations: 2, laplacian: 4 }));
     const tiled = await dream(photo, quick({ octaves: 1, iterations: 2, laplacian: 4, tile: 160 }));
-    let diff = 0, change = 0;
+    let diff = 0,
+      change = 0;
     for (let i = 0; i < whole.data.length; i++) {
       diff += Math.abs(whole.data[i]! - tiled.data[i]!);
       change += Math.abs(whole.data[i]! - photo.data[i]!);

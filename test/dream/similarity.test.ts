@@ -1,12 +1,23 @@
 import { describe, expect, it } from "vitest";
 import {
-  isIdentity, similarityBackward, similarityBackwardNaive, similarityForward, similarityForwardNaive, similarityMatrixNaive,
+  isIdentity,
+  similarityBackward,
+  similarityBackwardNaive,
+  similarityForward,
+  similarityForwardNaive,
+  similarityMatrixNaive,
   type Similarity,
 } from "../../src/dream/similarity.js";
 import { random } from "../random.js";
 
 // [C, H, W]: one pixel, odd and even sides, non-square, a wide row.
-const shapes: Array<[number, number, number]> = [[1, 1, 1], [2, 5, 7], [3, 8, 6], [1, 9, 13], [1, 4, 17]];
+const shapes: Array<[number, number, number]> = [
+  [1, 1, 1],
+  [2, 5, 7],
+  [3, 8, 6],
+  [1, 9, 13],
+  [1, 4, 17],
+];
 const transforms: Similarity[] = [
   { scale: 1, degrees: 0 },
   { scale: 1.3, degrees: 0 },
@@ -32,13 +43,15 @@ describe("similarityForward / similarityBackward", () => {
       it(`match their naive twins (the matrix entry by entry): ${name}`, () => {
         const n = C * H * W;
         const x = random(n, 1, Float64Array);
-        const out = random(n, 9, Float64Array), ref = new Float64Array(n); // garbage must be overwritten
+        const out = random(n, 9, Float64Array),
+          ref = new Float64Array(n); // garbage must be overwritten
         similarityForward(out, x, C, H, W, t);
         similarityForwardNaive(ref, x, C, H, W, t);
         expect(out).toBeAllClose(ref, { rtol: 1e-13, atol: 1e-13 });
 
         const dy = random(n, 2, Float64Array);
-        const dx = random(n, 3, Float64Array), dxRef = dx.slice(); // both accumulate
+        const dx = random(n, 3, Float64Array),
+          dxRef = dx.slice(); // both accumulate
         similarityBackward(dx, dy, C, H, W, t);
         similarityBackwardNaive(dxRef, dy, C, H, W, t);
         expect(dx).toBeAllClose(dxRef, { rtol: 1e-13, atol: 1e-13 });
@@ -46,10 +59,12 @@ describe("similarityForward / similarityBackward", () => {
 
       it(`satisfy the adjoint identity ⟨A x, y⟩ = ⟨x, Aᵀ y⟩ in Float64: ${name}`, () => {
         const n = C * H * W;
-        const x = random(n, 4, Float64Array), y = random(n, 5, Float64Array);
+        const x = random(n, 4, Float64Array),
+          y = random(n, 5, Float64Array);
         const ax = similarityForward(new Float64Array(n), x, C, H, W, t);
         const aty = similarityBackward(new Float64Array(n), y, C, H, W, t);
-        const lhs = dot(ax, y), rhs = dot(x, aty);
+        const lhs = dot(ax, y),
+          rhs = dot(x, aty);
         expect(Math.abs(lhs - rhs)).toBeLessThan(1e-13 * Math.max(1, Math.abs(lhs)) * Math.sqrt(n));
       });
     }
@@ -58,7 +73,11 @@ describe("similarityForward / similarityBackward", () => {
   it("the identity is an exact copy, forward and backward, in Float32", () => {
     const [C, H, W] = [3, 64, 65];
     const x = random(C * H * W, 6, Float32Array, [-120, 150]);
-    for (const t of [{ scale: 1, degrees: 0 }, { scale: 1, degrees: 360 }, { scale: 1, degrees: -720 }]) {
+    for (const t of [
+      { scale: 1, degrees: 0 },
+      { scale: 1, degrees: 360 },
+      { scale: 1, degrees: -720 },
+    ]) {
       expect(isIdentity(t)).toBe(true);
       expect(similarityForward(new Float32Array(x.length), x, C, H, W, t)).toEqual(x);
       expect(similarityBackward(new Float32Array(x.length), x, C, H, W, t)).toEqual(x);

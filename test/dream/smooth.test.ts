@@ -28,7 +28,14 @@ describe("gaussianTaps and cascadeSigma", () => {
 });
 
 describe("smoothCascade", () => {
-  for (const [H, W, sigma] of [[1, 1, 1], [1, 5, 0.7], [2, 3, 1.5], [7, 5, 0.5], [9, 16, 2.5], [33, 17, 1.2]] as const) {
+  for (const [H, W, sigma] of [
+    [1, 1, 1],
+    [1, 5, 0.7],
+    [2, 3, 1.5],
+    [7, 5, 0.5],
+    [9, 16, 2.5],
+    [33, 17, 1.2],
+  ] as const) {
     it(`matches the 2-D naive twin at ${H}×${W}, σ ${sigma}`, () => {
       const g = random(3 * H * W, H * 31 + W, Float32Array);
       const expected = smoothCascadeNaive(g, 3, H, W, sigma);
@@ -47,7 +54,8 @@ describe("smoothCascade", () => {
     // From PyTorch 1.13 in Float64: for each s in (0.4, 0.8, 1.6), F.pad(g, r, mode="reflect")
     // with r = ceil(3s) and F.conv2d by the outer product of the normalized taps; the three
     // averaged. g[y, x] = sin(0.9y) + cos(1.3x + 0.2y²), one plane.
-    const H = 7, W = 6;
+    const H = 7,
+      W = 6;
     const g = new Float32Array(H * W);
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) g[y * W + x] = Math.sin(0.9 * y) + Math.cos(1.3 * x + 0.2 * y * y);
     smoothCascade(g, 1, H, W, 0.8);

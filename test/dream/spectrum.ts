@@ -10,9 +10,11 @@ import type { RgbImage } from "../../src/io/image/image.js";
  */
 export function highFrequencyShare(before: RgbImage, after: RgbImage, cutoff: number): number {
   const { width: W, height: H } = before;
-  let high = 0, total = 0;
+  let high = 0,
+    total = 0;
   for (let c = 0; c < 3; c++) {
-    const re = new Float64Array(H * W), im = new Float64Array(H * W);
+    const re = new Float64Array(H * W),
+      im = new Float64Array(H * W);
     for (let i = 0; i < H * W; i++) re[i] = after.data[3 * i + c]! - before.data[3 * i + c]!;
     dftLines(re, im, H, W, 1, W); // along each row
     dftLines(re, im, W, H, W, 1); // along each column
@@ -31,15 +33,20 @@ export function highFrequencyShare(before: RgbImage, after: RgbImage, cutoff: nu
 
 /** In place: `count` lines of length n (element stride `step`, line stride `lineStep`) replaced by their DFTs. */
 function dftLines(re: Float64Array, im: Float64Array, count: number, n: number, step: number, lineStep: number): void {
-  const cos = new Float64Array(n), sin = new Float64Array(n);
+  const cos = new Float64Array(n),
+    sin = new Float64Array(n);
   for (let k = 0; k < n; k++) [cos[k], sin[k]] = [Math.cos((2 * Math.PI * k) / n), Math.sin((2 * Math.PI * k) / n)];
-  const r = new Float64Array(n), s = new Float64Array(n);
+  const r = new Float64Array(n),
+    s = new Float64Array(n);
   for (let line = 0; line < count; line++) {
     const base = line * lineStep;
     for (let k = 0; k < n; k++) {
-      let sr = 0, si = 0;
+      let sr = 0,
+        si = 0;
       for (let t = 0; t < n; t++) {
-        const a = (k * t) % n, v = re[base + t * step]!, u = im[base + t * step]!;
+        const a = (k * t) % n,
+          v = re[base + t * step]!,
+          u = im[base + t * step]!;
         sr += v * cos[a]! + u * sin[a]!; // (v + iu)·e^{−2πi kt/n}
         si += u * cos[a]! - v * sin[a]!;
       }

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { gradientTiles, TILE_ALIGN } from "../../src/dream/tiles.js";
 
 describe("gradientTiles", () => {
-  for (const [H, W, tile, minSide] of [[214, 320, 160, 7], [1000, 37, 256, 15], [65, 65, 64, 31], [100, 100, 512, 15]] as const) {
+  for (const [H, W, tile, minSide] of [
+    [214, 320, 160, 7],
+    [1000, 37, 256, 15],
+    [65, 65, 64, 31],
+    [100, 100, 512, 15],
+  ] as const) {
     it(`covers ${H}×${W} with cores ≤ ${tile} exactly once, crops aligned and inside`, () => {
       const hits = new Uint8Array(H * W);
       for (const t of gradientTiles(H, W, tile, minSide)) {

@@ -33,13 +33,17 @@ const layer = "inception_3a/output";
 const quick = (extra: Partial<DreamOptions>): DreamOptions => ({ model: net, layer, octaves: 2, iterations: 3, ...extra });
 const same = (a: RgbImage, b: RgbImage): boolean => Buffer.from(a.data.buffer).equals(Buffer.from(b.data.buffer));
 
-const sha = (img: RgbImage): string => createHash("sha256").update(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength)).digest("hex");
+const sha = (img: RgbImage): string =>
+  createHash("sha256")
+    .update(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength))
+    .digest("hex");
 
 describe("dream without scale or rotate", () => {
   // The plain-JS GEMM and im2col convolutions: IEEE arithmetic in a fixed order, so the hash is
   // the same on every machine and Node (the SIMD kernels may fuse multiply-adds, and do on
   // Node 24). Restored afterwards, whatever the run had chosen.
-  const gemm = gemmBackend(), conv = convAlgorithm();
+  const gemm = gemmBackend(),
+    conv = convAlgorithm();
   beforeAll(() => {
     setGemmBackend("js");
     setConvAlgorithm("im2col");
@@ -123,17 +127,24 @@ describe("what scale and rotate do to a dream", () => {
   };
   /** Of the gain, the share that survives zooms and turns the dream did not see. */
   const robustness = (img: RgbImage): number => {
-    const views = [{ scale: 0.9, degrees: 8 }, { scale: 1.1, degrees: -8 }, { scale: 1, degrees: 12 }, { scale: 0.93, degrees: -5 }];
+    const views = [
+      { scale: 0.9, degrees: 8 },
+      { scale: 1.1, degrees: -8 },
+      { scale: 1, degrees: 12 },
+      { scale: 0.93, degrees: -5 },
+    ];
     return views.reduce((sum, t) => sum + score(img, t), 0) / views.length / score(img);
   };
   /** ‖∇²(out − in)‖² / ‖out − in‖²: how much of the change is fine, pixel-scale texture. */
   const roughness = (img: RgbImage): number => {
-    let energy = 0, laplacian = 0;
+    let energy = 0,
+      laplacian = 0;
     const d = (y: number, x: number, c: number): number => img.data[(y * W + x) * 3 + c]! - small.data[(y * W + x) * 3 + c]!;
     for (let y = 1; y < H - 1; y++) {
       for (let x = 1; x < W - 1; x++) {
         for (let c = 0; c < 3; c++) {
-          const v = d(y, x, c), l = 4 * v - d(y - 1, x, c) - d(y + 1, x, c) - d(y, x - 1, c) - d(y, x + 1, c);
+          const v = d(y, x, c),
+            l = 4 * v - d(y - 1, x, c) - d(y + 1, x, c) - d(y, x - 1, c) - d(y, x + 1, c);
           energy += v * v;
           laplacian += l * l;
         }
@@ -156,7 +167,8 @@ describe("dream with scale and rotate, tiled", () => {
     const options = quick({ octaves: 1, iterations: 2, scale: [0.95, 1.05], rotate: 5 });
     const whole = await dream(photo, options);
     const tiled = await dream(photo, { ...options, tile: 160 });
-    let diff = 0, change = 0;
+    let diff = 0,
+      change = 0;
     for (let i = 0; i < whole.data.length; i++) {
       diff += Math.abs(whole.data[i]! - tiled.data[i]!);
       change += Math.abs(whole.data[i]! - photo.data[i]!);

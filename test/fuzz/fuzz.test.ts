@@ -7,7 +7,15 @@ import { encodeCaffeModel } from "../../src/io/caffe/encode.js";
 import { CaffeNet } from "../../src/models/net.js";
 import type { NetDef } from "../../src/io/caffe/net-def.js";
 import { graceful } from "./harness.js";
-import { commandLineProperty, imageProperty, netEditProperty, realModelProperty, tinyModelProperty, tinyNetDef, type FuzzProperty } from "./properties.js";
+import {
+  commandLineProperty,
+  imageProperty,
+  netEditProperty,
+  realModelProperty,
+  tinyModelProperty,
+  tinyNetDef,
+  type FuzzProperty,
+} from "./properties.js";
 
 const SHORT: Array<[FuzzProperty, number]> = [
   [tinyModelProperty, 40],
@@ -30,21 +38,29 @@ describe("the harness fails what it should", () => {
   const budget = { ms: 1000, perInputByte: 1, fixed: 2 ** 20 };
   it("passes a result and a typed one-line refusal", async () => {
     expect(await graceful(10, budget, () => 1)).toMatchObject({ ok: true });
-    expect(await graceful(10, budget, () => {
-      throw new ImageError("no");
-    })).toMatchObject({ ok: false, error: "ImageError: no" });
+    expect(
+      await graceful(10, budget, () => {
+        throw new ImageError("no");
+      }),
+    ).toMatchObject({ ok: false, error: "ImageError: no" });
   });
   it("fails an untyped error, a multi-line or empty message, a slow case and a large allocation", async () => {
     await expect(graceful(10, budget, () => JSON.parse("{"))).rejects.toThrow(/untyped error: SyntaxError/);
-    await expect(graceful(10, budget, () => {
-      throw new ImageError("two\nlines");
-    })).rejects.toThrow(/bad message/);
-    await expect(graceful(10, budget, () => {
-      throw new ImageError("");
-    })).rejects.toThrow(/bad message/);
+    await expect(
+      graceful(10, budget, () => {
+        throw new ImageError("two\nlines");
+      }),
+    ).rejects.toThrow(/bad message/);
+    await expect(
+      graceful(10, budget, () => {
+        throw new ImageError("");
+      }),
+    ).rejects.toThrow(/bad message/);
     await expect(graceful(10, { ...budget, ms: 5 }, () => new Promise((r) => setTimeout(r, 30)))).rejects.toThrow(/took \d+ ms/);
     let kept: Float64Array | null = null;
-    await expect(graceful(10, budget, () => (kept = new Float64Array(2 ** 20)))).rejects.toThrow(/allocated 8\.\d MB, more than the budget 1\.0 MB/);
+    await expect(graceful(10, budget, () => (kept = new Float64Array(2 ** 20)))).rejects.toThrow(
+      /allocated 8\.\d MB, more than the budget 1\.0 MB/,
+    );
     expect(kept).not.toBeNull();
   });
 });
@@ -89,8 +105,15 @@ describe("regressions found by fuzzing", () => {
   });
 
   it("control characters in names: refused, escaped on one line (was a multi-line message)", () => {
-    const bytes = encodeCaffeModel(edited((d) => (layer(d, "conv1").name = "conv\n1")), "modern");
-    expect(() => decodeCaffeModel(bytes)).toThrow(new ModelError('layer #0 has a name with control characters, "conv\\n1": the file is damaged'));
-    expect(() => decodeCaffeModel(encodeCaffeModel({ ...tinyNetDef(), name: "ti\u0000ny" }, "v1"))).toThrow(/the model has a name with control/);
+    const bytes = encodeCaffeModel(
+      edited((d) => (layer(d, "conv1").name = "conv\n1")),
+      "modern",
+    );
+    expect(() => decodeCaffeModel(bytes)).toThrow(
+      new ModelError('layer #0 has a name with control characters, "conv\\n1": the file is damaged'),
+    );
+    expect(() => decodeCaffeModel(encodeCaffeModel({ ...tinyNetDef(), name: "ti\u0000ny" }, "v1"))).toThrow(
+      /the model has a name with control/,
+    );
   });
 });

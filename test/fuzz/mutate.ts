@@ -28,17 +28,37 @@ const position = fraction(1);
 /** Positions near the start, where headers, lengths and dims live, are chosen more often. */
 const headerPosition = fc.oneof(position, fraction(0.02));
 
-export const mutationArb: fc.Arbitrary<Mutation[]> = fc.array(
-  fc.oneof(
-    fc.record({ kind: fc.constant("truncate" as const), at: position }),
-    fc.record({ kind: fc.constant("flip" as const), at: fc.array(headerPosition, { minLength: 1, maxLength: 4 }), values: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }) }),
-    fc.record({ kind: fc.constant("splice" as const), from: position, to: headerPosition, length: fc.integer({ min: 1, max: 64 }) }),
-    fc.record({ kind: fc.constant("insert" as const), at: headerPosition, bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 16 }) }),
-    fc.record({ kind: fc.constant("varint" as const), at: headerPosition, continuation: fc.integer({ min: 1, max: 10 }), last: fc.integer({ min: 0, max: 127 }) }),
-    fc.record({ kind: fc.constant("inflate" as const), at: headerPosition, value: fc.oneof(fc.constant(0x7fffffff), fc.constant(0xffffffff), fc.constant(0xffff), fc.integer({ min: 0, max: 0xffffffff })), width: fc.constantFrom(2 as const, 4 as const) }),
-  ),
-  { minLength: 1, maxLength: 3 },
-).map((ms) => ms.map((m) => m as Mutation));
+export const mutationArb: fc.Arbitrary<Mutation[]> = fc
+  .array(
+    fc.oneof(
+      fc.record({ kind: fc.constant("truncate" as const), at: position }),
+      fc.record({
+        kind: fc.constant("flip" as const),
+        at: fc.array(headerPosition, { minLength: 1, maxLength: 4 }),
+        values: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }),
+      }),
+      fc.record({ kind: fc.constant("splice" as const), from: position, to: headerPosition, length: fc.integer({ min: 1, max: 64 }) }),
+      fc.record({
+        kind: fc.constant("insert" as const),
+        at: headerPosition,
+        bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 16 }),
+      }),
+      fc.record({
+        kind: fc.constant("varint" as const),
+        at: headerPosition,
+        continuation: fc.integer({ min: 1, max: 10 }),
+        last: fc.integer({ min: 0, max: 127 }),
+      }),
+      fc.record({
+        kind: fc.constant("inflate" as const),
+        at: headerPosition,
+        value: fc.oneof(fc.constant(0x7fffffff), fc.constant(0xffffffff), fc.constant(0xffff), fc.integer({ min: 0, max: 0xffffffff })),
+        width: fc.constantFrom(2 as const, 4 as const),
+      }),
+    ),
+    { minLength: 1, maxLength: 3 },
+  )
+  .map((ms) => ms.map((m) => m as Mutation));
 
 /**
  * Applies the mutations in order to a copy of `base`, leaving its first `keep` bytes alone (a
@@ -58,7 +78,8 @@ export function mutate(base: Uint8Array, mutations: readonly Mutation[], keep = 
         });
         break;
       case "splice": {
-        const from = at(m.from), to = at(m.to);
+        const from = at(m.from),
+          to = at(m.to);
         b.set(b.slice(from, from + Math.min(m.length, b.length - to)), to);
         break;
       }
@@ -71,7 +92,10 @@ export function mutate(base: Uint8Array, mutations: readonly Mutation[], keep = 
         break;
       }
       case "inflate": {
-        const bytes = m.width === 4 ? [m.value >>> 24, (m.value >>> 16) & 255, (m.value >>> 8) & 255, m.value & 255] : [(m.value >>> 8) & 255, m.value & 255];
+        const bytes =
+          m.width === 4
+            ? [m.value >>> 24, (m.value >>> 16) & 255, (m.value >>> 8) & 255, m.value & 255]
+            : [(m.value >>> 8) & 255, m.value & 255];
         const p = at(m.at);
         bytes.forEach((v, i) => {
           if (p + i < b.length) b[p + i] = v;

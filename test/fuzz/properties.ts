@@ -28,7 +28,12 @@ export interface FuzzProperty {
   check(runs: number, seed?: number): Promise<Outcome[]>;
 }
 
-async function assertAll<T>(arb: fc.Arbitrary<T>, runs: number, seed: number | undefined, body: (v: T) => Promise<Outcome>): Promise<Outcome[]> {
+async function assertAll<T>(
+  arb: fc.Arbitrary<T>,
+  runs: number,
+  seed: number | undefined,
+  body: (v: T) => Promise<Outcome>,
+): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   await fc.assert(
     fc.asyncProperty(arb, async (v) => {
@@ -45,19 +50,39 @@ const f32 = (n: number, seed: number): Float32Array => Float32Array.from(randomT
 
 function conv(name: string, bottom: string, top: string, cin: number, cout: number, k: number, pad: number, seed: number): LayerDef {
   return {
-    name, type: "Convolution", bottoms: [bottom], tops: [top], phase: null,
+    name,
+    type: "Convolution",
+    bottoms: [bottom],
+    tops: [top],
+    phase: null,
     convolution: { numOutput: cout, biasTerm: true, kernel: [k, k], stride: [1, 1], pad: [pad, pad], dilation: [1, 1], group: 1 },
-    blobs: [{ shape: [cout, cin, k, k], data: f32(cout * cin * k * k, seed) }, { shape: [cout], data: f32(cout, seed + 1) }],
+    blobs: [
+      { shape: [cout, cin, k, k], data: f32(cout * cin * k * k, seed) },
+      { shape: [cout], data: f32(cout, seed + 1) },
+    ],
   };
 }
 
 /** A small net with every layer type we run, for fuzzing the whole path: decode, load, dream. */
 export function tinyNetDef(): NetDef {
   const p = (name: string, bottom: string, top: string, method: "max" | "ave"): LayerDef => ({
-    name, type: "Pooling", bottoms: [bottom], tops: [top], blobs: [], phase: null,
+    name,
+    type: "Pooling",
+    bottoms: [bottom],
+    tops: [top],
+    blobs: [],
+    phase: null,
     pooling: { method, kernel: [2, 2], stride: [2, 2], pad: [0, 0], globalPooling: false },
   });
-  const relu = (name: string, blob: string): LayerDef => ({ name, type: "ReLU", bottoms: [blob], tops: [blob], blobs: [], phase: null, relu: { negativeSlope: 0 } });
+  const relu = (name: string, blob: string): LayerDef => ({
+    name,
+    type: "ReLU",
+    bottoms: [blob],
+    tops: [blob],
+    blobs: [],
+    phase: null,
+    relu: { negativeSlope: 0 },
+  });
   return {
     name: "tiny",
     inputs: [{ name: "data", shape: [1, 3, 16, 16] }],
@@ -65,17 +90,40 @@ export function tinyNetDef(): NetDef {
       conv("conv1", "data", "conv1", 3, 4, 3, 1, 1),
       relu("relu1", "conv1"),
       p("pool1", "conv1", "pool1", "max"),
-      { name: "norm1", type: "LRN", bottoms: ["pool1"], tops: ["norm1"], blobs: [], phase: null, lrn: { localSize: 3, alpha: 1e-4, beta: 0.75, k: 1, normRegion: "across" } },
+      {
+        name: "norm1",
+        type: "LRN",
+        bottoms: ["pool1"],
+        tops: ["norm1"],
+        blobs: [],
+        phase: null,
+        lrn: { localSize: 3, alpha: 1e-4, beta: 0.75, k: 1, normRegion: "across" },
+      },
       conv("a", "norm1", "a", 4, 2, 1, 0, 3),
       conv("b", "norm1", "b", 4, 3, 3, 1, 5),
       { name: "cat", type: "Concat", bottoms: ["a", "b"], tops: ["cat"], blobs: [], phase: null, concat: { axis: 1 } },
-      { name: "sum", type: "Eltwise", bottoms: ["a", "a"], tops: ["sum"], blobs: [], phase: null, eltwise: { operation: "sum", coeff: [] } },
+      {
+        name: "sum",
+        type: "Eltwise",
+        bottoms: ["a", "a"],
+        tops: ["sum"],
+        blobs: [],
+        phase: null,
+        eltwise: { operation: "sum", coeff: [] },
+      },
       p("pool2", "cat", "pool2", "ave"),
       { name: "drop", type: "Dropout", bottoms: ["pool2"], tops: ["pool2"], blobs: [], phase: null, dropout: { ratio: 0.5 } },
       {
-        name: "fc", type: "InnerProduct", bottoms: ["pool2"], tops: ["fc"], phase: null,
+        name: "fc",
+        type: "InnerProduct",
+        bottoms: ["pool2"],
+        tops: ["fc"],
+        phase: null,
         innerProduct: { numOutput: 3, biasTerm: true, axis: 1, transpose: false },
-        blobs: [{ shape: [3, 5 * 4 * 4], data: f32(3 * 80, 7) }, { shape: [3], data: f32(3, 8) }],
+        blobs: [
+          { shape: [3, 5 * 4 * 4], data: f32(3 * 80, 7) },
+          { shape: [3], data: f32(3, 8) },
+        ],
       },
       { name: "prob", type: "Softmax", bottoms: ["fc"], tops: ["prob"], blobs: [], phase: null, softmax: { axis: 1 } },
     ],
@@ -95,7 +143,9 @@ async function loadAndDream(bytes: Uint8Array, target: string, side: number): Pr
   const names = net.outputNames;
   const layer = names.includes(target) ? target : names[names.length - 1]!;
   const image = createImage(side, side);
-  image.data.forEach((_, i) => { image.data[i] = (i * 37) % 256; });
+  image.data.forEach((_, i) => {
+    image.data[i] = (i * 37) % 256;
+  });
   await dream(image, { model: net, layer, octaves: 1, iterations: 1, jitter: 2, maxMemory: 32 * 2 ** 20 });
 }
 
@@ -103,8 +153,14 @@ export const tinyModelProperty: FuzzProperty = {
   name: "a mutated tiny model (V1 and modern) decodes, loads and dreams, or refuses",
   check: (runs, seed) =>
     assertAll(
-      fc.record({ modern: fc.boolean(), mutations: mutationArb, target: fc.constantFrom(...TARGETS), side: fc.integer({ min: 1, max: 40 }) }),
-      runs, seed,
+      fc.record({
+        modern: fc.boolean(),
+        mutations: mutationArb,
+        target: fc.constantFrom(...TARGETS),
+        side: fc.integer({ min: 1, max: 40 }),
+      }),
+      runs,
+      seed,
       ({ modern, mutations, target, side }) => {
         const bytes = mutate(modern ? TINY_MODERN : TINY_V1, mutations);
         return graceful(bytes.length, MODEL_BUDGET, () => loadAndDream(bytes, target, side));
@@ -114,15 +170,28 @@ export const tinyModelProperty: FuzzProperty = {
 
 // Structure-aware: change one parameter of the tiny net to an extreme (a 2^31 kernel, a zero
 // stride, a pad of a billion, a bottom that does not exist, …), encode it, and run it all.
-const EXTREME = fc.oneof(
-  fc.constantFrom(0, 1, 2, 3, -1, 7, 255, 65535, 2 ** 31 - 1, 2 ** 32 - 1, 1e9),
-  fc.integer({ min: -3, max: 40 }),
-);
+const EXTREME = fc.oneof(fc.constantFrom(0, 1, 2, 3, -1, 7, 255, 65535, 2 ** 31 - 1, 2 ** 32 - 1, 1e9), fc.integer({ min: -3, max: 40 }));
 type Edit = { layer: number; field: string; value: number; other: number };
 const editArb: fc.Arbitrary<Edit[]> = fc.array(
   fc.record({
     layer: fc.integer({ min: 0, max: 11 }),
-    field: fc.constantFrom("kernel", "stride", "pad", "dilation", "group", "numOutput", "axis", "localSize", "blobDim", "bottom", "top", "inputDim", "global", "coeff", "dropBlob"),
+    field: fc.constantFrom(
+      "kernel",
+      "stride",
+      "pad",
+      "dilation",
+      "group",
+      "numOutput",
+      "axis",
+      "localSize",
+      "blobDim",
+      "bottom",
+      "top",
+      "inputDim",
+      "global",
+      "coeff",
+      "dropBlob",
+    ),
     value: EXTREME,
     other: fc.integer({ min: 0, max: 3 }),
   }),
@@ -136,7 +205,9 @@ function applyEdits(def: NetDef, edits: readonly Edit[]): NetDef {
       if (p) p[k] = e.other % 2 === 0 ? [e.value, e.value] : [p[k][0], e.value];
     };
     switch (e.field) {
-      case "kernel": case "stride": case "pad":
+      case "kernel":
+      case "stride":
+      case "pad":
         pair(l.convolution ?? l.pooling, e.field);
         break;
       case "dilation":
@@ -190,7 +261,8 @@ export const netEditProperty: FuzzProperty = {
   check: (runs, seed) =>
     assertAll(
       fc.record({ modern: fc.boolean(), edits: editArb, target: fc.constantFrom(...TARGETS), side: fc.integer({ min: 1, max: 40 }) }),
-      runs, seed,
+      runs,
+      seed,
       async ({ modern, edits, target, side }) => {
         let bytes: Uint8Array;
         try {
@@ -218,23 +290,37 @@ export const realModelProperty: FuzzProperty = {
   check: (runs, seed) => {
     googlenetHead ??= googlenetHeadBytes();
     squeezenet ??= readFileSync(join(ROOT, "test/fixtures/models/squeezenet_v1.1.caffemodel"));
-    return assertAll(fc.record({ which: fc.constantFrom("googlenet", "squeezenet"), mutations: mutationArb }), runs, seed, ({ which, mutations }) => {
-      const bytes = mutate(which === "googlenet" ? googlenetHead! : squeezenet!, mutations);
-      // GoogLeNet's head is small enough to dream on (a 48×48 picture, to conv2); SqueezeNet loads.
-      if (which === "googlenet") return graceful(bytes.length, MODEL_BUDGET, () => loadAndDream(bytes, "conv2/3x3", 48));
-      return graceful(bytes.length, MODEL_BUDGET, () => {
-        const net = new CaffeNet(decodeCaffeModel(bytes));
-        net.describe([1, net.inputChannels, 227, 227]);
-      });
-    });
+    return assertAll(
+      fc.record({ which: fc.constantFrom("googlenet", "squeezenet"), mutations: mutationArb }),
+      runs,
+      seed,
+      ({ which, mutations }) => {
+        const bytes = mutate(which === "googlenet" ? googlenetHead! : squeezenet!, mutations);
+        // GoogLeNet's head is small enough to dream on (a 48×48 picture, to conv2); SqueezeNet loads.
+        if (which === "googlenet") return graceful(bytes.length, MODEL_BUDGET, () => loadAndDream(bytes, "conv2/3x3", 48));
+        return graceful(bytes.length, MODEL_BUDGET, () => {
+          const net = new CaffeNet(decodeCaffeModel(bytes));
+          net.describe([1, net.inputChannels, 227, 227]);
+        });
+      },
+    );
   },
 };
 
 // --- images ----------------------------------------------------------------------------------
 
 const IMAGE_FILES = [
-  "gray4.png", "interlaced-rgb8.png", "interlaced-rgba16.png", "palette-trns.png", "palette.png",
-  "gray.jpg", "progressive.jpg", "cmyk.jpg", "exif-orientation-6.jpg", "exif-orientation-8-le.jpg", "flowers.jpg",
+  "gray4.png",
+  "interlaced-rgb8.png",
+  "interlaced-rgba16.png",
+  "palette-trns.png",
+  "palette.png",
+  "gray.jpg",
+  "progressive.jpg",
+  "cmyk.jpg",
+  "exif-orientation-6.jpg",
+  "exif-orientation-8-le.jpg",
+  "flowers.jpg",
 ];
 const MAX_PIXELS = 2 ** 20;
 // A decoded picture costs 12 bytes a pixel (RGB floats) plus the codec's RGBA copy: a fixed
@@ -247,33 +333,125 @@ export const imageProperty: FuzzProperty = {
   name: "a mutated PNG or JPEG decodes, or refuses",
   check: (runs, seed) => {
     images ??= IMAGE_FILES.map((f) => new Uint8Array(readFileSync(join(IMAGES, f))));
-    return assertAll(fc.record({ file: fc.integer({ min: 0, max: IMAGE_FILES.length - 1 }), mutations: mutationArb }), runs, seed, ({ file, mutations }) => {
-      const bytes = mutate(images![file]!, mutations, IMAGE_FILES[file]!.endsWith(".png") ? 8 : 3);
-      return graceful(bytes.length, IMAGE_BUDGET, () => {
-        const img = decodeImage(bytes, { maxPixels: MAX_PIXELS });
-        if (img.width * img.height > MAX_PIXELS || img.data.length !== img.width * img.height * 3) {
-          throw new Error(`decoded ${img.width}×${img.height} with ${img.data.length} values, beyond the limit or inconsistent`);
-        }
-      });
-    });
+    return assertAll(
+      fc.record({ file: fc.integer({ min: 0, max: IMAGE_FILES.length - 1 }), mutations: mutationArb }),
+      runs,
+      seed,
+      ({ file, mutations }) => {
+        const bytes = mutate(images![file]!, mutations, IMAGE_FILES[file]!.endsWith(".png") ? 8 : 3);
+        return graceful(bytes.length, IMAGE_BUDGET, () => {
+          const img = decodeImage(bytes, { maxPixels: MAX_PIXELS });
+          if (img.width * img.height > MAX_PIXELS || img.data.length !== img.width * img.height * 3) {
+            throw new Error(`decoded ${img.width}×${img.height} with ${img.data.length} values, beyond the limit or inconsistent`);
+          }
+        });
+      },
+    );
   },
 };
 
 // --- command lines ---------------------------------------------------------------------------
 
 const FLAG_NAMES = [
-  "--output", "-o", "--model", "--layer", "--octaves", "--octave-scale", "--iterations", "--step", "--jitter", "--scale", "--rotate", "--seed",
-  "--channels", "--guide", "--objective", "--max-size", "--max-pixels", "--max-memory", "--tile", "--quality", "--quiet",
-  "--laplacian", "--smooth", "--tv", "--pixel-l2", "--help", "-h", "--frames", "--zoom", "--resume", "--top", "--json", "--size", "--bogus", "-x", "--", "-", "---",
+  "--output",
+  "-o",
+  "--model",
+  "--layer",
+  "--octaves",
+  "--octave-scale",
+  "--iterations",
+  "--step",
+  "--jitter",
+  "--scale",
+  "--rotate",
+  "--seed",
+  "--channels",
+  "--guide",
+  "--objective",
+  "--max-size",
+  "--max-pixels",
+  "--max-memory",
+  "--tile",
+  "--quality",
+  "--quiet",
+  "--laplacian",
+  "--smooth",
+  "--tv",
+  "--pixel-l2",
+  "--help",
+  "-h",
+  "--frames",
+  "--zoom",
+  "--resume",
+  "--top",
+  "--json",
+  "--size",
+  "--bogus",
+  "-x",
+  "--",
+  "-",
+  "---",
 ];
 const VALUES = [
-  "0", "1", "-1", "3", "1.5", "1e3", "1e999", "-0", "+2", ".5", "5.", "NaN", "Infinity", "0x10", "", " ", "\n", "9007199254740993",
-  "99999999999", "inception_4c/output", "conv1", "relu1", "prob:2", "conv1:-1e400", "a:x", "1,2", "0,,1", " 3 ", "l2", "mean", "max",
-  "64x64", "0x0", "1x99999999999", "0.95:1.05", "1:0.5", "5e-324:1e308", "180", "-180", "in.png", "out.jpg", "é", "--quiet", "-o",
+  "0",
+  "1",
+  "-1",
+  "3",
+  "1.5",
+  "1e3",
+  "1e999",
+  "-0",
+  "+2",
+  ".5",
+  "5.",
+  "NaN",
+  "Infinity",
+  "0x10",
+  "",
+  " ",
+  "\n",
+  "9007199254740993",
+  "99999999999",
+  "inception_4c/output",
+  "conv1",
+  "relu1",
+  "prob:2",
+  "conv1:-1e400",
+  "a:x",
+  "1,2",
+  "0,,1",
+  " 3 ",
+  "l2",
+  "mean",
+  "max",
+  "64x64",
+  "0x0",
+  "1x99999999999",
+  "0.95:1.05",
+  "1:0.5",
+  "5e-324:1e308",
+  "180",
+  "-180",
+  "in.png",
+  "out.jpg",
+  "é",
+  "--quiet",
+  "-o",
 ];
-const argArb = fc.oneof(fc.constantFrom(...FLAG_NAMES), fc.constantFrom(...VALUES), fc.string({ maxLength: 6 }),
-  fc.tuple(fc.constantFrom(...FLAG_NAMES), fc.constantFrom(...VALUES)).map(([f, v]) => `${f}=${v}`));
-const argvArb = fc.tuple(fc.oneof({ arbitrary: fc.constantFrom("dream", "zoom", "classify", "layers"), weight: 9 }, fc.constantFrom("help", "dreem", "--help", "")), fc.array(argArb, { maxLength: 12 }))
+const argArb = fc.oneof(
+  fc.constantFrom(...FLAG_NAMES),
+  fc.constantFrom(...VALUES),
+  fc.string({ maxLength: 6 }),
+  fc.tuple(fc.constantFrom(...FLAG_NAMES), fc.constantFrom(...VALUES)).map(([f, v]) => `${f}=${v}`),
+);
+const argvArb = fc
+  .tuple(
+    fc.oneof(
+      { arbitrary: fc.constantFrom("dream", "zoom", "classify", "layers"), weight: 9 },
+      fc.constantFrom("help", "dreem", "--help", ""),
+    ),
+    fc.array(argArb, { maxLength: 12 }),
+  )
   .map(([cmd, rest]) => [cmd, ...rest]);
 
 const CLI_BUDGET: Budget = { ms: 2_000, perInputByte: 1024, fixed: 16 * 2 ** 20 };

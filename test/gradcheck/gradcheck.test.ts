@@ -27,7 +27,15 @@ describe("gradcheck itself", () => {
     const { Tensor } = await import("../../src/tensor/tensor.js");
     // y = x², with the backward forgetting the factor 2.
     const square = (x: InstanceType<typeof Tensor>) =>
-      record(new Tensor(x.data.map((v) => v * v), x.shape), "square", [x], (dy) => [dy.map((g, i) => g * x.data[i]!)]);
+      record(
+        new Tensor(
+          x.data.map((v) => v * v),
+          x.shape,
+        ),
+        "square",
+        [x],
+        (dy) => [dy.map((g, i) => g * x.data[i]!)],
+      );
     expect(gradcheck(square, [randomTensor([7], 3, -1, 1, true)]).maxRelativeError).toBeGreaterThan(0.3);
   });
 });

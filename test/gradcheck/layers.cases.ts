@@ -28,7 +28,9 @@ function awayFromZero(shape: number[], seed: number): Tensor {
 function distinct(shape: number[], seed: number, offset = 0): Tensor {
   const t = randomTensor(shape, seed, 0, 1, true);
   const order = Array.from(t.data.keys()).sort((a, b) => t.data[a]! - t.data[b]!);
-  order.forEach((i, rank) => { t.data[i] = -1 + offset + 0.01 * rank; });
+  order.forEach((i, rank) => {
+    t.data[i] = -1 + offset + 0.01 * rank;
+  });
   return t;
 }
 

@@ -5,7 +5,11 @@ import { Tensor } from "../../src/tensor/tensor.js";
 
 const ramp = (shape: number[], from = 0, requiresGrad = false): Tensor => {
   const n = shape.reduce((a, b) => a * b, 1);
-  return new Tensor(Float64Array.from({ length: n }, (_, i) => from + i), shape, requiresGrad);
+  return new Tensor(
+    Float64Array.from({ length: n }, (_, i) => from + i),
+    shape,
+    requiresGrad,
+  );
 };
 
 describe("concat", () => {
@@ -25,9 +29,14 @@ describe("concat", () => {
   });
 
   it("backward cuts dy back into the inputs' blocks, and skips inputs that need no gradient", () => {
-    const a = ramp([2, 1, 2], 0, true), b = ramp([2, 2, 2], 0), c = ramp([2, 1, 2], 0, true);
+    const a = ramp([2, 1, 2], 0, true),
+      b = ramp([2, 2, 2], 0),
+      c = ramp([2, 1, 2], 0, true);
     const y = concat([a, b, c], 1);
-    backward(y, Float64Array.from({ length: 16 }, (_, i) => i));
+    backward(
+      y,
+      Float64Array.from({ length: 16 }, (_, i) => i),
+    );
     // dy per image: [a a | b b b b | c c] = [0 1 | 2 3 4 5 | 6 7], [8 9 | 10 … 13 | 14 15]
     expect(a.grad).toBeAllClose([0, 1, 8, 9], { atol: 0, rtol: 0 });
     expect(c.grad).toBeAllClose([6, 7, 14, 15], { atol: 0, rtol: 0 });

@@ -12,7 +12,8 @@ describe("eltwise", () => {
   });
 
   it("prod, and its gradient where an input is zero (the product of the others)", () => {
-    const a = t([2, 0], true), b = t([3, 5], true);
+    const a = t([2, 0], true),
+      b = t([3, 5], true);
     const y = eltwise([a, b], "prod");
     expect(y.data).toBeAllClose([6, 0], { atol: 0, rtol: 0 });
     backward(y);
@@ -21,7 +22,9 @@ describe("eltwise", () => {
   });
 
   it("max routes each gradient to the input that won; the first one on a tie", () => {
-    const a = t([1, 5, 2], true), b = t([4, 5, 0], true), c = t([3, 1, 2], true);
+    const a = t([1, 5, 2], true),
+      b = t([4, 5, 0], true),
+      c = t([3, 1, 2], true);
     const y = eltwise([a, b, c], "max");
     expect(y.data).toBeAllClose([4, 5, 2], { atol: 0, rtol: 0 });
     backward(y, Float64Array.from([10, 20, 30]));
@@ -31,7 +34,8 @@ describe("eltwise", () => {
   });
 
   it("skips inputs that need no gradient and keeps the dtype", () => {
-    const a = new Tensor(Float32Array.from([1, 2]), [2], true), b = new Tensor(Float32Array.from([3, 4]), [2]);
+    const a = new Tensor(Float32Array.from([1, 2]), [2], true),
+      b = new Tensor(Float32Array.from([3, 4]), [2]);
     const y = eltwise([a, b], "sum", [1, 3]);
     expect(y.data).toBeInstanceOf(Float32Array);
     backward(y);

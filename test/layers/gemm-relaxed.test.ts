@@ -18,25 +18,71 @@ import { fillUniform } from "../../src/tensor/random.js";
 
 // prettier-ignore
 const PROBE = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-  0x01, 0x08, 0x01, 0x60, 0x03, 0x7d, 0x7d, 0x7d, 0x01, 0x7d, // types: (f32, f32, f32) → f32
-  0x03, 0x02, 0x01, 0x00, // functions: one, of type 0
-  0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00, // exports: "f" = function 0
-  0x0a, 0x16, 0x01, 0x14, 0x00, // code: one body of 20 bytes, no locals
-  0x20, 0x00, 0xfd, 0x13, // local.get 0, f32x4.splat
-  0x20, 0x01, 0xfd, 0x13, // local.get 1, f32x4.splat
-  0x20, 0x02, 0xfd, 0x13, // local.get 2, f32x4.splat
-  0xfd, 0x85, 0x02, // f32x4.relaxed_madd (0x105)
-  0xfd, 0x1f, 0x00, // f32x4.extract_lane 0
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // "\0asm", version 1
+  0x01,
+  0x08,
+  0x01,
+  0x60,
+  0x03,
+  0x7d,
+  0x7d,
+  0x7d,
+  0x01,
+  0x7d, // types: (f32, f32, f32) → f32
+  0x03,
+  0x02,
+  0x01,
+  0x00, // functions: one, of type 0
+  0x07,
+  0x05,
+  0x01,
+  0x01,
+  0x66,
+  0x00,
+  0x00, // exports: "f" = function 0
+  0x0a,
+  0x16,
+  0x01,
+  0x14,
+  0x00, // code: one body of 20 bytes, no locals
+  0x20,
+  0x00,
+  0xfd,
+  0x13, // local.get 0, f32x4.splat
+  0x20,
+  0x01,
+  0xfd,
+  0x13, // local.get 1, f32x4.splat
+  0x20,
+  0x02,
+  0xfd,
+  0x13, // local.get 2, f32x4.splat
+  0xfd,
+  0x85,
+  0x02, // f32x4.relaxed_madd (0x105)
+  0xfd,
+  0x1f,
+  0x00, // f32x4.extract_lane 0
   0x0b, // end
 ]);
 
 // The global's types are not in this project's lib (ES2022, no DOM); the few members used here:
-const wasm = (globalThis as unknown as { WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: Record<string, unknown> };
-} }).WebAssembly;
+const wasm = (
+  globalThis as unknown as {
+    WebAssembly: {
+      validate(bytes: Uint8Array): boolean;
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object) => { exports: Record<string, unknown> };
+    };
+  }
+).WebAssembly;
 
 const relaxed = wasm.validate(PROBE);
 const expectRelaxed = process.env.INCEPTIONISM_EXPECT_RELAXED_SIMD === "1";
@@ -63,7 +109,8 @@ describe.runIf(relaxed)("gemm with relaxed SIMD", () => {
 
   it("rounds its multiply–adds exactly as one relaxed_madd does on this runtime", () => {
     const madd = new wasm.Instance(new wasm.Module(PROBE)).exports.f as (a: number, b: number, c: number) => number;
-    const a = 1 + 2 ** -12, c = -(1 + 2 ** -11);
+    const a = 1 + 2 ** -12,
+      c = -(1 + 2 ** -11);
     const fused = madd(a, a, c);
     expect([0, 2 ** -24]).toContain(fused); // unfused or fused, nothing else
     const C = new Float32Array(1);
@@ -75,7 +122,8 @@ describe.runIf(relaxed)("gemm with relaxed SIMD", () => {
   });
 
   it("keeps separate multiplies and adds when wasm-plain is forced", () => {
-    const a = 1 + 2 ** -12, c = -(1 + 2 ** -11);
+    const a = 1 + 2 ** -12,
+      c = -(1 + 2 ** -11);
     const C = new Float32Array(1);
     setGemmBackend("wasm-plain");
     try {
@@ -90,9 +138,11 @@ describe.runIf(relaxed)("gemm with relaxed SIMD", () => {
   it("stays within tolerance of gemmNaive on a convolution's shapes", () => {
     // inception_3a/3x3: K = 96·3·3 input taps, M = 128 filters, N = 28·28 pixels; with bias and ReLU.
     const [M, N, K] = [128, 784, 864];
-    const A = fillUniform(new Float32Array(M * K), 11), B = fillUniform(new Float32Array(K * N), 12);
+    const A = fillUniform(new Float32Array(M * K), 11),
+      B = fillUniform(new Float32Array(K * N), 12);
     const rowBias = fillUniform(new Float32Array(M), 13);
-    const C = new Float32Array(M * N), expected = new Float32Array(M * N);
+    const C = new Float32Array(M * N),
+      expected = new Float32Array(M * N);
     gemm(C, A, B, M, N, K, { rowBias, relu: true });
     gemmNaive(expected, A, B, M, N, K, { rowBias, relu: true });
     expect(C).toBeAllClose(expected, { rtol: 1e-5, atol: 1e-5 * Math.sqrt(K) });

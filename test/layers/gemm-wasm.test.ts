@@ -35,8 +35,10 @@ describe.each(gemmKernels().filter((k) => k !== "js"))("gemm on WebAssembly SIMD
     for (const trans of transCombos) {
       it(`M=${M} N=${N} K=${K} transA=${!!trans.transA} transB=${!!trans.transB}`, () => {
         expect(gemmBackend()).toBe(kernel);
-        const A = fillUniform(new Float32Array(M * K), 1), B = fillUniform(new Float32Array(K * N), 2);
-        const C = fillUniform(new Float32Array(M * N), 3), expected = new Float32Array(M * N);
+        const A = fillUniform(new Float32Array(M * K), 1),
+          B = fillUniform(new Float32Array(K * N), 2);
+        const C = fillUniform(new Float32Array(M * N), 3),
+          expected = new Float32Array(M * N);
         const tol = { rtol: 1e-5, atol: 1e-5 * Math.sqrt(K) };
         gemm(C, A, B, M, N, K, trans); // overwrite: the garbage in C must disappear
         gemmNaive(expected, A, B, M, N, K, trans);
@@ -57,8 +59,10 @@ describe.each(gemmKernels().filter((k) => k !== "js"))("gemm on WebAssembly SIMD
 
   it("gives bit-identical results on repeated calls, whatever ran in between", () => {
     const [M, N, K] = [70, 300, 600];
-    const A = fillUniform(new Float32Array(M * K), 4), B = fillUniform(new Float32Array(K * N), 5);
-    const first = new Float32Array(M * N), second = new Float32Array(M * N);
+    const A = fillUniform(new Float32Array(M * K), 4),
+      B = fillUniform(new Float32Array(K * N), 5);
+    const first = new Float32Array(M * N),
+      second = new Float32Array(M * N);
     gemm(first, A, B, M, N, K);
     gemm(new Float32Array(9 * 4103), fillUniform(new Float32Array(9 * 2), 6), fillUniform(new Float32Array(2 * 4103), 7), 9, 4103, 2);
     gemm(second, A, B, M, N, K);
@@ -79,7 +83,8 @@ describe.each(gemmKernels().filter((k) => k !== "js"))("gemm on WebAssembly SIMD
   });
 
   it("still runs Float64 in plain JS, in double precision", () => {
-    const A = Float64Array.from([1 + 1e-12, 1]), B = Float64Array.from([1, -1]);
+    const A = Float64Array.from([1 + 1e-12, 1]),
+      B = Float64Array.from([1, -1]);
     const C = new Float64Array(1);
     gemm(C, A, B, 1, 1, 2);
     expect(C[0]).toBe(A[0]! - 1); // ≈ 1e-12, which float32 sums would round away to 0
@@ -107,6 +112,8 @@ describe("gemm backend choice", () => {
   });
 
   it("rejects an unknown backend by name", () => {
-    expect(() => setGemmBackend("gpu" as "js")).toThrow('setGemmBackend: unknown backend "gpu"; choose from auto, js, wasm, wasm-plain, wasm-relaxed');
+    expect(() => setGemmBackend("gpu" as "js")).toThrow(
+      'setGemmBackend: unknown backend "gpu"; choose from auto, js, wasm, wasm-plain, wasm-relaxed',
+    );
   });
 });

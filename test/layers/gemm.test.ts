@@ -17,12 +17,7 @@ const shapes: Array<[M: number, N: number, K: number]> = [
 ];
 afterAll(() => setGemmBackend("auto"));
 
-const transCombos: GemmOptions[] = [
-  {},
-  { transA: true },
-  { transB: true },
-  { transA: true, transB: true },
-];
+const transCombos: GemmOptions[] = [{}, { transA: true }, { transB: true }, { transA: true, transB: true }];
 
 // Each kernel pinned: Float32 on the plain-JS kernel and on each WebAssembly SIMD flavour the
 // runtime has, Float64 always on plain JS. Under "auto" Float32 would only ever reach the fastest,
@@ -40,9 +35,11 @@ describe("gemm vs gemmNaive", () => {
         it(label, () => {
           setGemmBackend(backend);
           expect(gemmBackend()).toBe(backend);
-          const A = random(M * K, 1, Type), B = random(K * N, 2, Type);
+          const A = random(M * K, 1, Type),
+            B = random(K * N, 2, Type);
           // Overwrite: C starts as garbage that must disappear.
-          const C = random(M * N, 3, Type), expected = new Type(M * N);
+          const C = random(M * N, 3, Type),
+            expected = new Type(M * N);
           gemm(C, A, B, M, N, K, trans);
           gemmNaive(expected, A, B, M, N, K, trans);
           expect(C).toBeAllClose(expected, { rtol, atol: rtol * Math.sqrt(K) });

@@ -40,7 +40,15 @@ describe("convGeometry", () => {
     expect(convGeometry([1, 2, 9, 8], [4, 2, 3, 3])).toEqual(full);
     expect(convGeometry([1, 2, 9, 8], [4, 2, 3, 3], { stride: undefined, relu: 0 })).toEqual(full);
     expect(convGeometry([1, 2, 9, 8], [4, 2, 3, 3], { pad: [1, 2] })).toMatchObject({
-      strideH: 1, strideW: 1, padH: 1, padW: 2, dilationH: 1, dilationW: 1, groups: 1, OH: 9, OW: 10,
+      strideH: 1,
+      strideW: 1,
+      padH: 1,
+      padW: 2,
+      dilationH: 1,
+      dilationW: 1,
+      groups: 1,
+      OH: 9,
+      OW: 10,
     });
   });
 
@@ -60,9 +68,7 @@ describe("convGeometry", () => {
     expect(() => convGeometry([1, 1, 4, 9], [1, 1, 5, 5], params({ pad: [0, 0] }))).toThrow(
       "conv2d: output would be empty: input 4×9 is smaller than the 5×5 (dilated) kernel with pad 0×0; the input must be at least 5×5",
     );
-    expect(() => convGeometry([1, 1, 2, 2], [1, 1, 3, 3], params({ dilation: [3, 3], pad: [1, 1] }))).toThrow(
-      /input must be at least 5×5/,
-    );
+    expect(() => convGeometry([1, 1, 2, 2], [1, 1, 3, 3], params({ dilation: [3, 3], pad: [1, 1] }))).toThrow(/input must be at least 5×5/);
   });
 
   it("rejects bad ranks and hyper-parameters", () => {
@@ -77,27 +83,36 @@ describe("convGeometry", () => {
 });
 
 describe("im2col / col2im", () => {
-  for (const { name, x: [C, H, W], k: [R, S], p } of geometries) {
+  for (const {
+    name,
+    x: [C, H, W],
+    k: [R, S],
+    p,
+  } of geometries) {
     const g = convGeometry([1, C, H, W], [1, C, R, S], p);
     const colSize = C * R * S * g.OH * g.OW;
 
     it(`match their naive twins: ${name}`, () => {
       const x = random(C * H * W, 1, Float64Array);
-      const col = random(colSize, 9, Float64Array), colRef = new Float64Array(colSize); // garbage must be overwritten
+      const col = random(colSize, 9, Float64Array),
+        colRef = new Float64Array(colSize); // garbage must be overwritten
       im2col(col, x, g, 0, g.OH);
       im2colNaive(colRef, x, g);
       expect(col).toBeAllClose(colRef, { rtol: 0, atol: 0 });
 
       const y = random(colSize, 2, Float64Array);
-      const dx = random(C * H * W, 3, Float64Array), dxRef = dx.slice(); // col2im accumulates
+      const dx = random(C * H * W, 3, Float64Array),
+        dxRef = dx.slice(); // col2im accumulates
       col2im(dx, y, g, 0, g.H);
       col2imNaive(dxRef, y, g);
       expect(dx).toBeAllClose(dxRef, { rtol: 1e-14, atol: 1e-14 });
     });
 
     it(`satisfy the adjoint identity ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩: ${name}`, () => {
-      const x = random(C * H * W, 4, Float64Array), y = random(colSize, 5, Float64Array);
-      const col = new Float64Array(colSize), back = new Float64Array(C * H * W);
+      const x = random(C * H * W, 4, Float64Array),
+        y = random(colSize, 5, Float64Array);
+      const col = new Float64Array(colSize),
+        back = new Float64Array(C * H * W);
       im2col(col, x, g, 0, g.OH);
       col2im(back, y, g, 0, g.H);
       const lhs = col.reduce((acc, v, i) => acc + v * y[i]!, 0);
@@ -110,7 +125,8 @@ describe("im2col / col2im", () => {
     const g = convGeometry([1, 3, 40, 45], [1, 3, 3, 3], params({ pad: [1, 1] }));
     const x = fillUniform(new Float32Array(3 * 40 * 45), 6);
     const n = 3 * 9 * g.OH * g.OW;
-    const col = new Float32Array(n).fill(7), colRef = new Float32Array(n);
+    const col = new Float32Array(n).fill(7),
+      colRef = new Float32Array(n);
     im2col(col, x, g, 0, g.OH);
     im2colNaive(colRef, x, g);
     expect(col).toBeAllClose(colRef, { rtol: 0, atol: 0 });

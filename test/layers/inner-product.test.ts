@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import { randomTensor } from "../../src/autograd/gradcheck.js";
 import { backward } from "../../src/autograd/tape.js";
 import {
-  innerProduct, innerProductBackward, innerProductBackwardNaive, innerProductForward, innerProductForwardNaive,
+  innerProduct,
+  innerProductBackward,
+  innerProductBackwardNaive,
+  innerProductForward,
+  innerProductForwardNaive,
   type InnerProductGeometry,
 } from "../../src/layers/inner-product.js";
 import { Tensor } from "../../src/tensor/tensor.js";
@@ -17,21 +21,31 @@ const geometries: InnerProductGeometry[] = [
 ];
 
 describe("innerProduct kernels vs naive twins", () => {
-  for (const [Type, rtol] of [[Float32Array, 1e-5], [Float64Array, 1e-12]] as const) {
+  for (const [Type, rtol] of [
+    [Float32Array, 1e-5],
+    [Float64Array, 1e-12],
+  ] as const) {
     for (const g of geometries) {
       it(`${Type.name} M=${g.M} K=${g.K} N=${g.N} transpose=${g.transpose}`, () => {
         const { M, K, N } = g;
-        const x = random(M * K, 1, Type), w = random(N * K, 2, Type), bias = random(N, 3, Type);
+        const x = random(M * K, 1, Type),
+          w = random(N * K, 2, Type),
+          bias = random(N, 3, Type);
         const atol = rtol * 10;
         for (const b of [bias, null]) {
-          const y = random(M * N, 4, Type), yRef = new Type(M * N);
+          const y = random(M * N, 4, Type),
+            yRef = new Type(M * N);
           innerProductForward(y, x, w, b, g);
           innerProductForwardNaive(yRef, x, w, b, g);
           expect(y).toBeAllClose(yRef, { rtol, atol });
         }
         const dy = random(M * N, 5, Type);
-        const dx = random(M * K, 6, Type), dw = random(N * K, 7, Type), db = random(N, 8, Type);
-        const dxRef = dx.slice(), dwRef = dw.slice(), dbRef = db.slice();
+        const dx = random(M * K, 6, Type),
+          dw = random(N * K, 7, Type),
+          db = random(N, 8, Type);
+        const dxRef = dx.slice(),
+          dwRef = dw.slice(),
+          dbRef = db.slice();
         innerProductBackward(dx, dw, db, dy, x, w, g);
         innerProductBackwardNaive(dxRef, dwRef, dbRef, dy, x, w, g);
         expect(dx).toBeAllClose(dxRef, { rtol, atol });
@@ -63,7 +77,9 @@ describe("innerProduct op", () => {
   });
 
   it("computes only dx when the weights do not require a gradient", () => {
-    const x = randomTensor([2, 3], 1, -1, 1, true), w = randomTensor([4, 3], 2), b = randomTensor([4], 3);
+    const x = randomTensor([2, 3], 1, -1, 1, true),
+      w = randomTensor([4, 3], 2),
+      b = randomTensor([4], 3);
     backward(innerProduct(x, w, b));
     expect(w.grad).toBeNull();
     expect(b.grad).toBeNull();
@@ -84,7 +100,8 @@ describe("innerProduct op", () => {
   });
 
   it("explains bad axes, biases and dtypes", () => {
-    const x = new Tensor(new Float32Array(6), [2, 3]), w = new Tensor(new Float32Array(12), [4, 3]);
+    const x = new Tensor(new Float32Array(6), [2, 3]),
+      w = new Tensor(new Float32Array(12), [4, 3]);
     expect(() => innerProduct(x, w, null, { axis: 2 })).toThrow("innerProduct: axis 2 is out of range for 2-D input [2, 3]");
     expect(() => innerProduct(x, w, new Tensor(new Float32Array(3), [3]))).toThrow(
       "innerProduct: bias must be [4] for weights [4, 3], got [3]",

@@ -10,7 +10,14 @@ import { fitsLrnSimd, lrnAcrossBackwardSimd, lrnAcrossForwardSimd, lrnSimdAvaila
 import { random } from "../random.js";
 
 const across = (localSize: number): LrnParams => ({ localSize, alpha: 1e-4, beta: 0.75, k: 1, region: "across" });
-const shapes = [[1, 1, 3, 3], [1, 2, 1, 7], [2, 7, 5, 9], [1, 3, 1, 130], [1, 16, 13, 21], [2, 5, 16, 16]];
+const shapes = [
+  [1, 1, 3, 3],
+  [1, 2, 1, 7],
+  [2, 7, 5, 9],
+  [1, 3, 1, 130],
+  [1, 16, 13, 21],
+  [2, 5, 16, 16],
+];
 
 afterEach(() => setGemmBackend("auto"));
 
@@ -18,15 +25,20 @@ describe.skipIf(!lrnSimdAvailable())("LRN across channels on WebAssembly SIMD", 
   for (const n of [1, 3, 5]) {
     it.each(shapes)(`matches the naive twin, n = ${n}: [%i, %i, %i, %i]`, (...shape) => {
       const g = lrnGeometry(shape, across(n));
-      const size = shape.reduce((a, b) => a * b, 1), P = g.H * g.W;
+      const size = shape.reduce((a, b) => a * b, 1),
+        P = g.H * g.W;
       const x = random(size, size, Float32Array, [-150, 150]); // activations large enough to be normalized
       const dy = random(size, size + 1, Float32Array);
-      const y = new Float32Array(size), scale = new Float32Array(size), yRef = new Float32Array(size), scaleRef = new Float32Array(size);
+      const y = new Float32Array(size),
+        scale = new Float32Array(size),
+        yRef = new Float32Array(size),
+        scaleRef = new Float32Array(size);
       lrnAcrossForwardSimd(y, scale, x, g, 0, P);
       lrnForwardNaive(yRef, scaleRef, x, g);
       expect(y).toBeAllClose(yRef, { rtol: 1e-6, atol: 1e-6 });
       expect(scale).toBeAllClose(scaleRef, { rtol: 1e-6, atol: 0 });
-      const dx = random(size, 3, Float32Array), dxRef = dx.slice(); // the backward accumulates
+      const dx = random(size, 3, Float32Array),
+        dxRef = dx.slice(); // the backward accumulates
       lrnAcrossBackwardSimd(dx, dy, x, y, scale, g, 0, P);
       lrnBackwardNaive(dxRef, dy, x, g);
       expect(dx).toBeAllClose(dxRef, { rtol: 1e-5, atol: 1e-6 });
@@ -35,8 +47,12 @@ describe.skipIf(!lrnSimdAvailable())("LRN across channels on WebAssembly SIMD", 
 
   it("computes only the pixels of its range, in every channel and image", () => {
     const g = lrnGeometry([2, 6, 15, 20], across(5));
-    const size = 2 * 6 * 300, x = random(size, 4, Float32Array, [-100, 100]);
-    const y = new Float32Array(size), scale = new Float32Array(size), yRef = new Float32Array(size), scaleRef = new Float32Array(size);
+    const size = 2 * 6 * 300,
+      x = random(size, 4, Float32Array, [-100, 100]);
+    const y = new Float32Array(size),
+      scale = new Float32Array(size),
+      yRef = new Float32Array(size),
+      scaleRef = new Float32Array(size);
     lrnAcrossForwardSimd(y, scale, x, g, 131, 277);
     lrnForwardNaive(yRef, scaleRef, x, g);
     for (let i = 0; i < size; i++) {
@@ -50,7 +66,10 @@ describe.skipIf(!lrnSimdAvailable())("LRN across channels on WebAssembly SIMD", 
     const g = lrnGeometry([1, 9, 3, 5], across(5));
     const x = random(135, 5, Float32Array, [-50, 50]);
     x[4 * 15 + 7] = NaN; // channel 4, pixel 7: channels 2–6 of pixel 7 see it
-    const y = new Float32Array(135), scale = new Float32Array(135), yRef = new Float32Array(135), scaleRef = new Float32Array(135);
+    const y = new Float32Array(135),
+      scale = new Float32Array(135),
+      yRef = new Float32Array(135),
+      scaleRef = new Float32Array(135);
     lrnAcrossForwardSimd(y, scale, x, g, 0, 15);
     lrnForwardNaive(yRef, scaleRef, x, g);
     expect(Array.from(y, Number.isNaN)).toEqual(Array.from(yRef, Number.isNaN));
@@ -64,9 +83,12 @@ describe.skipIf(!lrnSimdAvailable())("LRN across channels on WebAssembly SIMD", 
     expect(fitsLrnSimd(g)).toBe(true);
     expect(fitsLrnSimd(lrnGeometry([1, 8, 4, 4], { ...across(5), beta: 0.5 }))).toBe(false); // no exp/log in SIMD
     expect(fitsLrnSimd(lrnGeometry([1, 8, 4, 4], { ...across(5), region: "within" }))).toBe(false);
-    const x = random(128, 6, Float32Array, [-100, 100]), dy = random(128, 7, Float32Array);
+    const x = random(128, 6, Float32Array, [-100, 100]),
+      dy = random(128, 7, Float32Array);
     const run = (): Float32Array[] => {
-      const y = new Float32Array(128), scale = new Float32Array(128), dx = new Float32Array(128);
+      const y = new Float32Array(128),
+        scale = new Float32Array(128),
+        dx = new Float32Array(128);
       lrnForward(y, scale, x, g);
       lrnBackward(dx, dy, x, y, scale, g);
       return [y, scale, dx];
@@ -74,7 +96,9 @@ describe.skipIf(!lrnSimdAvailable())("LRN across channels on WebAssembly SIMD", 
     const simd = run();
     setGemmBackend("js");
     const js = run();
-    js.forEach((a, k) => { expect(a).toBeAllClose(simd[k]!, { rtol: 1e-5, atol: 1e-6 }); });
+    js.forEach((a, k) => {
+      expect(a).toBeAllClose(simd[k]!, { rtol: 1e-5, atol: 1e-6 });
+    });
     expect(js[0]!.some((v, i) => v !== simd[0]![i])).toBe(true); // Float64 sliding sums: other rounding, another kernel
   });
 });

@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { randomTensor } from "../../src/autograd/gradcheck.js";
-import {
-  lrn,
-  lrnBackward,
-  lrnBackwardNaive,
-  lrnForward,
-  lrnForwardNaive,
-  lrnGeometry,
-  type LrnParams,
-} from "../../src/layers/lrn.js";
+import { lrn, lrnBackward, lrnBackwardNaive, lrnForward, lrnForwardNaive, lrnGeometry, type LrnParams } from "../../src/layers/lrn.js";
 import { Tensor, type DType } from "../../src/tensor/tensor.js";
 
 const googlenet: LrnParams = { localSize: 5, alpha: 1e-4, beta: 0.75, k: 1, region: "across" };
@@ -26,7 +18,12 @@ describe("lrn: hand-computed examples", () => {
     const x = new Tensor(Float32Array.from([0, 50, -120, 7]), [1, 4, 1, 1]);
     const y = lrn(x, googlenet);
     const sq = [0, 2500, 14400, 49];
-    const windows = [[0, 1, 2], [0, 1, 2, 3], [0, 1, 2, 3], [1, 2, 3]];
+    const windows = [
+      [0, 1, 2],
+      [0, 1, 2, 3],
+      [0, 1, 2, 3],
+      [1, 2, 3],
+    ];
     const expected = windows.map((w, c) => x.data[c]! * (1 + (1e-4 / 5) * w.reduce((a, i) => a + sq[i]!, 0)) ** -0.75);
     expect(y.data).toBeAllClose(expected, { atol: 0, rtol: 1e-6 });
   });
@@ -36,7 +33,10 @@ describe("lrn: hand-computed examples", () => {
     // i.e. 5 at the corners, 7 on the edges, 10 in the centre. k is not used.
     const x = new Tensor(new Float64Array(9).fill(1), [1, 1, 3, 3]);
     const y = lrn(x, { localSize: 3, alpha: 9, beta: 1, k: 123, region: "within" });
-    expect(y.data).toBeAllClose([5, 7, 5, 7, 10, 7, 5, 7, 5].map((s) => 1 / s), { atol: 0, rtol: 1e-15 });
+    expect(y.data).toBeAllClose(
+      [5, 7, 5, 7, 10, 7, 5, 7, 5].map((s) => 1 / s),
+      { atol: 0, rtol: 1e-15 },
+    );
   });
 
   it("keeps the input's dtype and shape", () => {
@@ -82,15 +82,18 @@ describe.each(["float32", "float64"] as DType[])("fast kernels match the naive t
   it.each(awkward)("%j %j", (shape, p) => {
     const g = lrnGeometry(shape, p);
     const x = randomTensor(shape, 9, -2, 2).to(dtype).data;
-    const y = x.slice().fill(0), scale = x.slice().fill(0);
-    const yRef = y.slice(), scaleRef = y.slice();
+    const y = x.slice().fill(0),
+      scale = x.slice().fill(0);
+    const yRef = y.slice(),
+      scaleRef = y.slice();
     lrnForward(y, scale, x, g);
     lrnForwardNaive(yRef, scaleRef, x, g);
     expect(scale).toBeAllClose(scaleRef, { rtol: 1e-6, atol: 0 });
     expect(y).toBeAllClose(yRef, { rtol: 1e-5, atol: 1e-7 });
 
     const dy = randomTensor(shape, 10).to(dtype).data;
-    const dx = x.slice().fill(0.25), dxRef = x.slice().fill(0.25); // backward accumulates
+    const dx = x.slice().fill(0.25),
+      dxRef = x.slice().fill(0.25); // backward accumulates
     lrnBackward(dx, dy, x, y, scale, g);
     lrnBackwardNaive(dxRef, dy, x, g);
     expect(dx).toBeAllClose(dxRef, { rtol: 1e-5, atol: 1e-6 });

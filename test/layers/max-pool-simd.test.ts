@@ -5,7 +5,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { gemmBackend, setGemmBackend } from "../../src/layers/gemm.js";
 import {
-  fitsMaxPoolSimd, maxPoolBackwardInThreads, maxPoolForwardInThreads, maxPoolForwardNaive, maxPoolForwardSimd, poolGeometry, type PoolParams,
+  fitsMaxPoolSimd,
+  maxPoolBackwardInThreads,
+  maxPoolForwardInThreads,
+  maxPoolForwardNaive,
+  maxPoolForwardSimd,
+  poolGeometry,
+  type PoolParams,
 } from "../../src/layers/pooling.js";
 import { maxPoolSimdAvailable } from "../../src/layers/wasm/max-pool-simd.js";
 import { random } from "../random.js";
@@ -38,10 +44,15 @@ afterEach(() => setGemmBackend("auto"));
 describe.skipIf(!maxPoolSimdAvailable())("max pooling on WebAssembly SIMD", () => {
   it.each(cases)("matches the naive twin bit for bit: %j %j", (shape, p) => {
     const g = poolGeometry(shape, p);
-    const x = awkwardValues(shape.reduce((a, b) => a * b, 1), shape[3]!);
+    const x = awkwardValues(
+      shape.reduce((a, b) => a * b, 1),
+      shape[3]!,
+    );
     const n = g.N * g.C * g.OH * g.OW;
-    const y = new Float32Array(n).fill(7), argmax = new Int32Array(n).fill(7);
-    const yRef = new Float32Array(n), argRef = new Int32Array(n);
+    const y = new Float32Array(n).fill(7),
+      argmax = new Int32Array(n).fill(7);
+    const yRef = new Float32Array(n),
+      argRef = new Int32Array(n);
     maxPoolForwardSimd(y, argmax, x, g, 0, g.N * g.C);
     maxPoolForwardNaive(yRef, argRef, x, g);
     expect(Array.from(argmax)).toEqual(Array.from(argRef));
@@ -51,9 +62,11 @@ describe.skipIf(!maxPoolSimdAvailable())("max pooling on WebAssembly SIMD", () =
   it("pools only the planes of its range", () => {
     const g = poolGeometry([1, 4, 11, 11], pool([2, 2], [0, 0]));
     const x = random(4 * 121, 3, Float32Array);
-    const y = new Float32Array(4 * 25), argmax = new Int32Array(4 * 25);
+    const y = new Float32Array(4 * 25),
+      argmax = new Int32Array(4 * 25);
     maxPoolForwardSimd(y, argmax, x, g, 1, 3);
-    const yRef = new Float32Array(4 * 25), argRef = new Int32Array(4 * 25);
+    const yRef = new Float32Array(4 * 25),
+      argRef = new Int32Array(4 * 25);
     maxPoolForwardNaive(yRef, argRef, x, g);
     expect(Array.from(y.subarray(25, 75))).toEqual(Array.from(yRef.subarray(25, 75)));
     expect(Array.from(argmax.subarray(25, 75))).toEqual(Array.from(argRef.subarray(25, 75)));
@@ -75,7 +88,8 @@ describe.skipIf(!maxPoolSimdAvailable())("max pooling on WebAssembly SIMD", () =
     const g = poolGeometry([1, 8, 30, 31], pool([1, 1], [1, 1]));
     const x = awkwardValues(8 * 30 * 31, 4);
     const run = (): [number[], number[]] => {
-      const y = new Float32Array(8 * g.OH * g.OW), argmax = new Int32Array(y.length);
+      const y = new Float32Array(8 * g.OH * g.OW),
+        argmax = new Int32Array(y.length);
       maxPoolForwardInThreads(y, argmax, x, g);
       return [Array.from(y), Array.from(argmax)];
     };
@@ -90,10 +104,12 @@ describe("max pooling backward with overwrite", () => {
   it("sets dx to what accumulating into zeros gives, whatever dx held", () => {
     const g = poolGeometry([2, 3, 13, 17], pool([2, 2], [0, 0]));
     const x = awkwardValues(2 * 3 * 13 * 17, 8);
-    const y = new Float32Array(6 * g.OH * g.OW), argmax = new Int32Array(y.length);
+    const y = new Float32Array(6 * g.OH * g.OW),
+      argmax = new Int32Array(y.length);
     maxPoolForwardInThreads(y, argmax, x, g);
     const dy = random(y.length, 9, Float32Array);
-    const added = new Float32Array(x.length), set = random(x.length, 10, Float32Array);
+    const added = new Float32Array(x.length),
+      set = random(x.length, 10, Float32Array);
     maxPoolBackwardInThreads(added, dy, argmax, g);
     maxPoolBackwardInThreads(set, dy, argmax, g, true);
     expect(Array.from(set)).toEqual(Array.from(added));

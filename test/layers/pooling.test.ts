@@ -16,7 +16,10 @@ import {
 import { Tensor, type DType } from "../../src/tensor/tensor.js";
 
 const params = (k: number, s: number, p: number, method: "max" | "ave" = "max"): PoolParams => ({
-  method, kernel: [k, k], stride: [s, s], pad: [p, p],
+  method,
+  kernel: [k, k],
+  stride: [s, s],
+  pad: [p, p],
 });
 const outHW = (H: number, W: number, p: PoolParams): [number, number] => {
   const g = poolGeometry([1, 1, H, W], p);
@@ -64,7 +67,9 @@ describe("poolGeometry: bad arguments", () => {
     expect(() => poolGeometry([3, 8, 8], params(2, 2, 0))).toThrow("pool2d: input must be 4-D [N, C, H, W], got [3, 8, 8]");
   });
   it("rejects zero or fractional sizes", () => {
-    expect(() => poolGeometry([1, 1, 8, 8], params(3, 0, 0))).toThrow(/pool2d: kernel and stride must be positive integers .* stride \[0, 0\]/);
+    expect(() => poolGeometry([1, 1, 8, 8], params(3, 0, 0))).toThrow(
+      /pool2d: kernel and stride must be positive integers .* stride \[0, 0\]/,
+    );
     expect(() => poolGeometry([1, 1, 8, 8], params(1.5, 1, 0))).toThrow(/kernel \[1.5, 1.5\]/);
   });
   it("rejects an input too small for the kernel", () => {
@@ -84,7 +89,11 @@ describe("poolGeometry: bad arguments", () => {
 });
 
 // x[h, w] = 5h + w on a 5×5 plane.
-const ramp5 = (): Tensor => new Tensor(Float64Array.from({ length: 25 }, (_, i) => i), [1, 1, 5, 5]);
+const ramp5 = (): Tensor =>
+  new Tensor(
+    Float64Array.from({ length: 25 }, (_, i) => i),
+    [1, 1, 5, 5],
+  );
 
 describe("pool2d: hand-computed Caffe examples", () => {
   it("max 3×3/2 pad 1 on a 5×5 ramp picks each clipped window's bottom-right cell", () => {
@@ -95,7 +104,10 @@ describe("pool2d: hand-computed Caffe examples", () => {
   });
 
   it("max never picks padding, even when every value is negative", () => {
-    const x = new Tensor(Float64Array.from({ length: 25 }, (_, i) => -1 - i), [1, 1, 5, 5]);
+    const x = new Tensor(
+      Float64Array.from({ length: 25 }, (_, i) => -1 - i),
+      [1, 1, 5, 5],
+    );
     const y = pool2d(x, params(3, 2, 1, "max"));
     // The maximum is each clipped window's top-left cell, rows and columns starting at 0, 1, 3.
     expect(y.data).toBeAllClose([-1, -2, -4, -6, -7, -9, -16, -17, -19], { atol: 0, rtol: 0 });
@@ -104,7 +116,11 @@ describe("pool2d: hand-computed Caffe examples", () => {
   it("ave 3×3/2 pad 1 on a 5×5 ramp divides by 9 everywhere: padding cells count as zeros", () => {
     const y = pool2d(ramp5(), params(3, 2, 1, "ave"));
     const sum = (rows: number[], cols: number[]): number => rows.reduce((a, r) => a + cols.reduce((b, c) => b + 5 * r + c, 0), 0);
-    const windows = [[0, 1], [1, 2, 3], [3, 4]];
+    const windows = [
+      [0, 1],
+      [1, 2, 3],
+      [3, 4],
+    ];
     const expected = windows.flatMap((rows) => windows.map((cols) => sum(rows, cols) / 9));
     expect(y.data).toBeAllClose(expected, { atol: 1e-12, rtol: 0 });
   });
@@ -115,12 +131,18 @@ describe("pool2d: hand-computed Caffe examples", () => {
     // at H + pad = 7). On a plane of ones the output is the ratio, per axis.
     const y = pool2d(new Tensor(new Float64Array(36).fill(1), [1, 1, 6, 6]), params(3, 2, 1, "ave"));
     const r = [2 / 3, 1, 1, 1 / 2];
-    expect(y.data).toBeAllClose(r.flatMap((a) => r.map((b) => a * b)), { atol: 1e-15, rtol: 0 });
+    expect(y.data).toBeAllClose(
+      r.flatMap((a) => r.map((b) => a * b)),
+      { atol: 1e-15, rtol: 0 },
+    );
   });
 
   it("ave without padding: a window hanging over the edge averages only its in-image cells", () => {
     // H = 6, kernel 3, stride 2: windows [0,3) [2,5) [4,7) → the last holds rows 4, 5 and divides by 2.
-    const x = new Tensor(Float64Array.from({ length: 6 }, (_, i) => i), [1, 1, 6, 1]);
+    const x = new Tensor(
+      Float64Array.from({ length: 6 }, (_, i) => i),
+      [1, 1, 6, 1],
+    );
     const y = pool2d(x, { method: "ave", kernel: [3, 1], stride: [2, 1], pad: [0, 0] });
     expect(y.data).toBeAllClose([1, 3, 4.5], { atol: 1e-15, rtol: 0 });
   });
@@ -190,7 +212,9 @@ describe.each(["float32", "float64"] as DType[])("fast kernels match the naive t
     const g = poolGeometry(shape, p);
     const n = g.N * g.C * g.OH * g.OW;
     const y = x.constructor === Float32Array ? new Float32Array(n) : new Float64Array(n);
-    const yRef = y.slice(), arg = new Int32Array(n), argRef = new Int32Array(n);
+    const yRef = y.slice(),
+      arg = new Int32Array(n),
+      argRef = new Int32Array(n);
     maxPoolForward(y, arg, x, g, 0, g.N * g.C);
     maxPoolForwardNaive(yRef, argRef, x, g);
     expect(y).toBeAllClose(yRef, { atol: 0, rtol: 0 });
@@ -199,7 +223,8 @@ describe.each(["float32", "float64"] as DType[])("fast kernels match the naive t
     const dy = randomTensor([n], 6).to(dtype).data;
     const dx = x.slice().fill(0);
     maxPoolBackward(dx, dy, arg, g, 0, g.N * g.C);
-    let viaDx = 0, viaY = 0;
+    let viaDx = 0,
+      viaY = 0;
     for (let i = 0; i < x.length; i++) viaDx += dx[i]! * x[i]!;
     for (let o = 0; o < n; o++) viaY += dy[o]! * y[o]!;
     expect(viaDx).toBeCloseTo(viaY, dtype === "float32" ? 3 : 10);
@@ -216,7 +241,8 @@ describe.each(["float32", "float64"] as DType[])("fast kernels match the naive t
     expect(y).toBeAllClose(yRef, { rtol: 1e-5, atol: 1e-6 });
 
     const dy = randomTensor([n], 8).to(dtype).data;
-    const dx = x.slice().fill(0.5), dxRef = x.slice().fill(0.5); // non-zero: backward accumulates
+    const dx = x.slice().fill(0.5),
+      dxRef = x.slice().fill(0.5); // non-zero: backward accumulates
     avePoolBackward(dx, dy, g);
     avePoolBackwardNaive(dxRef, dy, g);
     expect(dx).toBeAllClose(dxRef, { rtol: 1e-5, atol: 1e-6 });

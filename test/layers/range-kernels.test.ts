@@ -23,14 +23,20 @@ function outside(n: number, start: number, end: number): number[] {
 
 describe("range kernels", () => {
   it("ReLU forward, mask and backward touch only [start, end)", () => {
-    const n = 101, start = 17, end = 60, x = random(n, 1), dy = random(n, 2);
-    const y = new Float64Array(n).fill(SENTINEL), yRef = new Float64Array(n);
+    const n = 101,
+      start = 17,
+      end = 60,
+      x = random(n, 1),
+      dy = random(n, 2);
+    const y = new Float64Array(n).fill(SENTINEL),
+      yRef = new Float64Array(n);
     reluForward(y, x, 0.1, start, end);
     reluForwardNaive(yRef, x, 0.1);
     for (const i of outside(n, start, end)) expect(y[i]).toBe(SENTINEL);
     expect(Array.from(y.subarray(start, end))).toEqual(Array.from(yRef.subarray(start, end)));
 
-    const dx = new Float64Array(n).fill(SENTINEL), dxRef = new Float64Array(n).fill(SENTINEL);
+    const dx = new Float64Array(n).fill(SENTINEL),
+      dxRef = new Float64Array(n).fill(SENTINEL);
     reluBackward(dx, dy, x, 0.1, start, end);
     reluBackwardNaive(dxRef, dy, x, 0.1);
     for (const i of outside(n, start, end)) expect(dx[i]).toBe(SENTINEL);
@@ -44,8 +50,11 @@ describe("range kernels", () => {
 
   it("im2col writes only its band of output rows, col2im only its band of input rows", () => {
     const g = convGeometry([1, 2, 9, 8], [4, 2, 3, 3], { stride: [2, 1], pad: [1, 2], dilation: [1, 2], group: 1 });
-    const x = random(2 * 9 * 8, 3), rows = 2 * 3 * 3, cut = 2;
-    const col = new Float64Array(rows * g.OH * g.OW).fill(SENTINEL), colRef = new Float64Array(col.length);
+    const x = random(2 * 9 * 8, 3),
+      rows = 2 * 3 * 3,
+      cut = 2;
+    const col = new Float64Array(rows * g.OH * g.OW).fill(SENTINEL),
+      colRef = new Float64Array(col.length);
     im2colNaive(colRef, x, g);
     im2col(col, x, g, 0, cut);
     for (let i = 0; i < col.length; i++) {
@@ -55,7 +64,10 @@ describe("range kernels", () => {
     im2col(col, x, g, cut, g.OH);
     expect(Array.from(col)).toEqual(Array.from(colRef));
 
-    const y = random(col.length, 4), dx = random(x.length, 5), dxRef = dx.slice(), before = dx.slice();
+    const y = random(col.length, 4),
+      dx = random(x.length, 5),
+      dxRef = dx.slice(),
+      before = dx.slice();
     col2imNaive(dxRef, y, g);
     col2im(dx, y, g, 3, 7);
     for (let i = 0; i < dx.length; i++) {
@@ -67,9 +79,13 @@ describe("range kernels", () => {
 
   it("max pooling forward and backward touch only their planes", () => {
     const g = poolGeometry([2, 3, 7, 6], { method: "max", kernel: [3, 3], stride: [2, 2], pad: [1, 1] });
-    const plane = g.OH * g.OW, planes = g.N * g.C, x = random(planes * g.H * g.W, 6);
-    const y = new Float64Array(planes * plane).fill(SENTINEL), argmax = new Int32Array(y.length).fill(-2);
-    const yRef = new Float64Array(y.length), argRef = new Int32Array(y.length);
+    const plane = g.OH * g.OW,
+      planes = g.N * g.C,
+      x = random(planes * g.H * g.W, 6);
+    const y = new Float64Array(planes * plane).fill(SENTINEL),
+      argmax = new Int32Array(y.length).fill(-2);
+    const yRef = new Float64Array(y.length),
+      argRef = new Int32Array(y.length);
     maxPoolForwardNaive(yRef, argRef, x, g);
     maxPoolForward(y, argmax, x, g, 2, 5);
     for (let o = 0; o < y.length; o++) {
@@ -77,7 +93,8 @@ describe("range kernels", () => {
       expect(y[o]).toBe(inside ? yRef[o] : SENTINEL);
       expect(argmax[o]).toBe(inside ? argRef[o] : -2);
     }
-    const dx = new Float64Array(x.length), dy = random(y.length, 7);
+    const dx = new Float64Array(x.length),
+      dy = random(y.length, 7);
     maxPoolBackward(dx, dy, argRef, g, 1, 2); // plane 1 only: image 0, channel 1
     const inPlane = g.H * g.W;
     for (let i = 0; i < dx.length; i++) if (i < inPlane || i >= 2 * inPlane) expect(dx[i]).toBe(0);
@@ -86,12 +103,19 @@ describe("range kernels", () => {
 
   it("LRN across channels, forward and backward, touch only their pixels of every plane", () => {
     const g = lrnGeometry([2, 6, 5, 4], { localSize: 5, alpha: 0.3, beta: 0.75, k: 2, region: "across" });
-    const P = g.H * g.W, n = g.N * g.C * P, p0 = 3, p1 = 11;
-    const x = random(n, 8), dy = random(n, 9);
-    const yRef = new Float64Array(n), scaleRef = new Float64Array(n), dxRef = new Float64Array(n);
+    const P = g.H * g.W,
+      n = g.N * g.C * P,
+      p0 = 3,
+      p1 = 11;
+    const x = random(n, 8),
+      dy = random(n, 9);
+    const yRef = new Float64Array(n),
+      scaleRef = new Float64Array(n),
+      dxRef = new Float64Array(n);
     lrnForwardNaive(yRef, scaleRef, x, g);
     lrnBackwardNaive(dxRef, dy, x, g);
-    const y = new Float64Array(n).fill(SENTINEL), scale = new Float64Array(n).fill(SENTINEL);
+    const y = new Float64Array(n).fill(SENTINEL),
+      scale = new Float64Array(n).fill(SENTINEL);
     lrnAcrossForward(y, scale, x, g, p0, p1);
     const dx = new Float64Array(n);
     lrnAcrossBackward(dx, dy, x, yRef, scaleRef, g, p0, p1);

@@ -26,12 +26,20 @@ const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteO
 const sameBits = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && bits(a).every((v, i) => v === bits(b)[i]);
 
 describe.each(["js", "wasm"] as const)("gemm with maskB (%s)", (backend) => {
-  it.each([[7, 65, 13], [33, 200, 9], [1, 1, 1], [20, 300, 300]])("equals reluMask on B, then the product: M=%i N=%i K=%i", (M, N, K) => {
+  it.each([
+    [7, 65, 13],
+    [33, 200, 9],
+    [1, 1, 1],
+    [20, 300, 300],
+  ])("equals reluMask on B, then the product: M=%i N=%i K=%i", (M, N, K) => {
     setGemmBackend(backend);
     for (const slope of [0, 0.1]) {
       for (const opts of [{}, { transA: true }, { accumulate: true }] as GemmOptions[]) {
-        const A = random(M * K, 1, Float32Array), B = random(K * N, 2, Float32Array), by = reluOutput(K * N, 3);
-        const C = random(M * N, 4, Float32Array), CRef = C.slice();
+        const A = random(M * K, 1, Float32Array),
+          B = random(K * N, 2, Float32Array),
+          by = reluOutput(K * N, 3);
+        const C = random(M * N, 4, Float32Array),
+          CRef = C.slice();
         const masked = B.slice();
         reluMask(masked, by, slope, 0, masked.length);
         gemm(CRef, A, masked, M, N, K, opts);
@@ -61,18 +69,24 @@ describe("maskB's arguments", () => {
 
 describe("a convolution's fused ReLU, backward", () => {
   afterEach(() => setConvAlgorithm("auto"));
-  for (const [what, pad, algorithm] of [["3×3 (im2col)", 1, "im2col"], ["1×1 (no im2col)", 0, "auto"], ["3×3 (Winograd)", 1, "auto"]] as const) {
+  for (const [what, pad, algorithm] of [
+    ["3×3 (im2col)", 1, "im2col"],
+    ["1×1 (no im2col)", 0, "auto"],
+    ["3×3 (Winograd)", 1, "auto"],
+  ] as const) {
     it(`${what}: gives reluMask's bits, folding the mask into the dx GEMM where there is one`, () => {
       setConvAlgorithm(algorithm);
       const R = pad === 1 ? 3 : 1;
       const x = new Tensor(random(2 * 5 * 9 * 8, 5, Float32Array), [1, 10, 9, 8], true);
       const w = new Tensor(random(6 * 10 * R * R, 6, Float32Array), [6, 10, R, R]);
       const y = conv2d(x, w, null, { pad: [pad, pad], relu: 0 });
-      const dy = random(y.size, 7, Float32Array), dyBefore = dy.slice();
+      const dy = random(y.size, 7, Float32Array),
+        dyBefore = dy.slice();
       const [dx] = y.node!.backward(dy);
       if (algorithm === "im2col" || R === 1) expect(sameBits(dy, dyBefore)).toBe(true); // Winograd masks dy in place first
       const g = convGeometry(x.shape, w.shape, { pad: [pad, pad] });
-      const masked = dy.slice(), dxRef = new Float32Array(x.size);
+      const masked = dy.slice(),
+        dxRef = new Float32Array(x.size);
       reluMask(masked, y.data, 0, 0, masked.length);
       conv2dBackward(dxRef, null, null, masked, x.data, w.data, g);
       expect(sameBits(dx as Float32Array, dxRef)).toBe(true);
@@ -81,7 +95,8 @@ describe("a convolution's fused ReLU, backward", () => {
 
   it("refuses doutRelu when dw or db is wanted", () => {
     const g = convGeometry([1, 1, 3, 3], [1, 1, 1, 1], {});
-    const a = new Float32Array(9), one = new Float32Array(1);
+    const a = new Float32Array(9),
+      one = new Float32Array(1);
     expect(() => conv2dBackward(a, one, null, a, a, one, g, undefined, { by: a, slope: 0 })).toThrow(
       "conv2dBackward: doutRelu is only for dx alone",
     );

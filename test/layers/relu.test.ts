@@ -37,11 +37,13 @@ describe("branch-free relu kernels vs their naive twins", () => {
           const x = fillUniform(new Ctor(n), n);
           if (n > 3) x[2] = 0; // x = 0 takes the slope, as in Caffe
           const dy = fillUniform(new Ctor(n), n + 1);
-          const y = new Ctor(n), yRef = new Ctor(n);
+          const y = new Ctor(n),
+            yRef = new Ctor(n);
           reluForwardInThreads(y, x, slope);
           reluForwardNaive(yRef, x, slope);
           expect(y).toBeAllClose(yRef, { atol: 0, rtol: 0 });
-          const dx = new Ctor(n).fill(0.5), dxRef = new Ctor(n).fill(0.5); // accumulates
+          const dx = new Ctor(n).fill(0.5),
+            dxRef = new Ctor(n).fill(0.5); // accumulates
           reluBackwardInThreads(dx, dy, x, slope);
           reluBackwardNaive(dxRef, dy, x, slope);
           expect(dx).toBeAllClose(dxRef, { atol: 0, rtol: 0 });

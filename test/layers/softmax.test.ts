@@ -18,7 +18,8 @@ describe("softmax", () => {
   it("normalizes across channels at every spatial position, as Caffe", () => {
     const x = randomTensor([2, 4, 3, 5], 1, -3, 3);
     const y = softmax(x, 1);
-    const C = 4, P = 15;
+    const C = 4,
+      P = 15;
     const expected = new Float64Array(x.size);
     for (let n = 0; n < 2; n++) {
       for (let p = 0; p < P; p++) {

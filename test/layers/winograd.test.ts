@@ -5,11 +5,23 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import "../../src/threads/node-host.js";
 import {
-  conv2d, conv2dBackward, conv2dBackwardNaive, conv2dForward, conv2dForwardNaive, convAlgorithm, convGeometry,
-  setConvAlgorithm, type Conv2dOptions,
+  conv2d,
+  conv2dBackward,
+  conv2dBackwardNaive,
+  conv2dForward,
+  conv2dForwardNaive,
+  convAlgorithm,
+  convGeometry,
+  setConvAlgorithm,
+  type Conv2dOptions,
 } from "../../src/layers/conv.js";
 import {
-  transformedWeights, usesWinograd, winogradBackwardData, winogradConvNaive, winogradEligible, winogradForward,
+  transformedWeights,
+  usesWinograd,
+  winogradBackwardData,
+  winogradConvNaive,
+  winogradEligible,
+  winogradForward,
 } from "../../src/layers/winograd.js";
 import { winogradTransforms } from "../../src/layers/winograd-transforms.js";
 import { allocFloats } from "../../src/tensor/buffers.js";
@@ -20,10 +32,18 @@ import { random } from "../random.js";
 const size = (s: number[]): number => s.reduce((a, d) => a * d, 1);
 
 describe("winogradTransforms", () => {
-  for (const [m, r] of [[2, 3], [4, 3], [6, 3], [2, 5], [1, 1], [3, 2]] as const) {
+  for (const [m, r] of [
+    [2, 3],
+    [4, 3],
+    [6, 3],
+    [2, 5],
+    [1, 1],
+    [3, 2],
+  ] as const) {
     it(`F(${m}, ${r}): Aᵀ[(G g) ⊙ (Bᵀ d)] is the correlation of d with g`, () => {
       const { alpha, AT, G, BT } = winogradTransforms(m, r);
-      const g = random(r, 1, Float64Array), d = random(alpha, 2, Float64Array);
+      const g = random(r, 1, Float64Array),
+        d = random(alpha, 2, Float64Array);
       const Gg = Array.from({ length: alpha }, (_, j) => g.reduce((s, gk, k) => s + G[j * r + k]! * gk, 0));
       const Bd = Array.from({ length: alpha }, (_, j) => d.reduce((s, dn, n) => s + BT[j * alpha + n]! * dn, 0));
       const y = Array.from({ length: m }, (_, i) => Gg.reduce((s, v, j) => s + AT[i * alpha + j]! * v * Bd[j]!, 0));
@@ -33,7 +53,8 @@ describe("winogradTransforms", () => {
   }
 
   it("F(4, 3) has the integer Bᵀ of Lavin & Gray", () => {
-    expect(Array.from(winogradTransforms(4, 3).BT, (v) => v + 0)).toEqual([ // + 0: −0 is 0 here
+    expect(Array.from(winogradTransforms(4, 3).BT, (v) => v + 0)).toEqual([
+      // + 0: −0 is 0 here
       4, 0, -5, 0, 1, 0, 0, -4, -4, 1, 1, 0, 0, 4, -4, -1, 1, 0, 0, -2, -1, 2, 1, 0, 0, 2, -1, -2, 1, 0, 0, 4, 0, -5, 0, 1,
     ]);
   });
@@ -62,9 +83,12 @@ describe("Winograd convolution against the direct one", () => {
       it(`F(${m}, 3), ${name}`, () => {
         const g = convGeometry(xShape, [K, xShape[1]!, 3, 3], { pad });
         const outSize = g.N * K * g.OH * g.OW;
-        const x64 = random(size(xShape), 1, Float64Array), w64 = random(K * g.C * 9, 2, Float64Array);
-        const b64 = random(K, 3, Float64Array), dout64 = random(outSize, 4, Float64Array);
-        const direct = new Float64Array(outSize), dxDirect = random(x64.length, 5, Float64Array);
+        const x64 = random(size(xShape), 1, Float64Array),
+          w64 = random(K * g.C * 9, 2, Float64Array);
+        const b64 = random(K, 3, Float64Array),
+          dout64 = random(outSize, 4, Float64Array);
+        const direct = new Float64Array(outSize),
+          dxDirect = random(x64.length, 5, Float64Array);
         conv2dForwardNaive(direct, x64, w64, b64, g);
         conv2dBackwardNaive(dxDirect, null, null, dout64, x64, w64, g);
 
@@ -77,8 +101,14 @@ describe("Winograd convolution against the direct one", () => {
         // the gradient accumulates onto what dx held.
         // Float32 tolerances follow the rounding that bench/winograd-error.ts measures: F(6, 3)'s
         // larger interpolation points cost it about two more digits on 630-term sums.
-        for (const [Type, tol] of [[Float64Array, 1e-12], [Float32Array, m === 6 ? 2e-3 : 2e-5]] as const) {
-          const x = Type.from(x64), w = Type.from(w64), b = Type.from(b64), dout = Type.from(dout64);
+        for (const [Type, tol] of [
+          [Float64Array, 1e-12],
+          [Float32Array, m === 6 ? 2e-3 : 2e-5],
+        ] as const) {
+          const x = Type.from(x64),
+            w = Type.from(w64),
+            b = Type.from(b64),
+            dout = Type.from(dout64);
           const out = random(outSize, 6, Type);
           winogradForward(out, x, w, b, g, false, m);
           expect(out).toBeAllClose(twin, { rtol: tol, atol: tol * 10 });
@@ -92,11 +122,17 @@ describe("Winograd convolution against the direct one", () => {
 
   it("the fused ReLU: max(conv, 0), as the GEMM's epilogue gives it", () => {
     const g = convGeometry([1, 4, 9, 7], [6, 4, 3, 3], { pad: [1, 1] });
-    const x = random(4 * 9 * 7, 1, Float32Array), w = random(6 * 4 * 9, 2, Float32Array), b = random(6, 3, Float32Array);
-    const out = new Float32Array(6 * 9 * 7), ref = new Float64Array(out.length);
+    const x = random(4 * 9 * 7, 1, Float32Array),
+      w = random(6 * 4 * 9, 2, Float32Array),
+      b = random(6, 3, Float32Array);
+    const out = new Float32Array(6 * 9 * 7),
+      ref = new Float64Array(out.length);
     winogradForward(out, x, w, b, g, true);
     conv2dForwardNaive(ref, Float64Array.from(x), Float64Array.from(w), Float64Array.from(b), g);
-    expect(out).toBeAllClose(ref.map((v) => Math.max(v, 0)), { rtol: 2e-5, atol: 2e-5 });
+    expect(out).toBeAllClose(
+      ref.map((v) => Math.max(v, 0)),
+      { rtol: 2e-5, atol: 2e-5 },
+    );
     expect(out.some((v) => v === 0) && out.some((v) => v > 0)).toBe(true);
   });
 });
@@ -115,7 +151,8 @@ describe("which convolutions run as Winograd's", () => {
 
 describe("the transformed weights", () => {
   it("are computed once for unchanged weights, again after an in-place edit", () => {
-    const w = random(5 * 3 * 9, 1, Float32Array), t = winogradTransforms(4, 3);
+    const w = random(5 * 3 * 9, 1, Float32Array),
+      t = winogradTransforms(4, 3);
     const U = transformedWeights(w, 5, 3, t, false);
     expect(transformedWeights(w, 5, 3, t, false)).toBe(U); // the same array: not transformed again
     const before = U.slice();
@@ -146,10 +183,13 @@ describe("setConvAlgorithm and INCEPTIONISM_CONV", () => {
 
   it("conv2dForward and conv2dBackward take Winograd by default, im2col when forced; both agree", () => {
     const g = convGeometry([1, 6, 12, 10], [7, 6, 3, 3], { pad: [1, 1] });
-    const x = random(6 * 12 * 10, 1, Float32Array), w = random(7 * 6 * 9, 2, Float32Array), b = random(7, 3, Float32Array);
+    const x = random(6 * 12 * 10, 1, Float32Array),
+      w = random(7 * 6 * 9, 2, Float32Array),
+      b = random(7, 3, Float32Array);
     const dout = random(7 * 12 * 10, 4, Float32Array);
     const run = (): [Float32Array, Float32Array] => {
-      const out = new Float32Array(dout.length), dx = new Float32Array(x.length);
+      const out = new Float32Array(dout.length),
+        dx = new Float32Array(x.length);
       conv2dForward(out, x, w, b, g);
       conv2dBackward(dx, null, null, dout, x, w, g);
       return [out, dx];
@@ -174,7 +214,9 @@ describe("setConvAlgorithm and INCEPTIONISM_CONV", () => {
     vi.stubEnv("INCEPTIONISM_CONV", "fft");
     const bad = await import("../../src/layers/winograd.js");
     expect(() => bad.convAlgorithm()).toThrow('INCEPTIONISM_CONV="fft": expected one of auto, winograd, im2col');
-    expect(() => setConvAlgorithm("fft" as "auto")).toThrow('setConvAlgorithm: unknown algorithm "fft"; choose from auto, winograd, im2col');
+    expect(() => setConvAlgorithm("fft" as "auto")).toThrow(
+      'setConvAlgorithm: unknown algorithm "fft"; choose from auto, winograd, im2col',
+    );
     expect(convAlgorithm()).toBe("auto");
   });
 });
@@ -188,15 +230,20 @@ describe("Winograd on threads", () => {
     const g = convGeometry([2, 48, 27, 26], [40, 48, 3, 3], { pad: [1, 1] });
     const float32s = (n: number): Float32Array => allocFloats("float32", n) as Float32Array;
     const compute = (): Float32Array[] => {
-      const x = random(size([2, 48, 27, 26]), 1, float32s), w = random(40 * 48 * 9, 2, float32s), b = random(40, 3, float32s);
-      const out = float32s(2 * 40 * 27 * 26), dx = random(x.length, 5, float32s);
+      const x = random(size([2, 48, 27, 26]), 1, float32s),
+        w = random(40 * 48 * 9, 2, float32s),
+        b = random(40, 3, float32s);
+      const out = float32s(2 * 40 * 27 * 26),
+        dx = random(x.length, 5, float32s);
       winogradForward(out, x, w, b, g, true);
       winogradBackwardData(dx, random(out.length, 4, float32s), w, g);
       return [out, dx];
     };
     const one = withThreads(1, compute).map((a) => Array.from(a));
     for (const n of [2, 3]) {
-      withThreads(n, compute).forEach((a, k) => { expect(Array.from(a), `output ${k} at ${n} threads`).toEqual(one[k]); });
+      withThreads(n, compute).forEach((a, k) => {
+        expect(Array.from(a), `output ${k} at ${n} threads`).toEqual(one[k]);
+      });
     }
   });
 });

@@ -13,14 +13,29 @@ describe("editDistance", () => {
     expect(editDistance("flaw", "lawn")).toBe(2);
   });
   it("is symmetric", () => {
-    for (const [a, b] of [["pool5", "prob"], ["inception_9z", "inception_3a/1x1"], ["a", "xyz"]] as const) {
+    for (const [a, b] of [
+      ["pool5", "prob"],
+      ["inception_9z", "inception_3a/1x1"],
+      ["a", "xyz"],
+    ] as const) {
       expect(editDistance(a, b)).toBe(editDistance(b, a));
     }
   });
 });
 
 describe("closestNames", () => {
-  const names = ["data", "conv1", "relu1", "pool1", "conv2/3x3", "conv2/relu_3x3", "inception_4c/1x1", "inception_4c/output", "inception_4d/output", "prob"];
+  const names = [
+    "data",
+    "conv1",
+    "relu1",
+    "pool1",
+    "conv2/3x3",
+    "conv2/relu_3x3",
+    "inception_4c/1x1",
+    "inception_4c/output",
+    "inception_4d/output",
+    "prob",
+  ];
   it("puts the nearest first, and as many as asked", () => {
     expect(closestNames("inception_4c/ouput", names, 3)).toEqual(["inception_4c/output", "inception_4d/output", "inception_4c/1x1"]);
     expect(closestNames("conv9", names)).toHaveLength(5);

@@ -22,26 +22,52 @@ const f32 = (t: { data: ArrayLike<number> }): Float32Array => Float32Array.from(
  */
 function tinyClassifier({ declared = true, transpose = false } = {}): NetDef {
   const ip = (name: string, bottom: string, k: number, n: number, seed: number, t: boolean): LayerDef => ({
-    name, type: "InnerProduct", bottoms: [bottom], tops: [name], phase: null,
+    name,
+    type: "InnerProduct",
+    bottoms: [bottom],
+    tops: [name],
+    phase: null,
     innerProduct: { numOutput: n, biasTerm: true, axis: 1, transpose: t },
     blobs: [
       { shape: t ? [k, n] : [n, k], data: f32(randomTensor([n * k], seed)) },
       { shape: [n], data: f32(randomTensor([n], seed + 1)) },
     ],
   });
-  const relu = (name: string, blob: string): LayerDef => ({ name, type: "ReLU", bottoms: [blob], tops: [blob], blobs: [], phase: null, relu: { negativeSlope: 0 } });
+  const relu = (name: string, blob: string): LayerDef => ({
+    name,
+    type: "ReLU",
+    bottoms: [blob],
+    tops: [blob],
+    blobs: [],
+    phase: null,
+    relu: { negativeSlope: 0 },
+  });
   return {
     name: "tiny-classifier",
     inputs: declared ? [{ name: "data", shape: [1, 3, 8, 8] }] : [{ name: "data", shape: null }],
     layers: [
       {
-        name: "conv1", type: "Convolution", bottoms: ["data"], tops: ["conv1"], phase: null,
+        name: "conv1",
+        type: "Convolution",
+        bottoms: ["data"],
+        tops: ["conv1"],
+        phase: null,
         convolution: { numOutput: 4, biasTerm: true, kernel: [3, 3], stride: [1, 1], pad: [0, 0], dilation: [1, 1], group: 1 },
-        blobs: [{ shape: [4, 3, 3, 3], data: f32(randomTensor([108], 1)) }, { shape: [4], data: f32(randomTensor([4], 2)) }],
+        blobs: [
+          { shape: [4, 3, 3, 3], data: f32(randomTensor([108], 1)) },
+          { shape: [4], data: f32(randomTensor([4], 2)) },
+        ],
       },
       relu("relu1", "conv1"),
-      { name: "pool1", type: "Pooling", bottoms: ["conv1"], tops: ["pool1"], blobs: [], phase: null,
-        pooling: { method: "max", kernel: [2, 2], stride: [2, 2], pad: [0, 0], globalPooling: false } },
+      {
+        name: "pool1",
+        type: "Pooling",
+        bottoms: ["conv1"],
+        tops: ["pool1"],
+        blobs: [],
+        phase: null,
+        pooling: { method: "max", kernel: [2, 2], stride: [2, 2], pad: [0, 0], globalPooling: false },
+      },
       ip("fc6", "pool1", 36, 5, 3, transpose),
       relu("relu6", "fc6"),
       ip("fc7", "fc6", 5, 3, 5, false),
@@ -148,7 +174,12 @@ describe("GoogLeNet's classifier on a 288×256 picture", () => {
     for (let gy = 0; gy < 2; gy++) {
       for (let gx = 0; gx < 3; gx++) {
         const expected = new Float32Array(1000);
-        innerProductForwardNaive(expected, Float32Array.from(at(pool5!, gy, gx)), w!.data, b!.data, { M: 1, K: 1024, N: 1000, transpose: false });
+        innerProductForwardNaive(expected, Float32Array.from(at(pool5!, gy, gx)), w!.data, b!.data, {
+          M: 1,
+          K: 1024,
+          N: 1000,
+          transpose: false,
+        });
         expect(at(logits!, gy, gx), `(${gy}, ${gx})`).toBeAllClose(expected, { rtol: 1e-4, atol: 1e-4 });
         expect(at(prob!, gy, gx).reduce((a, v) => a + v, 0)).toBeCloseTo(1, 5);
       }

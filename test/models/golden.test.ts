@@ -31,7 +31,8 @@ function read(file: string, type: "f32" | "f64"): Floats {
 }
 
 function relL2(a: Floats, b: Floats): number {
-  let d = 0, n = 0;
+  let d = 0,
+    n = 0;
   for (let i = 0; i < a.length; i++) {
     d += (a[i]! - b[i]!) ** 2;
     n += b[i]! ** 2;
@@ -65,7 +66,9 @@ for (const c of manifest.cases) {
       it("float32 probabilities within 1e-4 absolute, same top 5", () => {
         const [p] = net.forward(input32(), ["prob"]);
         expect(p!.data).toBeAllClose(prob, { atol: 1e-4, rtol: 0 });
-        const top5 = Array.from(p!.data.keys()).sort((a, b) => p!.data[b]! - p!.data[a]!).slice(0, 5);
+        const top5 = Array.from(p!.data.keys())
+          .sort((a, b) => p!.data[b]! - p!.data[a]!)
+          .slice(0, 5);
         expect(top5).toEqual(c.top5);
       });
       it("float64 probabilities within 1e-9", () => {

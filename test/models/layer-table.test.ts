@@ -15,7 +15,11 @@ const f32 = (t: { data: ArrayLike<number> }): Float32Array => Float32Array.from(
 
 function conv(name: string, bottom: string, cin: number, cout: number, k: number): LayerDef {
   return {
-    name, type: "Convolution", bottoms: [bottom], tops: [name], phase: null,
+    name,
+    type: "Convolution",
+    bottoms: [bottom],
+    tops: [name],
+    phase: null,
     convolution: { numOutput: cout, biasTerm: true, kernel: [k, k], stride: [1, 1], pad: [0, 0], dilation: [1, 1], group: 1 },
     blobs: [
       { shape: [cout, cin, k, k], data: f32(randomTensor([cout * cin * k * k], 11)) },
@@ -23,8 +27,14 @@ function conv(name: string, bottom: string, cin: number, cout: number, k: number
     ],
   };
 }
-const layer = (name: string, type: string, bottoms: string[], tops: string[]): LayerDef =>
-  ({ name, type, bottoms, tops, blobs: [], phase: null });
+const layer = (name: string, type: string, bottoms: string[], tops: string[]): LayerDef => ({
+  name,
+  type,
+  bottoms,
+  tops,
+  blobs: [],
+  phase: null,
+});
 const net = (...layers: LayerDef[]): NetDef => ({ name: "hand-made", inputs: [{ name: "data", shape: [1, 3, 8, 8] }], layers });
 
 describe("arity: the bottoms and tops each type takes", () => {
@@ -42,10 +52,10 @@ describe("arity: the bottoms and tops each type takes", () => {
   });
 
   it("accepts an Eltwise of three and a Split to three", () => {
-    const def = net(
-      conv("a", "data", 3, 2, 1), layer("s", "Split", ["a"], ["s1", "s2", "s3"]),
-      { ...layer("sum", "Eltwise", ["s1", "s2", "s3"], ["sum"]), eltwise: { operation: "sum", coeff: [] } },
-    );
+    const def = net(conv("a", "data", 3, 2, 1), layer("s", "Split", ["a"], ["s1", "s2", "s3"]), {
+      ...layer("sum", "Eltwise", ["s1", "s2", "s3"], ["sum"]),
+      eltwise: { operation: "sum", coeff: [] },
+    });
     const n = new CaffeNet(def);
     const x = randomTensor([1, 3, 8, 8], 3).to("float32");
     const [a, sum] = n.forward(x, ["a", "sum"]);

@@ -10,7 +10,11 @@ const f32 = (t: { data: ArrayLike<number> }): Float32Array => Float32Array.from(
 
 function conv(name: string, bottom: string, top: string, cin: number, cout: number, k: number, seed: number, pad = 0): LayerDef {
   return {
-    name, type: "Convolution", bottoms: [bottom], tops: [top], phase: null,
+    name,
+    type: "Convolution",
+    bottoms: [bottom],
+    tops: [top],
+    phase: null,
     convolution: { numOutput: cout, biasTerm: true, kernel: [k, k], stride: [1, 1], pad: [pad, pad], dilation: [1, 1], group: 1 },
     blobs: [
       { shape: [cout, cin, k, k], data: f32(randomTensor([cout * cin * k * k], seed)) },
@@ -18,7 +22,15 @@ function conv(name: string, bottom: string, top: string, cin: number, cout: numb
     ],
   };
 }
-const relu = (name: string, blob: string): LayerDef => ({ name, type: "ReLU", bottoms: [blob], tops: [blob], blobs: [], phase: null, relu: { negativeSlope: 0 } });
+const relu = (name: string, blob: string): LayerDef => ({
+  name,
+  type: "ReLU",
+  bottoms: [blob],
+  tops: [blob],
+  blobs: [],
+  phase: null,
+  relu: { negativeSlope: 0 },
+});
 
 /** A training-style file: data layers, a main branch, an auxiliary branch and a loss. */
 function tinyNet(): NetDef {
@@ -30,8 +42,15 @@ function tinyNet(): NetDef {
       { name: "test-data", type: "Data", bottoms: [], tops: ["data", "label"], blobs: [], phase: "test" },
       conv("conv1", "data", "conv1", 3, 4, 3, 10, 1),
       relu("relu1", "conv1"),
-      { name: "pool1", type: "Pooling", bottoms: ["conv1"], tops: ["pool1"], blobs: [], phase: null,
-        pooling: { method: "max", kernel: [3, 3], stride: [2, 2], pad: [0, 0], globalPooling: false } },
+      {
+        name: "pool1",
+        type: "Pooling",
+        bottoms: ["conv1"],
+        tops: ["pool1"],
+        blobs: [],
+        phase: null,
+        pooling: { method: "max", kernel: [3, 3], stride: [2, 2], pad: [0, 0], globalPooling: false },
+      },
       conv("aux/conv", "pool1", "aux/conv", 4, 2, 1, 20),
       { name: "aux/weird", type: "BNLL", bottoms: ["aux/conv"], tops: ["aux/out"], blobs: [], phase: null },
       conv("conv2", "pool1", "conv2", 4, 5, 3, 30),
@@ -54,7 +73,10 @@ describe("CaffeNet", () => {
     const [pre, post, blob] = net.forward(x(), ["conv1", "relu1", "pool1"]);
     expect(Math.min(...pre!.data)).toBeLessThan(0);
     expect(Math.min(...post!.data) === 0).toBe(true);
-    expect(post!.data).toBeAllClose(pre!.data.map((v) => Math.max(v, 0)), { atol: 0, rtol: 0 });
+    expect(post!.data).toBeAllClose(
+      pre!.data.map((v) => Math.max(v, 0)),
+      { atol: 0, rtol: 0 },
+    );
     expect(blob!.shape).toEqual([1, 4, 6, 6]); // ceil((12 − 3) / 2) + 1 = 6
   });
 
@@ -67,7 +89,9 @@ describe("CaffeNet", () => {
   it("names the nearest names for an unknown one, not all of them", () => {
     expect(() => net.forward(x(), ["conv9"])).toThrow(OptionError);
     expect(() => net.forward(x(), ["conv9"])).toThrow(UnknownLayerError);
-    expect(() => net.forward(x(), ["conv9"])).toThrow(/^unknown layer "conv9"; did you mean "conv1", "conv2", .* or ".*"\? CaffeNet.outputNames lists all \d+$/);
+    expect(() => net.forward(x(), ["conv9"])).toThrow(
+      /^unknown layer "conv9"; did you mean "conv1", "conv2", .* or ".*"\? CaffeNet.outputNames lists all \d+$/,
+    );
     let error: UnknownLayerError | undefined;
     try {
       net.resolve("conv9");
@@ -99,7 +123,9 @@ describe("CaffeNet", () => {
 
   it("has no classifier to dream toward without a Softmax", () => {
     expect(() => net.classifierLayer()).toThrow(OptionError);
-    expect(() => net.classifierLayer()).toThrow('model "tiny" has no Softmax layer, so no classifier to dream toward; choose a layer instead');
+    expect(() => net.classifierLayer()).toThrow(
+      'model "tiny" has no Softmax layer, so no classifier to dream toward; choose a layer instead',
+    );
   });
 
   it("checks the input's channels", () => {

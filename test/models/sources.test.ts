@@ -21,7 +21,8 @@ let origin = "";
 beforeAll(async () => {
   server = createServer((request, response) => {
     if (request.url === "/squeezenet.caffemodel") response.writeHead(200, { "Content-Type": "application/octet-stream" }).end(MODEL);
-    else if (request.url === "/app/squeezenet.caffemodel") response.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html>\n<html><body>app</body></html>");
+    else if (request.url === "/app/squeezenet.caffemodel")
+      response.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html>\n<html><body>app</body></html>");
     else response.writeHead(404, "Not Found").end();
   });
   await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
@@ -34,7 +35,10 @@ afterEach(() => vi.unstubAllGlobals());
 
 /** The ModelError that `p` rejects with. */
 async function modelError(p: Promise<unknown>): Promise<string> {
-  const e = await p.then(() => null, (e: unknown) => e);
+  const e = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(e).toBeInstanceOf(ModelError);
   return (e as Error).message;
 }
@@ -85,7 +89,7 @@ describe("loadCaffeModel in the core (a browser's)", () => {
     expect(await modelError(core.loadCaffeModel(`http://127.0.0.1:${port}/x.caffemodel`))).toMatch(
       new RegExp(`^cannot fetch the model from http://127\\.0\\.0\\.1:${port}/x\\.caffemodel: .+; check the URL and the network$`),
     );
-    expect(await modelError(core.loadCaffeModel(new TextEncoder().encode("name: \"not binary\"")))).toMatch(/^not a Caffe model file/);
+    expect(await modelError(core.loadCaffeModel(new TextEncoder().encode('name: "not binary"')))).toMatch(/^not a Caffe model file/);
   });
 
   it("fetches the bundled labels from synsetWordsUrl, where a bundler put them", async () => {

@@ -83,7 +83,15 @@ describe("the installed package's declarations", () => {
     copyFileSync(join(app, "consumer.ts.txt"), join(app, "consumer.ts"));
     const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
     const check = (name: string, compilerOptions: object): string => {
-      const options = { strict: true, noEmit: true, skipLibCheck: false, target: "ES2022", lib: ["ES2022", "DOM"], types: [], ...compilerOptions };
+      const options = {
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        target: "ES2022",
+        lib: ["ES2022", "DOM"],
+        types: [],
+        ...compilerOptions,
+      };
       writeFileSync(join(app, name), JSON.stringify({ compilerOptions: options, files: ["consumer.ts"] }));
       const r = spawnSync(process.execPath, [tsc, "-p", name], { cwd: app, encoding: "utf8" });
       return r.stdout + r.stderr;
@@ -97,8 +105,14 @@ describe("the installed package's declarations", () => {
 describe("bundling the installed package for a browser", () => {
   it("works in esbuild with its defaults, reaching no Node module", async () => {
     const result = await esbuild({
-      entryPoints: [join(app, "main.js"), join(app, "engine.js")], bundle: true, platform: "browser", format: "esm",
-      outdir: join(app, "esbuild-out"), metafile: true, logLevel: "silent", absWorkingDir: app,
+      entryPoints: [join(app, "main.js"), join(app, "engine.js")],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      outdir: join(app, "esbuild-out"),
+      metafile: true,
+      logLevel: "silent",
+      absWorkingDir: app,
     });
     expect(result.errors).toEqual([]);
     const inputs = Object.keys(result.metafile.inputs);
@@ -142,10 +156,22 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
 
   it("emitted the model, the labels and the helper worker", () => {
     const files = readdirSync(join(app, "dist/assets"));
-    expect(files.some((f) => /^bvlc_googlenet-.*\.caffemodel$/.test(f)), files.join(", ")).toBe(true);
-    expect(files.some((f) => /^synset_words-.*\.txt$/.test(f)), files.join(", ")).toBe(true);
-    expect(files.some((f) => /^web-worker-.*\.js$/.test(f)), files.join(", ")).toBe(true);
-    expect(files.some((f) => /^dream-worker-.*\.js$/.test(f)), files.join(", ")).toBe(true); // createDreamer's
+    expect(
+      files.some((f) => /^bvlc_googlenet-.*\.caffemodel$/.test(f)),
+      files.join(", "),
+    ).toBe(true);
+    expect(
+      files.some((f) => /^synset_words-.*\.txt$/.test(f)),
+      files.join(", "),
+    ).toBe(true);
+    expect(
+      files.some((f) => /^web-worker-.*\.js$/.test(f)),
+      files.join(", "),
+    ).toBe(true);
+    expect(
+      files.some((f) => /^dream-worker-.*\.js$/.test(f)),
+      files.join(", "),
+    ).toBe(true); // createDreamer's
   });
 
   const [width, height] = [72, 64];
@@ -157,7 +183,10 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
     return Promise.race([
       on.evaluate(`dreamInWorker(${JSON.stringify({ width, height, pixels, ...request })})`) as Promise<EngineAnswer>,
       new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`no answer in ${DREAM_TIMEOUT_MS / 1000} s; ${problems.join("; ") || "nothing on the console"}`)), DREAM_TIMEOUT_MS).unref(),
+        setTimeout(
+          () => reject(new Error(`no answer in ${DREAM_TIMEOUT_MS / 1000} s; ${problems.join("; ") || "nothing on the console"}`)),
+          DREAM_TIMEOUT_MS,
+        ).unref(),
       ),
     ]);
   }
@@ -167,7 +196,9 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
   async function nodeReference(): Promise<number[]> {
     if (reference !== null) return reference;
     // Run in the page, as text: this project's libs declare neither the DOM nor WebAssembly's values.
-    const relaxed = (await page.evaluate(`WebAssembly.validate(new Uint8Array(${JSON.stringify([...gemmModuleBytes("relaxed-madd")])}))`)) as boolean;
+    const relaxed = (await page.evaluate(
+      `WebAssembly.validate(new Uint8Array(${JSON.stringify([...gemmModuleBytes("relaxed-madd")])}))`,
+    )) as boolean;
     const requestFile = join(scratch, "request.json");
     writeFileSync(requestFile, JSON.stringify({ width, height, pixels, options }));
     const flags = nodeFlagsFor(relaxed ? "relaxed-madd" : "mul-add");
@@ -191,7 +222,10 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
 
   it("on the window's own thread, refuses threads naming the dedicated worker, and dreams on one with a note", async () => {
     const answer = (await page.evaluate(`dreamInWindow(${JSON.stringify({ width, height, pixels, options })})`)) as {
-      refusal: string; notes: string[]; cores: number; pixels: number[];
+      refusal: string;
+      notes: string[];
+      cores: number;
+      pixels: number[];
     };
     const why = "a window's main thread may not block: run the engine in a dedicated worker (createDreamer does)";
     expect(answer.refusal).toBe(`OptionError: setThreads(2): ${why}; or use 1`);
@@ -225,17 +259,24 @@ describe.skipIf(CHROMIUM === null)("the Vite-built app in headless Chromium", ()
   });
 
   it("runs createDreamer from the window: the package's worker dreams on 1 and 2 threads, bit for bit as Node's dream()", async () => {
-    const relaxed = await page.evaluate(`WebAssembly.validate(new Uint8Array(${JSON.stringify([...gemmModuleBytes("relaxed-madd")])}))`) as boolean;
+    const relaxed = (await page.evaluate(
+      `WebAssembly.validate(new Uint8Array(${JSON.stringify([...gemmModuleBytes("relaxed-madd")])}))`,
+    )) as boolean;
     const [width, height] = [64, 72];
     const pixels = Array.from({ length: width * height * 3 }, (_, i) => (i * 53 + Math.floor(i / 97) * 5) % 256);
     const options = { layer: "inception_3b/output", octaves: 2, iterations: 2, seed: 3 };
     const requestFile = join(scratch, "dreamer-request.json");
     writeFileSync(requestFile, JSON.stringify({ width, height, pixels, options }));
-    const reference = JSON.parse(run(process.execPath, [...nodeFlagsFor(relaxed ? "relaxed-madd" : "mul-add"), "node-reference.js", requestFile], app)) as { pixels: number[] };
+    const reference = JSON.parse(
+      run(process.execPath, [...nodeFlagsFor(relaxed ? "relaxed-madd" : "mul-add"), "node-reference.js", requestFile], app),
+    ) as { pixels: number[] };
     expect(reference.pixels.filter((v, i) => v !== pixels[i]).length).toBeGreaterThan(width * height); // it really dreamed
     for (const threads of [1, 2]) {
-      const answer = await page.evaluate(`dreamWithDreamer(${JSON.stringify({ width, height, pixels, options, threads })})`) as {
-        error?: string; info: { threads: number; crossOriginIsolated: boolean; notes: string[] }; steps: number[]; pixels: number[];
+      const answer = (await page.evaluate(`dreamWithDreamer(${JSON.stringify({ width, height, pixels, options, threads })})`)) as {
+        error?: string;
+        info: { threads: number; crossOriginIsolated: boolean; notes: string[] };
+        steps: number[];
+        pixels: number[];
       };
       expect(answer.error, problems.join("\n")).toBeUndefined();
       expect(answer.info).toMatchObject({ threads, crossOriginIsolated: true, notes: [] });

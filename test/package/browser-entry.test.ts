@@ -19,8 +19,14 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 /** Bundles `entry` for a browser into `out`, returning the modules it reached (paths relative to ROOT). */
 async function bundleForBrowser(entry: string): Promise<string[]> {
   const result = await build({
-    entryPoints: [join(ROOT, entry)], bundle: true, platform: "browser", format: "esm",
-    outdir: out, metafile: true, logLevel: "silent", absWorkingDir: ROOT,
+    entryPoints: [join(ROOT, entry)],
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    outdir: out,
+    metafile: true,
+    logLevel: "silent",
+    absWorkingDir: ROOT,
   });
   expect(result.errors).toEqual([]);
   return Object.keys((result.metafile as Metafile).inputs);
@@ -42,7 +48,10 @@ describe("the browser entry, bundled by esbuild for a browser", () => {
   it("and so do the worker entries, which web-host.ts and createDreamer start by URL", async () => {
     for (const entry of ["src/web-worker.ts", "src/dream-worker.ts"]) {
       const modules = await bundleForBrowser(entry);
-      expect(modules.filter((m) => NODE_ONLY.test(m) && m !== "(disabled):fs"), entry).toEqual([]);
+      expect(
+        modules.filter((m) => NODE_ONLY.test(m) && m !== "(disabled):fs"),
+        entry,
+      ).toEqual([]);
     }
   });
 
@@ -50,7 +59,9 @@ describe("the browser entry, bundled by esbuild for a browser", () => {
     const bundle = join(out, "browser.js");
     const probe = join(out, "probe.mjs");
     writeFileSync(join(out, "empty.mjs"), "export {};\n");
-    writeFileSync(probe, `
+    writeFileSync(
+      probe,
+      `
       const touched = [];
       const env = process.env;
       process.env = new Proxy(env, { get: (t, k) => (touched.push("process.env." + String(k)), t[k]) });
@@ -64,7 +75,8 @@ describe("the browser entry, bundled by esbuild for a browser", () => {
       let refusal = "";
       try { entry.setThreads(2); } catch (e) { refusal = e.message; }
       console.log(JSON.stringify({ touched, names: Object.keys(entry).length, googlenetUrl: String(entry.googlenetUrl), refusal }));
-    `);
+    `,
+    );
     const run = spawnSync(process.execPath, [probe], { encoding: "utf8" });
     expect(run.status, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { touched: string[]; names: number; googlenetUrl: string; refusal: string };
@@ -80,14 +92,29 @@ describe("the browser entry, bundled by esbuild for a browser", () => {
 describe("the two entries", () => {
   it("offer the same names, except reading and writing files; the browser's adds nothing else", () => {
     const fileOnly = ["readImage", "writeImage"];
-    expect(Object.keys(browserEntry).sort()).toEqual(Object.keys(nodeEntry).filter((n) => !fileOnly.includes(n)).sort());
-    for (const name of ["dream", "createDreamer", "googlenetUrl", "synsetWordsUrl", "loadCaffeModel", "loadGoogLeNet", "loadImageNetClasses", "threadsStarted",
-      "decodeImage", "imageFromImageData", "imageToImageData"]) {
+    expect(Object.keys(browserEntry).sort()).toEqual(
+      Object.keys(nodeEntry)
+        .filter((n) => !fileOnly.includes(n))
+        .sort(),
+    );
+    for (const name of [
+      "dream",
+      "createDreamer",
+      "googlenetUrl",
+      "synsetWordsUrl",
+      "loadCaffeModel",
+      "loadGoogLeNet",
+      "loadImageNetClasses",
+      "threadsStarted",
+      "decodeImage",
+      "imageFromImageData",
+      "imageToImageData",
+    ]) {
       expect(browserEntry, name).toHaveProperty(name);
     }
   });
 
-  it("are the package's exports: the browser one under the \"browser\" condition, with its own types", () => {
+  it('are the package\'s exports: the browser one under the "browser" condition, with its own types', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, unknown> };
     expect(pkg.exports).toEqual({
       ".": {

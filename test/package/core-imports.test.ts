@@ -32,7 +32,10 @@ function sourceFiles(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  return [...text.matchAll(/^\s*(?:import|export)\b[^;]*?from\s+["']([^"']+)["']/gm), ...text.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1]!);
+  return [
+    ...text.matchAll(/^\s*(?:import|export)\b[^;]*?from\s+["']([^"']+)["']/gm),
+    ...text.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g),
+  ].map((m) => m[1]!);
 }
 
 describe("the core imports nothing from Node", () => {
@@ -46,7 +49,10 @@ describe("the core imports nothing from Node", () => {
   for (const file of core) {
     it(file, () => {
       for (const spec of imports(join(SRC, file))) {
-        expect(spec.startsWith("node:") || ["fs", "path", "zlib", "pngjs", "stream", "buffer"].includes(spec), `${file} imports ${spec}`).toBe(false);
+        expect(
+          spec.startsWith("node:") || ["fs", "path", "zlib", "pngjs", "stream", "buffer"].includes(spec),
+          `${file} imports ${spec}`,
+        ).toBe(false);
         if (spec.startsWith(".")) {
           const target = relative(SRC, resolve(dirname(join(SRC, file)), spec.replace(/\.js$/, ".ts")));
           expect(NODE_SIDE.has(target), `${file} imports the Node-side ${target}`).toBe(false);

@@ -20,7 +20,19 @@ describe("the engine's public API", () => {
   });
 
   it("exports every op the Caffe layer table runs, and record to write new ones", () => {
-    for (const name of ["conv2d", "innerProduct", "pool2d", "lrn", "relu", "concat", "eltwise", "softmax", "dropout", "record", "randomTensor"]) {
+    for (const name of [
+      "conv2d",
+      "innerProduct",
+      "pool2d",
+      "lrn",
+      "relu",
+      "concat",
+      "eltwise",
+      "softmax",
+      "dropout",
+      "record",
+      "randomTensor",
+    ]) {
       expect(inceptionism, name).toHaveProperty(name);
     }
   });

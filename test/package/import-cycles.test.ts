@@ -78,8 +78,20 @@ describe("runtime imports", () => {
   });
 
   it("the cycle finder finds a cycle where there is one", () => {
-    const g = new Map([["a", new Set(["b"])], ["b", new Set(["c"])], ["c", new Set(["a"])], ["d", new Set(["a"])]]);
+    const g = new Map([
+      ["a", new Set(["b"])],
+      ["b", new Set(["c"])],
+      ["c", new Set(["a"])],
+      ["d", new Set(["a"])],
+    ]);
     expect(findCycle(g)).toEqual(["a", "b", "c", "a"]);
-    expect(findCycle(new Map([["a", new Set(["b"])], ["b", new Set<string>()]]))).toBeNull();
+    expect(
+      findCycle(
+        new Map([
+          ["a", new Set(["b"])],
+          ["b", new Set<string>()],
+        ]),
+      ),
+    ).toBeNull();
   });
 });

@@ -13,7 +13,11 @@ function kernelIn(gemm: string | undefined): string {
   const env = { ...process.env };
   if (gemm === undefined) delete env.INCEPTIONISM_GEMM;
   else env.INCEPTIONISM_GEMM = gemm;
-  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", PROBE], { encoding: "utf8", env, timeout: 60_000 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", PROBE], {
+    encoding: "utf8",
+    env,
+    timeout: 60_000,
+  });
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout.trim();
 }

@@ -26,16 +26,28 @@ describe("the npm tarball", () => {
 
   it("holds the entries, the bundled model with its license, and the documents", () => {
     for (const f of [
-      "package.json", "README.md", "LICENSE", "CHANGELOG.md",
-      "models/bvlc_googlenet.caffemodel", "models/synset_words.txt", "models/LICENSE",
-      "dist/index.js", "dist/index.d.ts", "dist/browser.js", "dist/browser.d.ts", "dist/cli.js", "dist/node-worker.js", "dist/web-worker.js",
+      "package.json",
+      "README.md",
+      "LICENSE",
+      "CHANGELOG.md",
+      "models/bvlc_googlenet.caffemodel",
+      "models/synset_words.txt",
+      "models/LICENSE",
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/browser.js",
+      "dist/browser.d.ts",
+      "dist/cli.js",
+      "dist/node-worker.js",
+      "dist/web-worker.js",
     ]) {
       expect(files, f).toContain(f);
     }
   });
 
   it("holds nothing but dist/, the bundled model files and the documents", () => {
-    const allowed = /^(dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)|models\/(bvlc_googlenet\.caffemodel|synset_words\.txt|LICENSE)|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
+    const allowed =
+      /^(dist\/.+\.(js|d\.ts|js\.map|d\.ts\.map)|models\/(bvlc_googlenet\.caffemodel|synset_words\.txt|LICENSE)|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
   });
 

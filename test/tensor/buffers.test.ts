@@ -1,7 +1,16 @@
 // Where arrays come from: recycled inside withRecycling, shared while threads are in use.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import "../../src/threads/node-host.js";
-import { BufferPool, allocFloats, allocIndices, allocOutput, copyOf, isShared, scratchFor, withRecycling } from "../../src/tensor/buffers.js";
+import {
+  BufferPool,
+  allocFloats,
+  allocIndices,
+  allocOutput,
+  copyOf,
+  isShared,
+  scratchFor,
+  withRecycling,
+} from "../../src/tensor/buffers.js";
 import { shutdownThreads, threadsReady, withThreads } from "../../src/threads/pool.js";
 
 beforeAll(() => threadsReady(2)); // so that the 2-thread zeroing below is really split
@@ -11,12 +20,20 @@ describe("withRecycling", () => {
   it("hands the next call the arrays of the last one: zeroed, or as left for allocOutput", () => {
     const pool = new BufferPool();
     const first = withRecycling(pool, () => [
-      allocFloats("float32", 10).fill(7), allocFloats("float64", 10).fill(8), allocIndices(10).fill(9), allocOutput(new Float32Array(0), 11).fill(6),
+      allocFloats("float32", 10).fill(7),
+      allocFloats("float64", 10).fill(8),
+      allocIndices(10).fill(9),
+      allocOutput(new Float32Array(0), 11).fill(6),
     ]);
     const second = withRecycling(pool, () => [
-      allocFloats("float32", 10), allocFloats("float64", 10), allocIndices(10), allocOutput(new Float32Array(0), 11),
+      allocFloats("float32", 10),
+      allocFloats("float64", 10),
+      allocIndices(10),
+      allocOutput(new Float32Array(0), 11),
     ]);
-    second.forEach((arr, k) => { expect(arr).toBe(first[k]); });
+    second.forEach((arr, k) => {
+      expect(arr).toBe(first[k]);
+    });
     expect(Array.from(second[0]!).every((v) => v === 0)).toBe(true);
     expect(Array.from(second[1]!).every((v) => v === 0)).toBe(true);
     expect(Array.from(second[2]!).every((v) => v === 9)).toBe(true);

@@ -14,7 +14,10 @@ describe("ndarray interop", () => {
 
   it("copies a transposed, offset view into row-major order (HWC → CHW)", () => {
     // A 2×3 RGB image as H×W×C, viewed as C×H×W through its strides.
-    const hwc = ndarray(Float64Array.from({ length: 18 }, (_, i) => i), [2, 3, 3]);
+    const hwc = ndarray(
+      Float64Array.from({ length: 18 }, (_, i) => i),
+      [2, 3, 3],
+    );
     const chw = tensorFromNdarray(hwc.transpose(2, 0, 1));
     expect(chw.shape).toEqual([3, 2, 3]);
     expect(chw.dtype).toBe("float64");

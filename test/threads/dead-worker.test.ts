@@ -12,7 +12,8 @@ const MESSAGE = "worker thread 1 did not start within 0.3 s, so threads were tur
 it("runs jobs without a worker that has not started, then gives up on it, naming it and the way out", async () => {
   installThreadHost({ defaultThreads: () => 2, spawn: () => ({ postMessage: () => {}, terminate: () => {} }), startTimeoutMs: 300 });
   setThreads(2);
-  const x = allocFloats("float32", 200_000).fill(-1), y = allocFloats("float32", x.length).fill(5);
+  const x = allocFloats("float32", 200_000).fill(-1),
+    y = allocFloats("float32", x.length).fill(5);
   reluForwardInThreads(y, x, 0); // the worker is still "starting": this thread does every piece
   expect(y.every((v) => v === 0)).toBe(true);
   await new Promise((resolve) => setTimeout(resolve, 350));
@@ -32,7 +33,11 @@ it("threadsReady rejects once the start timeout has passed", async () => {
 it("stops waiting at once for a worker its host knows failed to load, saying why", async () => {
   const loading = { postMessage: () => {}, terminate: () => {} };
   let failed = false;
-  installThreadHost({ defaultThreads: () => 2, spawn: () => loading, startFailure: (w) => (failed && w === loading ? "its script /x.js did not load" : null) });
+  installThreadHost({
+    defaultThreads: () => 2,
+    spawn: () => loading,
+    startFailure: (w) => (failed && w === loading ? "its script /x.js did not load" : null),
+  });
   const ready = threadsReady(2);
   failed = true; // as a browser reports it: an error event some time after the spawn
   await expect(ready).rejects.toThrow(

@@ -16,7 +16,14 @@ import { fillUniform } from "../../src/tensor/random.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { JOBS } from "../../src/worker-jobs.js";
 import {
-  defineJob, definedJobs, pieceRange, setThreads, shutdownThreads, threadCount, threadsReady, withThreads,
+  defineJob,
+  definedJobs,
+  pieceRange,
+  setThreads,
+  shutdownThreads,
+  threadCount,
+  threadsReady,
+  withThreads,
 } from "../../src/threads/pool.js";
 import { random } from "../random.js";
 
@@ -36,7 +43,9 @@ function sameForEveryThreadCount(compute: () => ArrayLike<number>[]): void {
   const reference = withThreads(1, compute).map((a) => Array.from(a));
   for (const n of [2, 3]) {
     const outputs = withThreads(n, compute);
-    outputs.forEach((a, k) => { expect(Array.from(a), `output ${k} at ${n} threads`).toEqual(reference[k]); });
+    outputs.forEach((a, k) => {
+      expect(Array.from(a), `output ${k} at ${n} threads`).toEqual(reference[k]);
+    });
   }
 }
 
@@ -74,8 +83,11 @@ describe("kernels split over threads give the same bits", () => {
         // K×N below), with N cut into pieces of 8s and a ragged last one.
         const [M, N, K] = [67, 1003, 71];
         sameForEveryThreadCount(() => {
-          const A = random(M * K, 1, float32s), B = random(K * N, 2, float32s);
-          const C1 = allocFloats("float32", M * N), C2 = random(M * N, 3, float32s), C3 = allocFloats("float32", M * N);
+          const A = random(M * K, 1, float32s),
+            B = random(K * N, 2, float32s);
+          const C1 = allocFloats("float32", M * N),
+            C2 = random(M * N, 3, float32s),
+            C3 = allocFloats("float32", M * N);
           gemm(C1, A, B, M, N, K);
           const C5 = allocFloats("float32", M * N);
           gemm(C5, A, B, M, N, K, { relu: true, rowBias: random(M, 6, float32s) });
@@ -101,7 +113,12 @@ describe("kernels split over threads give the same bits", () => {
     { stride: [3, 3], pad: [0, 3], dilation: [1, 2] },
   ] as const) {
     it(`im2col and col2im, stride ${p.stride}, pad ${p.pad}, dilation ${p.dilation}`, () => {
-      const g = convGeometry([1, 24, 53, 35], [8, 24, 3, 5], { stride: [...p.stride], pad: [...p.pad], dilation: [...p.dilation], group: 1 });
+      const g = convGeometry([1, 24, 53, 35], [8, 24, 3, 5], {
+        stride: [...p.stride],
+        pad: [...p.pad],
+        dilation: [...p.dilation],
+        group: 1,
+      });
       sameForEveryThreadCount(() => {
         const x = random(24 * 53 * 35, 5, float32s);
         const col = allocFloats("float32", 24 * 15 * g.OH * g.OW);
@@ -115,17 +132,23 @@ describe("kernels split over threads give the same bits", () => {
 
   it("ReLU forward and backward", () => {
     sameForEveryThreadCount(() => {
-      const x = random(100_003, 8, float32s), y = allocFloats("float32", x.length), dx = random(x.length, 9, float32s);
+      const x = random(100_003, 8, float32s),
+        y = allocFloats("float32", x.length),
+        dx = random(x.length, 9, float32s);
       reluForwardInThreads(y, x, 0.1);
       reluBackwardInThreads(dx, random(x.length, 10, float32s), x, 0.1);
       return [y, dx];
     });
   });
 
-  it.each([[2, 0], [1, 1]])("max pooling forward (values and argmax) and backward, 3×3/%i pad %i", (stride, pad) => {
+  it.each([
+    [2, 0],
+    [1, 1],
+  ])("max pooling forward (values and argmax) and backward, 3×3/%i pad %i", (stride, pad) => {
     const g = poolGeometry([2, 16, 57, 43], { method: "max", kernel: [3, 3], stride: [stride, stride], pad: [pad, pad] });
     sameForEveryThreadCount(() => {
-      const x = random(2 * 16 * 57 * 43, 11, float32s), y = allocFloats("float32", 2 * 16 * g.OH * g.OW);
+      const x = random(2 * 16 * 57 * 43, 11, float32s),
+        y = allocFloats("float32", 2 * 16 * g.OH * g.OW);
       const argmax = allocIndices(y.length);
       maxPoolForwardInThreads(y, argmax, x, g);
       const dx = allocFloats("float32", x.length);
@@ -140,7 +163,9 @@ describe("kernels split over threads give the same bits", () => {
     const g = lrnGeometry([2, 16, 47, 45], { localSize: 5, alpha: 1e-4, beta: 0.75, k: 1, region: "across" });
     sameForEveryThreadCount(() => {
       const n = 2 * 16 * 47 * 45;
-      const x = random(n, 13, float32s), y = allocFloats("float32", n), scale = allocFloats("float32", n);
+      const x = random(n, 13, float32s),
+        y = allocFloats("float32", n),
+        scale = allocFloats("float32", n);
       lrnForward(y, scale, x, g);
       const dx = random(n, 14, float32s);
       lrnBackward(dx, random(n, 15, float32s), x, y, scale, g);
@@ -160,7 +185,8 @@ describe("kernels split over threads give the same bits", () => {
 
 describe("the pool", () => {
   it("runs a job inline when an array is not in shared memory, with the same result", () => {
-    const x = fillUniform(new Float32Array(100_000), 17), y = new Float32Array(x.length);
+    const x = fillUniform(new Float32Array(100_000), 17),
+      y = new Float32Array(x.length);
     withThreads(2, () => reluForwardInThreads(y, x, 0));
     for (let i = 0; i < x.length; i++) expect(y[i]).toBe(Math.max(x[i]!, 0));
   });
@@ -170,7 +196,9 @@ describe("the pool", () => {
     const ghost = defineJob("test-only-ghost", (_args: { a: Float32Array }) => {});
     withThreads(2, () => {
       const a = allocFloats("float32", 4);
-      expect(() => ghost.run({ a: a as Float32Array }, 2)).toThrow('job "test-only-ghost" failed in worker 1: unknown job "test-only-ghost"');
+      expect(() => ghost.run({ a: a as Float32Array }, 2)).toThrow(
+        'job "test-only-ghost" failed in worker 1: unknown job "test-only-ghost"',
+      );
     });
   });
 

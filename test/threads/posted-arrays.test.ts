@@ -23,7 +23,9 @@ describe("packArrays / unpackArrays", () => {
 
   it("walks plain objects and arrays, keeps every kind of view, and leaves everything else alone", () => {
     const buffer = shared(256);
-    const a = new Float64Array(buffer, 0, 4), b = new Int32Array(buffer, 32, 3), c = new Uint8Array(buffer, 100, 9);
+    const a = new Float64Array(buffer, 0, 4),
+      b = new Int32Array(buffer, 32, 3),
+      c = new Uint8Array(buffer, 100, 9);
     const unshared = new Float32Array([1, 2, 3]);
     const args = { a, list: [b, 3, "s"], nested: { c, rowBias: unshared, relu: true, none: null } };
     const packed = packArrays(args) as { a: unknown; list: unknown[]; nested: { c: unknown; rowBias: unknown } };

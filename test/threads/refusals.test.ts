@@ -92,7 +92,9 @@ describe("a helper worker that fails to load (a bundler that did not emit its sc
     const { loadGoogLeNet } = await import("../../src/models/load.js");
     const { createImage } = await import("../../src/io/image/image.js");
     const image = createImage(40, 40);
-    image.data.forEach((_, i) => { image.data[i] = (i * 37) % 256; });
+    image.data.forEach((_, i) => {
+      image.data[i] = (i * 37) % 256;
+    });
     const notes: string[] = [];
     const options = { model: await loadGoogLeNet(), layer: "conv2/3x3", octaves: 1, iterations: 2, onNote: (m: string) => notes.push(m) };
     await expect(dream(image, { ...options, threads: 2 })).rejects.toThrow(
@@ -111,7 +113,9 @@ describe("the Node host where node:worker_threads is a bundler's empty stub", ()
   it("installs no host, so setThreads(2) refuses at once instead of failing in the first job", async () => {
     vi.doMock("node:worker_threads", () => ({ Worker: undefined }));
     const pool = await poolAfter("../../src/threads/node-host.js");
-    expect(refusal(() => pool.setThreads(2)).message).toBe("setThreads(2): this runtime cannot start worker threads over shared memory; use 1");
+    expect(refusal(() => pool.setThreads(2)).message).toBe(
+      "setThreads(2): this runtime cannot start worker threads over shared memory; use 1",
+    );
   });
 
   it("installs the host where worker_threads is real", async () => {

@@ -33,9 +33,11 @@ function crop(img: RgbImage, x0: number, y0: number, width: number, height: numb
  * how much a clip changes besides the known motion (0 for the input clip itself).
  */
 export function compensatedError(frames: readonly RgbImage[], shift: number): number {
-  let sum = 0, n = 0;
+  let sum = 0,
+    n = 0;
   for (let k = 0; k + 1 < frames.length; k++) {
-    const a = frames[k]!, b = frames[k + 1]!;
+    const a = frames[k]!,
+      b = frames[k + 1]!;
     for (let y = 0; y < a.height; y++) {
       for (let x = 0; x + shift < a.width; x++) {
         for (let c = 0; c < 3; c++) {

@@ -19,13 +19,15 @@ beforeAll(async () => {
 
 async function dreamed(options: Omit<DreamVideoOptions, "model">): Promise<RgbImage[]> {
   const out: RgbImage[] = [];
-  for await (const f of dreamVideo(clip, { model, layer: "inception_3b/output", octaves: 2, iterations: 4, seed: 1, ...options })) out.push(f);
+  for await (const f of dreamVideo(clip, { model, layer: "inception_3b/output", octaves: 2, iterations: 4, seed: 1, ...options }))
+    out.push(f);
   return out;
 }
 
 /** Mean |out − in| over the frames after the first: how strongly they were dreamed. */
 const strength = (frames: RgbImage[]): number =>
-  frames.slice(1).reduce((s, f, k) => s + f.data.reduce((a, v, i) => a + Math.abs(v - clip[k + 1]!.data[i]!), 0) / f.data.length, 0) / (frames.length - 1);
+  frames.slice(1).reduce((s, f, k) => s + f.data.reduce((a, v, i) => a + Math.abs(v - clip[k + 1]!.data[i]!), 0) / f.data.length, 0) /
+  (frames.length - 1);
 
 describe("a dreamed pan", () => {
   it("flickers far less as a video than dreamed one frame at a time, and is dreamed as strongly", async () => {
@@ -34,8 +36,10 @@ describe("a dreamed pan", () => {
     const video = await dreamed({ blend: 1, iterationsAfter: 1 });
     const still = await dreamed({ blend: 1, iterationsAfter: 1, flow: false });
     const [a, v, s] = [alone, video, still].map((f) => compensatedError(f, SHIFT)) as [number, number, number];
-    console.log(`coherence at 128×96: one by one ${a.toFixed(2)}, video ${v.toFixed(2)} (${(v / a).toFixed(2)}×), without flow ${s.toFixed(2)}; ` +
-      `strength ${strength(alone).toFixed(1)} / ${strength(video).toFixed(1)}`);
+    console.log(
+      `coherence at 128×96: one by one ${a.toFixed(2)}, video ${v.toFixed(2)} (${(v / a).toFixed(2)}×), without flow ${s.toFixed(2)}; ` +
+        `strength ${strength(alone).toFixed(1)} / ${strength(video).toFixed(1)}`,
+    );
     expect(v).toBeLessThan(0.6 * a);
     expect(v).toBeLessThan(0.6 * s); // the flow, not the blending alone, makes it coherent
     expect(strength(video)).toBeGreaterThan(0.7 * strength(alone));

@@ -18,7 +18,10 @@ beforeAll(async () => {
 
 const QUICK = { layer: "conv2/3x3", octaves: 1, iterations: 2, seed: 7 } as const;
 
-async function collect(frames: Iterable<RgbImage> | AsyncIterable<RgbImage>, options: Parameters<typeof dreamVideo>[1]): Promise<RgbImage[]> {
+async function collect(
+  frames: Iterable<RgbImage> | AsyncIterable<RgbImage>,
+  options: Parameters<typeof dreamVideo>[1],
+): Promise<RgbImage[]> {
   const out: RgbImage[] = [];
   for await (const f of dreamVideo(frames, options)) out.push(f);
   return out;
@@ -55,7 +58,9 @@ describe("dreamVideo", () => {
     const dreamt = { ...a1, data: a1.data.map((v, i) => v + D(Math.floor(i / 3) % w, Math.floor(i / 3 / w), i % 3)) };
     const moved = frameStart(b1, { index: 0, input: a1, dream: dreamt }, 1, true);
     const still = frameStart(b1, { index: 0, input: a1, dream: dreamt }, 1, false);
-    let errMoved = 0, errStill = 0, n = 0;
+    let errMoved = 0,
+      errStill = 0,
+      n = 0;
     for (let y = 6; y < h - 6; y++) {
       for (let x = 6; x < w - 9; x++) {
         for (let c = 0; c < 3; c++) {
@@ -85,7 +90,12 @@ describe("dreamVideo", () => {
 
   it("continued after a finished frame (resume) gives the same frames as one run", async () => {
     const whole = await collect(clip, { ...QUICK, model, iterationsAfter: 1 });
-    const rest = await collect(clip.slice(2), { ...QUICK, model, iterationsAfter: 1, resume: { index: 1, input: clip[1]!, dream: whole[1]! } });
+    const rest = await collect(clip.slice(2), {
+      ...QUICK,
+      model,
+      iterationsAfter: 1,
+      resume: { index: 1, input: clip[1]!, dream: whole[1]! },
+    });
     expect(rest.map(bytes)).toEqual(whole.slice(2).map(bytes));
   });
 
@@ -95,7 +105,13 @@ describe("dreamVideo", () => {
       yield* clip.slice(0, 3); // an async source, as a decoder gives
     }
     await collect(frames(), { ...QUICK, model, iterations: 3, iterationsAfter: 1, frames: 3, onProgress: (p) => seen.push(p) });
-    expect(seen.map((p) => `${p.frame}/${p.frames}:${p.dream.iteration}/${p.dream.iterations}`)).toEqual(["1/3:1/3", "1/3:2/3", "1/3:3/3", "2/3:1/1", "3/3:1/1"]);
+    expect(seen.map((p) => `${p.frame}/${p.frames}:${p.dream.iteration}/${p.dream.iterations}`)).toEqual([
+      "1/3:1/3",
+      "1/3:2/3",
+      "1/3:3/3",
+      "2/3:1/1",
+      "3/3:1/1",
+    ]);
     // Work counted in steps: 3 for the first frame, 1 for each next one, 5 in all.
     expect(seen.map((p) => p.fraction)).toEqual([1 / 5, 2 / 5, 3 / 5, 4 / 5, 1]);
     expect(seen.at(-1)!.eta).toBe(0);
@@ -113,9 +129,13 @@ describe("dreamVideo", () => {
   });
 
   it("refuses a bad blend, a bad iterationsAfter and frames of another size, and stops when aborted", async () => {
-    await expect(collect(clip, { ...QUICK, model, blend: 1.5 })).rejects.toThrow(new OptionError("blend must be a number from 0 to 1, got 1.5"));
+    await expect(collect(clip, { ...QUICK, model, blend: 1.5 })).rejects.toThrow(
+      new OptionError("blend must be a number from 0 to 1, got 1.5"),
+    );
     await expect(collect(clip, { ...QUICK, model, blend: Number.NaN })).rejects.toBeInstanceOf(OptionError);
-    await expect(collect(clip, { ...QUICK, model, iterationsAfter: 0 })).rejects.toThrow(/iterationsAfter must be a whole number ≥ 1, got 0/);
+    await expect(collect(clip, { ...QUICK, model, iterationsAfter: 0 })).rejects.toThrow(
+      /iterationsAfter must be a whole number ≥ 1, got 0/,
+    );
     const odd: RgbImage = { width: 50, height: 48, data: new Float32Array(50 * 48 * 3) };
     await expect(collect([clip[0]!, odd], { ...QUICK, model })).rejects.toThrow(
       "frame 2 is 50×48 but the previous frame's input is 56×48; every frame of a clip must have one size",

@@ -13,8 +13,11 @@ afterAll(() => shutdownThreads());
 describe("opticalFlow on threads", () => {
   it("gives the one-thread flow bit for bit on 2 and 3 threads", () => {
     // 331×247: large enough to be split (≥ 2¹⁶ pixels), rows not a multiple of the pieces.
-    const texture = smoothTexture(3), W = 331, H = 247;
-    const from = frame(W, H, texture), to = frame(W, H, texture, (x, y) => [x + 4.6 + 0.02 * (y - 120), y - 3.1]);
+    const texture = smoothTexture(3),
+      W = 331,
+      H = 247;
+    const from = frame(W, H, texture),
+      to = frame(W, H, texture, (x, y) => [x + 4.6 + 0.02 * (y - 120), y - 3.1]);
     const one = withThreads(1, () => opticalFlow(from, to));
     for (const n of [2, 3]) {
       const many = withThreads(n, () => opticalFlow(from, to));

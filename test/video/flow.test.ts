@@ -8,7 +8,9 @@ import { opticalFlow, type Flow } from "../../src/video/flow.js";
 import { opticalFlowNaive } from "../../src/video/flow-naive.js";
 import { endpointErrors, frame, knownFlow, quantile, smoothTexture } from "./synthetic-motion.js";
 
-const W = 160, H = 120, MARGIN = 16;
+const W = 160,
+  H = 120,
+  MARGIN = 16;
 const texture = smoothTexture(7);
 
 /** The frames of a known motion, the flow found between them, and its errors (sorted). */
@@ -18,7 +20,10 @@ function recover(where: (x: number, y: number) => [number, number], options = {}
 }
 
 function rotation(degrees: number): (x: number, y: number) => [number, number] {
-  const c = Math.cos((degrees * Math.PI) / 180), s = Math.sin((degrees * Math.PI) / 180), cx = W / 2, cy = H / 2;
+  const c = Math.cos((degrees * Math.PI) / 180),
+    s = Math.sin((degrees * Math.PI) / 180),
+    cx = W / 2,
+    cy = H / 2;
   return (x, y) => [cx + c * (x - cx) - s * (y - cy), cy + s * (x - cx) + c * (y - cy)];
 }
 
@@ -55,11 +60,19 @@ describe("opticalFlow on known motion", () => {
 
 describe("opticalFlow against its naive twin", () => {
   // Awkward sizes (odd, not multiples of 2ⁿ) and a motion the pyramid has to carry.
-  for (const [w, h, options] of [[61, 47, { levels: 3 }], [33, 65, { levels: 2, window: 1.5, iterations: 3 }]] as const) {
+  for (const [w, h, options] of [
+    [61, 47, { levels: 3 }],
+    [33, 65, { levels: 2, window: 1.5, iterations: 3 }],
+  ] as const) {
     it(`${w}×${h}, ${JSON.stringify(options)}: equal to 1e-4 px`, () => {
       const where = rotation(3);
-      const from = frame(w, h, texture), to = frame(w, h, texture, (x, y) => { const [a, b] = where(x, y); return [a + 3.4, b - 2.2]; });
-      const fast = opticalFlow(from, to, options), naive = opticalFlowNaive(from, to, options);
+      const from = frame(w, h, texture),
+        to = frame(w, h, texture, (x, y) => {
+          const [a, b] = where(x, y);
+          return [a + 3.4, b - 2.2];
+        });
+      const fast = opticalFlow(from, to, options),
+        naive = opticalFlowNaive(from, to, options);
       let worst = 0;
       for (let p = 0; p < w * h; p++) worst = Math.max(worst, Math.abs(fast.dx[p]! - naive.dx[p]!), Math.abs(fast.dy[p]! - naive.dy[p]!));
       expect(worst).toBeLessThan(1e-4); // measured: 3e-6
@@ -68,11 +81,19 @@ describe("opticalFlow against its naive twin", () => {
   }
 
   it("handles frames of 1×1, 1×5, 4×1 and 2×3 pixels: finite, and equal to the twin", () => {
-    for (const [w, h] of [[1, 1], [1, 5], [4, 1], [2, 3]] as const) {
-      const from = frame(w, h, texture), to = frame(w, h, texture, (x, y) => [x + 0.4, y - 0.3]);
-      const fast = opticalFlow(from, to), naive = opticalFlowNaive(from, to);
+    for (const [w, h] of [
+      [1, 1],
+      [1, 5],
+      [4, 1],
+      [2, 3],
+    ] as const) {
+      const from = frame(w, h, texture),
+        to = frame(w, h, texture, (x, y) => [x + 0.4, y - 0.3]);
+      const fast = opticalFlow(from, to),
+        naive = opticalFlowNaive(from, to);
       expect(fast.dx.every(Number.isFinite) && fast.dy.every(Number.isFinite), `${w}×${h}`).toBe(true);
-      for (let p = 0; p < w * h; p++) expect(Math.abs(fast.dx[p]! - naive.dx[p]!) + Math.abs(fast.dy[p]! - naive.dy[p]!)).toBeLessThan(1e-5);
+      for (let p = 0; p < w * h; p++)
+        expect(Math.abs(fast.dx[p]! - naive.dx[p]!) + Math.abs(fast.dy[p]! - naive.dy[p]!)).toBeLessThan(1e-5);
     }
   });
 });

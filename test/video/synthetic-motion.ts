@@ -14,7 +14,9 @@ export type Texture = (x: number, y: number) => [number, number, number];
 export function smoothTexture(seed: number, waves = 24): Texture {
   const r = random(waves * 3 * 3, seed, Float64Array, [0, 1]);
   const params = Array.from({ length: 3 * waves }, (_, i) => {
-    const wavelength = 6 * (100 / 6) ** r[3 * i]!, angle = 2 * Math.PI * r[3 * i + 1]!, k = (2 * Math.PI) / wavelength;
+    const wavelength = 6 * (100 / 6) ** r[3 * i]!,
+      angle = 2 * Math.PI * r[3 * i + 1]!,
+      k = (2 * Math.PI) / wavelength;
     return { kx: k * Math.cos(angle), ky: k * Math.sin(angle), phase: 2 * Math.PI * r[3 * i + 2]! };
   });
   const amplitude = 100 / Math.sqrt(waves) / 1.5; // a few σ inside ±100
@@ -43,7 +45,8 @@ export function frame(W: number, H: number, texture: Texture, at: (x: number, y:
 
 /** The flow a known motion has: `where(x, y)` is where `to`'s pixel (x, y) was in `from`. */
 export function knownFlow(W: number, H: number, where: (x: number, y: number) => [number, number]): Flow {
-  const dx = new Float32Array(W * H), dy = new Float32Array(W * H);
+  const dx = new Float32Array(W * H),
+    dy = new Float32Array(W * H);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const [sx, sy] = where(x, y);

@@ -123,10 +123,14 @@ function nodeDream(options: object, flavour: string | null, scratch: string): { 
   const out = join(scratch, "node-dream.bin");
   writeFileSync(optionsFile, JSON.stringify(options));
   const flags = nodeFlagsFor(flavour as SimdFlavour);
-  const r = spawnSync(process.execPath, [...flags, "--import", "tsx", join(import.meta.dirname, "node-dream.ts"), PHOTO, optionsFile, out], {
-    cwd: PROJECT,
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    process.execPath,
+    [...flags, "--import", "tsx", join(import.meta.dirname, "node-dream.ts"), PHOTO, optionsFile, out],
+    {
+      cwd: PROJECT,
+      encoding: "utf8",
+    },
+  );
   if (r.status !== 0) throw new Error(`node-dream.ts failed:\n${r.stdout}${r.stderr}`);
   const report = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { flavour: string | null };
   const bytes = readFileSync(out);
@@ -167,7 +171,11 @@ async function recordStatus(page: Page): Promise<void> {
     const seen: string[] = [];
     window.statusSeen = seen;
     const status = document.getElementById("status");
-    new MutationObserver(() => seen.push(status.textContent ?? "")).observe(status, { childList: true, characterData: true, subtree: true });
+    new MutationObserver(() => seen.push(status.textContent ?? "")).observe(status, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
   });
 }
 
@@ -300,7 +308,9 @@ describe.skipIf(CHROMIUM === null)("the demo page in headless Chromium", () => {
       await page.exposeFunction("sawDreamed", () => (dreamed = true));
       await page.evaluate(() => document.addEventListener("dreamed", () => window.sawDreamed()));
       await page.click("#dream");
-      await page.waitForFunction(() => /^Octave 1\/4 · step 2\//.test(document.getElementById("status").textContent ?? ""), null, { timeout: WAIT_MS });
+      await page.waitForFunction(() => /^Octave 1\/4 · step 2\//.test(document.getElementById("status").textContent ?? ""), null, {
+        timeout: WAIT_MS,
+      });
       await page.click("#cancel");
       await page.waitForFunction(() => document.getElementById("status").textContent === "Cancelled.", null, { timeout: WAIT_MS });
       expect(await page.isEnabled("#dream")).toBe(true);

@@ -68,9 +68,7 @@ export function decodeCaffeModel(bytes: Uint8Array): NetDef {
   const v1 = net.layer.length === 0;
   const messages = v1 ? net.layers : net.layer;
   if (messages.length === 0) {
-    throw new ModelError(
-      "no layers in the model file (neither `layer` nor legacy `layers`): not a Caffe .caffemodel",
-    );
+    throw new ModelError("no layers in the model file (neither `layer` nor legacy `layers`): not a Caffe .caffemodel");
   }
   checkName(net.name, "the model");
   for (const name of net.input) checkName(name, "an input");
@@ -142,15 +140,17 @@ function layerType(m: LayerMessage, v1: boolean, where: string): string {
 // Caffe keeps a layer if its state meets ANY `include` rule (a rule without a phase meets both
 // phases) and NO `exclude` rule. Rules may also name levels and stages, which we ignore.
 function layerPhase(m: LayerMessage, where: string): Phase | null {
-  const rulePhases = (rule: { phase: number }): Phase[] =>
-    has(rule, "phase") ? [rule.phase === 0 ? "train" : "test"] : ["train", "test"];
+  const rulePhases = (rule: { phase: number }): Phase[] => (has(rule, "phase") ? [rule.phase === 0 ? "train" : "test"] : ["train", "test"]);
   const phases = m.include.length === 0 ? new Set<Phase>(["train", "test"]) : new Set(m.include.flatMap(rulePhases));
   for (const rule of m.exclude) if (has(rule, "phase")) phases.delete(rule.phase === 0 ? "train" : "test");
   if (phases.size === 0) throw new ModelError(`${where}: its include/exclude rules leave no phase to run in`);
   return phases.size === 2 ? null : [...phases][0]!;
 }
 
-type LayerParams = Pick<LayerDef, "convolution" | "pooling" | "lrn" | "innerProduct" | "concat" | "eltwise" | "relu" | "softmax" | "dropout" | "input">;
+type LayerParams = Pick<
+  LayerDef,
+  "convolution" | "pooling" | "lrn" | "innerProduct" | "concat" | "eltwise" | "relu" | "softmax" | "dropout" | "input"
+>;
 
 function layerParams(type: string, m: LayerMessage, where: string): LayerParams {
   switch (type) {
@@ -335,7 +335,9 @@ function collectInputs(net: NetParameterMessage, layers: LayerDef[]): InputDef[]
   const found: InputDef[] = [...netInputs(net)];
   for (const layer of layers) {
     if (layer.type === "Input") {
-      layer.tops.forEach((name, i) => { found.push({ name, shape: layer.input!.shapes[i] ?? null }); });
+      layer.tops.forEach((name, i) => {
+        found.push({ name, shape: layer.input!.shapes[i] ?? null });
+      });
     } else if (DATA_LAYER_TYPES.has(layer.type) && layer.tops.length > 0) {
       found.push({ name: layer.tops[0]!, shape: null });
     }

@@ -145,7 +145,9 @@ function netLevelInputs(def: NetDef, written: LayerDef[]): InputDef[] {
   const lifted = new Map<string, number[] | null>();
   for (const layer of def.layers) {
     if (layer.type === "Input" && !written.includes(layer)) {
-      layer.tops.forEach((top, i) => { lifted.set(top, layer.input?.shapes[i] ?? null); });
+      layer.tops.forEach((top, i) => {
+        lifted.set(top, layer.input?.shapes[i] ?? null);
+      });
     }
   }
   const inputs: InputDef[] = [];

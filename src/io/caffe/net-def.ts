@@ -10,7 +10,13 @@ import type { Pair } from "../../layers/conv-geometry.js";
 
 /** Layer types that produce the network's input from a data source; their first top is an input. */
 export const DATA_LAYER_TYPES: ReadonlySet<string> = new Set([
-  "Data", "ImageData", "HDF5Data", "MemoryData", "WindowData", "DummyData", "AnnotatedData",
+  "Data",
+  "ImageData",
+  "HDF5Data",
+  "MemoryData",
+  "WindowData",
+  "DummyData",
+  "AnnotatedData",
 ]);
 
 /** A decoded network: its declared inputs and its layers in file order. */

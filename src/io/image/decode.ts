@@ -29,4 +29,3 @@ export function decodeImage(bytes: Uint8Array, { maxPixels = DEFAULT_MAX_PIXELS 
   const what = bytes.length === 0 ? "it is empty" : other ? `it looks like ${other[0]}` : "unrecognised content";
   throw new ImageError(`the data is not a PNG or JPEG image (${what}); convert it to PNG or JPEG`);
 }
-

@@ -48,9 +48,7 @@ export async function readImage(path: string, options: DecodeOptions = {}): Prom
 function formatFor(path: string): "png" | "jpeg" {
   const format = FORMATS[extname(path).toLowerCase()];
   if (format === undefined) {
-    throw new OptionError(
-      `cannot write ${path}: unknown image extension "${extname(path)}"; use ${Object.keys(FORMATS).join(", ")}`,
-    );
+    throw new OptionError(`cannot write ${path}: unknown image extension "${extname(path)}"; use ${Object.keys(FORMATS).join(", ")}`);
   }
   return format;
 }
@@ -61,7 +59,12 @@ function formatFor(path: string): "png" | "jpeg" {
  * overwrite `inputPath`.
  */
 export async function checkOutputPath(path: string, inputPath?: string): Promise<void> {
-  if (await stat(path).then((s) => s.isDirectory(), () => false)) {
+  if (
+    await stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    )
+  ) {
     throw new OptionError(`output ${path} is a directory; give a file name, e.g. ${join(path, "dream.png")}`);
   }
   formatFor(path);
@@ -73,7 +76,10 @@ export async function checkOutputPath(path: string, inputPath?: string): Promise
 
 async function checkDirectory(path: string): Promise<string> {
   const dir = dirname(resolve(path));
-  const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (!isDir) throw new ImageError(`cannot write ${path}: directory ${dir} does not exist; create it first`);
   return dir;
 }

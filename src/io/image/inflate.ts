@@ -55,7 +55,8 @@ export function inflateZlib(bytes: Uint8Array, { maxOutput, dictionary }: Inflat
     if (bytes.length < 6) throw new InflateError(`the zlib header is cut short (${bytes.length} bytes)`);
     const id = readUint32(bytes, 2);
     if (dictionary === undefined) throw new InflateError(`the stream needs a preset dictionary (Adler-32 ${hex(id)}), and none was given`);
-    if (adler32(dictionary) !== id) throw new InflateError(`the stream needs the preset dictionary ${hex(id)}, not the one given (${hex(adler32(dictionary))})`);
+    if (adler32(dictionary) !== id)
+      throw new InflateError(`the stream needs the preset dictionary ${hex(id)}, not the one given (${hex(adler32(dictionary))})`);
     preset = dictionary;
   }
   const reader = new BitReader(bytes, preset ? 6 : 2);
@@ -108,7 +109,10 @@ const readUint32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) | (b[a
 class BitReader {
   bits = 0;
   count = 0;
-  constructor(readonly bytes: Uint8Array, public pos: number) {}
+  constructor(
+    readonly bytes: Uint8Array,
+    public pos: number,
+  ) {}
 
   /** Buffers at least 25 bits (a Huffman code is at most 15, extra bits at most 13). */
   fill(): void {
@@ -285,7 +289,11 @@ class Output {
   data: Uint8Array;
   length: number;
   readonly start: number;
-  constructor(readonly limit: number, initial: number, dictionary: Uint8Array) {
+  constructor(
+    readonly limit: number,
+    initial: number,
+    dictionary: Uint8Array,
+  ) {
     this.start = this.length = dictionary.length;
     this.data = new Uint8Array(this.start + Math.min(limit, initial));
     this.data.set(dictionary);

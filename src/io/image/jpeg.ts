@@ -61,13 +61,9 @@ function readJpegSize(bytes: Uint8Array): { width: number; height: number } {
     const height = (bytes[seg.offset + 1]! << 8) | bytes[seg.offset + 2]!;
     const width = (bytes[seg.offset + 3]! << 8) | bytes[seg.offset + 4]!;
     if (height === 0) {
-      throw new ImageError(
-        `JPEG image leaves its height to a DNL marker, which is not supported; re-save it with an image editor`,
-      );
+      throw new ImageError(`JPEG image leaves its height to a DNL marker, which is not supported; re-save it with an image editor`);
     }
     return { width, height };
   }
-  throw new ImageError(
-    `JPEG image is corrupt or truncated (no frame header before the image data); re-save it with an image editor`,
-  );
+  throw new ImageError(`JPEG image is corrupt or truncated (no frame header before the image data); re-save it with an image editor`);
 }

@@ -88,7 +88,8 @@ export function zoomPlanes(
 ): Float32Array {
   checkPlanes("zoomPlanes", src, C, H, W, OH, OW);
   const out = new Float32Array(C * OH * OW); // [C × OH × OW]
-  const ys = axisTaps(H, OH), xs = axisTaps(W, OW);
+  const ys = axisTaps(H, OH),
+    xs = axisTaps(W, OW);
   for (let c = 0; c < C; c++) {
     const plane = c * H * W;
     for (let oy = 0; oy < OH; oy++) {

@@ -77,9 +77,7 @@ export const split: LayerRule = {
  * or pads can line up at some input sizes and not at others: said when a size is asked for,
  * before anything runs. `along` is a Concat's axis (and as the file gives it), null for an Eltwise.
  */
-function checkBranchesAlign(
-  layer: LayerDef, inputs: readonly (readonly number[])[], along: { axis: number; raw: number } | null,
-): void {
+function checkBranchesAlign(layer: LayerDef, inputs: readonly (readonly number[])[], along: { axis: number; raw: number } | null): void {
   const rank = inputs[0]!.length;
   const differs = inputs.find((s) => s.length !== rank || s.some((d, i) => i !== along?.axis && d !== inputs[0]![i]));
   if (differs !== undefined) {

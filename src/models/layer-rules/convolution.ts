@@ -50,7 +50,8 @@ export const convolution: LayerRule = {
   },
   // A 3×3 convolution may run by Winograd's algorithm instead, in the same buffer (../../layers/winograd.ts).
   scratch: (weights, outputs) => {
-    const [K = 0, C = 0, R, S] = weights[0]!.shape, [, , OH = 0, OW = 0] = outputs[0]!;
+    const [K = 0, C = 0, R, S] = weights[0]!.shape,
+      [, , OH = 0, OW = 0] = outputs[0]!;
     return Math.max(im2colScratch(weights, outputs), R === 3 && S === 3 ? winogradScratchBound(C, K, OH, OW) : 0);
   },
   kept(layer, [w]) {

@@ -114,9 +114,7 @@ function checkInnerProductInput(layer: LayerDef, x: readonly number[], w: Tensor
  * later InnerProduct sees [N, numOutput, OH, OW] and is 1×1.
  * Returns null when the layer runs as a plain InnerProduct: a 2-D input, or exactly kh×kw.
  */
-export function innerProductGrid(
-  x: readonly number[], w: readonly number[], layer: LayerDef,
-): { OH: number; OW: number } | null {
+export function innerProductGrid(x: readonly number[], w: readonly number[], layer: LayerDef): { OH: number; OW: number } | null {
   if (w.length !== 4 || x.length !== 4) return null;
   const [, c, kh, kw] = w as [number, number, number, number];
   const [, xc, h, wd] = x as [number, number, number, number];

@@ -18,7 +18,13 @@ describe("readBlobProto against protobufjs's BlobProto decoding", () => {
   /** What protobufjs's generic decoder makes of the same bytes, in readBlobProto's terms. */
   function naive(bytes: Uint8Array) {
     const m = blobType.toObject(blobType.decode(bytes), { longs: Number, arrays: true }) as {
-      num?: number; channels?: number; height?: number; width?: number; shape?: { dim: number[] }; data: number[]; double_data: number[];
+      num?: number;
+      channels?: number;
+      height?: number;
+      width?: number;
+      shape?: { dim: number[] };
+      data: number[];
+      double_data: number[];
     };
     const legacy = [m.num, m.channels, m.height, m.width];
     return {
@@ -36,7 +42,12 @@ describe("readBlobProto against protobufjs's BlobProto decoding", () => {
 
   it("legacy dims (absent ones 0), double_data, and fields it skips", () => {
     const bytes = blobType.encode({ num: 2, width: 3, double_data: [0.1, 1e300, -2, 5, 6, 7] }).finish();
-    const extra = protobuf.Writer.create().uint32((6 << 3) | 2).floats([1, 2]).uint32((42 << 3) | 0).uint32(9).finish(); // diff, unknown
+    const extra = protobuf.Writer.create()
+      .uint32((6 << 3) | 2)
+      .floats([1, 2])
+      .uint32((42 << 3) | 0)
+      .uint32(9)
+      .finish(); // diff, unknown
     const withExtra = new Uint8Array([...bytes, ...extra]);
     expect(readBlobProto(withExtra)).toEqual(naive(withExtra));
     expect(readBlobProto(withExtra)).toMatchObject({ legacyDims: [2, 0, 0, 3], shapeDims: null });
@@ -44,7 +55,13 @@ describe("readBlobProto against protobufjs's BlobProto decoding", () => {
 
   it("unpacked and split floats and doubles, concatenated in order; unpacked dims", () => {
     const w = protobuf.Writer.create();
-    w.uint32((7 << 3) | 2).fork().uint32((1 << 3) | 0).int64(2).uint32((1 << 3) | 0).int64(2).ldelim(); // unpacked dims
+    w.uint32((7 << 3) | 2)
+      .fork()
+      .uint32((1 << 3) | 0)
+      .int64(2)
+      .uint32((1 << 3) | 0)
+      .int64(2)
+      .ldelim(); // unpacked dims
     w.uint32((5 << 3) | 5).float(1.5);
     w.uint32((5 << 3) | 2).floats([2.5, -3]);
     w.uint32((5 << 3) | 5).float(4);
@@ -64,14 +81,27 @@ describe("readBlobProto against protobufjs's BlobProto decoding", () => {
   });
 
   it("throws on a packed length beyond the bytes, before allocating", () => {
-    const huge = protobuf.Writer.create().uint32((5 << 3) | 2).uint32(0x7ffffff0).float(1).finish();
+    const huge = protobuf.Writer.create()
+      .uint32((5 << 3) | 2)
+      .uint32(0x7ffffff0)
+      .float(1)
+      .finish();
     expect(() => readBlobProto(huge)).toThrow(RangeError);
-    const ragged = protobuf.Writer.create().uint32((5 << 3) | 2).uint32(6).float(1).uint32(1 << 14).finish();
+    const ragged = protobuf.Writer.create()
+      .uint32((5 << 3) | 2)
+      .uint32(6)
+      .float(1)
+      .uint32(1 << 14)
+      .finish();
     expect(() => readBlobProto(ragged)).toThrow(/not a whole number of 4-byte values/);
   });
 
   it("is what decodeCaffeModel uses: errors name the layer and blob", () => {
-    const net = rawNet({ layers: [{ name: "conv", type: 4, convolution_param: { num_output: 1, kernel_size: [1] }, blobs: [{ shape: { dim: [1] }, data: [1] }] }] });
+    const net = rawNet({
+      layers: [
+        { name: "conv", type: 4, convolution_param: { num_output: 1, kernel_size: [1] }, blobs: [{ shape: { dim: [1] }, data: [1] }] },
+      ],
+    });
     expect(decodeCaffeModel(net).layers[0]!.blobs).toEqual([{ shape: [1], data: Float32Array.of(1) }]);
     expect(() => readBlobProto(new Uint8Array([0x2a, 0x08, 0, 0]))).toThrow();
     expect(() => decodeCaffeModel(rawNet({ layer: [{ name: "conv", type: "ReLU", blobs: [{ data: [1, 2] }] }] }))).toThrow(ModelError);

@@ -54,7 +54,10 @@ describe("decodeCaffeModel on bad input", () => {
 
   it("other protobuf and non-protobuf files", () => {
     expect(modelError(new TextEncoder().encode('name: "GoogleNet"\nlayer {\n')).message).toMatch(/^not a Caffe model file/);
-    const solverLike = protobuf.Writer.create().uint32((24 << 3) | 2).string("net.prototxt").finish();
+    const solverLike = protobuf.Writer.create()
+      .uint32((24 << 3) | 2)
+      .string("net.prototxt")
+      .finish();
     expect(modelError(solverLike).message).toBe(
       "no layers in the model file (neither `layer` nor legacy `layers`): not a Caffe .caffemodel",
     );
@@ -66,7 +69,12 @@ describe("decodeCaffeModel on bad input", () => {
       name: "small",
       input: ["data"],
       input_dim: [1, 3, 8, 8],
-      layers: [conv([{ num: 2, channels: 3, height: 7, width: 7, data: new Array(294).fill(0.5) }, { num: 1, channels: 1, height: 1, width: 2, data: [1, 2] }])],
+      layers: [
+        conv([
+          { num: 2, channels: 3, height: 7, width: 7, data: new Array(294).fill(0.5) },
+          { num: 1, channels: 1, height: 1, width: 2, data: [1, 2] },
+        ]),
+      ],
     });
     expect(() => decodeCaffeModel(small)).not.toThrow();
     const rand = mulberry32(11);
@@ -86,8 +94,13 @@ describe("decodeCaffeModel on bad input", () => {
     expect(modelError(rawNet({ layers: [conv(blobs)] })).message).toBe(
       'layer "conv1/7x7_s2" blob 0: 9408 values but dims [64,3,7,7,2] need 18816',
     );
-    const legacy = [{ num: 64, channels: 3, height: 7, width: 7, data: new Array(9408).fill(0) }, { num: 1, channels: 1, height: 1, width: 64, data: [1] }];
-    expect(modelError(rawNet({ layers: [conv(legacy)] })).message).toBe('layer "conv1/7x7_s2" blob 1: 1 values but dims [1,1,1,64] need 64');
+    const legacy = [
+      { num: 64, channels: 3, height: 7, width: 7, data: new Array(9408).fill(0) },
+      { num: 1, channels: 1, height: 1, width: 64, data: [1] },
+    ];
+    expect(modelError(rawNet({ layers: [conv(legacy)] })).message).toBe(
+      'layer "conv1/7x7_s2" blob 1: 1 values but dims [1,1,1,64] need 64',
+    );
     const doubles = [{ shape: { dim: [3] }, double_data: [1, 2] }];
     expect(modelError(rawNet({ layers: [conv(doubles)] })).message).toBe('layer "conv1/7x7_s2" blob 0: 2 values but dims [3] need 3');
   });
@@ -99,7 +112,9 @@ describe("decodeCaffeModel on bad input", () => {
     );
     expect(dims({ shape: { dim: [2 ** 40] } })).toMatch(/dims \[1099511627776\] describe 1099511627776 values/);
     expect(dims({ shape: { dim: [4, -1] } })).toBe('layer "conv1/7x7_s2" blob 0: negative dimension in dims [4,-1]');
-    expect(dims({ num: -64, channels: 3, height: 7, width: 7 })).toBe('layer "conv1/7x7_s2" blob 0: negative dimension in dims [-64,3,7,7]');
+    expect(dims({ num: -64, channels: 3, height: 7, width: 7 })).toBe(
+      'layer "conv1/7x7_s2" blob 0: negative dimension in dims [-64,3,7,7]',
+    );
     expect(modelError(rawNet({ input: ["data"], input_dim: [1, 3, -224, 224], layers: [conv([])] })).message).toBe(
       'input "data": negative dimension in dims [1,3,-224,224]',
     );
@@ -110,15 +125,28 @@ describe("decodeCaffeModel on bad input", () => {
 
   it("declared lengths beyond the bytes present: a packed blob of 2 GB, a 1 GB layer", () => {
     // layers (field 2) { name (4), type (5): RELU, blobs (6) { data (5): 0x7ffffff0 bytes, then 4 } }
-    const blob = protobuf.Writer.create().uint32((5 << 3) | 2).uint32(0x7ffffff0).float(1).finish();
-    const layerBytes = protobuf.Writer.create()
-      .uint32((4 << 3) | 2).string("big")
-      .uint32((5 << 3) | 0).uint32(18)
-      .uint32((6 << 3) | 2).bytes(blob)
+    const blob = protobuf.Writer.create()
+      .uint32((5 << 3) | 2)
+      .uint32(0x7ffffff0)
+      .float(1)
       .finish();
-    const net = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(layerBytes).finish();
+    const layerBytes = protobuf.Writer.create()
+      .uint32((4 << 3) | 2)
+      .string("big")
+      .uint32((5 << 3) | 0)
+      .uint32(18)
+      .uint32((6 << 3) | 2)
+      .bytes(blob)
+      .finish();
+    const net = protobuf.Writer.create()
+      .uint32((2 << 3) | 2)
+      .bytes(layerBytes)
+      .finish();
     expect(modelError(net).message).toMatch(/^layer "big" blob 0: not a valid BlobProto, or truncated: index out of range/);
-    const hugeLayer = protobuf.Writer.create().uint32((2 << 3) | 2).uint32(2 ** 30).finish();
+    const hugeLayer = protobuf.Writer.create()
+      .uint32((2 << 3) | 2)
+      .uint32(2 ** 30)
+      .finish();
     expect(modelError(hugeLayer).message).toMatch(/^not a Caffe model file, or truncated: index out of range/);
   });
 
@@ -133,7 +161,8 @@ describe("decodeCaffeModel on bad input", () => {
   });
 
   it("parameters Caffe itself would reject, named by layer", () => {
-    const one = (layer: Record<string, unknown>) => modelError(rawNet({ layer: [{ name: "x", bottom: ["a", "b"], top: ["y"], ...layer }] })).message;
+    const one = (layer: Record<string, unknown>) =>
+      modelError(rawNet({ layer: [{ name: "x", bottom: ["a", "b"], top: ["y"], ...layer }] })).message;
     expect(one({ type: "" })).toBe('layer "x" has no type');
     expect(one({ type: "Convolution", convolution_param: { num_output: 4 } })).toBe(
       'layer "x": convolution needs kernel_size, or kernel_h and kernel_w',

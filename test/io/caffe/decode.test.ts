@@ -59,9 +59,18 @@ describe("decodeCaffeModel: BVLC GoogLeNet (legacy V1 file)", () => {
     expect(conv1.bottoms).toEqual(["data"]);
     expect(conv1.tops).toEqual(["conv1/7x7_s2"]);
     expect(conv1.convolution).toEqual({
-      numOutput: 64, biasTerm: true, kernel: [7, 7], stride: [2, 2], pad: [3, 3], dilation: [1, 1], group: 1,
+      numOutput: 64,
+      biasTerm: true,
+      kernel: [7, 7],
+      stride: [2, 2],
+      pad: [3, 3],
+      dilation: [1, 1],
+      group: 1,
     });
-    expect(conv1.blobs.map((b) => b.shape)).toEqual([[64, 3, 7, 7], [1, 1, 1, 64]]);
+    expect(conv1.blobs.map((b) => b.shape)).toEqual([
+      [64, 3, 7, 7],
+      [1, 1, 1, 64],
+    ]);
     expect(conv1.blobs[0]!.data).toBeInstanceOf(Float32Array);
     expect(conv1.blobs[0]!.data).toHaveLength(64 * 3 * 7 * 7);
     expect(conv1.blobs[0]!.data.every(Number.isFinite)).toBe(true);
@@ -69,10 +78,18 @@ describe("decodeCaffeModel: BVLC GoogLeNet (legacy V1 file)", () => {
 
   it("reads pooling, LRN, concat, dropout and the classifier", () => {
     expect(byName(def, "pool1/3x3_s2").pooling).toEqual({
-      method: "max", kernel: [3, 3], stride: [2, 2], pad: [0, 0], globalPooling: false,
+      method: "max",
+      kernel: [3, 3],
+      stride: [2, 2],
+      pad: [0, 0],
+      globalPooling: false,
     });
     expect(byName(def, "pool5/7x7_s1").pooling).toEqual({
-      method: "ave", kernel: [7, 7], stride: [1, 1], pad: [0, 0], globalPooling: false,
+      method: "ave",
+      kernel: [7, 7],
+      stride: [1, 1],
+      pad: [0, 0],
+      globalPooling: false,
     });
     // alpha is stored as float32 9.99999974e-5; the decoder gives the decimal the prototxt had.
     for (const name of ["pool1/norm1", "conv2/norm2"]) {
@@ -84,7 +101,10 @@ describe("decodeCaffeModel: BVLC GoogLeNet (legacy V1 file)", () => {
     expect(byName(def, "pool5/drop_7x7_s1").dropout).toEqual({ ratio: 0.4 });
     const classifier = byName(def, "loss3/classifier");
     expect(classifier.innerProduct).toEqual({ numOutput: 1000, biasTerm: true, axis: 1, transpose: false });
-    expect(classifier.blobs.map((b) => b.shape)).toEqual([[1, 1, 1000, 1024], [1, 1, 1, 1000]]);
+    expect(classifier.blobs.map((b) => b.shape)).toEqual([
+      [1, 1, 1000, 1024],
+      [1, 1, 1, 1000],
+    ]);
     expect(byName(def, "prob").softmax).toEqual({ axis: 1 });
     expect(byName(def, "conv1/relu_7x7").relu).toEqual({ negativeSlope: 0 });
   });
@@ -132,7 +152,9 @@ describe("decodeCaffeModel: SqueezeNet v1.1 (modern file)", () => {
       expect(e3.convolution).toMatchObject({ kernel: [3, 3], pad: [1, 1], stride: [1, 1] });
       expect(e1.bottoms).toEqual([`fire${i}/squeeze1x1`]);
       expect(byName(def, `fire${i}/concat`)).toMatchObject({
-        type: "Concat", bottoms: [`fire${i}/expand1x1`, `fire${i}/expand3x3`], concat: { axis: 1 },
+        type: "Concat",
+        bottoms: [`fire${i}/expand1x1`, `fire${i}/expand3x3`],
+        concat: { axis: 1 },
       });
       const n = e3.convolution!.numOutput;
       expect(e3.blobs.map((b) => b.shape)).toEqual([[n, squeeze.convolution!.numOutput, 3, 3], [n]]);
@@ -142,7 +164,11 @@ describe("decodeCaffeModel: SqueezeNet v1.1 (modern file)", () => {
 
   it("reads global average pooling on pool10 (kernel [0, 0]: the input's size) and dropout", () => {
     expect(byName(def, "pool10").pooling).toEqual({
-      method: "ave", kernel: [0, 0], stride: [1, 1], pad: [0, 0], globalPooling: true,
+      method: "ave",
+      kernel: [0, 0],
+      stride: [1, 1],
+      pad: [0, 0],
+      globalPooling: true,
     });
     expect(byName(def, "pool1").pooling).toMatchObject({ method: "max", kernel: [3, 3], stride: [2, 2] });
     expect(byName(def, "drop9").dropout).toEqual({ ratio: 0.5 });
@@ -153,7 +179,10 @@ describe("decodeCaffeModel: parameters", () => {
   it("fills Caffe's defaults when a parameter message is absent or empty", () => {
     expect(decodeOneLayer("LRN", {}).lrn).toEqual({ localSize: 5, alpha: 1, beta: 0.75, k: 1, normRegion: "across" });
     expect(decodeOneLayer("InnerProduct", { inner_product_param: { num_output: 7 } }).innerProduct).toEqual({
-      numOutput: 7, biasTerm: true, axis: 1, transpose: false,
+      numOutput: 7,
+      biasTerm: true,
+      axis: 1,
+      transpose: false,
     });
     expect(decodeOneLayer("Concat", {}).concat).toEqual({ axis: 1 });
     expect(decodeOneLayer("Eltwise", {}).eltwise).toEqual({ operation: "sum", coeff: [] });
@@ -162,10 +191,20 @@ describe("decodeCaffeModel: parameters", () => {
     expect(decodeOneLayer("SoftmaxWithLoss", {}).softmax).toEqual({ axis: 1 });
     expect(decodeOneLayer("Dropout", {}).dropout).toEqual({ ratio: 0.5 });
     expect(decodeOneLayer("Convolution", { convolution_param: { num_output: 2, kernel_size: [3] } }).convolution).toEqual({
-      numOutput: 2, biasTerm: true, kernel: [3, 3], stride: [1, 1], pad: [0, 0], dilation: [1, 1], group: 1,
+      numOutput: 2,
+      biasTerm: true,
+      kernel: [3, 3],
+      stride: [1, 1],
+      pad: [0, 0],
+      dilation: [1, 1],
+      group: 1,
     });
     expect(decodeOneLayer("Pooling", { pooling_param: { kernel_size: 2 } }).pooling).toEqual({
-      method: "max", kernel: [2, 2], stride: [1, 1], pad: [0, 0], globalPooling: false,
+      method: "max",
+      kernel: [2, 2],
+      stride: [1, 1],
+      pad: [0, 0],
+      globalPooling: false,
     });
   });
 
@@ -174,7 +213,12 @@ describe("decodeCaffeModel: parameters", () => {
     expect(layer.relu).toEqual({ negativeSlope: 0.5 });
     expect(layer).not.toHaveProperty("lrn");
     expect(decodeOneLayer("Flatten", {})).toEqual({
-      name: "l", type: "Flatten", bottoms: ["a", "b"], tops: ["y"], blobs: [], phase: null,
+      name: "l",
+      type: "Flatten",
+      bottoms: ["a", "b"],
+      tops: ["y"],
+      blobs: [],
+      phase: null,
     });
   });
 
@@ -195,7 +239,11 @@ describe("decodeCaffeModel: parameters", () => {
     }).pooling;
     expect(p).toEqual({ method: "stochastic", kernel: [3, 2], stride: [1, 2], pad: [2, 1], globalPooling: false });
     expect(decodeOneLayer("Pooling", { pooling_param: { pool: 1, kernel_size: 3, stride: 2, pad: 1 } }).pooling).toEqual({
-      method: "ave", kernel: [3, 3], stride: [2, 2], pad: [1, 1], globalPooling: false,
+      method: "ave",
+      kernel: [3, 3],
+      stride: [2, 2],
+      pad: [1, 1],
+      globalPooling: false,
     });
   });
 
@@ -203,12 +251,17 @@ describe("decodeCaffeModel: parameters", () => {
     expect(decodeOneLayer("Concat", { concat_param: { concat_dim: 2 } }).concat).toEqual({ axis: 2 });
     expect(decodeOneLayer("Concat", { concat_param: { axis: -1 } }).concat).toEqual({ axis: -1 });
     expect(decodeOneLayer("Eltwise", { eltwise_param: { operation: 1, coeff: [0.1, -1] } }).eltwise).toEqual({
-      operation: "sum", coeff: [0.1, -1],
+      operation: "sum",
+      coeff: [0.1, -1],
     });
     expect(decodeOneLayer("Eltwise", { eltwise_param: { operation: 0 } }).eltwise!.operation).toBe("prod");
     expect(decodeOneLayer("Eltwise", { eltwise_param: { operation: 2 } }).eltwise!.operation).toBe("max");
     expect(decodeOneLayer("LRN", { lrn_param: { norm_region: 1, local_size: 3, alpha: 5e-5, beta: 0.7, k: 2 } }).lrn).toEqual({
-      localSize: 3, alpha: 5e-5, beta: 0.7, k: 2, normRegion: "within",
+      localSize: 3,
+      alpha: 5e-5,
+      beta: 0.7,
+      k: 2,
+      normRegion: "within",
     });
     expect(decodeOneLayer("Dropout", { dropout_param: { dropout_ratio: 0.3 } }).dropout).toEqual({ ratio: 0.3 });
   });
@@ -221,7 +274,9 @@ describe("decodeCaffeModel: parameters", () => {
     expect(phase({ include: [{}] })).toBe(null);
     expect(phase({ exclude: [{ phase: 0 }] })).toBe("test");
     expect(phase({ exclude: [{ phase: 1 }] })).toBe("train");
-    expect(() => phase({ include: [{ phase: 0 }], exclude: [{ phase: 0 }] })).toThrow(/layer "l": its include\/exclude rules leave no phase/);
+    expect(() => phase({ include: [{ phase: 0 }], exclude: [{ phase: 0 }] })).toThrow(
+      /layer "l": its include\/exclude rules leave no phase/,
+    );
   });
 
   it("reads every V1 layer type and keeps an unknown enum value as a named type", () => {
@@ -280,7 +335,12 @@ describe("decodeCaffeModel: inputs", () => {
       { name: "v", shape: [4, 5] },
       { name: "w", shape: null },
     ]);
-    expect(def.layers[0]!.input).toEqual({ shapes: [[2, 3], [2, 3]] });
+    expect(def.layers[0]!.input).toEqual({
+      shapes: [
+        [2, 3],
+        [2, 3],
+      ],
+    });
     expect(def.layers[4]!.input).toEqual({ shapes: [] });
     expect(DATA_LAYER_TYPES.has("HDF5Data")).toBe(true);
   });

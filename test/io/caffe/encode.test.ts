@@ -16,7 +16,13 @@ function blob(shape: number[], seed: number): BlobDef {
 }
 
 const layer = (name: string, type: string, bottoms: string[], tops: string[], rest: Partial<LayerDef> = {}): LayerDef => ({
-  name, type, bottoms, tops, blobs: [], phase: null, ...rest,
+  name,
+  type,
+  bottoms,
+  tops,
+  blobs: [],
+  phase: null,
+  ...rest,
 });
 
 /** A net using every parameter the decoder knows, with non-default values where possible. */
@@ -83,7 +89,9 @@ function expectSameNet(actual: NetDef, expected: NetDef): void {
   expect(withoutData(actual)).toEqual(withoutData(expected));
   const bytes = (b: BlobDef) => Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength);
   actual.layers.forEach((l, i) => {
-    l.blobs.forEach((b, j) => { expect(bytes(b).equals(bytes(expected.layers[i]!.blobs[j]!)), `${l.name} blob ${j}`).toBe(true); });
+    l.blobs.forEach((b, j) => {
+      expect(bytes(b).equals(bytes(expected.layers[i]!.blobs[j]!)), `${l.name} blob ${j}`).toBe(true);
+    });
   });
 }
 
@@ -97,7 +105,9 @@ describe("encodeCaffeModel → decodeCaffeModel", () => {
     const def = everyParamNet();
     const bytes = encodeCaffeModel(def, "v1");
     expect(decodeCaffeModel(bytes)).toEqual(asV1Decodes(def));
-    const raw = caffeRoot.lookupType("caffe.NetParameter").toObject(caffeRoot.lookupType("caffe.NetParameter").decode(bytes), { longs: Number });
+    const raw = caffeRoot
+      .lookupType("caffe.NetParameter")
+      .toObject(caffeRoot.lookupType("caffe.NetParameter").decode(bytes), { longs: Number });
     expect(raw.layer).toBeUndefined();
     expect(raw.input).toEqual(["data"]);
     expect(raw.input_dim).toEqual([2, 3, 9, 11]);
@@ -132,7 +142,14 @@ describe("encodeCaffeModel → decodeCaffeModel", () => {
     fiveD.layers[2]!.blobs[0] = blob([6, 1, 3, 5, 1], 1);
     expect(() => encodeCaffeModel(fiveD, "v1")).toThrow(/layer "conv1" blob 0: dims \[6,1,3,5,1\] have more than the 4 axes of a V1 blob/);
 
-    const mixed: NetDef = { name: "m", inputs: [{ name: "a", shape: [1] }, { name: "b", shape: null }], layers: [] };
+    const mixed: NetDef = {
+      name: "m",
+      inputs: [
+        { name: "a", shape: [1] },
+        { name: "b", shape: null },
+      ],
+      layers: [],
+    };
     expect(() => encodeCaffeModel(mixed, "modern")).toThrow(/inputs "a", "b": give every input a shape or none/);
   });
 });

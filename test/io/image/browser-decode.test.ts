@@ -22,7 +22,9 @@ interface Context2d {
 }
 declare const OffscreenCanvas: new (width: number, height: number) => { getContext(kind: "2d"): Context2d | null };
 declare const ImageData: abstract new (...args: never[]) => unknown;
-type PageModules = typeof import("../../../src/io/image/decode.js") & typeof import("../../../src/io/image/image-data.js") & typeof import("../../../src/io/image/image.js");
+type PageModules = typeof import("../../../src/io/image/decode.js") &
+  typeof import("../../../src/io/image/image-data.js") &
+  typeof import("../../../src/io/image/image.js");
 
 const SRC = resolve(import.meta.dirname, "../../../src/io/image");
 const IMAGES = resolve(import.meta.dirname, "../../fixtures/images");
@@ -97,15 +99,18 @@ describe.skipIf(CHROMIUM === null)("decoding in headless Chromium", () => {
 
   it("a damaged PNG fails with our message, not a missing Buffer", async () => {
     const bytes = readFileSync(resolve(IMAGES, "interlaced-rgb8.png"));
-    const message = await page.evaluate((file) => {
-      const { decodeImage } = Reflect.get(globalThis, "images") as PageModules;
-      try {
-        decodeImage(Uint8Array.from(atob(file), (c) => c.charCodeAt(0)));
-        return "decoded";
-      } catch (e) {
-        return `${(e as Error).name}: ${(e as Error).message}`;
-      }
-    }, base64(bytes.subarray(0, bytes.length - 30)));
+    const message = await page.evaluate(
+      (file) => {
+        const { decodeImage } = Reflect.get(globalThis, "images") as PageModules;
+        try {
+          decodeImage(Uint8Array.from(atob(file), (c) => c.charCodeAt(0)));
+          return "decoded";
+        } catch (e) {
+          return `${(e as Error).name}: ${(e as Error).message}`;
+        }
+      },
+      base64(bytes.subarray(0, bytes.length - 30)),
+    );
     expect(message).toMatch(/^ImageError: PNG image is corrupt or truncated \(.*\); re-save it with an image editor$/);
   });
 
@@ -119,7 +124,12 @@ describe.skipIf(CHROMIUM === null)("decoding in headless Chromium", () => {
       const context = canvas.getContext("2d")!;
       context.putImageData(made, 0, 0);
       const back = m.imageFromImageData(context.getImageData(0, 0, img.width, img.height));
-      return { isImageData: made instanceof ImageData, colorSpace: made.colorSpace, back: Array.from(back.data), quantized: Array.from(m.quantize(img)) };
+      return {
+        isImageData: made instanceof ImageData,
+        colorSpace: made.colorSpace,
+        back: Array.from(back.data),
+        quantized: Array.from(m.quantize(img)),
+      };
     }, base64(bytes));
     expect(result.isImageData).toBe(true);
     expect(result.colorSpace).toBe("srgb");

@@ -83,12 +83,16 @@ describe("readExifOrientation", () => {
   });
 
   it("finds the tag among other entries, after other APP segments", () => {
-    const t = tiff(false, [
-      [0x010f, 2, 4, 0x41424300], // Make
-      [0x011a, 5, 1, 100], // XResolution
-      [0x0112, 3, 1, 6],
-      [0x0128, 3, 1, 2],
-    ], 20);
+    const t = tiff(
+      false,
+      [
+        [0x010f, 2, 4, 0x41424300], // Make
+        [0x011a, 5, 1, 100], // XResolution
+        [0x0112, 3, 1, 6],
+        [0x0128, 3, 1, 2],
+      ],
+      20,
+    );
     const xmp = new TextEncoder().encode("http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>");
     expect(readExifOrientation(withSegments(plainJpeg, [0xe0, new Uint8Array(14)], [0xe1, xmp], [0xe1, exifPayload(t)]))).toBe(6);
   });
@@ -121,7 +125,12 @@ describe("readExifOrientation", () => {
   });
 
   it("never throws on malformed EXIF: every truncation and random corruption", () => {
-    const good = withExif(tiff(false, [[0x011a, 5, 1, 100], [0x0112, 3, 1, 6]]));
+    const good = withExif(
+      tiff(false, [
+        [0x011a, 5, 1, 100],
+        [0x0112, 3, 1, 6],
+      ]),
+    );
     for (let n = 0; n <= good.length; n++) {
       const o = readExifOrientation(good.subarray(0, n));
       expect(o === 1 || o === 6).toBe(true);
@@ -156,14 +165,66 @@ describe("applyOrientation", () => {
     Array.from({ length: img.height }, (_, y) => Array.from({ length: img.width }, (_, x) => img.data[(y * img.width + x) * 3]!));
 
   it.each([
-    [1, [[a, b, c], [d, e, f]]],
-    [2, [[c, b, a], [f, e, d]]], // mirrored left↔right
-    [3, [[f, e, d], [c, b, a]]], // rotated 180°
-    [4, [[d, e, f], [a, b, c]]], // mirrored top↔bottom
-    [5, [[a, d], [b, e], [c, f]]], // transposed
-    [6, [[d, a], [e, b], [f, c]]], // rotated 90° clockwise
-    [7, [[f, c], [e, b], [d, a]]], // transverse
-    [8, [[c, f], [b, e], [a, d]]], // rotated 90° counter-clockwise
+    [
+      1,
+      [
+        [a, b, c],
+        [d, e, f],
+      ],
+    ],
+    [
+      2,
+      [
+        [c, b, a],
+        [f, e, d],
+      ],
+    ], // mirrored left↔right
+    [
+      3,
+      [
+        [f, e, d],
+        [c, b, a],
+      ],
+    ], // rotated 180°
+    [
+      4,
+      [
+        [d, e, f],
+        [a, b, c],
+      ],
+    ], // mirrored top↔bottom
+    [
+      5,
+      [
+        [a, d],
+        [b, e],
+        [c, f],
+      ],
+    ], // transposed
+    [
+      6,
+      [
+        [d, a],
+        [e, b],
+        [f, c],
+      ],
+    ], // rotated 90° clockwise
+    [
+      7,
+      [
+        [f, c],
+        [e, b],
+        [d, a],
+      ],
+    ], // transverse
+    [
+      8,
+      [
+        [c, f],
+        [b, e],
+        [a, d],
+      ],
+    ], // rotated 90° counter-clockwise
   ])("orientation %i", (orientation, want) => {
     const out = applyOrientation(stored, orientation);
     expect(shown(out)).toEqual(want);

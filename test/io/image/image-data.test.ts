@@ -15,7 +15,11 @@ import { writePng } from "./png-writer.js";
 /** What a browser's ImageData does, as far as these functions can see. */
 class TinyImageData {
   readonly colorSpace = "srgb" as const;
-  constructor(readonly data: Uint8ClampedArray<ArrayBuffer>, readonly width: number, readonly height: number) {
+  constructor(
+    readonly data: Uint8ClampedArray<ArrayBuffer>,
+    readonly width: number,
+    readonly height: number,
+  ) {
     if (data.length !== 4 * width * height) throw new RangeError("The input data length is not equal to (4 * width * height)");
   }
 }

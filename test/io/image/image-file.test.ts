@@ -159,7 +159,9 @@ describe("checkOutputPath", () => {
     mkdirSync(join(dir, "out.png"));
     for (const name of ["out", "out.png"]) {
       await expect(checkOutputPath(join(dir, name))).rejects.toThrow(OptionError);
-      await expect(checkOutputPath(join(dir, name))).rejects.toThrow(`output ${join(dir, name)} is a directory; give a file name, e.g. ${join(dir, name, "dream.png")}`);
+      await expect(checkOutputPath(join(dir, name))).rejects.toThrow(
+        `output ${join(dir, name)} is a directory; give a file name, e.g. ${join(dir, name, "dream.png")}`,
+      );
     }
   });
 
@@ -185,12 +187,16 @@ describe("makeFrameDirectory", () => {
     const file = join(freshDir(), "frames");
     writeFileSync(file, "x");
     await expect(makeFrameDirectory(file)).rejects.toThrow(ImageError);
-    await expect(makeFrameDirectory(file)).rejects.toThrow(`cannot write frames into ${file}: it is a file, not a directory; give a directory name`);
+    await expect(makeFrameDirectory(file)).rejects.toThrow(
+      `cannot write frames into ${file}: it is a file, not a directory; give a directory name`,
+    );
     expect(readFileSync(file, "utf8")).toBe("x");
   });
   it("refuses a path through a file in one line", async () => {
     const file = join(freshDir(), "frames");
     writeFileSync(file, "x");
-    await expect(makeFrameDirectory(join(file, "inner"))).rejects.toThrow(/^cannot create the directory .*frames\/inner: a part of the path is not a directory \(ENOTDIR\); check the path$/);
+    await expect(makeFrameDirectory(join(file, "inner"))).rejects.toThrow(
+      /^cannot create the directory .*frames\/inner: a part of the path is not a directory \(ENOTDIR\); check the path$/,
+    );
   });
 });

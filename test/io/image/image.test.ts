@@ -57,7 +57,10 @@ describe("imageFromNdarray", () => {
 
   it("follows strides: a transposed (W×H×C viewed as H×W×C) array", () => {
     // Stored as 3 columns × 2 rows; .transpose(1, 0, 2) views it as 2 rows × 3 columns.
-    const stored = ndarray(new Uint8Array(18).map((_, i) => i), [3, 2, 3]);
+    const stored = ndarray(
+      new Uint8Array(18).map((_, i) => i),
+      [3, 2, 3],
+    );
     const view = stored.transpose(1, 0, 2);
     const img = imageFromNdarray(view);
     expect([img.width, img.height]).toEqual([3, 2]);
@@ -77,9 +80,17 @@ describe("imageFromNdarray", () => {
   it("composites alpha onto white (RGBA and gray+alpha)", () => {
     const rgba = ndarray(new Uint8Array([10, 20, 30, 255, 10, 20, 30, 0, 100, 0, 200, 51]), [1, 3, 4]);
     const a = 51 / 255;
-    expect(imageFromNdarray(rgba).data).toBeAllClose(
-      [10, 20, 30, 255, 255, 255, 100 * a + 255 * (1 - a), 255 * (1 - a), 200 * a + 255 * (1 - a)],
-    );
+    expect(imageFromNdarray(rgba).data).toBeAllClose([
+      10,
+      20,
+      30,
+      255,
+      255,
+      255,
+      100 * a + 255 * (1 - a),
+      255 * (1 - a),
+      200 * a + 255 * (1 - a),
+    ]);
     const ga = ndarray(new Uint8Array([40, 128]), [1, 1, 2]);
     const g = 40 * (128 / 255) + 255 * (127 / 255);
     expect(imageFromNdarray(ga).data).toBeAllClose([g, g, g]);
@@ -90,9 +101,7 @@ describe("imageFromNdarray", () => {
       "cannot make an image from an ndarray of shape [1, 2, 5]; pass H×W (gray) or H×W×C with C = 1, 2, 3 or 4",
     );
     expect(() => imageFromNdarray(ndarray(new Uint8Array(8), [8]))).toThrow(ImageError);
-    expect(() => imageFromNdarray(ndarray(new Float32Array([1, NaN, 3]), [1, 1, 3]))).toThrow(
-      /value at \[0, 0, 1\] is NaN/,
-    );
+    expect(() => imageFromNdarray(ndarray(new Float32Array([1, NaN, 3]), [1, 1, 3]))).toThrow(/value at \[0, 0, 1\] is NaN/);
     expect(() => imageFromNdarray(ndarray(new Uint8Array(0), [0, 4, 3]))).toThrow(/positive integers/);
   });
 });

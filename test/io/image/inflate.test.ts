@@ -76,9 +76,14 @@ describe("inflateZlib: round trips through node:zlib's deflateSync", () => {
 
   it("random data of random sizes (property)", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.integer({ min: 0, max: 9 }), fc.constantFrom(...Object.values(STRATEGIES)), (data, level, strategy) => {
-        expectSame(inflateZlib(deflateSync(data, { level, strategy }), { maxOutput: data.length }), data);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.constantFrom(...Object.values(STRATEGIES)),
+        (data, level, strategy) => {
+          expectSame(inflateZlib(deflateSync(data, { level, strategy }), { maxOutput: data.length }), data);
+        },
+      ),
       { numRuns: 200, seed: 1951 },
     );
   });
@@ -111,13 +116,17 @@ describe("preset dictionaries (FDICT)", () => {
     const packed = deflateSync(data, { dictionary });
     expect(packed.length).toBeLessThan(50);
     expectSame(inflateZlib(packed, { maxOutput: 700, dictionary }), data);
-    expect(inflateError(() => inflateRaw(deflateRawSync(data, { dictionary }), { maxOutput: 700 })).problem).toMatch(/reaches \d+ bytes back, before the start/);
+    expect(inflateError(() => inflateRaw(deflateRawSync(data, { dictionary }), { maxOutput: 700 })).problem).toMatch(
+      /reaches \d+ bytes back, before the start/,
+    );
   });
   it("a missing or wrong dictionary is named by its Adler-32", () => {
     const [, dictionary] = dictionaries[0]!;
     const packed = deflateSync(text, { dictionary });
     const id = adler32(dictionary).toString(16).padStart(8, "0");
-    expect(inflateError(() => inflateZlib(packed, { maxOutput: 1e6 })).problem).toBe(`the stream needs a preset dictionary (Adler-32 0x${id}), and none was given`);
+    expect(inflateError(() => inflateZlib(packed, { maxOutput: 1e6 })).problem).toBe(
+      `the stream needs a preset dictionary (Adler-32 0x${id}), and none was given`,
+    );
     expect(inflateError(() => inflateZlib(packed, { maxOutput: 1e6, dictionary: Uint8Array.of(1) })).problem).toBe(
       `the stream needs the preset dictionary 0x${id}, not the one given (0x00020002)`,
     );
@@ -194,7 +203,9 @@ class BitWriter {
  */
 function handMadeBlock(clLengths = [1, 2, 2]): Uint8Array {
   const w = new BitWriter().bits(1, 1).bits(2, 2); // BFINAL, BTYPE = dynamic
-  w.bits(1, 5).bits(0, 5).bits(18 - 4, 4); // HLIT = 258, HDIST = 1, HCLEN = 18
+  w.bits(1, 5)
+    .bits(0, 5)
+    .bits(18 - 4, 4); // HLIT = 258, HDIST = 1, HCLEN = 18
   const order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1];
   const byCl: Record<number, number> = { 18: clLengths[0]!, 1: clLengths[1]!, 2: clLengths[2]! };
   for (const symbol of order) w.bits(byCl[symbol] ?? 0, 3);
@@ -247,7 +258,9 @@ describe("inflateZlib: bad streams fail with a clear InflateError", () => {
   });
 
   it("a bad header: method, window, check bits", () => {
-    expect(inflateError(() => inflateZlib(Uint8Array.of(0x77, 0x01, 0, 0), { maxOutput: 9 })).problem).toBe("zlib compression method 7 is not deflate (8)");
+    expect(inflateError(() => inflateZlib(Uint8Array.of(0x77, 0x01, 0, 0), { maxOutput: 9 })).problem).toBe(
+      "zlib compression method 7 is not deflate (8)",
+    );
     expect(inflateError(() => inflateZlib(Uint8Array.of(0x88, 0x1c, 0, 0), { maxOutput: 9 })).problem).toMatch(/window size 2\^16/);
     expect(inflateError(() => inflateZlib(Uint8Array.of(0x78, 0x9d, 0, 0), { maxOutput: 9 })).problem).toMatch(/header check fails/);
   });
@@ -255,7 +268,9 @@ describe("inflateZlib: bad streams fail with a clear InflateError", () => {
   it("a wrong Adler-32", () => {
     const bad = Uint8Array.from(packed);
     bad[bad.length - 1]! ^= 1;
-    expect(inflateError(() => inflateZlib(bad, { maxOutput: 1e6 })).problem).toMatch(/^the Adler-32 checksum 0x[0-9a-f]{8} does not match the data's 0x[0-9a-f]{8}$/);
+    expect(inflateError(() => inflateZlib(bad, { maxOutput: 1e6 })).problem).toMatch(
+      /^the Adler-32 checksum 0x[0-9a-f]{8} does not match the data's 0x[0-9a-f]{8}$/,
+    );
   });
 
   it("block type 3, a stored length that is not its complement, a match before the start", () => {
@@ -266,20 +281,29 @@ describe("inflateZlib: bad streams fail with a clear InflateError", () => {
     );
     // Fixed block: length symbol 257 (7-bit code 0000001) then distance symbol 0 (00000), with no
     // output yet: a distance of 1 reaches before the start.
-    expect(inflateError(() => inflateRaw(Uint8Array.of(0b0000_0011, 0b0000_0010, 0, 0), { maxOutput: 9 })).problem).toMatch(/reaches 1 bytes back, before the start/);
+    expect(inflateError(() => inflateRaw(Uint8Array.of(0b0000_0011, 0b0000_0010, 0, 0), { maxOutput: 9 })).problem).toMatch(
+      /reaches 1 bytes back, before the start/,
+    );
   });
 
   it("more output than maxOutput: refused as soon as it passes the bound", () => {
     const zeros = deflateSync(new Uint8Array(10_000_000)); // ~10 KB that inflate to 10 MB
     expect(zeros.length).toBeLessThan(20_000);
-    expect(inflateError(() => inflateZlib(zeros, { maxOutput: 1_000_000 })).problem).toBe("it inflates to more than the 1000000 bytes expected");
+    expect(inflateError(() => inflateZlib(zeros, { maxOutput: 1_000_000 })).problem).toBe(
+      "it inflates to more than the 1000000 bytes expected",
+    );
     expect(inflateZlib(deflateSync(data), { maxOutput: data.length }).length).toBe(data.length);
     expect(inflateError(() => inflateZlib(deflateSync(data), { maxOutput: data.length - 1 })).problem).toMatch(/more than the 2999 bytes/);
   });
 
   it("damaged streams: ours fails exactly when zlib does, with an InflateError, and agrees when both succeed (property)", () => {
     // Plain Uint8Arrays: mutate() copies with slice(), which on a Buffer would be a view.
-    const bases = [deflateRawSync(wordSoup(4000)), deflateRawSync(noise(300)), deflateRawSync(runs(9000), { strategy: constants.Z_RLE }), deflateRawSync(wordSoup(900), { strategy: constants.Z_FIXED })].map((b) => Uint8Array.from(b));
+    const bases = [
+      deflateRawSync(wordSoup(4000)),
+      deflateRawSync(noise(300)),
+      deflateRawSync(runs(9000), { strategy: constants.Z_RLE }),
+      deflateRawSync(wordSoup(900), { strategy: constants.Z_FIXED }),
+    ].map((b) => Uint8Array.from(b));
     fc.assert(
       fc.property(fc.integer({ min: 0, max: bases.length - 1 }), mutationArb, (which, mutations) => {
         const bytes = mutate(bases[which]!, mutations);

@@ -18,7 +18,10 @@ const pixel = (img: RgbImage, x: number, y: number): number[] => {
 function maxDiff(img: RgbImage, x0: number, x1: number, y0: number, y1: number, rgb: number[]): number {
   let worst = 0;
   for (let y = y0; y < y1; y++) {
-    for (let x = x0; x < x1; x++) pixel(img, x, y).forEach((v, c) => { worst = Math.max(worst, Math.abs(v - rgb[c]!)); });
+    for (let x = x0; x < x1; x++)
+      pixel(img, x, y).forEach((v, c) => {
+        worst = Math.max(worst, Math.abs(v - rgb[c]!));
+      });
   }
   return worst;
 }
@@ -132,10 +135,41 @@ describe("decodeJpeg: EXIF orientation", () => {
 /** SOI and a baseline frame header (SOF0) claiming the given size, then a bare SOS marker. */
 function jpegHeader(width: number, height: number): Uint8Array {
   return new Uint8Array([
-    0xff, 0xd8,
-    0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff,
-    0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01,
-    0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x11, 0x03, 0x11, 0x00, 0x3f, 0x00,
+    0xff,
+    0xd8,
+    0xff,
+    0xc0,
+    0x00,
+    0x11,
+    0x08,
+    height >> 8,
+    height & 0xff,
+    width >> 8,
+    width & 0xff,
+    0x03,
+    0x01,
+    0x22,
+    0x00,
+    0x02,
+    0x11,
+    0x01,
+    0x03,
+    0x11,
+    0x01,
+    0xff,
+    0xda,
+    0x00,
+    0x0c,
+    0x03,
+    0x01,
+    0x00,
+    0x02,
+    0x11,
+    0x03,
+    0x11,
+    0x00,
+    0x3f,
+    0x00,
   ]);
 }
 

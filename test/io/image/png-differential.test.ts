@@ -36,24 +36,46 @@ describe("decodePng equals the pngjs-based decoder", () => {
   const files = repositoryPngs(ROOT);
 
   it("finds the repository's PNG fixtures", () => {
-    expect(files.map((f) => relative(ROOT, f))).toEqual(expect.arrayContaining(["test/fixtures/images/palette-trns.png", "test/fixtures/images/interlaced-rgba16.png"]));
+    expect(files.map((f) => relative(ROOT, f))).toEqual(
+      expect.arrayContaining(["test/fixtures/images/palette-trns.png", "test/fixtures/images/interlaced-rgba16.png"]),
+    );
   });
 
   it.each(files.map((f) => [relative(ROOT, f)]))("%s", (name) => {
     expectSameDecode(readFileSync(join(ROOT, name)));
   });
 
-  const pngjsKinds: [ColorType, 8 | 16][] = [[0, 8], [0, 16], [2, 8], [2, 16], [4, 8], [4, 16], [6, 8], [6, 16]];
+  const pngjsKinds: [ColorType, 8 | 16][] = [
+    [0, 8],
+    [0, 16],
+    [2, 8],
+    [2, 16],
+    [4, 8],
+    [4, 16],
+    [6, 8],
+    [6, 16],
+  ];
   it.each(pngjsKinds)("written by pngjs: colour type %i, %i-bit, every filter type and deflate level", (colorType, bitDepth) => {
     const rand = mulberry32(colorType * 31 + bitDepth);
-    for (const [W, H] of [[1, 1], [7, 5], [33, 17]] as const) {
+    for (const [W, H] of [
+      [1, 1],
+      [7, 5],
+      [33, 17],
+    ] as const) {
       const max = 2 ** bitDepth - 1;
       const samples = Array.from({ length: W * H * CHANNELS[colorType] }, () => Math.floor(rand() * (max + 1)));
       const png = new PNG({ width: W, height: H });
       png.data = bitDepth === 8 ? Buffer.from(samples) : Buffer.from(Uint16Array.from(samples).buffer);
       for (const filterType of [-1, 0, 1, 2, 3, 4]) {
         for (const deflateLevel of [0, 1, 9]) {
-          const file = PNG.sync.write(png, { colorType, inputColorType: colorType, bitDepth, inputHasAlpha: colorType >= 4, filterType, deflateLevel });
+          const file = PNG.sync.write(png, {
+            colorType,
+            inputColorType: colorType,
+            bitDepth,
+            inputHasAlpha: colorType >= 4,
+            filterType,
+            deflateLevel,
+          });
           expectSameDecode(file);
         }
       }
@@ -70,9 +92,30 @@ function randomPicture(kind: Omit<PngPicture, "samples">, seed: number, entries 
 }
 
 const KINDS: [PngPicture["colorType"], PngPicture["depth"]][] = [
-  [0, 1], [0, 2], [0, 4], [0, 8], [0, 16], [2, 8], [2, 16], [3, 1], [3, 2], [3, 4], [3, 8], [4, 8], [4, 16], [6, 8], [6, 16],
+  [0, 1],
+  [0, 2],
+  [0, 4],
+  [0, 8],
+  [0, 16],
+  [2, 8],
+  [2, 16],
+  [3, 1],
+  [3, 2],
+  [3, 4],
+  [3, 8],
+  [4, 8],
+  [4, 16],
+  [6, 8],
+  [6, 16],
 ];
-const SIZES = [[1, 1], [1, 9], [9, 1], [7, 5], [13, 11], [33, 17]] as const;
+const SIZES = [
+  [1, 1],
+  [1, 9],
+  [9, 1],
+  [7, 5],
+  [13, 11],
+  [33, 17],
+] as const;
 
 describe("decodePng equals the pngjs-based decoder on every kind of PNG", () => {
   it.each(KINDS)("colour type %i, %i-bit: interlaced or not, all filters, at awkward sizes", (colorType, depth) => {
@@ -89,7 +132,12 @@ describe("decodePng equals the pngjs-based decoder on every kind of PNG", () => 
   });
 
   it.each([0, 1, 2, 3, 4])("each row filtered with type %i, at 1-, 8- and 16-bit", (type) => {
-    for (const [colorType, depth] of [[0, 1], [2, 8], [6, 16], [4, 8]] as const) {
+    for (const [colorType, depth] of [
+      [0, 1],
+      [2, 8],
+      [6, 16],
+      [4, 8],
+    ] as const) {
       expectSameDecode(writePng(randomPicture({ width: 17, height: 6, colorType, depth, filter: () => type }, type * 7 + depth)));
     }
   });
@@ -100,13 +148,23 @@ describe("decodePng equals the pngjs-based decoder on every kind of PNG", () => 
       const palette = Array.from({ length: 3 * entries }, (_, i) => (i * 91 + 5) & 0xff);
       for (const alphas of [1, entries]) {
         const trns = Array.from({ length: alphas }, (_, i) => (i * 77) & 0xff);
-        expectSameDecode(writePng(randomPicture({ width: 11, height: 7, colorType: 3, depth, palette, trns, interlaced: depth === 4 }, depth, entries)));
+        expectSameDecode(
+          writePng(randomPicture({ width: 11, height: 7, colorType: 3, depth, palette, trns, interlaced: depth === 4 }, depth, entries)),
+        );
       }
     }
   });
 
   it("gray and RGB with a transparent key colour (tRNS), at every depth", () => {
-    for (const [colorType, depth] of [[0, 1], [0, 2], [0, 4], [0, 8], [0, 16], [2, 8], [2, 16]] as const) {
+    for (const [colorType, depth] of [
+      [0, 1],
+      [0, 2],
+      [0, 4],
+      [0, 8],
+      [0, 16],
+      [2, 8],
+      [2, 16],
+    ] as const) {
       const pic = randomPicture({ width: 9, height: 8, colorType, depth }, 40 + depth);
       // The first pixel's value as the key, so that at least one pixel is transparent.
       const key = Array.from({ length: CHANNELS[colorType] }, (_, c) => pic.samples[c]!);
@@ -116,23 +174,39 @@ describe("decodePng equals the pngjs-based decoder on every kind of PNG", () => 
   });
 
   it("image data split over many IDAT chunks, with ancillary chunks the decoder skips", () => {
-    const extraChunks: [string, Uint8Array][] = [["tEXt", new TextEncoder().encode("Comment\0dream")], ["gAMA", Uint8Array.of(0, 0, 0xb1, 0x8f)], ["pHYs", new Uint8Array(9)]];
+    const extraChunks: [string, Uint8Array][] = [
+      ["tEXt", new TextEncoder().encode("Comment\0dream")],
+      ["gAMA", Uint8Array.of(0, 0, 0xb1, 0x8f)],
+      ["pHYs", new Uint8Array(9)],
+    ];
     for (const idatChunks of [2, 5, 40]) {
-      expectSameDecode(writePng({ ...randomPicture({ width: 20, height: 9, colorType: 6, depth: 8 }, idatChunks), idatChunks, extraChunks }));
+      expectSameDecode(
+        writePng({ ...randomPicture({ width: 20, height: 9, colorType: 6, depth: 8 }, idatChunks), idatChunks, extraChunks }),
+      );
     }
   });
 
   it("random kinds, sizes, filters and compression levels (property)", () => {
     const kind = fc.constantFrom(...KINDS);
     fc.assert(
-      fc.property(kind, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 24 }), fc.boolean(), fc.integer({ min: 0, max: 9 }), fc.integer(), (k, width, height, interlaced, level, seed) => {
-        const [colorType, depth] = k;
-        const entries = colorType === 3 ? 2 ** depth : 0;
-        const palette = colorType === 3 ? Array.from({ length: 3 * entries }, (_, i) => (i * 13 + seed) & 0xff) : undefined;
-        const filterSeed = mulberry32(seed);
-        const filter = (): number => Math.floor(filterSeed() * 5);
-        expectSameDecode(writePng({ ...randomPicture({ width, height, colorType, depth, interlaced, palette, level }, seed, entries), filter }));
-      }),
+      fc.property(
+        kind,
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 9 }),
+        fc.integer(),
+        (k, width, height, interlaced, level, seed) => {
+          const [colorType, depth] = k;
+          const entries = colorType === 3 ? 2 ** depth : 0;
+          const palette = colorType === 3 ? Array.from({ length: 3 * entries }, (_, i) => (i * 13 + seed) & 0xff) : undefined;
+          const filterSeed = mulberry32(seed);
+          const filter = (): number => Math.floor(filterSeed() * 5);
+          expectSameDecode(
+            writePng({ ...randomPicture({ width, height, colorType, depth, interlaced, palette, level }, seed, entries), filter }),
+          );
+        },
+      ),
       { numRuns: 150, seed: 2083 },
     );
   });

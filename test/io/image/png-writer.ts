@@ -28,7 +28,13 @@ export interface PngPicture {
 export const CHANNELS = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as const;
 
 const ADAM7 = [
-  [0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2],
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
 ] as const;
 
 function chunk(type: string, data: Uint8Array): Uint8Array {
@@ -100,7 +106,8 @@ export function writePng(pic: PngPicture): Uint8Array {
   if (pic.palette) parts.push(chunk("PLTE", Uint8Array.from(pic.palette)));
   if (pic.trns) parts.push(chunk("tRNS", Uint8Array.from(pic.trns)));
   const n = pic.idatChunks ?? 1;
-  for (let i = 0; i < n; i++) parts.push(chunk("IDAT", data.subarray(Math.floor((i * data.length) / n), Math.floor(((i + 1) * data.length) / n))));
+  for (let i = 0; i < n; i++)
+    parts.push(chunk("IDAT", data.subarray(Math.floor((i * data.length) / n), Math.floor(((i + 1) * data.length) / n))));
   parts.push(chunk("IEND", new Uint8Array(0)));
   return Buffer.concat(parts);
 }

@@ -39,7 +39,9 @@ function expected(samples: number[], channels: number, max: number): Float32Arra
     const px = samples.slice(p * channels, (p + 1) * channels).map((s) => (s * 255) / max);
     const rgb = channels >= 3 ? px.slice(0, 3) : [px[0]!, px[0]!, px[0]!];
     const alpha = channels === 2 || channels === 4 ? px[channels - 1]! / 255 : 1;
-    rgb.forEach((v, c) => { out[3 * p + c] = v * alpha + 255 * (1 - alpha); });
+    rgb.forEach((v, c) => {
+      out[3 * p + c] = v * alpha + 255 * (1 - alpha);
+    });
   }
   return out;
 }
@@ -92,7 +94,12 @@ describe("decodePng: every kind pngjs writes", () => {
 
 describe("decodePng: fixtures made by ImageMagick", () => {
   // The formulas from test/fixtures/images/README.md.
-  const PAL = [[255, 0, 0, 255], [0, 128, 255, 0], [10, 20, 30, 128], [255, 255, 255, 255]];
+  const PAL = [
+    [255, 0, 0, 255],
+    [0, 128, 255, 0],
+    [10, 20, 30, 128],
+    [255, 255, 255, 255],
+  ];
   const picture = (W: number, H: number, channels: number, px: (x: number, y: number) => number[]): number[] => {
     const out: number[] = [];
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) out.push(...px(x, y).slice(0, channels));
@@ -102,12 +109,25 @@ describe("decodePng: fixtures made by ImageMagick", () => {
   it("palette, 2-bit indices, no tRNS", () => {
     const img = decodePng(fixture("palette.png"));
     expect([img.width, img.height]).toEqual([7, 5]);
-    expect(img.data).toEqual(expected(picture(7, 5, 3, (x, y) => PAL[(x + 2 * y) % 4]!), 3, 255));
+    expect(img.data).toEqual(
+      expected(
+        picture(7, 5, 3, (x, y) => PAL[(x + 2 * y) % 4]!),
+        3,
+        255,
+      ),
+    );
   });
 
   it("palette with tRNS: alpha 0 → white, alpha 128 blended", () => {
     const img = decodePng(fixture("palette-trns.png"));
-    expect(img.data).toBeAllClose(expected(picture(7, 5, 4, (x, y) => PAL[(x + 2 * y) % 4]!), 4, 255), { rtol: 1e-6 });
+    expect(img.data).toBeAllClose(
+      expected(
+        picture(7, 5, 4, (x, y) => PAL[(x + 2 * y) % 4]!),
+        4,
+        255,
+      ),
+      { rtol: 1e-6 },
+    );
     expect(Array.from(img.data.subarray(3, 6))).toEqual([255, 255, 255]); // pixel (1, 0): fully transparent
     expect(Array.from(img.data.subarray(6, 9))).toBeAllClose([132.02, 137.04, 142.06], { atol: 0.01 }); // (10, 20, 30) at 128/255
   });
@@ -133,7 +153,13 @@ describe("decodePng: fixtures made by ImageMagick", () => {
   it("gray 4-bit", () => {
     const img = decodePng(fixture("gray4.png"));
     expect([img.width, img.height]).toEqual([9, 3]);
-    expect(img.data).toEqual(expected(picture(9, 3, 1, (x, y) => [(x + 5 * y) % 16]), 1, 15));
+    expect(img.data).toEqual(
+      expected(
+        picture(9, 3, 1, (x, y) => [(x + 5 * y) % 16]),
+        1,
+        15,
+      ),
+    );
   });
 });
 
@@ -273,9 +299,25 @@ describe("decodePng: every damaged or invalid structure, named", () => {
   it("damage behind valid CRCs (the checksums recomputed): an image or an ImageError, never anything else (property)", () => {
     // Plain Uint8Arrays: mutate() copies with slice(), which on a Buffer would be a view.
     const bases = [
-      writePng({ width: 19, height: 13, colorType: 3, depth: 4, samples: Array.from({ length: 247 }, (_, i) => i % 11), palette: Array.from({ length: 33 }, (_, i) => i * 7), trns: [0, 128], interlaced: true }),
+      writePng({
+        width: 19,
+        height: 13,
+        colorType: 3,
+        depth: 4,
+        samples: Array.from({ length: 247 }, (_, i) => i % 11),
+        palette: Array.from({ length: 33 }, (_, i) => i * 7),
+        trns: [0, 128],
+        interlaced: true,
+      }),
       writePng({ width: 23, height: 9, colorType: 6, depth: 16, samples: Array.from({ length: 828 }, (_, i) => (i * 2741) & 0xffff) }),
-      writePng({ width: 31, height: 7, colorType: 0, depth: 1, samples: Array.from({ length: 217 }, (_, i) => (i * 5) % 3 & 1), trns: [0, 1] }),
+      writePng({
+        width: 31,
+        height: 7,
+        colorType: 0,
+        depth: 1,
+        samples: Array.from({ length: 217 }, (_, i) => ((i * 5) % 3) & 1),
+        trns: [0, 1],
+      }),
       readFileSync(new URL("interlaced-rgba16.png", images)),
     ].map((b) => Uint8Array.from(b));
     /** Recomputes the CRC of every chunk whose length still fits in the file. */
@@ -319,8 +361,15 @@ describe("decodePng: every damaged or invalid structure, named", () => {
       return [...size, ...typed, ...crc];
     };
     const ihdr = Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 16, 6, 0, 0, 0); // (2³¹ − 1)², 16-bit RGBA
-    const file = Uint8Array.from([...PNG_SIGNATURE, ...chunk("IHDR", ihdr), ...chunk("IDAT", deflateSync(new Uint8Array(99))), ...chunk("IEND", new Uint8Array(0))]);
-    expect(() => decodePng(file, { maxPixels: Infinity })).toThrow(/^PNG image is corrupt or truncated \(the image data is 99 bytes, short of the \d+ its size needs\)/);
+    const file = Uint8Array.from([
+      ...PNG_SIGNATURE,
+      ...chunk("IHDR", ihdr),
+      ...chunk("IDAT", deflateSync(new Uint8Array(99))),
+      ...chunk("IEND", new Uint8Array(0)),
+    ]);
+    expect(() => decodePng(file, { maxPixels: Infinity })).toThrow(
+      /^PNG image is corrupt or truncated \(the image data is 99 bytes, short of the \d+ its size needs\)/,
+    );
   });
 
   it("truncated anywhere: inside a chunk, before IEND, inside the zlib stream", () => {

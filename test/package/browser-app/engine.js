@@ -11,8 +11,15 @@ self.onmessage = async ({ data: { id, width, height, pixels, options, modelUrl }
     const model = modelUrl === undefined ? undefined : await loadCaffeModel(modelUrl);
     const out = await dream(image, { ...options, model, onNote: (m) => notes.push(m) });
     self.postMessage({
-      id, crossOriginIsolated, cores: navigator.hardwareConcurrency, threadCount: threadCount(), notes, googlenetUrl: String(googlenetUrl),
-      width: out.width, height: out.height, pixels: Array.from(out.data),
+      id,
+      crossOriginIsolated,
+      cores: navigator.hardwareConcurrency,
+      threadCount: threadCount(),
+      notes,
+      googlenetUrl: String(googlenetUrl),
+      width: out.width,
+      height: out.height,
+      pixels: Array.from(out.data),
     });
   } catch (e) {
     self.postMessage({ id, error: `${e.name}: ${e.message}` });

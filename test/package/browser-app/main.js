@@ -27,7 +27,10 @@ window.dreamWithDreamer = async ({ width, height, pixels, options, threads }) =>
   try {
     const info = await dreamer.ready;
     const steps = [];
-    const out = await dreamer.dream({ width, height, data: new Float32Array(pixels) }, { ...options, onProgress: (p) => steps.push(p.iteration) });
+    const out = await dreamer.dream(
+      { width, height, data: new Float32Array(pixels) },
+      { ...options, onProgress: (p) => steps.push(p.iteration) },
+    );
     return { info, steps, width: out.width, height: out.height, pixels: Array.from(out.data) };
   } catch (e) {
     return { error: `${e.name}: ${e.message}` };

@@ -29,7 +29,8 @@ try {
   setThreads(2);
   // A job straight away, before the helper can have started: the pool must not post it to a
   // helper that is still loading (it would wait forever), so this thread runs it alone.
-  const early = fillUniform(allocFloats("float32", 100_003), 4), earlyOut = allocFloats("float32", early.length);
+  const early = fillUniform(allocFloats("float32", 100_003), 4),
+    earlyOut = allocFloats("float32", early.length);
   reluForwardInThreads(earlyOut, early, 0);
   report.earlyJob = earlyOut.every((v, i) => v === Math.max(early[i], 0)) ? "ran" : "wrong";
   await threadsStarted();
@@ -42,8 +43,10 @@ try {
   const A = fillUniform(allocFloats("float32", M * K), 1);
   const B = fillUniform(allocFloats("float32", K * N), 2);
   const x = fillUniform(allocFloats("float32", 100_003), 3);
-  const C1 = allocFloats("float32", M * N), C2 = allocFloats("float32", M * N);
-  const y1 = allocFloats("float32", x.length), y2 = allocFloats("float32", x.length);
+  const C1 = allocFloats("float32", M * N),
+    C2 = allocFloats("float32", M * N);
+  const y1 = allocFloats("float32", x.length),
+    y2 = allocFloats("float32", x.length);
   report.shared = [A, B, x, C1, C2, y1, y2].every(isShared);
 
   // A value that a 2-thread run fails to write stays NaN and shows as a difference.
