@@ -69,7 +69,7 @@ console.log(
   `video coherence — ${new Date().toISOString()}, Node ${process.version}, ${width}×${height}, ${count} frames panning ${shift} px/frame, ` +
     `${base.layer}, ${base.octaves} octaves × ${base.iterations} steps; load ${load()}`,
 );
-let t = performance.now();
+const t = performance.now();
 opticalFlow(clip[0]!, clip[1]!);
 console.log(`one optical flow: ${((performance.now() - t) / 1000).toFixed(2)} s (a later frame takes two)`);
 console.log(`input clip: error ${compensatedError(clip, shift).toFixed(2)}`);

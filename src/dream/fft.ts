@@ -59,7 +59,8 @@ function planFor(n: number): FftPlan {
       cos[j] = Math.cos((2 * Math.PI * j) / n);
       sin[j] = Math.sin((2 * Math.PI * j) / n);
     }
-    plans.set(n, (plan = { factors, cos, sin, inRe: new Float64Array(n), inIm: new Float64Array(n) }));
+    plan = { factors, cos, sin, inRe: new Float64Array(n), inIm: new Float64Array(n) };
+    plans.set(n, plan);
   }
   return plan;
 }

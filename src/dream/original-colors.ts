@@ -53,7 +53,7 @@ export function photoPlusChange(photo: RgbImage, x: Float32Array, meanBgr: reado
     for (let c = 0; c < 3; c++) {
       const p = data[3 * i + c]!,
         v = p + d[c]!;
-      out[3 * i + c] = d[c] === 0 ? p : v <= 0 ? 0 : v >= 255 ? 255 : v;
+      out[3 * i + c] = d[c] === 0 ? p : Math.min(255, Math.max(0, v));
     }
   }
   return { width, height, data: out };

@@ -206,7 +206,7 @@ describe("parseCommandLine", () => {
     const plain = parseCommandLine(["dream", "a.png", "-o", "b.png"]) as { options: object };
     for (const key of ["laplacian", "smooth", "tv", "pixelL2"]) expect(plain.options).not.toHaveProperty(key);
     expect(parseCommandLine(["dream", "-h"])).toMatchObject({
-      text: expect.stringMatching(/--laplacian N .*\n(.*\n)*  --smooth SIGMA .*\n(.*\n)*  --tv W .*\n(.*\n)*  --pixel-l2 W /),
+      text: expect.stringMatching(/--laplacian N .*\n(.*\n)* {2}--smooth SIGMA .*\n(.*\n)* {2}--tv W .*\n(.*\n)* {2}--pixel-l2 W /),
     });
   });
   it("refuses bad gradient-shaping values with one line", () => {
