@@ -31,7 +31,15 @@ import { Tensor } from "../tensor/tensor.js";
 import type { ObjectiveTerm } from "./objective.js";
 
 /** Channels chosen per picture: the N with the largest, or the smallest, mean activation at the layer. */
-export type ChannelStrategy = { strongest: number } | { weakest: number };
+export type ChannelStrategy =
+  | {
+      /** Dream on the N channels with the largest mean activation. */
+      strongest: number;
+    }
+  | {
+      /** Dream on the N channels with the smallest mean activation. */
+      weakest: number;
+    };
 
 /** `channels` as the dream takes them: numbers, or a strategy. */
 export type ChannelChoice = readonly number[] | ChannelStrategy;

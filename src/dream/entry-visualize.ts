@@ -8,7 +8,10 @@ import type { BundledFiles } from "./entry-dream.js";
 import { visualize as visualizeCore, type VisualizeOptions } from "./visualize.js";
 
 /** The options of the package's `visualize()`: the core's, with `model` optional and `classes` by name too. */
-export type PackageVisualizeOptions = Partial<Omit<VisualizeOptions, "classes">> & { classes?: readonly (number | string)[] };
+export type PackageVisualizeOptions = Partial<Omit<VisualizeOptions, "classes">> & {
+  /** Classes by index (0–999) or by ImageNet name, e.g. "banana" (as `--class` takes them). */
+  classes?: readonly (number | string)[];
+};
 
 /** Visualizes with `bundled`'s model and labels where `options` names none. */
 export async function visualizeWithBundled(options: PackageVisualizeOptions, bundled: BundledFiles): Promise<RgbImage> {

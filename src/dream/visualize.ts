@@ -36,6 +36,7 @@ import { objectiveGradient, type ObjectiveTerm } from "./objective.js";
 import { rollPlanes } from "./roll.js";
 import { similarityBackward, similarityForward, type Similarity } from "./similarity.js";
 
+/** What `visualize` grows a picture toward, and how: every field but `model` and the objective has a default. */
 export interface VisualizeOptions {
   /** The network; `visualize` from the package entry defaults to the bundled GoogLeNet. */
   model: CaffeNet;
@@ -65,14 +66,21 @@ export interface VisualizeOptions {
   threads?: number;
   /** After every step: `octave` is always 1 of 1, `iteration` the step. */
   onProgress?: (p: DreamProgress) => void;
+  /** Told about adjustments, and why a dead channel was refused. */
   onNote?: (message: string) => void;
+  /** Stops the visualization at its next step (it rejects with the signal's reason). */
   signal?: AbortSignal;
 }
 
+/** The defaults of `VisualizeOptions`. */
 export const VISUALIZE_DEFAULTS = {
+  /** The picture's side in pixels. */
   size: 224,
+  /** Adam steps. */
   steps: 128,
+  /** The seed of the start and of every step's transforms. */
   seed: 0,
+  /** Adam's learning rate on the Fourier parameters (Lucid's). */
   learningRate: ADAM_DEFAULTS.learningRate,
 } as const;
 

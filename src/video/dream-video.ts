@@ -43,8 +43,9 @@ export interface VideoProgress {
   dream: DreamProgress;
   /** The share of this call's work done, 0–1, when `frames` is known: frames weighed by their steps. */
   fraction: number | undefined;
-  /** Seconds this call has run, and the seconds left, foretold from them (when `frames` is known). */
+  /** Seconds this call has run. */
   elapsed: number;
+  /** The seconds left, foretold from `elapsed` (when `frames` is known). */
   eta: number | undefined;
 }
 
@@ -52,10 +53,13 @@ export interface VideoProgress {
 export interface VideoFrame {
   /** 0-based index of the frame in the clip. */
   index: number;
+  /** The frame as it came in. */
   input: RgbImage;
+  /** Its dream, as written. */
   dream: RgbImage;
 }
 
+/** A dream's options, and how each frame carries over the one before it. */
 export interface DreamVideoOptions extends Omit<DreamOptions, "onProgress"> {
   /** How much of the previous frame's dream detail each frame starts with, 0–1 (default 0.5). */
   blend?: number;
@@ -70,13 +74,23 @@ export interface DreamVideoOptions extends Omit<DreamOptions, "onProgress"> {
    * first frame carrying this one's detail, seeded as in a single run.
    */
   resume?: VideoFrame;
+  /** After every step of every frame: the frame, and that frame's dream progress. */
   onProgress?: (p: VideoProgress) => void;
 }
 
 /** The options of the package's `dreamVideo()`: the core's, with `model` optional (the bundled GoogLeNet). */
-export type PackageVideoOptions = Omit<DreamVideoOptions, "model"> & { model?: DreamOptions["model"] };
+export type PackageVideoOptions = Omit<DreamVideoOptions, "model"> & {
+  /** The network (default: the bundled GoogLeNet). */
+  model?: DreamOptions["model"];
+};
 
-export const VIDEO_DEFAULTS = { blend: 0.5, flow: true } as const;
+/** The defaults of `DreamVideoOptions`. */
+export const VIDEO_DEFAULTS = {
+  /** Half of the previous frame's dream detail carried into the next frame. */
+  blend: 0.5,
+  /** The carried detail moves along the optical flow. */
+  flow: true,
+} as const;
 
 /**
  * Dreams a clip frame by frame, each frame starting from the previous one's dream detail moved
