@@ -1,20 +1,16 @@
 // `--class`: dreaming toward ImageNet classes from the command line, read in-process and run.
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { UsageError, parseCommandLine } from "../../src/cli/args.js";
 import { readImage } from "../../src/io/image/image-file.js";
+import { runCli, type CliRun } from "./run-cli.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const CLI = join(ROOT, "src/cli.ts");
 const FLOWERS = join(ROOT, "examples/flowers.jpg"); // 320×240
 
-function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (...args: string[]): CliRun => runCli(args);
 
 let dir: string;
 beforeAll(() => {

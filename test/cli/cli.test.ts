@@ -7,15 +7,13 @@ import { join } from "node:path";
 import { PNG } from "pngjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readImage } from "../../src/io/image/image-file.js";
+import { runCli, type CliRun } from "./run-cli.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const IMAGES = join(ROOT, "test/fixtures/images");
 const CLI = join(ROOT, "src/cli.ts");
 
-function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (...args: string[]): CliRun => runCli(args);
 
 /** Fast dream settings for tiny test images. */
 const QUICK = ["--layer", "conv2/3x3", "--octaves", "1", "--iterations", "1", "--quiet"];

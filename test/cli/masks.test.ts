@@ -1,6 +1,5 @@
 // --mask, --original-colors and --channels strongest:N / weakest:N on the command line: read and
 // checked in-process, then run as a user runs them (a child process, its exit code, its files).
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,13 +8,10 @@ import { parseCommandLine, UsageError } from "../../src/cli/args.js";
 import type { RgbImage } from "../../src/io/image/image.js";
 import { readImage, writeImage } from "../../src/io/image/image-file.js";
 import { resizeImage } from "../../src/io/image/resize.js";
+import { runCli, type CliRun } from "./run-cli.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const CLI = join(ROOT, "src/cli.ts");
-const run = (...args: string[]): { code: number | null; stderr: string } => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
-  return { code: r.status, stderr: r.stderr };
-};
+const run = (...args: string[]): CliRun => runCli(args);
 const QUICK = ["--layer", "conv2/3x3", "--octaves", "2", "--iterations", "2"];
 
 function refusal(argv: string[]): string {

@@ -1,7 +1,7 @@
 // `inceptionism video` and `zoom -o FILE.mp4` as a user runs them, on tiny clips made by ffmpeg
 // here: the frames the API gives, the output's frame count, size, rate and sound by ffprobe,
 // resume (after Ctrl-C too), and the refusals — one line each, with the right exit code.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,15 +13,13 @@ import { readImage } from "../../src/io/image/image-file.js";
 import { loadGoogLeNet } from "../../src/models/load.js";
 import { dreamVideo } from "../../src/video/dream-video.js";
 import { ffmpegForTests, makeClip, probeCounted } from "./ffmpeg-check.js";
+import { runCli, type CliRun } from "./run-cli.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const CLI = join(ROOT, "src/cli.ts");
 const HAVE = ffmpegForTests("the video command tests");
 
-function run(args: string[], env: NodeJS.ProcessEnv = process.env): { code: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, encoding: "utf8", timeout: 300_000, env });
-  return { code: r.status, stderr: r.stderr };
-}
+const run = (args: string[], env: NodeJS.ProcessEnv = process.env): CliRun => runCli(args, { timeout: 300_000, env });
 
 /** Quick settings for 64×48 frames. */
 const QUICK = ["--layer", "conv2/3x3", "--octaves", "1", "--iterations", "2", "--iterations-after", "1", "--seed", "3", "--quiet"];
