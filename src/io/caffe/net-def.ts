@@ -80,6 +80,26 @@ export interface LayerDef {
   softmax?: SoftmaxParam;
   /** A Dropout layer's `dropout_param`. */
   dropout?: DropoutParam;
+  /** A BatchNorm layer's `batch_norm_param`. */
+  batchNorm?: BatchNormParam;
+  /** A Scale layer's `scale_param`. */
+  scale?: ScaleParam;
+  /** A Bias layer's `bias_param`. */
+  bias?: BiasParam;
+  /** A PReLU layer's `prelu_param`. */
+  prelu?: PReluParam;
+  /** An ELU layer's `elu_param`. */
+  elu?: EluParam;
+  /** A Power layer's `power_param`. */
+  power?: PowerParam;
+  /** A Flatten layer's `flatten_param`. */
+  flatten?: FlattenParam;
+  /** A Reshape layer's `reshape_param`. */
+  reshape?: ReshapeParam;
+  /** A Slice layer's `slice_param`. */
+  slice?: SliceParam;
+  /** A Crop layer's `crop_param`. */
+  crop?: CropParam;
   /** An `Input` layer's `input_param`. */
   input?: {
     /** The declared shapes, one per top. */
@@ -179,4 +199,92 @@ export interface SoftmaxParam {
 export interface DropoutParam {
   /** dropout_ratio (default 0.5). Dropout is the identity at inference: Caffe scales at train time. */
   ratio: number;
+}
+
+/**
+ * A layer's batch_norm_param. At inference Caffe normalizes with the stored statistics: blob 0 the
+ * mean sum, blob 1 the variance sum, blob 2 their common scale factor s (mean = blob0 / s,
+ * variance = blob1 / s, with 1/s taken as 0 when s = 0).
+ */
+export interface BatchNormParam {
+  /** use_global_stats as the file gives it, or null when unset (Caffe then uses the stored statistics in the TEST phase). */
+  useGlobalStats: boolean | null;
+  /** moving_average_fraction (default 0.999); used only in training. */
+  movingAverageFraction: number;
+  /** eps, added to the variance (default 1e-5). */
+  eps: number;
+}
+
+/** A layer's scale_param: y = x · scale (+ bias), the scale broadcast over `numAxes` axes from `axis`. */
+export interface ScaleParam {
+  /** The first axis of the input the scale runs along (default 1, the channels). */
+  axis: number;
+  /** How many axes the scale covers (default 1; −1: all from `axis` on; 0: one scalar). */
+  numAxes: number;
+  /** bias_term: whether a learned bias follows the scale (default false). */
+  biasTerm: boolean;
+}
+
+/** A layer's bias_param: y = x + bias, the bias broadcast over `numAxes` axes from `axis`. */
+export interface BiasParam {
+  /** The first axis of the input the bias runs along (default 1). */
+  axis: number;
+  /** How many axes the bias covers (default 1; −1: all from `axis` on; 0: one scalar). */
+  numAxes: number;
+}
+
+/** A layer's prelu_param: y = max(0, x) + a · min(0, x), with a learned per channel. */
+export interface PReluParam {
+  /** channel_shared: one slope for every channel rather than one per channel (default false). */
+  channelShared: boolean;
+}
+
+/** A layer's elu_param: y = x for x > 0, else α (exp(x) − 1). */
+export interface EluParam {
+  /** α (default 1). */
+  alpha: number;
+}
+
+/** A layer's power_param: y = (shift + scale · x)^power. */
+export interface PowerParam {
+  /** The exponent (default 1). */
+  power: number;
+  /** The factor on x (default 1). */
+  scale: number;
+  /** The term added before the power (default 0). */
+  shift: number;
+}
+
+/** A layer's flatten_param: axes `axis` … `endAxis` become one. */
+export interface FlattenParam {
+  /** The first axis flattened (default 1). */
+  axis: number;
+  /** The last axis flattened, inclusive (default −1, the last). */
+  endAxis: number;
+}
+
+/** A layer's reshape_param: the axes `axis` … `axis + numAxes` of the input replaced by `shape`. */
+export interface ReshapeParam {
+  /** The new dimensions: 0 copies the input's dimension there, −1 (at most one) is inferred. */
+  shape: number[];
+  /** The first axis replaced (default 0). */
+  axis: number;
+  /** How many axes are replaced (default −1: all from `axis` on). */
+  numAxes: number;
+}
+
+/** A layer's slice_param: the input cut along `axis` into as many tops. */
+export interface SliceParam {
+  /** The axis cut along (default 1; a legacy file's slice_dim). */
+  axis: number;
+  /** Where each cut falls, ascending; empty means equal parts, one per top. */
+  slicePoints: number[];
+}
+
+/** A layer's crop_param: bottom 0 cropped to bottom 1's shape on the axes from `axis` on. */
+export interface CropParam {
+  /** The first axis cropped (default 2: height and width). */
+  axis: number;
+  /** The offsets: none (all 0), one for every cropped axis, or one per cropped axis. */
+  offset: number[];
 }
