@@ -74,6 +74,16 @@ export type {
   ReluParam,
   SoftmaxParam,
   DropoutParam,
+  BatchNormParam,
+  ScaleParam,
+  BiasParam,
+  PReluParam,
+  EluParam,
+  PowerParam,
+  FlattenParam,
+  ReshapeParam,
+  SliceParam,
+  CropParam,
 } from "./io/caffe/net-def.js";
 
 // Images
