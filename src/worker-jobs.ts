@@ -12,6 +12,7 @@ import { col2imJob, im2colJob } from "./layers/im2col.js";
 import { lrnAcrossBackwardJob, lrnAcrossForwardJob } from "./layers/lrn.js";
 import { maxPoolBackwardJob, maxPoolForwardJob } from "./layers/pooling.js";
 import { pointwiseBackwardJob, pointwiseForwardJob } from "./layers/pointwise.js";
+import { preluBackwardDataJob, preluBackwardSlopesJob, preluForwardJob } from "./layers/prelu.js";
 import { reluBackwardJob, reluForwardJob, reluMaskJob } from "./layers/relu.js";
 import { winogradInputJob, winogradOutputJob, winogradProductJob } from "./layers/winograd.js";
 import { zeroJob } from "./tensor/buffers.js";
@@ -44,6 +45,9 @@ export const JOBS: ReadonlyArray<ParallelJob<never>> = [
   reluMaskJob,
   pointwiseForwardJob,
   pointwiseBackwardJob,
+  preluForwardJob,
+  preluBackwardDataJob,
+  preluBackwardSlopesJob,
   winogradInputJob,
   winogradProductJob,
   winogradOutputJob,
