@@ -42,9 +42,12 @@ describe("values and gradients as Caffe computes them", () => {
     expect(dx).toBeAllClose([0.10499358540350653, 0.25, 0.2350037122015945, 0.0451766597309121], close);
   });
 
-  it("Sigmoid saturates to 0 and 1 in Float32 where 1 / (1 + e⁻ˣ) would overflow e⁻ˣ", () => {
-    const y = sigmoid(new Tensor(Float32Array.from([-100, 100]), [2]));
-    expect(Array.from(y.data)).toEqual([0, 1]);
+  it("Sigmoid is Caffe's tanh form all the way: 0 at x = −40, where 1 / (1 + e⁴⁰) would be 4.2e-18", () => {
+    const y = sigmoid(new Tensor(Float64Array.from([-40, -20, 40]), [3]));
+    expect(y.data[0]).toBe(0);
+    expect(y.data[1]).toBe(0.5 * Math.tanh(-10) + 0.5);
+    expect(y.data[1]).toBeCloseTo(2.0611536181902037e-9, 16);
+    expect(y.data[2]).toBe(1);
   });
 
   it("TanH: tanh x, and 1 − y²", () => {
