@@ -2,15 +2,20 @@
 // each in a tiny hand-built net, conv → activation in place as a prototxt has it, must give
 // exactly what its op gives on the convolution's output, forward and input gradient; their
 // Caffe parameters reach the op, with Caffe's defaults when a file leaves them out; and PReLU's
-// slopes are checked against the channels at load, naming the layer.
+// slopes are checked against the channels at load, naming the layer. Last, GoogLeNet with every
+// ReLU a PReLU of zero slopes must be GoogLeNet, to the bit.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { randomTensor } from "../../src/autograd/gradcheck.js";
 import { backward } from "../../src/autograd/tape.js";
+import { inputGradient } from "../../src/dream/objective.js";
+import { decodeCaffeModel } from "../../src/io/caffe/decode.js";
 import { ModelError } from "../../src/errors.js";
 import { conv2d } from "../../src/layers/conv.js";
 import { absval, elu, power, sigmoid, tanh } from "../../src/layers/pointwise.js";
 import { prelu } from "../../src/layers/prelu.js";
 import { CaffeNet } from "../../src/models/net.js";
+import { googlenetUrl } from "../../src/models/sources.js";
 import type { LayerDef, NetDef } from "../../src/io/caffe/net-def.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 
@@ -136,3 +141,29 @@ describe("PReLU's slopes at load", () => {
     );
   });
 });
+
+describe("GoogLeNet with PReLUs", () => {
+  it("gives GoogLeNet's loss and input gradient bit for bit when every ReLU is a PReLU of zero slopes", () => {
+    // The ReLUs run inside the convolutions (the GEMM's epilogue and the dx GEMM's mask); the
+    // PReLUs after them, as layers of their own, in place: the same numbers either way.
+    const def = decodeCaffeModel(readFileSync(googlenetUrl));
+    const channels = new Map(def.layers.filter((l) => l.type === "Convolution").map((l) => [l.tops[0]!, l.convolution!.numOutput]));
+    let replaced = 0;
+    const layers = def.layers.map((l): LayerDef => {
+      const c = channels.get(l.bottoms[0]!);
+      if (l.type !== "ReLU" || c === undefined) return l;
+      replaced++;
+      return { ...l, type: "PReLU", relu: undefined, blobs: [{ shape: [c], data: new Float32Array(c) }] };
+    });
+    expect(replaced).toBe(57); // every convolution's
+    const x = new Tensor(random255(3 * 96 * 96), [1, 3, 96, 96]);
+    const original = inputGradient(new CaffeNet(def), x, { layer: "inception_3b/output" });
+    const prelus = inputGradient(new CaffeNet({ ...def, layers }), x, { layer: "inception_3b/output" });
+    expect(prelus.loss).toBe(original.loss);
+    expect(Array.from(prelus.grad)).toEqual(Array.from(original.grad));
+  });
+});
+
+function random255(n: number): Float32Array {
+  return Float32Array.from(randomTensor([n], 9, -120, 120).data);
+}
