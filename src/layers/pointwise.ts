@@ -11,8 +11,9 @@
 //
 // Sigmoid goes through tanh as Caffe's has since 2015, when it left 1 / (1 + e⁻ˣ), whose e⁻ˣ
 // overflows Float32 for x below about −89. We compute in double, where both forms agree to
-// Float32 rounding down to x ≈ −20; below, the tanh form's absolute error (5.6e-17, half an ulp
-// of 0.5) shows in values under 1e-13, and it is 0 from x ≈ −39 (Caffe's Float32 from x ≈ −17).
+// Float32 rounding down to x ≈ −20 (σ ≈ 2e-9); below, the tanh form's absolute error (up to
+// 5.6e-17, half an ulp of 0.5) is more than Float32's rounding, and σ is 0 from x ≈ −39
+// (Caffe's, in Float32, from x ≈ −18).
 // No objective DeepDream uses sees the difference. Sigmoid and TanH differentiate through their
 // output, as Caffe does: no second exp or tanh in the backward.
 //
