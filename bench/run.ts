@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [-- NAME…]`: the microbenchmarks, each validating its fast kernel
 // against the naive twin before timing it. Numbers are medians; compare within one run.
+import * as activations from "./activations.bench.js";
 import * as browser from "./browser.bench.js";
 import * as conv from "./conv.bench.js";
 import * as dream from "./dream.bench.js";
@@ -25,6 +26,7 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   profile: profile.run,
   relaxed: relaxed.run,
   flow: flow.run,
+  activations: activations.run,
 };
 
 const args = process.argv.slice(2);

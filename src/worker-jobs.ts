@@ -11,6 +11,8 @@ import { gemmJob } from "./layers/gemm.js";
 import { col2imJob, im2colJob } from "./layers/im2col.js";
 import { lrnAcrossBackwardJob, lrnAcrossForwardJob } from "./layers/lrn.js";
 import { maxPoolBackwardJob, maxPoolForwardJob } from "./layers/pooling.js";
+import { pointwiseBackwardJob, pointwiseForwardJob } from "./layers/pointwise.js";
+import { preluBackwardDataJob, preluBackwardSlopesJob, preluForwardJob } from "./layers/prelu.js";
 import { reluBackwardJob, reluForwardJob, reluMaskJob } from "./layers/relu.js";
 import { winogradInputJob, winogradOutputJob, winogradProductJob } from "./layers/winograd.js";
 import { zeroJob } from "./tensor/buffers.js";
@@ -41,6 +43,11 @@ export const JOBS: ReadonlyArray<ParallelJob<never>> = [
   addIntoJob,
   zeroJob,
   reluMaskJob,
+  pointwiseForwardJob,
+  pointwiseBackwardJob,
+  preluForwardJob,
+  preluBackwardDataJob,
+  preluBackwardSlopesJob,
   winogradInputJob,
   winogradProductJob,
   winogradOutputJob,

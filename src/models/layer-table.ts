@@ -6,6 +6,7 @@
 // rule is a compile error. Types that only describe training (data sources, losses, accuracy) are
 // listed in `SKIPPED_TYPES`: the net never runs them.
 
+import { absval, elu, power, prelu, sigmoid, tanh } from "./layer-rules/activations.js";
 import { concat, eltwise, split } from "./layer-rules/branches.js";
 import { convolution } from "./layer-rules/convolution.js";
 import { innerProduct } from "./layer-rules/inner-product.js";
@@ -22,6 +23,12 @@ export type LayerType =
   | "Concat"
   | "InnerProduct"
   | "Softmax"
+  | "Sigmoid"
+  | "TanH"
+  | "ELU"
+  | "Power"
+  | "AbsVal"
+  | "PReLU"
   | "Dropout"
   | "Eltwise"
   | "Split";
@@ -49,6 +56,12 @@ export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
   Concat: concat,
   InnerProduct: innerProduct,
   Softmax: softmax,
+  Sigmoid: sigmoid,
+  TanH: tanh,
+  ELU: elu,
+  Power: power,
+  AbsVal: absval,
+  PReLU: prelu,
   Dropout: dropout,
   Eltwise: eltwise,
   Split: split,
