@@ -5,10 +5,48 @@
 import { randomTensor } from "../../src/autograd/gradcheck.js";
 import { batchNorm, batchNormOwnStatistics } from "../../src/layers/batch-norm.js";
 import { bias, scale } from "../../src/layers/scale.js";
+import { CaffeNet } from "../../src/models/net.js";
+import type { LayerDef } from "../../src/io/caffe/net-def.js";
 import type { GradcheckCase } from "./cases.js";
 
 const grad = (shape: number[], seed: number) => randomTensor(shape, seed, -1, 1, true);
 const constant = (shape: number[], seed: number, lo = -1, hi = 1) => randomTensor(shape, seed, lo, hi);
+
+const blob = (shape: number[], seed: number, lo = -1, hi = 1) => ({
+  shape,
+  data: Float32Array.from(randomTensor(shape, seed, lo, hi).data),
+});
+const inPlace = (name: string, type: string, extra: Partial<LayerDef>): LayerDef => ({
+  name,
+  type,
+  bottoms: ["c"],
+  tops: ["c"],
+  phase: null,
+  blobs: [],
+  ...extra,
+});
+
+/** Convolution → BatchNorm → Scale in place, which the net runs folded into one convolution (src/models/fold-batch-norm.ts). */
+const foldedNet = new CaffeNet({
+  name: "folded",
+  inputs: [{ name: "data", shape: [1, 2, 5, 5] }],
+  layers: [
+    {
+      name: "c",
+      type: "Convolution",
+      bottoms: ["data"],
+      tops: ["c"],
+      phase: null,
+      convolution: { numOutput: 3, biasTerm: false, kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1], group: 1 },
+      blobs: [blob([3, 2, 3, 3], 101)],
+    },
+    inPlace("bn", "BatchNorm", {
+      batchNorm: { useGlobalStats: true, movingAverageFraction: 0.999, eps: 1e-5 },
+      blobs: [blob([3], 102), blob([3], 103, 0.5, 2), { shape: [1], data: Float32Array.of(0.9) }],
+    }),
+    inPlace("sc", "Scale", { scale: { axis: 1, numAxes: 1, biasTerm: true }, blobs: [blob([3], 104), blob([3], 105)] }),
+  ],
+});
 
 export const normalizationCases: GradcheckCase[] = [
   {
@@ -82,5 +120,11 @@ export const normalizationCases: GradcheckCase[] = [
     name: "second bottom [3, 2] on axis −2, both bottoms checked",
     f: (x, b) => bias(x!, b!, -2),
     inputs: () => [grad([2, 2, 3, 2], 98), grad([3, 2], 99)],
+  },
+  {
+    op: "composed net",
+    name: "Convolution → BatchNorm → Scale folded into one convolution by CaffeNet",
+    f: (x) => foldedNet.forward(x!, ["sc"])[0]!,
+    inputs: () => [grad([1, 2, 5, 5], 106)],
   },
 ];
