@@ -6,7 +6,9 @@ import "../../src/threads/node-host.js";
 import { backward } from "../../src/autograd/tape.js";
 import {
   batchNorm,
+  batchNormBackward,
   batchNormBackwardNaive,
+  batchNormForward,
   batchNormForwardNaive,
   batchNormGeometry,
   batchNormOwnStatistics,
@@ -72,6 +74,32 @@ describe("batchNorm vs its naive twin", () => {
     expect(() => batchNorm(x, two, two, 1e-5)).toThrow(
       "batchNorm: mean and variance must have 3 values, one per channel of [1, 3, 2, 2], got 2 and 2",
     );
+  });
+});
+
+describe("batchNorm's range kernels", () => {
+  it("write only the planes [start, end), as the whole-blob twin there", () => {
+    const g = { N: 2, C: 3, S: 5 },
+      n = 30,
+      SENTINEL = 7;
+    const x = random(n, 1, Float64Array),
+      mean = random(3, 2, Float64Array),
+      variance = random(3, 3, Float64Array, [0, 1]);
+    const sd = variance.map((v) => Math.sqrt(v + 1e-5));
+    const y = new Float64Array(n).fill(SENTINEL),
+      yRef = new Float64Array(n);
+    batchNormForward(y, x, mean, sd, g.C, g.S, 1, 4);
+    batchNormForwardNaive(yRef, x, mean, variance, 1e-5, g);
+    expect(Array.from(y.subarray(0, 5))).toEqual(Array(5).fill(SENTINEL));
+    expect(Array.from(y.subarray(20))).toEqual(Array(10).fill(SENTINEL));
+    expect(Array.from(y.subarray(5, 20))).toEqual(Array.from(yRef.subarray(5, 20)));
+    const dx = new Float64Array(n).fill(SENTINEL),
+      dxRef = new Float64Array(n).fill(SENTINEL),
+      dy = random(n, 4, Float64Array);
+    batchNormBackward(dx, dy, sd, g.C, g.S, 4, 6);
+    batchNormBackwardNaive(dxRef, dy, variance, 1e-5, g);
+    expect(Array.from(dx.subarray(0, 20))).toEqual(Array(20).fill(SENTINEL));
+    expect(Array.from(dx.subarray(20))).toEqual(Array.from(dxRef.subarray(20)));
   });
 });
 

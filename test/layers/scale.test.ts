@@ -4,7 +4,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import "../../src/threads/node-host.js";
 import { backward } from "../../src/autograd/tape.js";
-import { bias, scale, scaleBackwardNaive, scaleForwardNaive, scaleGeometry } from "../../src/layers/scale.js";
+import {
+  bias,
+  scale,
+  scaleBackward,
+  scaleBackwardNaive,
+  scaleForward,
+  scaleForwardNaive,
+  scaleGeometry,
+  scaleParamBackward,
+} from "../../src/layers/scale.js";
 import { allocFloats } from "../../src/tensor/buffers.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { shutdownThreads, threadsReady, withThreads } from "../../src/threads/pool.js";
@@ -82,6 +91,40 @@ describe("scale and bias vs their naive twins", () => {
     const second = new Tensor(Float64Array.from([3, -1]), [2], true);
     backward(scale(x, second, null, 1), Float64Array.from([1, 1, 1, 1]));
     expect(Array.from(second.grad!)).toEqual([1 + 3, 2 + 4]); // Σ_o dy·x per entry
+  });
+});
+
+describe("scale's range kernels", () => {
+  it("write only their rows [start, end) or scale entries, as the whole-blob twin there", () => {
+    const g = { outer: 2, D: 3, inner: 4 },
+      n = 24,
+      SENTINEL = 7;
+    const x = random(n, 1, Float64Array),
+      s = random(3, 2, Float64Array),
+      b = random(3, 3, Float64Array),
+      dy = random(n, 4, Float64Array);
+    const y = new Float64Array(n).fill(SENTINEL),
+      yRef = new Float64Array(n);
+    scaleForward(y, x, s, b, g.D, g.inner, 2, 5); // rows 2…4: (o 0, d 2), (o 1, d 0), (o 1, d 1)
+    scaleForwardNaive(yRef, x, s, b, g);
+    expect(Array.from(y.subarray(0, 8))).toEqual(Array(8).fill(SENTINEL));
+    expect(Array.from(y.subarray(20))).toEqual(Array(4).fill(SENTINEL));
+    expect(Array.from(y.subarray(8, 20))).toEqual(Array.from(yRef.subarray(8, 20)));
+    const dx = new Float64Array(n).fill(SENTINEL),
+      dxRef = new Float64Array(n).fill(SENTINEL);
+    scaleBackward(dx, dy, s, g.D, g.inner, 0, 1);
+    scaleBackwardNaive(dxRef, null, null, dy, x, s, g);
+    expect(Array.from(dx.subarray(0, 4))).toEqual(Array.from(dxRef.subarray(0, 4)));
+    expect(Array.from(dx.subarray(4))).toEqual(Array(20).fill(SENTINEL));
+    const ds = new Float64Array(3),
+      db = new Float64Array(3),
+      dsRef = new Float64Array(3),
+      dbRef = new Float64Array(3);
+    scaleParamBackward(ds, db, dy, x, g, 1, 2);
+    scaleBackwardNaive(null, dsRef, dbRef, dy, x, s, g);
+    expect([ds[0], ds[2], db[0], db[2]]).toEqual([0, 0, 0, 0]);
+    expect(ds[1]).toBeCloseTo(dsRef[1]!, 14);
+    expect(db[1]).toBeCloseTo(dbRef[1]!, 14);
   });
 });
 
