@@ -3,10 +3,14 @@
 // forward and input gradient against the unfolded path (the oracle) and against the ops run by
 // hand, a layer name still meaning that layer's own output, the ReLU fused after a folded chain,
 // the cases that must not fold, and the memory estimate of what a folded chain allocates.
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import "../../src/threads/node-host.js";
 import { randomTensor } from "../../src/autograd/gradcheck.js";
 import { backward } from "../../src/autograd/tape.js";
+import { dream } from "../../src/dream/dream.js";
 import { netPassBytes } from "../../src/dream/memory.js";
+import { objectiveValue } from "../../src/dream/objective.js";
+import type { RgbImage } from "../../src/io/image/image.js";
 import { batchNorm as batchNormOp } from "../../src/layers/batch-norm.js";
 import { conv2d } from "../../src/layers/conv.js";
 import { eltwise } from "../../src/layers/eltwise.js";
@@ -14,7 +18,9 @@ import { relu as reluOp } from "../../src/layers/relu.js";
 import { scale as scaleOp } from "../../src/layers/scale.js";
 import { CaffeNet } from "../../src/models/net.js";
 import type { LayerDef, NetDef } from "../../src/io/caffe/net-def.js";
+import { imageToInput } from "../../src/models/preprocess.js";
 import { Tensor } from "../../src/tensor/tensor.js";
+import { shutdownThreads } from "../../src/threads/pool.js";
 
 const f32 = (n: number, seed: number, lo = -1, hi = 1): Float32Array => Float32Array.from(randomTensor([n], seed, lo, hi).data);
 
@@ -294,5 +300,20 @@ describe("chains that must not fold", () => {
 
   it("not a BatchNorm without a Scale after it", () => {
     expect(opOf(stem(batchNorm("bn", "c", 4, 3), relu("r", "c")), "r")).toBe("relu");
+  });
+});
+
+describe("a dream through folded chains", () => {
+  afterAll(() => shutdownThreads());
+
+  it("raises ½Σa² at res2a and gives the same bits on 1 and 2 threads", async () => {
+    const net = new CaffeNet(resnet());
+    const picture: RgbImage = { width: 128, height: 96, data: Float32Array.from(randomTensor([128 * 96 * 3], 3, 0, 255).data) }; // conv1: 98k values, split across threads
+    const options = { model: net, layer: "res2a", octaves: 2, iterations: 3, seed: 5 };
+    const one = await dream(picture, { ...options, threads: 1 });
+    const two = await dream(picture, { ...options, threads: 2 });
+    expect(Array.from(two.data)).toEqual(Array.from(one.data));
+    const score = (img: RgbImage): number => objectiveValue(net, imageToInput(img, net.meanBgr), [{ layer: "res2a" }]);
+    expect(score(one)).toBeGreaterThan(score(picture));
   });
 });
