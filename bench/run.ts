@@ -5,6 +5,7 @@ import * as browser from "./browser.bench.js";
 import * as conv from "./conv.bench.js";
 import * as dream from "./dream.bench.js";
 import * as flow from "./flow.bench.js";
+import * as foldBatchNorm from "./fold-batch-norm.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
 import * as profile from "./profile.bench.js";
@@ -27,6 +28,7 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   relaxed: relaxed.run,
   flow: flow.run,
   activations: activations.run,
+  "fold-batch-norm": foldBatchNorm.run,
 };
 
 const args = process.argv.slice(2);

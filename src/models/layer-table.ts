@@ -10,6 +10,7 @@ import { absval, elu, power, prelu, sigmoid, tanh } from "./layer-rules/activati
 import { concat, eltwise, split } from "./layer-rules/branches.js";
 import { convolution } from "./layer-rules/convolution.js";
 import { innerProduct } from "./layer-rules/inner-product.js";
+import { batchNorm, bias, scale } from "./layer-rules/normalization.js";
 import { pooling } from "./layer-rules/pooling.js";
 import type { LayerRule } from "./layer-rules/rule.js";
 import { dropout, lrn, relu, softmax } from "./layer-rules/same-shape.js";
@@ -31,7 +32,10 @@ export type LayerType =
   | "PReLU"
   | "Dropout"
   | "Eltwise"
-  | "Split";
+  | "Split"
+  | "BatchNorm"
+  | "Scale"
+  | "Bias";
 
 /** Layers that feed or score training; they never take part in a forward to a named blob. */
 export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
@@ -65,6 +69,9 @@ export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
   Dropout: dropout,
   Eltwise: eltwise,
   Split: split,
+  BatchNorm: batchNorm,
+  Scale: scale,
+  Bias: bias,
 };
 
 /** Whether a layer of this type hands on its input's tensor itself (see `LayerRule.sharesInput`). */

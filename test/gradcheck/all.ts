@@ -4,5 +4,6 @@ import type { GradcheckCase } from "./cases.js";
 import { convCases } from "./conv.cases.js";
 import { layerCases } from "./layers.cases.js";
 import { netCases } from "./net.cases.js";
+import { normalizationCases } from "./normalization.cases.js";
 
-export const allCases: GradcheckCase[] = [...convCases, ...layerCases, ...netCases, ...activationCases];
+export const allCases: GradcheckCase[] = [...convCases, ...layerCases, ...netCases, ...activationCases, ...normalizationCases];
