@@ -8,6 +8,7 @@
 
 import { concat, eltwise, split } from "./layer-rules/branches.js";
 import { convolution } from "./layer-rules/convolution.js";
+import { deconvolution } from "./layer-rules/deconvolution.js";
 import { innerProduct } from "./layer-rules/inner-product.js";
 import { pooling } from "./layer-rules/pooling.js";
 import type { LayerRule } from "./layer-rules/rule.js";
@@ -16,6 +17,7 @@ import { DATA_LAYER_TYPES } from "../io/caffe/net-def.js";
 
 export type LayerType =
   | "Convolution"
+  | "Deconvolution"
   | "Pooling"
   | "LRN"
   | "ReLU"
@@ -43,6 +45,7 @@ export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
 
 export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
   Convolution: convolution,
+  Deconvolution: deconvolution,
   Pooling: pooling,
   LRN: lrn,
   ReLU: relu,

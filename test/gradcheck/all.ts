@@ -1,7 +1,8 @@
 // Every gradient check, for the test suite and for `npm run gradcheck`.
 import type { GradcheckCase } from "./cases.js";
 import { convCases } from "./conv.cases.js";
+import { deconvCases } from "./deconv.cases.js";
 import { layerCases } from "./layers.cases.js";
 import { netCases } from "./net.cases.js";
 
-export const allCases: GradcheckCase[] = [...convCases, ...layerCases, ...netCases];
+export const allCases: GradcheckCase[] = [...convCases, ...layerCases, ...netCases, ...deconvCases];
