@@ -2,7 +2,8 @@
 import type { GradcheckCase } from "./cases.js";
 import { convCases } from "./conv.cases.js";
 import { deconvCases } from "./deconv.cases.js";
+import { depthwiseCases } from "./depthwise.cases.js";
 import { layerCases } from "./layers.cases.js";
 import { netCases } from "./net.cases.js";
 
-export const allCases: GradcheckCase[] = [...convCases, ...layerCases, ...netCases, ...deconvCases];
+export const allCases: GradcheckCase[] = [...convCases, ...layerCases, ...netCases, ...deconvCases, ...depthwiseCases];
