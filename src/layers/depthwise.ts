@@ -10,40 +10,51 @@
 //
 // Run through im2col + GEMM group by group, each group is a product of a 1 × R·S matrix by an
 // R·S × OH·OW one: R·S copies of the plane into the column buffer, then a GEMM too thin to
-// reach its speed. Here instead the R×S window slides over the plane directly: for every output
-// row and every tap (r, s), the input row it reads, shifted, is added in times that tap's weight,
+// reach its speed. Here instead the R×S window slides over the plane directly, each output the
+// sum of its taps, gathered:
 //
-//     out[oh, lo:hi] += w[r, s] · x[ih, lo·strideW + s·dilationW − padW : … : strideW]
+//     out[oh, ow] = bias + Σ_{r, s} w[r, s] · x[oh·strideH + r·dilationH − padH, ow·strideW + s·dilationW − padW]
 //
-// over the columns [lo, hi) whose input lies inside the row (the rest read padding, which is
-// zero). The input gradient is the same walk with the roles turned round, each term w·x sending
-// dout·w back to the pixel it read:
+// taken in a double in (r, s) order, as the naive twin does, so the two agree to the bit. In
+// the interior of a plane, where every tap is inside, nothing is tested and a 3×3 window runs
+// unrolled; there too, with stride 1 along rows, four outputs at a time run on WebAssembly SIMD
+// (./wasm/depthwise-simd.ts, in Float32: the one place the bits differ from the twin's).
 //
-//     dx[c, ih, lo·strideW + s·dilationW − padW : …] += w[r, s] · dout[k, oh, lo:hi]
+// The input gradient sends each term's dout·w back to the pixel it read. With stride 1 that is
+// again a gather, the same window flipped:
 //
-// summed over the M output channels of c. Both write only the planes of their own channels, so
-// they split over threads by (image, channel) planes; each value is the same sum in the same
-// order whoever computes it. The weights' gradient is left to the grouped path (DeepDream never
-// asks for it). No scratch at all: the column buffer the grouped path needs is not allocated.
+//     dx[ih, iw] += Σ_{r, s} w[r, s] · dout[ih + padH − r·dilationH, iw + padW − s·dilationW]
 //
-// Measured (bench/depthwise.bench.ts: Float32, one thread, 3×3 pad 1, old and new alternating in
-// one run on the shared 2-core machine at load ~10, so only the ratios mean anything; the ratio
-// is the grouped path's time over this one's):
+// and the same code runs it (the `Window` below says which way it reads). With a larger stride
+// only some taps reach a pixel, by its phase, so it is scattered instead, a row at a time:
+// dx[ih, ·] += w[r, s] · dout[oh, ·], strided.
 //
-//     shape         forward   dx
-//     32×112² s1     0.7×    1.6×
-//     64×112² s2     1.7×    1.1×
-//     512×14² s1     1.9×    1.3×
-//     512×14² s2     7.7×    5.8×
+// Output channel k only reads input channel c = floor(k / M), so both kernels write only the
+// planes of their own channels: they split over threads by (image, channel) planes, each value
+// the same sum in the same order whoever computes it. The weights' gradient is left to the
+// grouped path (DeepDream never asks for it). No scratch: the column buffer the grouped path
+// needs is not allocated at all, and the rule's memory estimate counts none.
 //
-// Small planes gain most: there the grouped path pays its per-group GEMM set-up 512 times.
-// On large stride-1 planes the grouped path's im2col is a memcpy per row and its GEMM runs on
-// WebAssembly SIMD, four columns at a time, which scalar JS does not match.
+// Measured (bench/depthwise.bench.ts: Float32, one thread, 3×3 pad 1, MobileNet's shapes; old
+// (grouped) and new alternating in one run, two runs, on the shared 2-core machine at load 12–15,
+// so only the ratios mean anything; the ratio is the grouped path's time over this one's):
+//
+//     shape         forward     dx
+//     32×112² s1    7.6–9.1×   25–28×     SIMD interior; the old dx pays col2im's scalar adds
+//     64×112² s2    2.8–2.9×   1.0×       JS; the strided dx scatter does no better than col2im
+//     512×14² s1    5.5–7.2×   2.7–3.6×   rows of 14: three quads and the edges in JS
+//     512×14² s2    3.9–4.4×   4.4–6.1×   small planes: the old path's per-group GEMM set-up
+//
+// Before the SIMD interior and the unrolled 3×3, the same loops as shifted row updates
+// (out[oh, ·] += w[r, s] · x[ih, ·] per tap) ran at 0.7× the old path on 32×112² s1: the old
+// one's im2col is a memcpy per row and its GEMM is SIMD, which scalar JS does not match.
 
 import type { Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 import type { ConvGeometry } from "./conv-geometry.js";
+import { gemmBackend } from "./gemm.js";
 import { validRange } from "./im2col.js";
+import { depthwise3x3Quads, depthwisePlanes, depthwiseSimdAvailable, type DepthwisePlanes } from "./wasm/depthwise-simd.js";
 import { convAlgorithm } from "./winograd.js";
 
 /** A grouped convolution with one input channel per group (G = C > 1): what these kernels run. */
@@ -95,6 +106,7 @@ function gatherPlane(
   bias: number,
   accumulate: boolean,
   relu: boolean,
+  simd: DepthwisePlanes | null,
 ): void {
   const { A, B, SH, SW, R, S, stepH, tapH, shiftH, stepW, tapW, shiftW } = win;
   // The columns b whose every tap column b·stepW + s·tapW − shiftW is inside [0, SW).
@@ -107,12 +119,25 @@ function gatherPlane(
   }
   if (hi < lo) hi = lo;
   const unrolled = R === 3 && S === 3;
-  const [w00, w01, w02, w10, w11, w12, w20, w21, w22] = unrolled ? w.subarray(wOff, wOff + 9) : new Float64Array(9);
+  // A 3×3 window's nine weights, in locals.
+  const w00 = unrolled ? w[wOff]! : 0,
+    w01 = unrolled ? w[wOff + 1]! : 0,
+    w02 = unrolled ? w[wOff + 2]! : 0,
+    w10 = unrolled ? w[wOff + 3]! : 0,
+    w11 = unrolled ? w[wOff + 4]! : 0,
+    w12 = unrolled ? w[wOff + 5]! : 0,
+    w20 = unrolled ? w[wOff + 6]! : 0,
+    w21 = unrolled ? w[wOff + 7]! : 0,
+    w22 = unrolled ? w[wOff + 8]! : 0;
+  // The SIMD kernel reads each tap row left to right: a mirrored window (tapW = −1) hands it
+  // the weights mirrored.
+  if (simd !== null) for (let k = 0; k < 9; k++) simd.weights[k] = w[wOff + (tapW > 0 ? k : k + 2 - 2 * (k % 3))]!;
   for (let a = 0; a < A; a++) {
     const o = dOff + a * B;
     const row0 = a * stepH - shiftH; // the source row of tap r = 0; tap r reads row0 + r·tapH
     const rowsInside = row0 >= 0 && row0 < SH && row0 + (R - 1) * tapH >= 0 && row0 + (R - 1) * tapH < SH;
-    const [bLo, bHi] = rowsInside ? [lo, hi] : [B, B]; // the interior of this row
+    const bLo = rowsInside ? lo : B,
+      bHi = rowsInside ? hi : B; // the interior of this row
     // The border: every tap checked.
     for (let b = 0; b < B; b++) {
       if (b === bLo) b = bHi;
@@ -138,19 +163,31 @@ function gatherPlane(
         x2 = base + 2 * tapH * SW,
         t1 = tapW,
         t2 = 2 * tapW;
-      for (let b = bLo; b < bHi; b++) {
+      let from = bLo;
+      const quads = simd === null ? 0 : (bHi - bLo) >> 2;
+      if (quads > 0) {
+        // Four columns at a time on WebAssembly (./wasm/depthwise-simd.ts), in Float32; the
+        // remaining columns below. Its tap (0, 0) is the row's leftmost tap column.
+        const at = o + bLo,
+          end = at + 4 * quads;
+        if (!accumulate) dst.fill(bias, at, end);
+        depthwise3x3Quads(x0 + bLo - (tapW < 0 ? 2 : 0), at, quads, tapH * SW);
+        if (relu) for (let i = at; i < end; i++) if (!(dst[i]! > 0)) dst[i] = 0;
+        from = bLo + 4 * quads;
+      }
+      for (let b = from; b < bHi; b++) {
         const i = b * stepW;
         const acc =
           (accumulate ? dst[o + b]! : bias) +
-          w00! * src[x0 + i]! +
-          w01! * src[x0 + i + t1]! +
-          w02! * src[x0 + i + t2]! +
-          w10! * src[x1 + i]! +
-          w11! * src[x1 + i + t1]! +
-          w12! * src[x1 + i + t2]! +
-          w20! * src[x2 + i]! +
-          w21! * src[x2 + i + t1]! +
-          w22! * src[x2 + i + t2]!;
+          w00 * src[x0 + i]! +
+          w01 * src[x0 + i + t1]! +
+          w02 * src[x0 + i + t2]! +
+          w10 * src[x1 + i]! +
+          w11 * src[x1 + i + t1]! +
+          w12 * src[x1 + i + t2]! +
+          w20 * src[x2 + i]! +
+          w21 * src[x2 + i + t1]! +
+          w22 * src[x2 + i + t2]!;
         dst[o + b] = relu && !(acc > 0) ? 0 : acc;
       }
     } else {
@@ -197,13 +234,28 @@ export function depthwiseForward(
     tapW: g.dilationW,
     shiftW: g.padW,
   };
+  const simd = fitsSimd(x, g) ? depthwisePlanes(H * W, OH * OW) : null;
   for (let p = p0; p < p1; p++) {
     const n = Math.floor(p / C),
       c = p - n * C;
+    if (simd !== null) simd.src.set(x.subarray(p * H * W, (p + 1) * H * W));
     for (let k = c * M; k < (c + 1) * M; k++) {
-      gatherPlane(out, (n * K + k) * OH * OW, x, p * H * W, w, k * R * S, win, bias === null ? 0 : bias[k]!, false, relu);
+      const oPlane = (n * K + k) * OH * OW,
+        b = bias === null ? 0 : bias[k]!;
+      if (simd === null) {
+        gatherPlane(out, oPlane, x, p * H * W, w, k * R * S, win, b, false, relu, null);
+      } else {
+        gatherPlane(simd.dst, 0, simd.src, 0, w, k * R * S, win, b, false, relu, simd);
+        out.set(simd.dst, oPlane);
+      }
     }
   }
+}
+
+/** Whether the planes can go through the SIMD kernel: Float32, 3×3, stride and dilation 1 along rows, SIMD at hand (not with the JS GEMM forced). */
+function fitsSimd(x: Floats, g: ConvGeometry): boolean {
+  const shape = g.R === 3 && g.S === 3 && g.strideW === 1 && g.dilationW === 1;
+  return shape && x instanceof Float32Array && gemmBackend() !== "js" && depthwiseSimdAvailable();
 }
 
 /**
@@ -234,10 +286,21 @@ export function depthwiseBackwardData(dx: Floats, dout: Floats, w: Floats, g: Co
       tapW: -dilationW,
       shiftW: -padW,
     };
+    const simd = fitsSimd(dx, g) ? depthwisePlanes(OH * OW, H * W) : null;
     for (let p = p0; p < p1; p++) {
       const n = Math.floor(p / C),
         c = p - n * C;
-      for (let k = c * M; k < (c + 1) * M; k++) gatherPlane(dx, p * H * W, dout, (n * K + k) * OH * OW, w, k * R * S, win, 0, true, false);
+      if (simd !== null) simd.dst.set(dx.subarray(p * H * W, (p + 1) * H * W));
+      for (let k = c * M; k < (c + 1) * M; k++) {
+        const oPlane = (n * K + k) * OH * OW;
+        if (simd === null) {
+          gatherPlane(dx, p * H * W, dout, oPlane, w, k * R * S, win, 0, true, false, null);
+        } else {
+          simd.src.set(dout.subarray(oPlane, oPlane + OH * OW));
+          gatherPlane(simd.dst, 0, simd.src, 0, w, k * R * S, win, 0, true, false, simd);
+        }
+      }
+      if (simd !== null) dx.set(simd.dst, p * H * W);
     }
     return;
   }

@@ -13,6 +13,8 @@ import {
   type Conv2dOptions,
 } from "../../src/layers/conv.js";
 import { depthwiseEligible, usesDepthwise } from "../../src/layers/depthwise.js";
+import { gemmBackend, setGemmBackend } from "../../src/layers/gemm.js";
+import { depthwiseSimdAvailable } from "../../src/layers/wasm/depthwise-simd.js";
 import { relu } from "../../src/layers/relu.js";
 import { allocFloats } from "../../src/tensor/buffers.js";
 import { shutdownThreads, threadsReady, withThreads } from "../../src/threads/pool.js";
@@ -58,8 +60,9 @@ describe("depthwise kernels (conv2d with group = C) vs the naive twin and the gr
         conv2dForward(out, x, w, bias, g);
         conv2dForwardNaive(outNaive, x, w, bias, g);
         conv2dForward(outGrouped, x, w, bias, g, columns);
-        // The same terms in the same order as the naive sum, in a double: the same bits.
-        expect(out).toBeAllClose(outNaive, { rtol: 0, atol: 0 });
+        // In Float64, the same terms in the same order as the naive sum: the same bits. In
+        // Float32 the interior may run on SIMD, which rounds each step to Float32.
+        expect(out).toBeAllClose(outNaive, Type === Float64Array ? { rtol: 0, atol: 0 } : { rtol, atol });
         expect(out).toBeAllClose(outGrouped, { rtol, atol });
 
         const dout = random(outSize, 5, Type);
@@ -87,6 +90,46 @@ describe("depthwise kernels (conv2d with group = C) vs the naive twin and the gr
       setConvAlgorithm("auto");
     }
   });
+});
+
+describe.skipIf(!depthwiseSimdAvailable())("the depthwise 3×3 interior on WebAssembly SIMD", () => {
+  const kernel = gemmBackend();
+  afterEach(() => setGemmBackend(kernel));
+
+  // Planes wide enough for several quads and a ragged tail; stride 1 for the input gradient's gather.
+  for (const [name, xShape, wShape, p] of [
+    ["pad 1 on 9×23, multiplier 2", [1, 3, 9, 23], [6, 1, 3, 3], { pad: [1, 1] }],
+    ["no pad on 12×37", [2, 2, 12, 37], [2, 1, 3, 3], {}],
+    ["dilation [2, 1] pad [2, 1] on 11×18", [1, 2, 11, 18], [2, 1, 3, 3], { dilation: [2, 1], pad: [2, 1] }],
+    ["stride [2, 1] on 13×21", [1, 3, 13, 21], [3, 1, 3, 3], { stride: [2, 1], pad: [1, 1] }],
+  ] as const) {
+    it(`${name}: within Float32 rounding of the JS kernel, which gives the naive twin's bits`, () => {
+      const g = convGeometry(xShape, wShape, { ...p, group: xShape[1] });
+      const x = random(size(xShape), 1, Float32Array),
+        w = random(size(wShape), 2, Float32Array),
+        b = random(g.K, 3, Float32Array),
+        dout = random(g.N * g.K * g.OH * g.OW, 4, Float32Array);
+      const run = (backend: "js" | "auto") => {
+        setGemmBackend(backend);
+        const out = new Float32Array(dout.length),
+          dx = random(x.length, 5, Float32Array);
+        conv2dForward(out, x, w, b, g, undefined, true); // with the fused ReLU
+        conv2dBackward(dx, null, null, dout, x, w, g);
+        return [out, dx] as const;
+      };
+      const [outJs, dxJs] = run("js"),
+        [outSimd, dxSimd] = run("auto");
+      const outNaive = new Float32Array(dout.length);
+      conv2dForwardNaive(outNaive, x, w, b, g);
+      expect(outJs).toBeAllClose(
+        outNaive.map((v) => Math.max(v, 0)),
+        { rtol: 0, atol: 0 },
+      );
+      expect(outSimd).toBeAllClose(outJs, { rtol: 1e-6, atol: 1e-6 });
+      expect(outSimd).not.toEqual(outJs); // the SIMD kernel did run: its Float32 sums round differently
+      expect(dxSimd).toBeAllClose(dxJs, { rtol: 1e-6, atol: 1e-6 });
+    });
+  }
 });
 
 describe("depthwise conv2d op", () => {
