@@ -81,4 +81,11 @@ describe("Deconvolution through the net", () => {
       ["same", [1, 2, 12, 14], Math.max(2 * 3 * 3 * 12 * 14, winogradScratchBound(2, 5, 12, 14)) + 5 * 12 * 14],
     ]);
   });
+
+  it("reports no columns when the adjoint convolution is depthwise (num_output = group: FCN's bilinear upsampling)", () => {
+    const n = new CaffeNet(net(deconv("up", "data", 3, { numOutput: 3, group: 3, biasTerm: false })));
+    expect(n.plannedShapes(["up"], [1, 3, 6, 7]).map((r) => [r.name, r.shape, r.scratch])).toEqual([
+      ["up", [1, 3, 12, 14], 3 * 6 * 7], // only the backward's temporary
+    ]);
+  });
 });

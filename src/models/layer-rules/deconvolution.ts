@@ -6,7 +6,7 @@
 // is known from the parameters, and C is what is left over.
 
 import { deconv2d, deconvGeometry } from "../../layers/deconv.js";
-import { winogradScratchBound } from "../../layers/winograd.js";
+import { convAlgorithm, winogradScratchBound } from "../../layers/winograd.js";
 import { formatShape } from "../../tensor/tensor.js";
 import { blobTensor, fail, param, type LayerRule } from "./rule.js";
 
@@ -49,12 +49,14 @@ export const deconvolution: LayerRule = {
     return [[g.N, g.C, g.H, g.W]];
   },
   // The adjoint convolution's buffers (its columns, or Winograd's for a 3×3), both on the
-  // deconvolution's *input* plane: its columns are K/G·R·S rows of H·W. And the backward's dx
-  // goes through a temporary of the input's size (../../layers/deconv.ts).
+  // deconvolution's *input* plane: its columns are K/G·R·S rows of H·W — none when it is
+  // depthwise (K/G = 1, so G = K), which runs by ../../layers/depthwise.ts. And the backward's
+  // dx goes through a temporary of the input's size (../../layers/deconv.ts).
   scratch([w], [out], [x]) {
     const [C = 0, Kg = 0, R = 0, S = 0] = w!.shape,
       [N = 0, , H = 0, W = 0] = x!;
-    const columns = Kg * R * S * H * W;
+    const depthwise = Kg === 1 && (out![1] ?? 0) > 1 && convAlgorithm() !== "im2col";
+    const columns = depthwise ? 0 : Kg * R * S * H * W;
     const winograd = R === 3 && S === 3 ? winogradScratchBound(out![1] ?? 0, C, H, W) : 0;
     return Math.max(columns, winograd) + N * C * H * W;
   },
