@@ -93,7 +93,9 @@ interface Window {
  * inside the source, for every (a, b) of the plane; init is bias, or with `accumulate` the value
  * already there. The sum is taken in a JS number (double) in (r, s) order, then stored once.
  * Where all R·S taps are inside (the interior of a plane) a 3×3 window runs unrolled, with its
- * nine weights in locals and no bounds tests; the border runs the checked loop.
+ * nine weights in locals and no bounds tests; the border runs the checked loop. With `simd` (the
+ * module's planes, which dst and src then are; only for stepW = 1 and tapW = ±1, see
+ * `fitsSimd`) the interior runs four columns at a time on WebAssembly.
  */
 function gatherPlane(
   dst: Floats,
