@@ -36,14 +36,20 @@
 // needs is not allocated at all, and the rule's memory estimate counts none.
 //
 // Measured (bench/depthwise.bench.ts: Float32, one thread, 3×3 pad 1, MobileNet's shapes; old
-// (grouped) and new alternating in one run, two runs, on the shared 2-core machine at load 12–15,
-// so only the ratios mean anything; the ratio is the grouped path's time over this one's):
+// (grouped) and new alternating in one run; two runs at 17:53 UTC on the 2-core machine while
+// it was quiet, load ~1; the ratio is the grouped path's time over this one's):
 //
 //     shape         forward     dx
-//     32×112² s1    7.6–9.1×   25–28×     SIMD interior; the old dx pays col2im's scalar adds
-//     64×112² s2    2.8–2.9×   1.0×       JS; the strided dx scatter does no better than col2im
-//     512×14² s1    5.5–7.2×   2.7–3.6×   rows of 14: three quads and the edges in JS
-//     512×14² s2    3.9–4.4×   4.4–6.1×   small planes: the old path's per-group GEMM set-up
+//     32×112² s1    2.9–3.7×   11.6–12.1×   SIMD interior, 3–5 GFLOP/s; the old dx pays col2im
+//     64×112² s2    1.7–2.3×    1.1–1.3×    JS; the strided dx scatter does little better than col2im
+//     512×14² s1    2.1–2.3×    2.1–2.5×    rows of 14: three quads and the edges in JS
+//     512×14² s2    2.7–3.7×    2.2–2.6×    small planes: the old path's per-group GEMM set-up
+//
+// (Under load 12–15 the old path slowed two to three times more than this one, and the ratios
+// grew to 8–9× and 25–28× on 32×112² s1.) Gathering the strided dx by phase instead — the pixels
+// of one phase see a fixed sub-window of the taps — was tried and was slower (0.5× the old path
+// on 64×112² s2, at load 13): likely because the sub-windows are 1×1 to 2×2, too small for the
+// loops over them to pay.
 //
 // Before the SIMD interior and the unrolled 3×3, the same loops as shifted row updates
 // (out[oh, ·] += w[r, s] · x[ih, ·] per tap) ran at 0.7× the old path on 32×112² s1: the old
