@@ -4,6 +4,7 @@ import * as activations from "./activations.bench.js";
 import * as browser from "./browser.bench.js";
 import * as conv from "./conv.bench.js";
 import * as dream from "./dream.bench.js";
+import * as depthwise from "./depthwise.bench.js";
 import * as flow from "./flow.bench.js";
 import * as foldBatchNorm from "./fold-batch-norm.bench.js";
 import * as gemm from "./gemm.bench.js";
@@ -18,6 +19,7 @@ import type { BenchOptions } from "./util.js";
 const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   gemm: gemm.run,
   conv: conv.run,
+  depthwise: depthwise.run,
   winograd: winograd.run,
   "lrn-pool": lrnPool.run,
   step: step.run,

@@ -9,6 +9,7 @@
 import { absval, elu, power, prelu, sigmoid, tanh } from "./layer-rules/activations.js";
 import { concat, eltwise, split } from "./layer-rules/branches.js";
 import { convolution } from "./layer-rules/convolution.js";
+import { deconvolution } from "./layer-rules/deconvolution.js";
 import { innerProduct } from "./layer-rules/inner-product.js";
 import { batchNorm, bias, scale } from "./layer-rules/normalization.js";
 import { pooling } from "./layer-rules/pooling.js";
@@ -18,6 +19,7 @@ import { DATA_LAYER_TYPES } from "../io/caffe/net-def.js";
 
 export type LayerType =
   | "Convolution"
+  | "Deconvolution"
   | "Pooling"
   | "LRN"
   | "ReLU"
@@ -54,6 +56,7 @@ export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
 
 export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
   Convolution: convolution,
+  Deconvolution: deconvolution,
   Pooling: pooling,
   LRN: lrn,
   ReLU: relu,

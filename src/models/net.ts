@@ -283,7 +283,8 @@ export class CaffeNet {
     return plan.flatMap((i) => {
       const l = this.layers[i]!;
       const out = shapes.get(i)!;
-      const scratch = l.rule!.scratch?.(l.weights, out) ?? 0;
+      const inputs = l.bottoms.map((b) => shapes.get(b.layer)![b.top]!);
+      const scratch = l.rule!.scratch?.(l.weights, out, inputs) ?? 0;
       const conv = inside.get(i);
       const folded = conv === undefined ? {} : { foldedInto: this.layers[conv]!.def.name };
       return l.def.tops.map((top, k) => ({ name: l.def.name, type: l.def.type, top, shape: out[k]!, scratch, ...folded }));

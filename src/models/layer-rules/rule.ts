@@ -42,8 +42,8 @@ export interface LayerRule {
   atDeclaredSize?(layer: LayerDef, weights: readonly Tensor[], x: readonly number[] | undefined, channels: Channels | null): Tensor[];
   /** Output shapes from input shapes; throws when the input does not suit the layer. */
   shapes(layer: LayerDef, inputs: readonly (readonly number[])[], weights: readonly Tensor[]): number[][];
-  /** Scratch values the layer's kernel needs for these output shapes; none when absent. */
-  scratch?(weights: readonly Tensor[], outputs: readonly (readonly number[])[]): number;
+  /** Scratch values the layer's kernel needs for these output (and input) shapes; none when absent. */
+  scratch?(weights: readonly Tensor[], outputs: readonly (readonly number[])[], inputs: readonly (readonly number[])[]): number;
   /** Values the layer's kernel keeps from pass to pass beside the weights (Winograd's transformed weights); none when absent. */
   kept?(layer: LayerDef, weights: readonly Tensor[]): number;
   /**
