@@ -10,6 +10,7 @@ import { concat, eltwise, split } from "./layer-rules/branches.js";
 import { convolution } from "./layer-rules/convolution.js";
 import { innerProduct } from "./layer-rules/inner-product.js";
 import { pooling } from "./layer-rules/pooling.js";
+import { crop, flatten, reshape, slice } from "./layer-rules/reshaping.js";
 import type { LayerRule } from "./layer-rules/rule.js";
 import { dropout, lrn, relu, softmax } from "./layer-rules/same-shape.js";
 import { DATA_LAYER_TYPES } from "../io/caffe/net-def.js";
@@ -24,7 +25,11 @@ export type LayerType =
   | "Softmax"
   | "Dropout"
   | "Eltwise"
-  | "Split";
+  | "Split"
+  | "Flatten"
+  | "Reshape"
+  | "Slice"
+  | "Crop";
 
 /** Layers that feed or score training; they never take part in a forward to a named blob. */
 export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
@@ -52,6 +57,10 @@ export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
   Dropout: dropout,
   Eltwise: eltwise,
   Split: split,
+  Flatten: flatten,
+  Reshape: reshape,
+  Slice: slice,
+  Crop: crop,
 };
 
 /** Whether a layer of this type hands on its input's tensor itself (see `LayerRule.sharesInput`). */

@@ -110,10 +110,7 @@ export class CaffeNet {
       this.layers.push(layer);
       const inputChannels = bottoms.map((b) => channels.get(b.layer)?.[b.top] ?? null);
       const topChannels = rule ? rule.channels(def_, inputChannels, layer.weights) : null;
-      channels.set(
-        index,
-        def_.tops.map(() => topChannels),
-      );
+      channels.set(index, Array.isArray(topChannels) ? [...topChannels] : def_.tops.map(() => topChannels));
       if (rule?.atDeclaredSize) reshapeInputs.set(index, inputChannels[0] ?? null);
       def_.tops.forEach((top, k) => {
         current.set(top, { layer: index, top: k });
