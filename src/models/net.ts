@@ -319,7 +319,12 @@ export class CaffeNet {
     }
     if (fits) return;
     const [h, w] = [inputShape[2]!, inputShape[3]!];
-    const min = this.minimumInputSize(name);
+    let min: number;
+    try {
+      min = this.minimumInputSize(name);
+    } catch (e) {
+      throw problem ?? e; // no size fits: the layer's own reason says what to change
+    }
     if (problem !== null && Math.min(h, w) >= min) throw problem; // not a matter of size
     throw new OptionError(`the input is ${w}×${h} pixels but "${name}" needs at least ${min}×${min}; use a larger image or a lower layer`);
   }
