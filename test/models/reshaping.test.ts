@@ -2,7 +2,12 @@
 // (src/models/layer-rules/reshaping.ts): Caffe's shape rules, the channels each top carries at
 // load, the values and input gradients against the ops run by hand, and the one-line errors for
 // a broken file (at load) and for a picture size the layer does not fit (when run).
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import "../../src/threads/node-host.js";
+import { dream } from "../../src/dream/dream.js";
+import { defaultLayer } from "../../src/dream/default-layer.js";
+import { netPassBytes } from "../../src/dream/memory.js";
+import { shutdownThreads, threadsReady, withThreads } from "../../src/threads/pool.js";
 import { randomTensor } from "../../src/autograd/gradcheck.js";
 import { backward } from "../../src/autograd/tape.js";
 import { ModelError, OptionError } from "../../src/errors.js";
@@ -274,5 +279,49 @@ describe("Crop", () => {
       'layer "crop" (Crop): it has 3 offsets for the 2 axes it crops from axis 2; give one, or one per axis',
     );
     expect(() => new CaffeNet(net(grow, cropTo([-1])))).toThrow('layer "crop" (Crop): offsets [-1] must be whole numbers ≥ 0');
+  });
+});
+
+describe("a net with every reshaping layer", () => {
+  // data → conv (6) → ReLU → Slice 2 | 4 → conv 3×3 pad 2 on the 4 (grows by 2) → Crop to the 2's
+  // size at 1 → global pooling → Flatten → InnerProduct (10) → Softmax.
+  const def: NetDef = net(
+    conv("c", "data", 3, 6, 3, 1),
+    layer("relu", "ReLU", ["c"], { tops: ["c"], relu: { negativeSlope: 0 } }),
+    { ...layer("s", "Slice", ["c"], { slice: { axis: 1, slicePoints: [2] } }), tops: ["two", "four"] },
+    conv("wide", "four", 4, 4, 3, 2),
+    layer("crop", "Crop", ["wide", "two"], { crop: { axis: 2, offset: [1] } }),
+    layer("pool", "Pooling", ["crop"], { pooling: { method: "ave", kernel: [0, 0], stride: [1, 1], pad: [0, 0], globalPooling: true } }),
+    layer("flat", "Flatten", ["pool"], { flatten: { axis: 1, endAxis: -1 } }),
+    ip("fc", "flat", 4, 10),
+    layer("prob", "Softmax", ["fc"], { softmax: { axis: 1 } }),
+  );
+  afterAll(() => shutdownThreads());
+
+  it("dreams on its deepest feature map, the Crop, and counts the Flatten's view as no memory", async () => {
+    const n = new CaffeNet(def);
+    expect(defaultLayer(n, "inception_4c/output")).toBe("crop");
+    const withFlatten = netPassBytes(n, ["flat"], 20, 20);
+    expect(withFlatten).toBe(netPassBytes(n, ["pool"], 20, 20));
+    const image = { width: 40, height: 30, data: Float32Array.from(randomTensor([30 * 40 * 3], 4, 0, 255).data) };
+    const out = await dream(image, { model: n, octaves: 2, iterations: 2, seed: 1 });
+    expect([out.width, out.height]).toEqual([40, 30]);
+    expect(out.data.some((v, i) => Math.abs(v - image.data[i]!) > 1)).toBe(true);
+  });
+
+  it("gives the same bits on 1 and 2 threads, forward and input gradient (large enough for the convolutions to split)", async () => {
+    await threadsReady(2);
+    const n = new CaffeNet(def);
+    const run = (): number[][] => {
+      const x = randomTensor([1, 3, 90, 100], 9).to("float32");
+      x.requiresGrad = true;
+      const [crop_, prob] = n.forward(x, ["crop", "prob"]);
+      backward([crop_!, prob!], [f32(randomTensor(crop_!.shape, 10)), f32(randomTensor([10], 11))]);
+      return [Array.from(crop_!.data), Array.from(prob!.data), Array.from(x.grad!)];
+    };
+    const one = withThreads(1, run);
+    withThreads(2, run).forEach((a, k) => {
+      expect(a, `output ${k}`).toEqual(one[k]);
+    });
   });
 });
