@@ -48,10 +48,7 @@ export function sliceForward(ys: readonly Floats[], x: Floats, g: SliceGeometry)
   let at = 0; // a_k·inner: where part k starts in a row of x
   ys.forEach((y, k) => {
     const block = g.sizes[k]! * g.inner;
-    for (let o = 0; o < g.outer; o++) {
-      const from = o * rowOfX + at;
-      for (let i = 0; i < block; i++) y[o * block + i] = x[from + i]!;
-    }
+    for (let o = 0; o < g.outer; o++) y.set(x.subarray(o * rowOfX + at, o * rowOfX + at + block), o * block);
     at += block;
   });
 }
