@@ -12,6 +12,7 @@ import * as lrnPool from "./lrn-pool.bench.js";
 import * as profile from "./profile.bench.js";
 import * as pytorch from "./pytorch.bench.js";
 import * as relaxed from "./relaxed.bench.js";
+import * as reshaping from "./reshaping.bench.js";
 import * as step from "./step.bench.js";
 import * as winograd from "./winograd.bench.js";
 import type { BenchOptions } from "./util.js";
@@ -31,6 +32,7 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   flow: flow.run,
   activations: activations.run,
   "fold-batch-norm": foldBatchNorm.run,
+  reshaping: reshaping.run,
 };
 
 const args = process.argv.slice(2);

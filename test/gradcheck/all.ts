@@ -7,6 +7,7 @@ import { depthwiseCases } from "./depthwise.cases.js";
 import { layerCases } from "./layers.cases.js";
 import { netCases } from "./net.cases.js";
 import { normalizationCases } from "./normalization.cases.js";
+import { reshapingCases } from "./reshaping.cases.js";
 
 export const allCases: GradcheckCase[] = [
   ...convCases,
@@ -16,4 +17,5 @@ export const allCases: GradcheckCase[] = [
   ...normalizationCases,
   ...deconvCases,
   ...depthwiseCases,
+  ...reshapingCases,
 ];
