@@ -43,8 +43,11 @@ import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 
 /** Power's parameters: y = (shift + scale · x)^power (Caffe's power_param). */
 export interface PowerParams {
+  /** The exponent. */
   power: number;
+  /** The factor on x. */
   scale: number;
+  /** The term added before the power. */
   shift: number;
 }
 

@@ -8,7 +8,31 @@ import { GRADCHECK_TOLERANCE } from "./cases.js";
 describe("Float64 gradient checks (central differences)", () => {
   it("cover every op the Caffe layer table runs", () => {
     const ops = new Set(allCases.map((c) => c.op));
-    for (const op of ["conv2d", "innerProduct", "relu", "pool2d", "lrn", "concat", "softmax", "eltwise", "dropout", "composed net"]) {
+    for (const op of [
+      "conv2d",
+      "innerProduct",
+      "relu",
+      "pool2d",
+      "lrn",
+      "concat",
+      "softmax",
+      "eltwise",
+      "dropout",
+      "composed net",
+      "sigmoid",
+      "tanh",
+      "elu",
+      "power",
+      "absval",
+      "prelu",
+      "batchNorm",
+      "scale",
+      "bias",
+      "deconv2d",
+      "reshape",
+      "slice",
+      "crop",
+    ]) {
       expect(ops, op).toContain(op);
     }
   });
