@@ -4,13 +4,14 @@
 import { describe, expect, it } from "vitest";
 import { deepestFeatureMap } from "../../src/dream/default-layer.js";
 import { dream } from "../../src/dream/dream.js";
+import { ModelError } from "../../src/errors.js";
 import type { RgbImage } from "../../src/io/image/image.js";
 import { caffeNetFromBytes } from "../../src/models/sources.js";
 import { CaffeNet } from "../../src/models/net.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { randomTensor } from "../../src/autograd/gradcheck.js";
 import { naiveForward, type NaiveBlob } from "./naive-net.js";
-import { nin, vgg16, zooInput, type ZooNet } from "./zoo-nets.js";
+import { nin, vgg16, viaFile, zooInput, type ZooNet } from "./zoo-nets.js";
 
 /** The largest |ours − naive| over the blob, as a fraction of the blob's largest |value|. */
 function relativeError(ours: Tensor, naive: NaiveBlob): number {
@@ -101,5 +102,42 @@ describe("a Network-in-Network net", () => {
 
   it("dreams by default on the last cccp map before the class maps (relu5, after cccp3)", () => {
     expect(deepestFeatureMap(new CaffeNet(zoo.def))).toBe("relu5");
+  });
+});
+
+describe("a layer type we do not know", () => {
+  // A NIN whose cccp1 is followed by a made-up normalization.
+  const made = nin();
+  const layers = [...made.def.layers];
+  layers.splice(layers.findIndex((l) => l.name === "relu1") + 1, 0, {
+    name: "cccp1/fancy",
+    type: "FancyNorm",
+    bottoms: ["cccp1"],
+    tops: ["cccp1"],
+    blobs: [],
+    phase: null,
+  });
+  const zoo = viaFile({ ...made.def, layers });
+
+  it("loads, and runs what does not need it", () => {
+    const net = caffeNetFromBytes(zoo.bytes, "fancy");
+    expect(net.forward(new Tensor(new Float32Array(3 * 64 * 64), [1, 3, 64, 64]), ["relu1"])[0]!.shape).toEqual([1, 8, 14, 14]);
+  });
+
+  it("fails with the layer and its type named when an output needs it", async () => {
+    const net = caffeNetFromBytes(zoo.bytes, "fancy");
+    const x = new Tensor(new Float32Array(3 * 64 * 64), [1, 3, 64, 64]);
+    const message = 'layer "cccp1/fancy" has type "FancyNorm", which inceptionism does not support';
+    expect(() => net.forward(x, ["cccp2"])).toThrow(ModelError);
+    expect(() => net.forward(x, ["cccp2"])).toThrow(message);
+    // Not "no square input … reaches": the size search must not hide the unsupported layer.
+    await expect(dream(noisePicture(64, 64), { model: net, layer: "relu3", iterations: 1, octaves: 1 })).rejects.toThrow(message);
+    expect(() => net.minimumInputSize("relu3")).toThrow(message);
+  });
+
+  it("is named, too, when the dream picks its layer: not a shallower map before it, nor 'no feature map'", () => {
+    const net = caffeNetFromBytes(zoo.bytes, "fancy");
+    expect(() => deepestFeatureMap(net)).toThrow(ModelError);
+    expect(() => deepestFeatureMap(net)).toThrow('layer "cccp1/fancy" has type "FancyNorm", which inceptionism does not support');
   });
 });
