@@ -33,8 +33,8 @@ export interface ZooNet {
 }
 
 /** The calibration picture: mean-subtracted BGR values of a 0–255 image, seeded. */
-export function zooInput(side: number, seed = 3): NaiveBlob {
-  return { shape: [1, 3, side, side], data: Float64Array.from(randomTensor([3 * side * side], seed, -110, 130).data) };
+export function zooInput(side: number, seed = 3, [lo, hi] = [-110, 130]): NaiveBlob {
+  return { shape: [1, 3, side, side], data: Float64Array.from(randomTensor([3 * side * side], seed, lo, hi).data) };
 }
 
 /** Encodes a NetDef as a modern .caffemodel and decodes it back. */
@@ -53,9 +53,10 @@ class Builder {
     readonly name: string,
     side: number,
     seed: number,
+    range?: [number, number],
   ) {
     this.seed = seed * 1000;
-    this.values.set("data", zooInput(side, seed));
+    this.values.set("data", zooInput(side, seed, range));
   }
 
   channels(blob: string): number {
@@ -272,3 +273,32 @@ export function nin({ width = 8, classes = 10, seed = 9, side = 64 } = {}): ZooN
   b.softmax("prob", "pool4");
   return viaFile(b.net(side));
 }
+
+/**
+ * A small net around one ResNet bottleneck block, for the end-to-end gradient check: conv1 3×3
+ * (+ BatchNorm + Scale) and ReLU, the block res2a with its projection shortcut (stride 2),
+ * Eltwise and ReLU, then a global average pool, an inner product and prob. Without `batchNorm`
+ * the BatchNorm + Scale pairs are left out. Calibrated on inputs in ±1 (`BOTTLENECK_RANGE`):
+ * small values keep a Float64 finite difference's rounding, ε·|loss| / h, far below the gradient.
+ */
+export function bottleneck({ batchNorm = true, side = 9, seed = 5 } = {}): ZooNet {
+  const b = new Builder("bottleneck", side, seed, BOTTLENECK_RANGE);
+  const norm = (id: string, blob: string): string => (batchNorm ? b.batchNormScale(`bn${id}`, `scale${id}`, blob) : blob);
+  norm("_conv1", b.conv("conv1", "data", 4, 3, { pad: 1 }));
+  b.relu("conv1_relu", "conv1");
+  const shortcut = norm("2a_branch1", b.conv("res2a_branch1", "conv1", 6, 1, { stride: 2, bias: false }));
+  let y = norm("2a_branch2a", b.conv("res2a_branch2a", "conv1", 3, 1, { stride: 2, bias: false }));
+  b.relu("res2a_branch2a_relu", y);
+  y = norm("2a_branch2b", b.conv("res2a_branch2b", y, 3, 3, { pad: 1, bias: false }));
+  b.relu("res2a_branch2b_relu", y);
+  y = norm("2a_branch2c", b.conv("res2a_branch2c", y, 6, 1, { bias: false }));
+  const x = b.add({ name: "res2a", type: "Eltwise", bottoms: [shortcut, y], tops: ["res2a"], eltwise: { operation: "sum", coeff: [] } });
+  b.relu("res2a_relu", x);
+  b.pool("pool5", x, "ave", 0, 1, true);
+  b.innerProduct("fc", "pool5", 5, 2);
+  b.softmax("prob", "fc");
+  return viaFile(b.net(side));
+}
+
+/** The range of the inputs `bottleneck` is calibrated for. */
+export const BOTTLENECK_RANGE: [number, number] = [-1, 1];
