@@ -108,7 +108,7 @@ class Builder {
   }
 
   /** BatchNorm then Scale (with bias), both in place, as ResNet's files pair them. */
-  batchNormScale(bnName: string, scaleName: string, blob: string): string {
+  batchNormScale(bnName: string, scaleName: string, blob: string, eps = 1e-5): string {
     const x = this.values.get(blob)!;
     const [C, spatial] = [x.shape[1]!, x.data.length / x.shape[1]!];
     const factor = 999.982; // what Caffe's moving average leaves after many iterations: Σ 0.999^i
@@ -134,7 +134,7 @@ class Builder {
         { shape: [C], data: variance },
         { shape: [1], data: Float32Array.of(factor) },
       ],
-      batchNorm: { useGlobalStats: true, movingAverageFraction: 0.999, eps: 1e-5 },
+      batchNorm: { useGlobalStats: true, movingAverageFraction: 0.999, eps },
     });
     return this.add({
       name: scaleName,
@@ -205,9 +205,10 @@ export function resnet50({ width = 4, classes = 1000, seed = 50 } = {}): ZooNet 
     for (let k = 0; k < blocks; k++) {
       const id = `${s + 2}${"abcdef"[k]}`;
       const stride = k === 0 && s > 0 ? 2 : 1;
+      // Caffe's eps everywhere but on the 3×3 branches, whose larger one shows if eps is misread.
       const branch = (suffix: string, bottom: string, cout: number, kernel: number, strideHere = 1): string => {
         const top = b.conv(`res${id}_branch${suffix}`, bottom, cout, kernel, { stride: strideHere, pad: (kernel - 1) / 2, bias: false });
-        return b.batchNormScale(`bn${id}_branch${suffix}`, `scale${id}_branch${suffix}`, top);
+        return b.batchNormScale(`bn${id}_branch${suffix}`, `scale${id}_branch${suffix}`, top, kernel === 3 ? 0.05 : 1e-5);
       };
       const shortcut = k === 0 ? branch("1", x, 4 * inner, 1, stride) : x;
       let y = branch("2a", x, inner, 1, stride);
