@@ -1,9 +1,11 @@
 // `npm run bench [-- --quick] [-- NAME…]`: the microbenchmarks, each validating its fast kernel
 // against the naive twin before timing it. Numbers are medians; compare within one run.
+import * as activations from "./activations.bench.js";
 import * as browser from "./browser.bench.js";
 import * as conv from "./conv.bench.js";
 import * as dream from "./dream.bench.js";
 import * as flow from "./flow.bench.js";
+import * as foldBatchNorm from "./fold-batch-norm.bench.js";
 import * as gemm from "./gemm.bench.js";
 import * as lrnPool from "./lrn-pool.bench.js";
 import * as profile from "./profile.bench.js";
@@ -25,6 +27,8 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   profile: profile.run,
   relaxed: relaxed.run,
   flow: flow.run,
+  activations: activations.run,
+  "fold-batch-norm": foldBatchNorm.run,
 };
 
 const args = process.argv.slice(2);

@@ -62,6 +62,16 @@ export type {
   ReluParam,
   SoftmaxParam,
   DropoutParam,
+  BatchNormParam,
+  ScaleParam,
+  BiasParam,
+  PReluParam,
+  EluParam,
+  PowerParam,
+  FlattenParam,
+  ReshapeParam,
+  SliceParam,
+  CropParam,
 } from "./io/caffe/net-def.js";
 
 // Images
@@ -95,6 +105,8 @@ export { relu } from "./layers/relu.js";
 export { concat } from "./layers/concat.js";
 export { eltwise, type EltwiseOp } from "./layers/eltwise.js";
 export { softmax } from "./layers/softmax.js";
+export { batchNorm, batchNormOwnStatistics } from "./layers/batch-norm.js";
+export { scale, bias } from "./layers/scale.js";
 export { dropout } from "./layers/dropout.js";
 export { setGemmBackend, gemmBackend, gemmKernels, type GemmBackend, type GemmKernel } from "./layers/gemm.js";
 export type { SimdFlavour } from "./layers/wasm/gemm-simd-module.js";

@@ -7,11 +7,15 @@
 // floor and imports none of them.
 
 import { addIntoJob } from "./autograd/tape.js";
+import { batchNormBackwardJob, batchNormForwardJob } from "./layers/batch-norm.js";
 import { gemmJob } from "./layers/gemm.js";
 import { col2imJob, im2colJob } from "./layers/im2col.js";
 import { lrnAcrossBackwardJob, lrnAcrossForwardJob } from "./layers/lrn.js";
 import { maxPoolBackwardJob, maxPoolForwardJob } from "./layers/pooling.js";
+import { pointwiseBackwardJob, pointwiseForwardJob } from "./layers/pointwise.js";
+import { preluBackwardDataJob, preluBackwardSlopesJob, preluForwardJob } from "./layers/prelu.js";
 import { reluBackwardJob, reluForwardJob, reluMaskJob } from "./layers/relu.js";
+import { scaleBackwardJob, scaleForwardJob, scaleParamBackwardJob } from "./layers/scale.js";
 import { winogradInputJob, winogradOutputJob, winogradProductJob } from "./layers/winograd.js";
 import { zeroJob } from "./tensor/buffers.js";
 import { unpackArrays } from "./threads/posted-arrays.js";
@@ -41,6 +45,11 @@ export const JOBS: ReadonlyArray<ParallelJob<never>> = [
   addIntoJob,
   zeroJob,
   reluMaskJob,
+  pointwiseForwardJob,
+  pointwiseBackwardJob,
+  preluForwardJob,
+  preluBackwardDataJob,
+  preluBackwardSlopesJob,
   winogradInputJob,
   winogradProductJob,
   winogradOutputJob,
@@ -48,6 +57,11 @@ export const JOBS: ReadonlyArray<ParallelJob<never>> = [
   flowColumnsJob,
   flowResidualJob,
   flowStepJob,
+  batchNormForwardJob,
+  batchNormBackwardJob,
+  scaleForwardJob,
+  scaleBackwardJob,
+  scaleParamBackwardJob,
 ];
 
 /**

@@ -108,6 +108,7 @@ export function netPassBytes(net: CaffeNet, layers: readonly string[], h: number
   for (const r of rows) {
     columns = Math.max(columns, r.scratch);
     if (sharesInput(r.type)) continue; // its top is its input's tensor: counted there
+    if (r.foldedInto !== undefined) continue; // computed by the convolution it is folded into: counted there
     const size = r.shape.reduce((a, d) => a * d, 1);
     sum += size;
     largest = Math.max(largest, size);

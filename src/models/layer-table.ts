@@ -6,9 +6,11 @@
 // rule is a compile error. Types that only describe training (data sources, losses, accuracy) are
 // listed in `SKIPPED_TYPES`: the net never runs them.
 
+import { absval, elu, power, prelu, sigmoid, tanh } from "./layer-rules/activations.js";
 import { concat, eltwise, split } from "./layer-rules/branches.js";
 import { convolution } from "./layer-rules/convolution.js";
 import { innerProduct } from "./layer-rules/inner-product.js";
+import { batchNorm, bias, scale } from "./layer-rules/normalization.js";
 import { pooling } from "./layer-rules/pooling.js";
 import type { LayerRule } from "./layer-rules/rule.js";
 import { dropout, lrn, relu, softmax } from "./layer-rules/same-shape.js";
@@ -22,9 +24,18 @@ export type LayerType =
   | "Concat"
   | "InnerProduct"
   | "Softmax"
+  | "Sigmoid"
+  | "TanH"
+  | "ELU"
+  | "Power"
+  | "AbsVal"
+  | "PReLU"
   | "Dropout"
   | "Eltwise"
-  | "Split";
+  | "Split"
+  | "BatchNorm"
+  | "Scale"
+  | "Bias";
 
 /** Layers that feed or score training; they never take part in a forward to a named blob. */
 export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
@@ -49,9 +60,18 @@ export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
   Concat: concat,
   InnerProduct: innerProduct,
   Softmax: softmax,
+  Sigmoid: sigmoid,
+  TanH: tanh,
+  ELU: elu,
+  Power: power,
+  AbsVal: absval,
+  PReLU: prelu,
   Dropout: dropout,
   Eltwise: eltwise,
   Split: split,
+  BatchNorm: batchNorm,
+  Scale: scale,
+  Bias: bias,
 };
 
 /** Whether a layer of this type hands on its input's tensor itself (see `LayerRule.sharesInput`). */

@@ -10,12 +10,16 @@
 //
 // Only the layers the requested outputs depend on run: auxiliary classifiers and loss layers in
 // a training-net file are never touched.
+//
+// A Convolution → BatchNorm → Scale chain runs as one convolution when nothing asks for its
+// inner values (./fold-batch-norm.ts).
 
 import { InceptionismError, ModelError, OptionError, UnknownLayerError } from "../errors.js";
 import { Tensor, formatShape, type DType } from "../tensor/tensor.js";
 import { allocKept, isShared } from "../tensor/buffers.js";
 import { threadCount } from "../threads/pool.js";
 import { closestNames } from "./closest-names.js";
+import { chainsToFold, foldableChains, foldedWeightsIn, type FoldedChain } from "./fold-batch-norm.js";
 import { LAYER_RULES, SKIPPED_TYPES, isLayerType } from "./layer-table.js";
 import { checkArity, type Channels, type LayerRule } from "./layer-rules/rule.js";
 import { DATA_LAYER_TYPES, type LayerDef, type NetDef } from "../io/caffe/net-def.js";
@@ -53,6 +57,11 @@ export interface BlobInfo {
 export interface PlannedBlob extends BlobInfo {
   /** Values of scratch memory the layer's kernel needs at that size (e.g. a convolution's columns). */
   scratch: number;
+  /**
+   * Set for a BatchNorm or Scale folded into the convolution before it (./fold-batch-norm.ts):
+   * that convolution's name. Its top is then the convolution's output, which allocates nothing more.
+   */
+  foldedInto?: string;
 }
 
 /** Caffe's ImageNet mean pixel in BGR order, used by BVLC GoogLeNet and SqueezeNet. */
@@ -80,6 +89,7 @@ export class CaffeNet {
   private readonly byLayerName = new Map<string, ValueRef>();
   private readonly byBlobName = new Map<string, ValueRef>();
   private readonly weightCopies = new Map<string, Map<Tensor, Tensor>>(); // see weightsFor
+  private readonly folds: FoldedChain[]; // conv → BatchNorm → Scale chains, see ./fold-batch-norm.ts
 
   constructor(def: NetDef) {
     this.name = def.name;
@@ -123,6 +133,7 @@ export class CaffeNet {
     }
     if (this.layers.length === 0) throw new ModelError(`model "${def.name}" has no layers to run`);
     this.reshapeAtDeclaredSize(reshapeInputs);
+    this.folds = foldableChains(this.layers);
   }
 
   /**
@@ -156,9 +167,10 @@ export class CaffeNet {
     return [...names];
   }
 
-  /** Bytes of the net's weights as Float32: what holding the model costs. */
+  /** Bytes of the net's weights as Float32, the folded convolutions' among them (./fold-batch-norm.ts): what holding the model costs. */
   get weightBytes(): number {
-    return this.layers.reduce((n, l) => n + l.weights.reduce((m, w) => m + 4 * w.size, 0), 0);
+    const folded = this.folds.flatMap((f) => f.weights);
+    return [...this.layers.flatMap((l) => l.weights), ...folded].reduce((n, w) => n + 4 * w.size, 0);
   }
 
   /**
@@ -178,16 +190,19 @@ export class CaffeNet {
       for (const i of plan) for (const b of this.layers[i]!.bottoms) readersLeft.set(b.layer, (readersLeft.get(b.layer) ?? 0) + 1);
       for (const t of targets) readersLeft.set(t.layer, Infinity);
     }
-    const fused = this.fusedRelus(plan, targets);
+    const folded = chainsToFold(this.folds, plan, targets);
+    const fused = this.fusedRelus(plan, targets, folded);
     const fusedInto = new Map([...fused].map(([conv, relu]) => [relu.layer, conv]));
+    for (const [conv, f] of folded) for (const i of [f.batchNorm, f.scale]) fusedInto.set(i, conv);
     for (const i of plan) {
       const layer = this.layers[i]!;
       const conv = fusedInto.get(i);
       if (conv !== undefined) {
-        values.set(i, values.get(conv)!); // this ReLU already ran, inside the convolution
+        values.set(i, values.get(layer.bottoms[0]!.layer)!); // this layer already ran, inside the convolution
       } else {
         const inputs = layer.bottoms.map((b) => values.get(b.layer)![b.top]!);
-        const weights = layer.weights.map((w) => this.weightsFor(w, x.dtype));
+        const own = folded.has(i) ? foldedWeightsIn(folded.get(i)!, this.layers, x.dtype) : layer.weights;
+        const weights = own.map((w) => this.weightsFor(w, x.dtype));
         const slope = fused.get(i)?.slope;
         values.set(i, layer.rule!.forward(layer.def, inputs, weights, slope));
       }
@@ -206,20 +221,30 @@ export class CaffeNet {
    * The ReLUs to fuse into the convolution before them, as convolution → ReLU index and slope: a
    * layer with a `fusedSlope` (a ReLU, slope ≥ 0) that alone reads the output of one that
    * `fusesRelu` (a convolution), when that output is not itself asked for. In Caffe files such a
-   * ReLU is in place (top = bottom), so nothing else could read the pre-ReLU values anyway.
+   * ReLU is in place (top = bottom), so nothing else could read the pre-ReLU values anyway. After
+   * a `folded` chain, the convolution's output is its Scale's: the ReLU reading that is fused.
    */
-  private fusedRelus(plan: readonly number[], targets: readonly ValueRef[]): Map<number, { layer: number; slope: number }> {
+  private fusedRelus(
+    plan: readonly number[],
+    targets: readonly ValueRef[],
+    folded: ReadonlyMap<number, FoldedChain>,
+  ): Map<number, { layer: number; slope: number }> {
+    const output = new Map([...folded].map(([conv, f]) => [f.scale, conv])); // a folded Scale's output is its convolution's
+    const inside = new Set([...folded.values()].flatMap((f) => [f.batchNorm, f.scale])); // they run inside it
     const readers = new Map<number, number[]>(); // conv index → plan layers reading its output
     for (const i of plan) {
+      if (inside.has(i)) continue;
       for (const b of this.layers[i]!.bottoms) {
-        if (b.layer >= 0 && this.layers[b.layer]!.rule?.fusesRelu) readers.set(b.layer, [...(readers.get(b.layer) ?? []), i]);
+        const conv = output.get(b.layer) ?? b.layer;
+        if (conv >= 0 && this.layers[conv]!.rule?.fusesRelu) readers.set(conv, [...(readers.get(conv) ?? []), i]);
       }
     }
     const fused = new Map<number, { layer: number; slope: number }>();
     for (const [conv, by] of readers) {
       const relu = this.layers[by[0]!]!;
       const slope = relu.rule?.fusedSlope?.(relu.def) ?? null;
-      if (by.length === 1 && slope !== null && !targets.some((t) => t.layer === conv)) fused.set(conv, { layer: by[0]!, slope });
+      const last = folded.get(conv)?.scale ?? conv; // the layer whose output the ReLU reads
+      if (by.length === 1 && slope !== null && !targets.some((t) => t.layer === last)) fused.set(conv, { layer: by[0]!, slope });
     }
     return fused;
   }
@@ -249,13 +274,19 @@ export class CaffeNet {
    */
   plannedShapes(outputs: readonly string[], inputShape: readonly number[]): PlannedBlob[] {
     this.checkInput(inputShape);
-    const plan = this.plan(outputs.map((n) => this.resolve(n)));
+    const targets = outputs.map((n) => this.resolve(n));
+    const plan = this.plan(targets);
     const shapes = this.inferShapes(inputShape, plan, true);
+    const inside = new Map(
+      [...chainsToFold(this.folds, plan, targets)].flatMap(([conv, f]) => [f.batchNorm, f.scale].map((i) => [i, conv])),
+    );
     return plan.flatMap((i) => {
       const l = this.layers[i]!;
       const out = shapes.get(i)!;
       const scratch = l.rule!.scratch?.(l.weights, out) ?? 0;
-      return l.def.tops.map((top, k) => ({ name: l.def.name, type: l.def.type, top, shape: out[k]!, scratch }));
+      const conv = inside.get(i);
+      const folded = conv === undefined ? {} : { foldedInto: this.layers[conv]!.def.name };
+      return l.def.tops.map((top, k) => ({ name: l.def.name, type: l.def.type, top, shape: out[k]!, scratch, ...folded }));
     });
   }
 

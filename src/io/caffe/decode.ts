@@ -15,7 +15,8 @@
 //   params    only the parameter message the layer's type uses, with Caffe's defaults filled in
 //             and per-axis values resolved into [h, w] pairs (see below); float parameters are
 //             given as the shortest decimal with the same float32 value (alpha 1e-4, not
-//             9.99999974e-5), which is what the prototxt said.
+//             9.99999974e-5), which is what the prototxt said. Legacy names become the modern
+//             ones (concat_dim, slice_dim → axis; a file may not set both).
 //
 // Robustness: any bytes in, a NetDef or a ModelError out, with one line naming the layer and
 // blob. protobufjs checks every length against the bytes present before it reads, so nothing is
@@ -29,6 +30,7 @@ import { ModelError } from "../../errors.js";
 import type { Pair } from "../../layers/conv-geometry.js";
 import { checkDims, int64ToNumber, readBlobProto, toBlobDef, type RawBlob } from "./blob.js";
 import type {
+  BatchNormParam,
   ConcatParam,
   ConvolutionParam,
   EltwiseParam,
@@ -39,6 +41,9 @@ import type {
   NetDef,
   Phase,
   PoolingParam,
+  PowerParam,
+  ReshapeParam,
+  SliceParam,
 } from "./net-def.js";
 import { DATA_LAYER_TYPES } from "./net-def.js";
 import {
@@ -50,9 +55,11 @@ import {
   type LayerParamMessages,
   type NetParameterMessage,
   type PoolingParameterMessage,
+  type ReshapeParameterMessage,
 } from "./schema.js";
 
 const V1_TYPE_NAMES: ReadonlyMap<number, string> = new Map(Object.values(V1_LAYER_TYPES));
+const MAX_INT32 = 2 ** 31 - 1; // Caffe holds dims in an int
 
 const root = createCaffeRoot({ blobsAsBytes: true });
 const netParameterType = root.lookupType("caffe.NetParameter");
@@ -147,10 +154,8 @@ function layerPhase(m: LayerMessage, where: string): Phase | null {
   return phases.size === 2 ? null : [...phases][0]!;
 }
 
-type LayerParams = Pick<
-  LayerDef,
-  "convolution" | "pooling" | "lrn" | "innerProduct" | "concat" | "eltwise" | "relu" | "softmax" | "dropout" | "input"
->;
+/** Every LayerDef field but the common ones: the per-type parameters. */
+type LayerParams = Omit<LayerDef, "name" | "type" | "bottoms" | "tops" | "blobs" | "phase">;
 
 function layerParams(type: string, m: LayerMessage, where: string): LayerParams {
   switch (type) {
@@ -202,8 +207,46 @@ function layerParams(type: string, m: LayerMessage, where: string): LayerParams 
       return { dropout: { ratio: float32(params(m, "dropout_param").dropout_ratio) } };
     case "Input":
       return { input: { shapes: inputShapes(m, where) } };
+    case "BatchNorm": {
+      const p = params(m, "batch_norm_param");
+      const batchNorm: BatchNormParam = {
+        useGlobalStats: has(p, "use_global_stats") ? p.use_global_stats : null,
+        movingAverageFraction: float32(p.moving_average_fraction),
+        eps: float32(p.eps),
+      };
+      return { batchNorm };
+    }
+    case "Scale": {
+      const p = params(m, "scale_param");
+      return { scale: { axis: p.axis, numAxes: broadcastAxes(p.num_axes, m, where, "scale"), biasTerm: p.bias_term } };
+    }
+    case "Bias": {
+      const p = params(m, "bias_param");
+      return { bias: { axis: p.axis, numAxes: broadcastAxes(p.num_axes, m, where, "bias") } };
+    }
+    case "PReLU":
+      return { prelu: { channelShared: params(m, "prelu_param").channel_shared } };
+    case "ELU":
+      return { elu: { alpha: float32(params(m, "elu_param").alpha) } };
+    case "Power": {
+      const p = params(m, "power_param");
+      const power: PowerParam = { power: float32(p.power), scale: float32(p.scale), shift: float32(p.shift) };
+      return { power };
+    }
+    case "Flatten": {
+      const p = params(m, "flatten_param");
+      return { flatten: { axis: p.axis, endAxis: p.end_axis } };
+    }
+    case "Reshape":
+      return { reshape: reshapeParam(params(m, "reshape_param"), where) };
+    case "Slice":
+      return { slice: sliceParam(m, where) };
+    case "Crop": {
+      const p = params(m, "crop_param");
+      return { crop: { axis: p.axis, offset: [...p.offset] } };
+    }
     default:
-      return {};
+      return {}; // Sigmoid, TanH, AbsVal, Split, …: no parameters we use
   }
 }
 
@@ -296,6 +339,50 @@ function eltwiseParam(m: LayerMessage, where: string): EltwiseParam {
     throw new ModelError(`${where}: ${p.coeff.length} eltwise coefficients for ${m.bottom.length} bottoms`);
   }
   return { operation, coeff: p.coeff.map(float32) };
+}
+
+// Scale and Bias with one bottom learn their parameter blob: num_axes says how many of the input's
+// axes it spans, −1 for all from `axis` on. With a second bottom, that bottom's shape decides and Caffe
+// ignores num_axes, so a stray value there is no error.
+function broadcastAxes(numAxes: number, m: LayerMessage, where: string, what: string): number {
+  if (m.bottom.length < 2 && numAxes < -1) {
+    throw new ModelError(`${where}: ${what} num_axes must be ≥ 0, or −1 for all axes from axis on, got ${numAxes}`);
+  }
+  return numAxes;
+}
+
+// Reshape's new shape: 0 copies the input's dimension, −1 is inferred from the element count, and
+// only one −1 can be inferred; num_axes is −1 (the rest) or a count. What the input makes of it
+// (axes out of range, a count that does not divide) the net checks when it sees the input.
+function reshapeParam(p: ReshapeParameterMessage, where: string): ReshapeParam {
+  const shape = (p.shape?.dim ?? []).map(int64ToNumber);
+  const bad = shape.find((d) => !(d >= -1 && d <= MAX_INT32));
+  if (bad !== undefined) {
+    throw new ModelError(
+      `${where}: reshape dim ${bad} in [${shape.join(",")}]: each dim must be −1 (inferred), 0 (copied) or positive, below 2^31`,
+    );
+  }
+  if (shape.filter((d) => d === -1).length > 1) {
+    throw new ModelError(`${where}: reshape shape [${shape.join(",")}] has more than one −1; only one dim can be inferred`);
+  }
+  if (p.num_axes < -1) throw new ModelError(`${where}: reshape num_axes must be ≥ 0, or −1 for all, got ${p.num_axes}`);
+  return { shape, axis: p.axis, numAxes: p.num_axes };
+}
+
+// Slice: `axis`, or the legacy `slice_dim` (never both, as Caffe checks); the cut points strictly
+// ascending from above 0 (each top gets at least one slice), one fewer than the tops. No points:
+// equal parts, which the net checks against the input.
+function sliceParam(m: LayerMessage, where: string): SliceParam {
+  const p = params(m, "slice_param");
+  if (has(p, "axis") && has(p, "slice_dim")) throw new ModelError(`${where}: slice sets both axis and slice_dim`);
+  const points = [...p.slice_point];
+  if (points.some((x, i) => x <= (i === 0 ? 0 : points[i - 1]!))) {
+    throw new ModelError(`${where}: slice points [${points.join(",")}] must be positive and strictly ascending`);
+  }
+  if (points.length > 0 && points.length !== m.top.length - 1) {
+    throw new ModelError(`${where}: ${points.length} slice points for ${m.top.length} tops; give one fewer than the tops, or none`);
+  }
+  return { axis: has(p, "slice_dim") ? p.slice_dim : p.axis, slicePoints: points };
 }
 
 // An Input layer gives one shape per top, or one shape for all tops, or none (shapes unknown).

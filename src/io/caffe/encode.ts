@@ -17,7 +17,8 @@
 // 4-D, and Input layers come back as plain inputs.
 //
 // Every parameter is written explicitly, defaults included, with the `_h`/`_w` geometry fields
-// (readable by any Caffe since 2014); V1 writes a concat axis as the V1-era `concat_dim`.
+// (readable by any Caffe since 2014); V1 writes a concat or slice axis as the V1-era `concat_dim`
+// or `slice_dim`. BatchNorm's use_global_stats is written only when set: unset has a meaning.
 
 import { ModelError } from "../../errors.js";
 import type { BlobDef, InputDef, LayerDef, NetDef, Phase } from "./net-def.js";
@@ -135,6 +136,39 @@ function paramMessages(layer: LayerDef, format: CaffeFormat): Message {
   if (softmax) out.softmax_param = { axis: softmax.axis };
   if (dropout) out.dropout_param = { dropout_ratio: dropout.ratio };
   if (input && format === "modern") out.input_param = { shape: input.shapes.map((dim) => ({ dim })) };
+  Object.assign(out, zooParamMessages(layer, format));
+  return out;
+}
+
+// The parameters of the Model Zoo's later layer types. Of these, V1 knows only power_param and
+// slice_param (and the types AbsVal, Sigmoid, TanH, which have none we use).
+function zooParamMessages(layer: LayerDef, format: CaffeFormat): Message {
+  const out: Message = {};
+  const { batchNorm: bn, scale, bias, prelu, elu, power, flatten, reshape, slice, crop } = layer;
+  if (bn) {
+    out.batch_norm_param = {
+      ...(bn.useGlobalStats === null ? {} : { use_global_stats: bn.useGlobalStats }),
+      moving_average_fraction: bn.movingAverageFraction,
+      eps: bn.eps,
+    };
+  }
+  if (scale) out.scale_param = { axis: scale.axis, num_axes: scale.numAxes, bias_term: scale.biasTerm };
+  if (bias) out.bias_param = { axis: bias.axis, num_axes: bias.numAxes };
+  if (prelu) out.prelu_param = { channel_shared: prelu.channelShared };
+  if (elu) out.elu_param = { alpha: elu.alpha };
+  if (power) out.power_param = { power: power.power, scale: power.scale, shift: power.shift };
+  if (flatten && format === "modern") out.flatten_param = { axis: flatten.axis, end_axis: flatten.endAxis };
+  // A V1 Flatten has no flatten_param: it always flattens axes 1 … −1.
+  if (flatten && format === "v1" && (flatten.axis !== 1 || flatten.endAxis !== -1)) {
+    throw new ModelError(`layer "${layer.name}": a V1 Flatten cannot say axis ${flatten.axis} … ${flatten.endAxis}; use the modern format`);
+  }
+  if (reshape) out.reshape_param = { shape: { dim: reshape.shape }, axis: reshape.axis, num_axes: reshape.numAxes };
+  if (slice) {
+    // V1 writes the axis as the V1-era slice_dim, which cannot be negative.
+    const axis = format === "v1" && slice.axis >= 0 ? { slice_dim: slice.axis } : { axis: slice.axis };
+    out.slice_param = { ...axis, slice_point: slice.slicePoints };
+  }
+  if (crop) out.crop_param = { axis: crop.axis, offset: crop.offset };
   return out;
 }
 

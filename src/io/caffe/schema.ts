@@ -85,12 +85,31 @@ const LAYER_PARAMS = {
   inner_product_param: ["InnerProductParameter", 117, 17],
   lrn_param: ["LRNParameter", 118, 18],
   pooling_param: ["PoolingParameter", 121, 19],
+  power_param: ["PowerParameter", 122, 21],
   relu_param: ["ReLUParameter", 123, 30],
+  slice_param: ["SliceParameter", 126, 31],
   softmax_param: ["SoftmaxParameter", 125, 39],
+} as const;
+
+// The layer parameters that only modern Caffe has: their layer types came after V1 (Flatten had a
+// V1 enum value, but never a V1 flatten_param; a V1 Flatten always used the defaults).
+const MODERN_LAYER_PARAMS = {
+  batch_norm_param: ["BatchNormParameter", 139],
+  bias_param: ["BiasParameter", 141],
+  crop_param: ["CropParameter", 144],
+  elu_param: ["ELUParameter", 140],
+  flatten_param: ["FlattenParameter", 135],
+  input_param: ["InputParameter", 143],
+  prelu_param: ["PReLUParameter", 131],
+  reshape_param: ["ReshapeParameter", 133],
+  scale_param: ["ScaleParameter", 142],
 } as const;
 
 const layerParamFields = (which: 1 | 2): Record<string, FieldJson> =>
   Object.fromEntries(Object.entries(LAYER_PARAMS).map(([name, p]) => [name, f(p[0], p[which])]));
+const modernLayerParamFields: Record<string, FieldJson> = Object.fromEntries(
+  Object.entries(MODERN_LAYER_PARAMS).map(([name, [type, id]]) => [name, f(type, id)]),
+);
 
 const messages = (blobsAsBytes: boolean): Record<string, MessageJson> => ({
   BlobShape: { fields: { dim: packed("int64", 1) } },
@@ -126,8 +145,8 @@ const messages = (blobsAsBytes: boolean): Record<string, MessageJson> => ({
       blobs: repeated(blobsAsBytes ? "bytes" : "BlobProto", 7),
       include: repeated("NetStateRule", 8),
       exclude: repeated("NetStateRule", 9),
-      input_param: f("InputParameter", 143),
       ...layerParamFields(1),
+      ...modernLayerParamFields,
     },
   },
   V1LayerParameter: {
@@ -206,6 +225,22 @@ const messages = (blobsAsBytes: boolean): Record<string, MessageJson> => ({
   SoftmaxParameter: { fields: { axis: f("int32", 2, 1) } },
   DropoutParameter: { fields: { dropout_ratio: f("float", 1, 0.5) } },
   InputParameter: { fields: { shape: repeated("BlobShape", 1) } },
+  // use_global_stats has no default: unset means "by phase" (the stored statistics at test time).
+  BatchNormParameter: {
+    fields: { use_global_stats: f("bool", 1), moving_average_fraction: f("float", 2, 0.999), eps: f("float", 3, 1e-5) },
+  },
+  // Scale and Bias: `filler`/`bias_filler` (3, 5) only initialize training, and are skipped.
+  ScaleParameter: { fields: { axis: f("int32", 1, 1), num_axes: f("int32", 2, 1), bias_term: f("bool", 4, false) } },
+  BiasParameter: { fields: { axis: f("int32", 1, 1), num_axes: f("int32", 2, 1) } },
+  PReLUParameter: { fields: { channel_shared: f("bool", 2, false) } }, // filler (1) skipped
+  ELUParameter: { fields: { alpha: f("float", 1, 1) } },
+  PowerParameter: { fields: { power: f("float", 1, 1), scale: f("float", 2, 1), shift: f("float", 3, 0) } },
+  FlattenParameter: { fields: { axis: f("int32", 1, 1), end_axis: f("int32", 2, -1) } },
+  ReshapeParameter: { fields: { shape: f("BlobShape", 1), axis: f("int32", 2, 0), num_axes: f("int32", 3, -1) } },
+  // `slice_dim` is the V1-era name of `axis` (unsigned: no negative indexing); a file sets at
+  // most one of them.
+  SliceParameter: { fields: { axis: f("int32", 3, 1), slice_point: repeated("uint32", 2), slice_dim: f("uint32", 1, 1) } },
+  CropParameter: { fields: { axis: f("int32", 1, 2), offset: repeated("uint32", 2) } },
 });
 
 /**
@@ -301,6 +336,36 @@ export interface EltwiseParameterMessage {
   coeff: number[];
 }
 
+export interface BatchNormParameterMessage {
+  use_global_stats: boolean; // no default: check has(p, "use_global_stats")
+  moving_average_fraction: number;
+  eps: number;
+}
+
+export interface ScaleParameterMessage {
+  axis: number;
+  num_axes: number;
+  bias_term: boolean;
+}
+
+export interface PowerParameterMessage {
+  power: number;
+  scale: number;
+  shift: number;
+}
+
+export interface ReshapeParameterMessage {
+  shape: BlobShapeMessage | null; // null when absent
+  axis: number;
+  num_axes: number;
+}
+
+export interface SliceParameterMessage {
+  axis: number;
+  slice_point: number[];
+  slice_dim: number;
+}
+
 /** The per-type parameter messages of a layer; null when the file has none. */
 export interface LayerParamMessages {
   concat_param: ConcatParameterMessage | null;
@@ -313,6 +378,16 @@ export interface LayerParamMessages {
   relu_param: { negative_slope: number } | null;
   softmax_param: { axis: number } | null;
   input_param: { shape: BlobShapeMessage[] } | null;
+  batch_norm_param: BatchNormParameterMessage | null;
+  scale_param: ScaleParameterMessage | null;
+  bias_param: { axis: number; num_axes: number } | null;
+  prelu_param: { channel_shared: boolean } | null;
+  elu_param: { alpha: number } | null;
+  power_param: PowerParameterMessage | null;
+  flatten_param: { axis: number; end_axis: number } | null;
+  reshape_param: ReshapeParameterMessage | null;
+  slice_param: SliceParameterMessage | null;
+  crop_param: { axis: number; offset: number[] } | null;
 }
 
 /** A modern `LayerParameter` or a legacy `V1LayerParameter` (whose `type` is the enum value). */

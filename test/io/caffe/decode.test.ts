@@ -212,9 +212,9 @@ describe("decodeCaffeModel: parameters", () => {
     const layer = decodeOneLayer("ReLU", { relu_param: { negative_slope: 0.5 }, lrn_param: { local_size: 3 } });
     expect(layer.relu).toEqual({ negativeSlope: 0.5 });
     expect(layer).not.toHaveProperty("lrn");
-    expect(decodeOneLayer("Flatten", {})).toEqual({
+    expect(decodeOneLayer("Sigmoid", {})).toEqual({
       name: "l",
-      type: "Flatten",
+      type: "Sigmoid",
       bottoms: ["a", "b"],
       tops: ["y"],
       blobs: [],

@@ -25,7 +25,7 @@ const layer = (name: string, type: string, bottoms: string[], tops: string[], re
   ...rest,
 });
 
-/** A net using every parameter the decoder knows, with non-default values where possible. */
+/** A net using every parameter of the base layer types, non-default where possible (the Model Zoo types: ./zoo-params.test.ts). */
 function everyParamNet(): NetDef {
   return {
     name: "every-param",
