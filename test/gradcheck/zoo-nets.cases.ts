@@ -8,7 +8,7 @@ import type { Tensor } from "../../src/tensor/tensor.js";
 import { BOTTLENECK_RANGE, bottleneck, type ZooNet } from "../models/zoo-nets.js";
 import type { GradcheckCase } from "./cases.js";
 
-function netCase(name: string, zoo: () => ZooNet, output: string): GradcheckCase {
+function netCase(name: string, zoo: () => ZooNet, output: string, side = 9): GradcheckCase {
   let net: ReturnType<typeof caffeNetFromBytes> | null = null; // built on first use, not at import
   return {
     op: "composed net",
@@ -17,7 +17,7 @@ function netCase(name: string, zoo: () => ZooNet, output: string): GradcheckCase
       net ??= caffeNetFromBytes(zoo().bytes, name);
       return net.forward(x, [output])[0]!;
     },
-    inputs: () => [randomTensor([1, 3, 9, 9], 61, ...BOTTLENECK_RANGE, true)],
+    inputs: () => [randomTensor([1, 3, side, side], 61, ...BOTTLENECK_RANGE, true)],
   };
 }
 
@@ -28,4 +28,6 @@ export const zooNetCases: GradcheckCase[] = [
     "res2a_relu",
   ),
   netCase("the same to prob (global average pool, inner product, softmax)", () => bottleneck({ batchNorm: false }), "prob"),
+  netCase("the block with BatchNorm + Scale after every convolution, to its output", () => bottleneck(), "res2a_relu"),
+  netCase("the block with BatchNorm + Scale, to a BatchNorm's own output (the unfolded path)", () => bottleneck(), "bn2a_branch2b"),
 ];
