@@ -6,18 +6,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readImage } from "../../src/io/image/image-file.js";
-import { nin, vgg16, viaFile } from "../models/zoo-nets.js";
+import { nin, resnet50, vgg16, viaFile } from "../models/zoo-nets.js";
 import { runCli } from "./run-cli.js";
 
 const FISH = new URL("../fixtures/images/fish-bike.jpg", import.meta.url).pathname;
 
 let dir: string;
 let vgg: string;
+let resnet: string;
 let fancy: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "inceptionism-zoo-"));
   vgg = join(dir, "vgg16.caffemodel");
   writeFileSync(vgg, vgg16().bytes);
+  resnet = join(dir, "resnet50.caffemodel");
+  writeFileSync(resnet, resnet50().bytes);
   // A NIN with a made-up layer type after its first 1×1 convolution.
   const def = nin().def;
   const at = def.layers.findIndex((l) => l.name === "relu1") + 1;
@@ -41,6 +44,26 @@ describe("layers --model on a VGG-16-shaped file", () => {
     expect(row("fc6")).toEqual(["fc6", "InnerProduct", "1×64"]);
     expect(row("drop7")).toEqual(["drop7", "Dropout", "1×64", "→", "fc7"]);
     expect(rows[rows.length - 1]!.split(/\s+/)).toEqual(["prob", "Softmax", "1×1000"]);
+  });
+});
+
+describe("layers --model on a ResNet-50-shaped file", () => {
+  it("lists each convolution, its in-place BatchNorm, Scale and ReLU writing the same blob, and the shortcuts", () => {
+    const r = runCli(["layers", "--model", resnet, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const { blobs } = JSON.parse(r.stdout) as { blobs: { name: string; type: string; top: string; shape: number[] }[] };
+    expect(blobs).toHaveLength(1 + 53 * 3 + (1 + 16 * 2) + 16 * 2 + 4); // data; conv, bn, scale; conv1 and branch ReLUs; eltwise + ReLU; pool1, pool5, fc1000, prob
+    const at = blobs.findIndex((b) => b.name === "res2a_branch2a");
+    expect(blobs.slice(at, at + 4)).toEqual(
+      ["res2a_branch2a", "bn2a_branch2a", "scale2a_branch2a", "res2a_branch2a_relu"].map((name, i) => ({
+        name,
+        type: ["Convolution", "BatchNorm", "Scale", "ReLU"][i],
+        top: "res2a_branch2a",
+        shape: [1, 4, 56, 56],
+      })),
+    );
+    expect(blobs.find((b) => b.name === "res5c_relu")).toEqual({ name: "res5c_relu", type: "ReLU", top: "res5c", shape: [1, 128, 7, 7] });
+    expect(blobs.find((b) => b.name === "pool5")!.shape).toEqual([1, 128, 1, 1]);
   });
 });
 
