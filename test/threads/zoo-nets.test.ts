@@ -8,7 +8,7 @@ import { deepestFeatureMap } from "../../src/dream/default-layer.js";
 import { caffeNetFromBytes } from "../../src/models/sources.js";
 import { allocFloats, Tensor } from "../../src/tensor/tensor.js";
 import { shutdownThreads, threadsReady, withThreads } from "../../src/threads/pool.js";
-import { vgg16, zooInput, type ZooNet } from "../models/zoo-nets.js";
+import { resnet50, vgg16, zooInput, type ZooNet } from "../models/zoo-nets.js";
 
 beforeAll(() => threadsReady(2));
 afterAll(() => shutdownThreads());
@@ -31,6 +31,13 @@ function step(zoo: ZooNet, side: number, threads: number): number[][] {
 describe("a whole net on 1 and 2 threads", () => {
   it("VGG-16-shaped: the same bits at pool5, forward and input gradient", () => {
     const zoo = vgg16();
+    const [one, two] = [step(zoo, 96, 1), step(zoo, 96, 2)];
+    expect(two[0]).toEqual(one[0]);
+    expect(two[1]).toEqual(one[1]);
+    expect(one[1]!.some((v) => v !== 0)).toBe(true);
+  });
+  it("ResNet-50-shaped: the same bits at res5c_relu, through the folded BatchNorms and the shortcuts", () => {
+    const zoo = resnet50();
     const [one, two] = [step(zoo, 96, 1), step(zoo, 96, 2)];
     expect(two[0]).toEqual(one[0]);
     expect(two[1]).toEqual(one[1]);
