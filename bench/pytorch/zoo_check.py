@@ -11,7 +11,8 @@ Caffe semantics as torch ops:
                pooling is one window the size of the plane.
   LRN          across channels: local_response_norm's formula, x * (k + alpha/n sum x^2)^-beta;
                within a channel: x * (1 + alpha * avg_pool(x^2, n, pad (n-1)/2))^-beta.
-  BatchNorm    mean = blob0 / s, var = blob1 / s with s = blob2[0] (1/s = 0 when s = 0);
+  BatchNorm    mean = blob0 / s, var = blob1 / s with s = blob2[0] (1/s = 0 when s = 0), floats
+               as Caffe holds them;
                (x - mean) / sqrt(var + eps), the stored statistics (inference).
   Scale, Bias  the parameter spans axes axis .. axis+num_axes-1 (the second bottom's shape when
                there is one), broadcast over the others.
@@ -91,9 +92,11 @@ def run_layer(layer, xs, w):
         return [out]
     if t == "BatchNorm":
         p = layer.get("batchNorm", {"eps": 1e-5})
-        s = float(w[2].reshape(-1)[0])
-        f = 0.0 if s == 0 else 1.0 / s
-        mean, var = span(x, w[0] * f, 1, 1), span(x, w[1] * f, 1, 1)
+        # Caffe holds the statistics as floats: 1/s and each product rounded to Float32.
+        s = np.float32(w[2].reshape(-1)[0])
+        f = np.float32(0) if s == 0 else np.float32(1) / s
+        mean = span(x, (w[0].float() * float(f)).double(), 1, 1)
+        var = span(x, (w[1].float() * float(f)).double(), 1, 1)
         return [(x - mean) / torch.sqrt(var + p["eps"])]
     if t in ("Scale", "Bias"):
         p = layer.get("scale" if t == "Scale" else "bias", {"axis": 1, "numAxes": 1})

@@ -19,7 +19,8 @@
 //   LRN across     y = x · (k + α/n · Σ_{c' = c−⌊(n−1)/2⌋ … c+n−1−⌊(n−1)/2⌋} x²)^−β
 //   LRN within     y = x · (1 + α · AVE-pool_{n×n, pad ⌊(n−1)/2⌋}(x²))^−β
 //   InnerProduct   y[m, o] = b[o] + Σ_k W[o, k] x[m, k], x flattened from `axis` (W [K, O] when transposed)
-//   BatchNorm      s = blob2[0], f = s = 0 ? 0 : 1/s; μ = f·blob0, σ² = f·blob1 (global stats), or
+//   BatchNorm      s = blob2[0], f = s = 0 ? 0 : 1/s; μ = f·blob0, σ² = f·blob1 (global stats, each a
+//                  float as Caffe holds them), or
 //                  the batch's mean and biased variance over N, H, W when use_global_stats is false;
 //                  y = (x − μ_c) / √(σ²_c + eps)
 //   Scale / Bias   y = x · γ (+ β) / y = x + β, γ and β spanning the axes axis … axis+num_axes−1
@@ -370,8 +371,9 @@ function batchNorm(layer: LayerDef, x: NaiveBlob, [mean, variance, factor]: Floa
       sigma2[c] = s2 / (N * spatial);
     }
   } else {
-    const f = factor![0] === 0 ? 0 : 1 / factor![0]!;
-    for (let c = 0; c < C; c++) [mu[c], sigma2[c]] = [f * mean![c]!, f * variance![c]!];
+    // Caffe holds the statistics as its Dtype, float: 1/s and each product rounded to Float32.
+    const f = factor![0] === 0 ? 0 : Math.fround(1 / factor![0]!);
+    for (let c = 0; c < C; c++) [mu[c], sigma2[c]] = [Math.fround(f * mean![c]!), Math.fround(f * variance![c]!)];
   }
   const y = blob([...x.shape]);
   for (let i = 0; i < y.data.length; i++) {
