@@ -4,6 +4,7 @@ import * as activations from "./activations.bench.js";
 import * as browser from "./browser.bench.js";
 import * as conv from "./conv.bench.js";
 import * as dream from "./dream.bench.js";
+import * as depthwise from "./depthwise.bench.js";
 import * as flow from "./flow.bench.js";
 import * as foldBatchNorm from "./fold-batch-norm.bench.js";
 import * as gemm from "./gemm.bench.js";
@@ -11,6 +12,7 @@ import * as lrnPool from "./lrn-pool.bench.js";
 import * as profile from "./profile.bench.js";
 import * as pytorch from "./pytorch.bench.js";
 import * as relaxed from "./relaxed.bench.js";
+import * as reshaping from "./reshaping.bench.js";
 import * as step from "./step.bench.js";
 import * as winograd from "./winograd.bench.js";
 import type { BenchOptions } from "./util.js";
@@ -18,6 +20,7 @@ import type { BenchOptions } from "./util.js";
 const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   gemm: gemm.run,
   conv: conv.run,
+  depthwise: depthwise.run,
   winograd: winograd.run,
   "lrn-pool": lrnPool.run,
   step: step.run,
@@ -29,6 +32,7 @@ const benches: Record<string, (o: BenchOptions) => Promise<void>> = {
   flow: flow.run,
   activations: activations.run,
   "fold-batch-norm": foldBatchNorm.run,
+  reshaping: reshaping.run,
 };
 
 const args = process.argv.slice(2);

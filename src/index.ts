@@ -96,6 +96,7 @@ export type { NdArray } from "./tensor/ndarray-type.js";
 export { backward, record } from "./autograd/tape.js";
 export type { Node as TapeNode } from "./autograd/tape.js";
 export { conv2d, type Conv2dOptions } from "./layers/conv.js";
+export { deconv2d } from "./layers/deconv.js";
 export type { Pair } from "./layers/conv-geometry.js";
 export { innerProduct } from "./layers/inner-product.js";
 export { pool2d, type PoolOptions, type PoolMethod } from "./layers/pooling.js";

@@ -10,6 +10,7 @@ import { addIntoJob } from "./autograd/tape.js";
 import { batchNormBackwardJob, batchNormForwardJob } from "./layers/batch-norm.js";
 import { gemmJob } from "./layers/gemm.js";
 import { col2imJob, im2colJob } from "./layers/im2col.js";
+import { depthwiseBackwardDataJob, depthwiseForwardJob } from "./layers/depthwise.js";
 import { lrnAcrossBackwardJob, lrnAcrossForwardJob } from "./layers/lrn.js";
 import { maxPoolBackwardJob, maxPoolForwardJob } from "./layers/pooling.js";
 import { pointwiseBackwardJob, pointwiseForwardJob } from "./layers/pointwise.js";
@@ -36,6 +37,8 @@ export const JOBS: ReadonlyArray<ParallelJob<never>> = [
   gemmJob,
   im2colJob,
   col2imJob,
+  depthwiseForwardJob,
+  depthwiseBackwardDataJob,
   reluForwardJob,
   reluBackwardJob,
   maxPoolForwardJob,

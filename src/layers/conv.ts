@@ -18,7 +18,8 @@
 //     out_g[K/G × P] = w_g[K/G × C/G·R·S] · col[C/G·R·S × P]
 // A 1×1, stride-1, unpadded convolution (37 of GoogLeNet's 57) needs no im2col at all: the
 // input x_g [C/G × H·W] already is the column matrix. A 3×3 stride-1 one runs by Winograd's
-// algorithm instead (./winograd.ts), forward and dx, unless `setConvAlgorithm("im2col")`.
+// algorithm instead (./winograd.ts), forward and dx, unless `setConvAlgorithm("im2col")`; so
+// does a depthwise one (group = C) by its direct kernels (./depthwise.ts).
 
 import { allocOutput, scratchFor } from "../tensor/buffers.js";
 import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
@@ -27,6 +28,7 @@ import { gemm } from "./gemm.js";
 import { reluForwardInThreads, reluMaskInThreads } from "./relu.js";
 import { convGeometry, type Conv2dOptions, type ConvGeometry } from "./conv-geometry.js";
 import { col2imInThreads, im2colInThreads } from "./im2col.js";
+import { depthwiseBackwardDataInThreads, depthwiseForwardInThreads, usesDepthwise } from "./depthwise.js";
 import { usesWinograd, winogradBackwardData, winogradForward, winogradScratchValues, WINOGRAD_M } from "./winograd.js";
 
 // The geometry has its own file, which im2col reads too; re-exported so a conv is one import.
@@ -53,6 +55,10 @@ export function conv2dForward(
   // It shares the column buffer, which the memory estimate counts once (../models/layer-rules/convolution.ts).
   if (scratch === undefined && usesWinograd(g)) {
     winogradForward(out, x, w, bias, g, relu, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined));
+    return;
+  }
+  if (scratch === undefined && usesDepthwise(g)) {
+    depthwiseForwardInThreads(out, x, w, bias, g, relu); // one input channel per group: no columns (./depthwise.ts)
     return;
   }
   const { N, C, H, W, K, groups, OH, OW } = g;
@@ -88,8 +94,8 @@ export function conv2dForward(
  *
  * `doutRelu` says that dout is the gradient of relu(out), whose output is `by`: the ReLU's
  * backward, dout·relu'(by), is then done as the dx GEMM copies dout (GemmOptions.maskB), not in
- * a pass of its own, and dout is left as it was — except on the Winograd path, which masks dout
- * in place first. Only for dx alone (dw and db null).
+ * a pass of its own, and dout is left as it was — except on the Winograd and depthwise paths,
+ * which mask dout in place first. Only for dx alone (dw and db null).
  */
 export function conv2dBackward(
   dx: Floats | null,
@@ -121,6 +127,11 @@ export function conv2dBackward(
   if (dx !== null && scratch === undefined && usesWinograd(g)) {
     if (doutRelu !== undefined) reluMaskInThreads(dout, doutRelu.by, doutRelu.slope); // Winograd reads dout in its own transform
     winogradBackwardData(dx, dout, w, g, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined)); // ./winograd.ts
+    dx = null;
+  }
+  if (dx !== null && scratch === undefined && usesDepthwise(g)) {
+    if (doutRelu !== undefined) reluMaskInThreads(dout, doutRelu.by, doutRelu.slope);
+    depthwiseBackwardDataInThreads(dx, dout, w, g); // ./depthwise.ts; dw, if asked, by the grouped path below
     dx = null;
   }
   if (dx === null && dw === null) return;

@@ -118,7 +118,7 @@ export function col2imInThreads(x: Floats, col: Floats, g: ConvGeometry): void {
 }
 
 /** The output columns [lo, hi) whose input column ow·stride + offset lies inside [0, size). */
-function validRange(offset: number, stride: number, size: number, outSize: number): [number, number] {
+export function validRange(offset: number, stride: number, size: number, outSize: number): [number, number] {
   const lo = offset >= 0 ? 0 : Math.ceil(-offset / stride);
   const hi = Math.min(outSize, Math.floor((size - 1 - offset) / stride) + 1);
   return [Math.min(lo, outSize), Math.max(hi, 0)];

@@ -9,15 +9,18 @@
 import { absval, elu, power, prelu, sigmoid, tanh } from "./layer-rules/activations.js";
 import { concat, eltwise, split } from "./layer-rules/branches.js";
 import { convolution } from "./layer-rules/convolution.js";
+import { deconvolution } from "./layer-rules/deconvolution.js";
 import { innerProduct } from "./layer-rules/inner-product.js";
 import { batchNorm, bias, scale } from "./layer-rules/normalization.js";
 import { pooling } from "./layer-rules/pooling.js";
+import { crop, flatten, reshape, slice } from "./layer-rules/reshaping.js";
 import type { LayerRule } from "./layer-rules/rule.js";
 import { dropout, lrn, relu, softmax } from "./layer-rules/same-shape.js";
 import { DATA_LAYER_TYPES } from "../io/caffe/net-def.js";
 
 export type LayerType =
   | "Convolution"
+  | "Deconvolution"
   | "Pooling"
   | "LRN"
   | "ReLU"
@@ -35,7 +38,11 @@ export type LayerType =
   | "Split"
   | "BatchNorm"
   | "Scale"
-  | "Bias";
+  | "Bias"
+  | "Flatten"
+  | "Reshape"
+  | "Slice"
+  | "Crop";
 
 /** Layers that feed or score training; they never take part in a forward to a named blob. */
 export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
@@ -54,6 +61,7 @@ export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
 
 export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
   Convolution: convolution,
+  Deconvolution: deconvolution,
   Pooling: pooling,
   LRN: lrn,
   ReLU: relu,
@@ -72,6 +80,10 @@ export const LAYER_RULES: { readonly [T in LayerType]: LayerRule } = {
   BatchNorm: batchNorm,
   Scale: scale,
   Bias: bias,
+  Flatten: flatten,
+  Reshape: reshape,
+  Slice: slice,
+  Crop: crop,
 };
 
 /** Whether a layer of this type hands on its input's tensor itself (see `LayerRule.sharesInput`). */

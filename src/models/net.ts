@@ -120,10 +120,7 @@ export class CaffeNet {
       this.layers.push(layer);
       const inputChannels = bottoms.map((b) => channels.get(b.layer)?.[b.top] ?? null);
       const topChannels = rule ? rule.channels(def_, inputChannels, layer.weights) : null;
-      channels.set(
-        index,
-        def_.tops.map(() => topChannels),
-      );
+      channels.set(index, Array.isArray(topChannels) ? [...topChannels] : def_.tops.map(() => topChannels));
       if (rule?.atDeclaredSize) reshapeInputs.set(index, inputChannels[0] ?? null);
       def_.tops.forEach((top, k) => {
         current.set(top, { layer: index, top: k });
@@ -283,7 +280,8 @@ export class CaffeNet {
     return plan.flatMap((i) => {
       const l = this.layers[i]!;
       const out = shapes.get(i)!;
-      const scratch = l.rule!.scratch?.(l.weights, out) ?? 0;
+      const inputs = l.bottoms.map((b) => shapes.get(b.layer)![b.top]!);
+      const scratch = l.rule!.scratch?.(l.weights, out, inputs) ?? 0;
       const conv = inside.get(i);
       const folded = conv === undefined ? {} : { foldedInto: this.layers[conv]!.def.name };
       return l.def.tops.map((top, k) => ({ name: l.def.name, type: l.def.type, top, shape: out[k]!, scratch, ...folded }));
@@ -359,7 +357,12 @@ export class CaffeNet {
     }
     if (fits) return;
     const [h, w] = [inputShape[2]!, inputShape[3]!];
-    const min = this.minimumInputSize(name);
+    let min: number;
+    try {
+      min = this.minimumInputSize(name);
+    } catch (e) {
+      throw problem ?? e; // no size fits: the layer's own reason says what to change
+    }
     if (problem !== null && Math.min(h, w) >= min) throw problem; // not a matter of size
     throw new OptionError(`the input is ${w}×${h} pixels but "${name}" needs at least ${min}×${min}; use a larger image or a lower layer`);
   }

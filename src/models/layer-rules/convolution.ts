@@ -6,7 +6,7 @@
 // know does, and we run one, so more is refused at load.
 
 import { conv2d, convGeometry } from "../../layers/conv.js";
-import { winogradKeptValues, winogradScratchBound } from "../../layers/winograd.js";
+import { convAlgorithm, winogradKeptValues, winogradScratchBound } from "../../layers/winograd.js";
 import { formatShape, type Tensor } from "../../tensor/tensor.js";
 import { blobTensor, fail, param, type LayerRule } from "./rule.js";
 
@@ -49,9 +49,13 @@ export const convolution: LayerRule = {
     return [[g.N, g.K, g.OH, g.OW]];
   },
   // A 3×3 convolution may run by Winograd's algorithm instead, in the same buffer (../../layers/winograd.ts).
-  scratch: (weights, outputs) => {
+  // A depthwise one (one input channel per group, more than one group) needs none: its direct
+  // kernels read the planes themselves (../../layers/depthwise.ts; only a weight gradient, which
+  // a dream never asks for, would take the grouped path's columns).
+  scratch: (weights, outputs, inputs) => {
     const [K = 0, C = 0, R, S] = weights[0]!.shape,
       [, , OH = 0, OW = 0] = outputs[0]!;
+    if (C === 1 && (inputs[0]?.[1] ?? 1) > 1 && convAlgorithm() !== "im2col") return 0;
     return Math.max(im2colScratch(weights, outputs), R === 3 && S === 3 ? winogradScratchBound(C, K, OH, OW) : 0);
   },
   kept(layer, [w]) {

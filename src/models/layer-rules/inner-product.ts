@@ -93,8 +93,9 @@ export const innerProduct: LayerRule = {
  * `innerProductGrid`.)
  */
 function checkInnerProductInput(layer: LayerDef, x: readonly number[], w: Tensor, axis: number): void {
-  if (w.shape.length === 4) return; // fully convolutional: innerProductGrid checks
-  const k = w.shape[layer.innerProduct!.transpose ? 0 : 1]!;
+  if (w.shape.length === 4 && x.length === 4) return; // fully convolutional: innerProductGrid checks
+  // Made a convolution [numOutput, C, kh, kw] at load, yet given a 2-D input (after a Flatten): K = C·kh·kw.
+  const k = w.shape.length === 4 ? w.size / w.shape[0]! : w.shape[layer.innerProduct!.transpose ? 0 : 1]!;
   const got = x.slice(axis).reduce((a, d) => a * d, 1);
   if (got !== k) {
     throw new OptionError(

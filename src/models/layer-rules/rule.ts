@@ -19,7 +19,7 @@ export interface Channels {
 }
 
 /** How many bottoms or tops a type takes; the words go into the error message as they are. */
-export type Count = "exactly 1" | "at least 1";
+export type Count = "exactly 1" | "exactly 2" | "at least 1";
 
 export interface LayerRule {
   bottoms: Count;
@@ -30,10 +30,15 @@ export interface LayerRule {
    */
   weights(layer: LayerDef): Tensor[];
   /**
-   * The channels of every top, from those reaching the bottoms (null where unknown); throws when
-   * the weights disagree with them (a broken file).
+   * The channels of every top, from those reaching the bottoms (null where unknown): one value
+   * for all tops, or an array with one per top (a Slice on the channels gives each its own);
+   * throws when the weights disagree with them (a broken file).
    */
-  channels(layer: LayerDef, inputs: readonly (Channels | null)[], weights: readonly Tensor[]): Channels | null;
+  channels(
+    layer: LayerDef,
+    inputs: readonly (Channels | null)[],
+    weights: readonly Tensor[],
+  ): Channels | null | readonly (Channels | null)[];
   /**
    * Run once the whole net is loaded, with the shape of the layer's input at the net's declared
    * input size (undefined when unknown) and its input's channels: the weights the layer keeps.
@@ -42,13 +47,14 @@ export interface LayerRule {
   atDeclaredSize?(layer: LayerDef, weights: readonly Tensor[], x: readonly number[] | undefined, channels: Channels | null): Tensor[];
   /** Output shapes from input shapes; throws when the input does not suit the layer. */
   shapes(layer: LayerDef, inputs: readonly (readonly number[])[], weights: readonly Tensor[]): number[][];
-  /** Scratch values the layer's kernel needs for these output shapes; none when absent. */
-  scratch?(weights: readonly Tensor[], outputs: readonly (readonly number[])[]): number;
+  /** Scratch values the layer's kernel needs for these output (and input) shapes; none when absent. */
+  scratch?(weights: readonly Tensor[], outputs: readonly (readonly number[])[], inputs: readonly (readonly number[])[]): number;
   /** Values the layer's kernel keeps from pass to pass beside the weights (Winograd's transformed weights); none when absent. */
   kept?(layer: LayerDef, weights: readonly Tensor[]): number;
   /**
-   * True when every top is the bottom's tensor itself (Split, and Dropout at test time): it
-   * costs no memory, and shows nothing its input does not.
+   * True when every top is the bottom's tensor itself (Split, and Dropout at test time), or a
+   * view of its values under another shape (Flatten, Reshape): it costs no memory, and shows
+   * nothing its input does not.
    */
   sharesInput?: boolean;
   /** True when `forward` can apply a ReLU itself (`reluAfter`): the net fuses the next ReLU into it. */
@@ -66,10 +72,10 @@ export interface LayerRule {
 /** Throws a ModelError if the layer's bottoms and tops are not as many as its rule takes. */
 export function checkArity(def: LayerDef, rule: LayerRule): void {
   const [bottoms, tops] = [def.bottoms.length, def.tops.length];
-  const fits = (count: Count, n: number): boolean => (count === "exactly 1" ? n === 1 : n >= 1);
+  const fits = (count: Count, n: number): boolean => (count === "at least 1" ? n >= 1 : n === (count === "exactly 2" ? 2 : 1));
   if (!fits(rule.bottoms, bottoms) || !fits(rule.tops, tops)) {
     throw new ModelError(
-      `layer "${def.name}" (${def.type}) has ${bottoms} bottom(s) and ${tops} top(s); it needs ${rule.bottoms} bottom and ${rule.tops} top`,
+      `layer "${def.name}" (${def.type}) has ${bottoms} bottom(s) and ${tops} top(s); it needs ${rule.bottoms} bottom${rule.bottoms === "exactly 2" ? "s" : ""} and ${rule.tops} top`,
     );
   }
 }
