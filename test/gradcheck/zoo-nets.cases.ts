@@ -5,7 +5,7 @@
 import { randomTensor } from "../../src/autograd/gradcheck.js";
 import { caffeNetFromBytes } from "../../src/models/sources.js";
 import type { Tensor } from "../../src/tensor/tensor.js";
-import { BOTTLENECK_RANGE, bottleneck, type ZooNet } from "../models/zoo-nets.js";
+import { BOTTLENECK_RANGE, bottleneck, everyType, type ZooNet } from "../models/zoo-nets.js";
 import type { GradcheckCase } from "./cases.js";
 
 function netCase(name: string, zoo: () => ZooNet, output: string, side = 9): GradcheckCase {
@@ -30,4 +30,5 @@ export const zooNetCases: GradcheckCase[] = [
   netCase("the same to prob (global average pool, inner product, softmax)", () => bottleneck({ batchNorm: false }), "prob"),
   netCase("the block with BatchNorm + Scale after every convolution, to its output", () => bottleneck(), "res2a_relu"),
   netCase("the block with BatchNorm + Scale, to a BatchNorm's own output (the unfolded path)", () => bottleneck(), "bn2a_branch2b"),
+  netCase("a net of every other Model Zoo layer type, to prob", () => everyType(), "prob", 24),
 ];

@@ -303,3 +303,76 @@ export function bottleneck({ batchNorm = true, side = 9, seed = 5 } = {}): ZooNe
 
 /** The range of the inputs `bottleneck` is calibrated for. */
 export const BOTTLENECK_RANGE: [number, number] = [-1, 1];
+
+/**
+ * One net with every other layer type of the Model Zoo, on a 24×24 input: a PReLU per channel, a
+ * depthwise convolution (group = channels), ELU, a Slice into 3 + 5 channels with TanH and Sigmoid
+ * on the parts, Concat, a stride-2 Deconvolution cropped back to the input's size (as FCN's
+ * score layers are), AbsVal, Bias, Power, max pooling, a channel-shared PReLU, Flatten, an
+ * InnerProduct, a Reshape to [N, 2, 5] and a Softmax on its last axis.
+ */
+export function everyType({ seed = 19 } = {}): ZooNet {
+  const side = 24;
+  const b = new Builder("every-type", side, seed, [-1, 1]);
+  let x = b.conv("conv1", "data", 8, 3, { pad: 1 });
+  b.add({
+    name: "prelu1",
+    type: "PReLU",
+    bottoms: [x],
+    tops: [x],
+    blobs: [{ shape: [8], data: b.uniform(8, 0.05, 0.3) }],
+    prelu: { channelShared: false },
+  });
+  x = b.add({
+    name: "dw",
+    type: "Convolution",
+    bottoms: [x],
+    tops: ["dw"],
+    blobs: [
+      { shape: [8, 1, 3, 3], data: b.uniform(72, -0.8, 0.8) },
+      { shape: [8], data: b.uniform(8, -0.1, 0.1) },
+    ],
+    convolution: { numOutput: 8, biasTerm: true, kernel: [3, 3], stride: [1, 1], pad: [1, 1], dilation: [1, 1], group: 8 },
+  });
+  b.add({ name: "elu1", type: "ELU", bottoms: [x], tops: [x], elu: { alpha: 0.7 } });
+  b.add({ name: "slice1", type: "Slice", bottoms: [x], tops: ["part_a", "part_b"], slice: { axis: 1, slicePoints: [3] } });
+  b.add({ name: "tanh_a", type: "TanH", bottoms: ["part_a"], tops: ["tanh_a"] });
+  b.add({ name: "sigmoid_b", type: "Sigmoid", bottoms: ["part_b"], tops: ["sigmoid_b"] });
+  x = b.add({ name: "joined", type: "Concat", bottoms: ["tanh_a", "sigmoid_b"], tops: ["joined"], concat: { axis: 1 } });
+  x = b.add({
+    name: "up",
+    type: "Deconvolution",
+    bottoms: [x],
+    tops: ["up"],
+    blobs: [
+      { shape: [8, 4, 4, 4], data: b.uniform(512, -0.5, 0.5) },
+      { shape: [4], data: b.uniform(4, -0.1, 0.1) },
+    ],
+    convolution: { numOutput: 4, biasTerm: true, kernel: [4, 4], stride: [2, 2], pad: [1, 1], dilation: [1, 1], group: 1 },
+  });
+  x = b.add({ name: "crop", type: "Crop", bottoms: [x, "data"], tops: ["crop"], crop: { axis: 2, offset: [3, 5] } });
+  b.add({ name: "abs", type: "AbsVal", bottoms: [x], tops: [x] });
+  b.add({
+    name: "bias1",
+    type: "Bias",
+    bottoms: [x],
+    tops: [x],
+    blobs: [{ shape: [4], data: b.uniform(4, -0.2, 0.2) }],
+    bias: { axis: 1, numAxes: 1 },
+  });
+  x = b.add({ name: "power", type: "Power", bottoms: [x], tops: ["power"], power: { power: 2, scale: 0.5, shift: 1 } });
+  x = b.pool("pool", x, "max", 2, 2);
+  b.add({
+    name: "prelu2",
+    type: "PReLU",
+    bottoms: [x],
+    tops: [x],
+    blobs: [{ shape: [1], data: Float32Array.of(0.2) }],
+    prelu: { channelShared: true },
+  });
+  x = b.add({ name: "flat", type: "Flatten", bottoms: [x], tops: ["flat"], flatten: { axis: 1, endAxis: -1 } });
+  x = b.innerProduct("fc", x, 10, 2);
+  x = b.add({ name: "pairs", type: "Reshape", bottoms: [x], tops: ["pairs"], reshape: { shape: [0, 2, -1], axis: 0, numAxes: -1 } });
+  b.add({ name: "prob", type: "Softmax", bottoms: [x], tops: ["prob"], softmax: { axis: 2 } });
+  return viaFile(b.net(side));
+}
