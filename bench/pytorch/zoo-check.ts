@@ -4,7 +4,8 @@
 //
 //     npx tsx bench/pytorch/zoo-check.ts FILE.caffemodel BLOB [BLOB …] [--side 224] [--float64]
 //     npx tsx bench/pytorch/zoo-check.ts --write-zoo DIR     (writes the test suite's ResNet-50-
-//                                                            and VGG-16-shaped files to DIR)
+//                                                            and VGG-16-shaped files, and its net
+//                                                            of every other layer type, to DIR)
 //
 // This side decodes the file with our decoder, exports the decoded layers and raw weights
 // (./export-weights.ts: net.json + weights.f32) and the input, and runs our net in Float32, as
@@ -36,10 +37,11 @@ const f32 = (a: ArrayLike<number>): Uint8Array => new Uint8Array(Float32Array.fr
 const f64 = (a: ArrayLike<number>): Uint8Array => new Uint8Array(Float64Array.from(a).buffer); // exact for either dtype
 
 async function writeZoo(dir: string): Promise<void> {
-  const { resnet50, vgg16 } = await import("../../test/models/zoo-nets.js");
+  const { everyType, resnet50, vgg16 } = await import("../../test/models/zoo-nets.js");
   for (const [name, zoo] of [
     ["resnet50", resnet50()],
     ["vgg16", vgg16()],
+    ["every-type", everyType()],
   ] as const) {
     writeFileSync(join(dir, `${name}.caffemodel`), zoo.bytes);
     console.log(join(dir, `${name}.caffemodel`));
