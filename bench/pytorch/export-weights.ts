@@ -1,4 +1,4 @@
-// Writes the bundled GoogLeNet in a form bench/pytorch/googlenet_step.py can read without any
+// Writes the bundled GoogLeNet (or any decoded net: `exportNet`) in a form bench/pytorch/googlenet_step.py can read without any
 // Caffe parser: `weights.f32` (every learned blob, little-endian float32, back to back) and
 // `net.json` (the layers in file order with their parameters, and where each blob starts in
 // weights.f32). Bench-only; the files go to a cache directory and are never committed.
@@ -8,13 +8,18 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeCaffeModel } from "../../src/io/caffe/decode.js";
+import type { NetDef } from "../../src/io/caffe/net-def.js";
 import { googlenetUrl } from "../../src/models/sources.js";
 
 export const DEFAULT_EXPORT_DIR = join(tmpdir(), "inceptionism-pytorch");
 
-/** Exports the weights and the layer list to `dir`; returns the path of net.json. */
+/** Exports the bundled GoogLeNet's weights and layer list to `dir`; returns the path of net.json. */
 export function exportGoogLeNet(dir: string = DEFAULT_EXPORT_DIR): string {
-  const def = decodeCaffeModel(readFileSync(googlenetUrl));
+  return exportNet(decodeCaffeModel(readFileSync(googlenetUrl)), dir);
+}
+
+/** Exports a decoded net's weights and layer list to `dir`; returns the path of net.json. */
+export function exportNet(def: NetDef, dir: string): string {
   const blobs: Float32Array[] = [];
   let offset = 0; // in floats
   const layers = def.layers.map((l) => {

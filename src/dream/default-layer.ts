@@ -7,7 +7,8 @@
 // maximizing them is a class dream, not a deep dream. It is found by walking back from the last
 // blob over every blob with the same channel count (prob, a 1×1 pooling, a 1000-channel
 // convolution as in SqueezeNet's conv10). A layer that only hands on its input's tensor (Dropout
-// at test time) is skipped: it shows nothing its input does not.
+// at test time) is skipped: it shows nothing its input does not. A net with a layer we cannot
+// run on the way to its end gets that layer's error, not a pick among the blobs before it.
 
 import { OptionError } from "../errors.js";
 import { sharesInput } from "../models/layer-table.js";
@@ -15,6 +16,10 @@ import type { CaffeNet } from "../models/net.js";
 
 /** The name of the deepest spatial feature map before `net`'s classifier. */
 export function deepestFeatureMap(net: CaffeNet): string {
+  // A layer of a type we do not run hides every blob after it from describe(): name it, rather
+  // than dream on a shallower map before it or find none.
+  const names = net.outputNames;
+  net.checkSupported([names[names.length - 1]!]);
   const declared = net.declaredInputShape;
   const side = declared !== null && declared.length === 4 ? Math.max(declared[2]!, declared[3]!) : 224;
   const rows = net.describe([1, net.inputChannels, side, side]);

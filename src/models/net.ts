@@ -309,6 +309,7 @@ export class CaffeNet {
    * from 224, and everything after it is the same.
    */
   minimumInputSize(name: string): number {
+    this.checkSupported([name]); // an unsupported layer on the way is no matter of size: said as itself
     const fits = (side: number): boolean => {
       try {
         return this.outputShape(name, [1, this.inputChannels, side, side]).every((d) => d > 0);
@@ -337,6 +338,11 @@ export class CaffeNet {
       else lo = mid;
     }
     return hi;
+  }
+
+  /** Throws the ModelError of the first layer of a type we do not run that a forward to `outputs` needs. */
+  checkSupported(outputs: readonly string[]): void {
+    this.plan(outputs.map((n) => this.resolve(n)));
   }
 
   /** Throws an OptionError naming the minimum size if `name` is empty for this input. */

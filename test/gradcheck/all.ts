@@ -8,6 +8,7 @@ import { layerCases } from "./layers.cases.js";
 import { netCases } from "./net.cases.js";
 import { normalizationCases } from "./normalization.cases.js";
 import { reshapingCases } from "./reshaping.cases.js";
+import { zooNetCases } from "./zoo-nets.cases.js";
 
 export const allCases: GradcheckCase[] = [
   ...convCases,
@@ -18,4 +19,5 @@ export const allCases: GradcheckCase[] = [
   ...deconvCases,
   ...depthwiseCases,
   ...reshapingCases,
+  ...zooNetCases,
 ];
