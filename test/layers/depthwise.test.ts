@@ -38,6 +38,9 @@ const cases: Array<{ name: string; x: number[]; w: number[]; p: Conv2dOptions }>
 ];
 
 describe("depthwise kernels (conv2d with group = C) vs the naive twin and the grouped path", () => {
+  // The kernels under test run unless im2col is forced, as CI's INCEPTIONISM_CONV=im2col run
+  // does (there the grouped path is what every other test exercises): choose them here.
+  beforeAll(() => setConvAlgorithm("auto"));
   for (const [Type, rtol] of [
     [Float32Array, 1e-5],
     [Float64Array, 1e-12],
