@@ -10,18 +10,9 @@ import { caffeNetFromBytes } from "../../src/models/sources.js";
 import { CaffeNet } from "../../src/models/net.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { randomTensor } from "../../src/autograd/gradcheck.js";
-import { naiveForward, type NaiveBlob } from "./naive-net.js";
+import { expectNetMatchesNaive } from "./expect-naive.js";
+import type { NaiveBlob } from "./naive-net.js";
 import { nin, vgg16, viaFile, zooInput, type ZooNet } from "./zoo-nets.js";
-
-/** The largest |ours − naive| over the blob, as a fraction of the blob's largest |value|. */
-function relativeError(ours: Tensor, naive: NaiveBlob): number {
-  let [err, scale] = [0, 0];
-  for (let i = 0; i < naive.data.length; i++) {
-    err = Math.max(err, Math.abs(ours.data[i]! - naive.data[i]!));
-    scale = Math.max(scale, Math.abs(naive.data[i]!));
-  }
-  return err / scale;
-}
 
 const rms = (b: NaiveBlob): number => Math.sqrt(b.data.reduce((a, v) => a + v * v, 0) / b.data.length);
 
@@ -32,23 +23,7 @@ const rms = (b: NaiveBlob): number => Math.sqrt(b.data.reduce((a, v) => a + v * 
 function expectMatchesNaive(zoo: ZooNet, blobs: string[], side: number): NaiveBlob[] {
   const net = caffeNetFromBytes(zoo.bytes, zoo.def.name);
   const input = zooInput(side, 77);
-  const naive = naiveForward(zoo.def, input, blobs);
-  for (const [dtype, tolerance] of [
-    ["float32", 1e-4],
-    ["float64", 1e-11],
-  ] as const) {
-    const data = dtype === "float32" ? Float32Array.from(input.data) : input.data.slice();
-    const ours = net.forward(new Tensor(data, input.shape), blobs);
-    blobs.forEach((name, i) => {
-      expect({ name, dtype, shape: ours[i]!.shape }).toEqual({ name, dtype, shape: naive[i]!.shape });
-      expect({ name, dtype, error: relativeError(ours[i]!, naive[i]!) }).toEqual({
-        name,
-        dtype,
-        error: expect.toSatisfy((e: number) => e <= tolerance),
-      });
-    });
-  }
-  return naive;
+  return expectNetMatchesNaive(net, zoo.def, input, blobs, { float32: 1e-4, float64: 1e-11 });
 }
 
 /** A 0–255 RGB picture of seeded noise. */

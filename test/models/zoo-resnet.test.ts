@@ -7,22 +7,12 @@ import { randomTensor } from "../../src/autograd/gradcheck.js";
 import { deepestFeatureMap } from "../../src/dream/default-layer.js";
 import { dream } from "../../src/dream/dream.js";
 import { caffeNetFromBytes } from "../../src/models/sources.js";
-import { Tensor } from "../../src/tensor/tensor.js";
-import { naiveForward, type NaiveBlob } from "./naive-net.js";
+import { expectNetMatchesNaive } from "./expect-naive.js";
+import type { NaiveBlob } from "./naive-net.js";
 import { resnet50, zooInput } from "./zoo-nets.js";
 
 const zoo = resnet50();
 const net = caffeNetFromBytes(zoo.bytes, zoo.def.name);
-
-/** The largest |ours − naive| over the blob, as a fraction of the blob's largest |value|. */
-function relativeError(ours: Tensor, naive: NaiveBlob): number {
-  let [err, scale] = [0, 0];
-  for (let i = 0; i < naive.data.length; i++) {
-    err = Math.max(err, Math.abs(ours.data[i]! - naive.data[i]!));
-    scale = Math.max(scale, Math.abs(naive.data[i]!));
-  }
-  return err / scale;
-}
 
 describe("a ResNet-50-shaped deploy net", () => {
   it("has Caffe's ResNet-50 layers: 53 convolutions each with its BatchNorm and Scale, 16 shortcuts, pool5, fc1000, prob", () => {
@@ -49,24 +39,9 @@ describe("a ResNet-50-shaped deploy net", () => {
       ...["res4f_branch2b_relu", "res4f_relu", "res5c_relu", "pool5", "fc1000", "prob"],
     ];
     const input = zooInput(224, 77);
-    const naive = naiveForward(zoo.def, input, blobs);
     // Float32's rounding grows with depth through 53 BatchNorms (each divides by a σ), to 8e-5 of
     // the blob's scale by res5c; a misread eps or a wrong formula is 1e-2 to 1.
-    for (const [dtype, tolerance] of [
-      ["float32", 1e-3],
-      ["float64", 1e-11],
-    ] as const) {
-      const data = dtype === "float32" ? Float32Array.from(input.data) : input.data.slice();
-      const ours = net.forward(new Tensor(data, input.shape), blobs);
-      blobs.forEach((name, i) => {
-        expect({ name, dtype, shape: ours[i]!.shape }).toEqual({ name, dtype, shape: naive[i]!.shape });
-        expect({ name, dtype, error: relativeError(ours[i]!, naive[i]!) }).toEqual({
-          name,
-          dtype,
-          error: expect.toSatisfy((e: number) => e <= tolerance),
-        });
-      });
-    }
+    const naive = expectNetMatchesNaive(net, zoo.def, input, blobs, { float32: 1e-3, float64: 1e-11 });
     // The seeded weights and statistics keep every stage's output at a trained net's scale.
     const rms = (b: NaiveBlob) => Math.sqrt(b.data.reduce((a, v) => a + v * v, 0) / b.data.length);
     for (const name of ["bn_conv1", "res2a_relu", "res3a_relu", "res4f_relu", "res5c_relu"]) {
