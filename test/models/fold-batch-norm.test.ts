@@ -21,6 +21,7 @@ import type { LayerDef, NetDef } from "../../src/io/caffe/net-def.js";
 import { imageToInput } from "../../src/models/preprocess.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { shutdownThreads } from "../../src/threads/pool.js";
+import { relativeError } from "./expect-naive.js";
 
 const f32 = (n: number, seed: number, lo = -1, hi = 1): Float32Array => Float32Array.from(randomTensor([n], seed, lo, hi).data);
 
@@ -140,17 +141,6 @@ function byHand(def: NetDef, x: Tensor): { conv1: Tensor; res2a: Tensor } {
   const branch2a = reluOp(chain("res2a_branch2a", "bn2a_branch2a", "scale2a_branch2a", conv1));
   const branch2b = chain("res2a_branch2b", "bn2a_branch2b", "scale2a_branch2b", branch2a);
   return { conv1, res2a: reluOp(eltwise([branch1, branch2b], "sum")) };
-}
-
-/** max |a − b| / max |b|: the error relative to the values' scale. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0,
-    scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / scale;
 }
 
 const x32 = (): Tensor => randomTensor([1, 3, 9, 9], 31, -50, 50).to("float32");
