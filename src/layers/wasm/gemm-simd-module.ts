@@ -4,6 +4,7 @@
 //   gemmBlock   C strip += packed A block · packed B block, one 4×8 register tile at a time
 //   packB       a row-major block of B → panels of 8 columns, k-major
 //   reluFloats  max(·, 0) over the C strip: the GEMM's ReLU epilogue
+//   maskFloats  B·relu'(by) over a copied-in block of B: a ReLU's backward folded into the GEMM
 //
 // The micro-kernel holds a 4×8 tile of C in eight v128 accumulators (row r, columns 0–3 and
 // 4–7). Each step p loads the 8 values of B's panel row p as two vectors, and for each of the
@@ -18,8 +19,8 @@
 // tiles (./gemm-simd.ts gives the layout).
 
 import {
-  doWhile, emitModule, f32x4Add, f32x4Max, f32x4Mul, f32x4RelaxedMadd, i32Const, localGet, localSet, localTee,
-  Op, v128Load, v128Load32Splat, v128Store, v128Zero, ValType, type FuncDef,
+  doWhile, emitModule, f32x4Add, f32x4Gt, f32x4Max, f32x4Mul, f32x4RelaxedMadd, f32x4Splat, i32Const, localGet, localSet,
+  localTee, Op, v128Bitselect, v128Load, v128Load32Splat, v128Store, v128Zero, ValType, type FuncDef,
 } from "./assembler.js";
 
 /** Rows of the register tile. */
@@ -35,6 +36,7 @@ export interface GemmKernels {
   gemmBlock(a: number, b: number, c: number, mc: number, nc: number, kc: number, ldc: number): void;
   packB(src: number, dst: number, kc: number, nc: number, ldb: number): void;
   reluFloats(p: number, end: number): void;
+  maskFloats(p: number, by: number, end: number, slope: number): void;
 }
 
 /**
@@ -179,9 +181,46 @@ function reluFloatsFunction(): FuncDef {
   };
 }
 
-/** The module's bytes: `gemmBlock`, `packB` and `reluFloats`, over an imported memory. */
+/**
+ * maskFloats(p, by, end, slope): in place for the floats from byte address p up to end, four at
+ * a time (end − p a positive multiple of 16), v ← v where the float at the same place from `by`
+ * on is > 0, else v·slope (also where it is NaN): ../relu.ts's reluMask, the backward of a ReLU
+ * whose output is `by`, applied to the block of B just copied in, before `packB`. Where `slope`
+ * is a float32, the values are reluMask's bits (v·1 = v, and v·slope is the one rounding of the
+ * exact product either way).
+ */
+function maskFloatsFunction(): FuncDef {
+  const p = 0, by = 1, end = 2, slope = 3;
+  const v = 4, slopes = 5, zero = 6;
+  const { i32, f32, v128 } = ValType;
+  return {
+    name: "maskFloats",
+    params: [i32, i32, i32, f32],
+    results: [],
+    locals: [v128, v128, v128],
+    body: [
+      ...localGet(slope), ...f32x4Splat(), ...localSet(slopes),
+      ...v128Zero(), ...localSet(zero),
+      ...doWhile([
+        ...localGet(p), ...v128Load(0), ...localSet(v),
+        ...localGet(p),
+        ...localGet(v), // where by > 0
+        ...localGet(v), ...localGet(slopes), ...f32x4Mul(), // elsewhere
+        ...localGet(by), ...v128Load(0), ...localGet(zero), ...f32x4Gt(),
+        ...v128Bitselect(), ...v128Store(0),
+        ...localGet(by), ...i32Const(16), Op.i32Add, ...localSet(by),
+        ...localGet(p), ...i32Const(16), Op.i32Add, ...localTee(p),
+      ], [...localGet(end), Op.i32Ne]),
+    ],
+  };
+}
+
+/** The module's bytes: `gemmBlock`, `packB`, `reluFloats` and `maskFloats`, over an imported memory. */
 export function gemmModuleBytes(flavour: SimdFlavour): Uint8Array {
-  return emitModule({ memoryPages: 1, functions: [gemmBlockFunction(flavour), packBFunction(), reluFloatsFunction()] });
+  return emitModule({
+    memoryPages: 1,
+    functions: [gemmBlockFunction(flavour), packBFunction(), reluFloatsFunction(), maskFloatsFunction()],
+  });
 }
 
 function repeat<T>(value: T, count: number): T[] {

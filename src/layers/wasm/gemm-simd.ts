@@ -30,6 +30,7 @@
 //                    Mp/4 panels of kc steps × 4 floats                    (Mp·K·4 bytes)
 //   B_OFFSET         packed B: NC/8 panels, each kc steps × 8 floats      (KC·NC·4 bytes)
 //   RAW_B_OFFSET     B block as copied in: kc rows × ldc floats           (KC·NC·4 bytes)
+//   BY_OFFSET        with `maskB`, the ReLU outputs under that block, likewise (KC·NC·4 bytes)
 //   C_OFFSET         C strip: roundUp(M, 4) rows × ldc floats, ldc = roundUp(nc, 8)
 //
 // Padding makes every tile whole, so the kernel has no edge cases: packed panels are
@@ -94,6 +95,7 @@ function instance(f: SimdFlavour, bytesNeeded: number): GemmKernels {
       gemmBlock: exports.gemmBlock as GemmKernels["gemmBlock"],
       packB: exports.packB as GemmKernels["packB"],
       reluFloats: exports.reluFloats as GemmKernels["reluFloats"],
+      maskFloats: exports.maskFloats as GemmKernels["maskFloats"],
     };
     kernels.set(f, k);
   }
@@ -125,11 +127,16 @@ export function gemmSimd(
   const bRow = transB ? 1 : N, bCol = transB ? K : 1;
 
   const rows = roundUp(M, MR); // rows of the C strip, and of packed A
-  const B_OFFSET = A_OFFSET + rows * K * 4, RAW_B_OFFSET = B_OFFSET + B_BYTES, C_OFFSET = RAW_B_OFFSET + B_BYTES;
+  const B_OFFSET = A_OFFSET + rows * K * 4, RAW_B_OFFSET = B_OFFSET + B_BYTES, BY_OFFSET = RAW_B_OFFSET + B_BYTES;
+  const C_OFFSET = BY_OFFSET + B_BYTES;
   const ldcMax = roundUp(Math.min(NC, n1 - n0), NR);
   if (flavour === null) throw new Error("gemmSimd: this runtime has no WebAssembly SIMD (simd128)");
-  const { gemmBlock, packB, reluFloats } = instance(flavour, C_OFFSET + rows * ldcMax * 4);
-  const cStrip = C_OFFSET / 4, rawB = RAW_B_OFFSET / 4; // in floats
+  const { gemmBlock, packB, reluFloats, maskFloats } = instance(flavour, C_OFFSET + rows * ldcMax * 4);
+  const cStrip = C_OFFSET / 4, rawB = RAW_B_OFFSET / 4, rawBy = BY_OFFSET / 4; // in floats
+  // The mask runs in WebAssembly where that gives reluMask's bits: ReLU outputs in float32, and a
+  // finite float32 slope (every slope a Caffe file holds). Otherwise it is applied in JS.
+  const maskInWasm =
+    maskB !== undefined && maskB.by instanceof Float32Array && Number.isFinite(maskB.slope) && Math.fround(maskB.slope) === maskB.slope;
 
   if (call === 0 || call !== packedCall) {
     for (let pc = 0; pc < K; pc += KC) {
@@ -158,10 +165,12 @@ export function gemmSimd(
         // Rows of B in, zero-padded to ldc (the padding only ever meets C's padded columns).
         for (let p = 0; p < kc; p++) {
           const row = (pc + p) * N + jc;
-          if (maskB === undefined) heap.set(B.subarray(row, row + nc), rawB + p * ldc);
+          if (maskB === undefined || maskInWasm) heap.set(B.subarray(row, row + nc), rawB + p * ldc);
           else copyMasked(heap, rawB + p * ldc, B, maskB.by, maskB.slope, row, nc);
           if (ldc > nc) heap.fill(0, rawB + p * ldc + nc, rawB + (p + 1) * ldc);
+          if (maskInWasm) heap.set(maskB!.by.subarray(row, row + nc), rawBy + p * ldc); // its padding meets only B's zeros
         }
+        if (maskInWasm) maskFloats(RAW_B_OFFSET, BY_OFFSET, RAW_B_OFFSET + kc * ldc * 4, maskB!.slope);
         packB(RAW_B_OFFSET, B_OFFSET, kc, ldc, ldc * 4);
       }
       for (let ic = 0; ic < M; ic += MC) {
