@@ -45,6 +45,47 @@ export function inputColumns43(t: Float64Array, d: Float64Array, width: number):
 }
 
 /**
+ * `inputColumns43` read straight from the image, for a row of tiles whose six input rows all lie
+ * inside it: d[i][j] = x[src + i·W + j] for the columns j in [lo, hi), 0 outside (the padding,
+ * where every t is 0). The same values as gathering d first, without the pass that gathers it.
+ */
+export function inputColumnsFromImage43(
+  t: Float64Array,
+  x: Float32Array | Float64Array,
+  src: number,
+  W: number,
+  width: number,
+  lo: number,
+  hi: number,
+): void {
+  const w2 = 2 * width,
+    w3 = 3 * width,
+    w4 = 4 * width,
+    w5 = 5 * width;
+  for (let xi = 0; xi < 6; xi++) {
+    t.fill(0, xi * width, xi * width + lo);
+    t.fill(0, xi * width + hi, (xi + 1) * width);
+  }
+  for (let j = lo; j < hi; j++) {
+    const s0 = src + j;
+    const d0 = x[s0]!,
+      d1 = x[s0 + W]!,
+      d2 = x[s0 + 2 * W]!,
+      d3 = x[s0 + 3 * W]!,
+      d4 = x[s0 + 4 * W]!,
+      d5 = x[s0 + 5 * W]!;
+    const s = d4 - d2,
+      q = 2 * (d3 - d1);
+    t[j] = 4 * d0 - 5 * d2 + d4;
+    t[width + j] = d3 + d4 - 4 * (d1 + d2);
+    t[w2 + j] = d4 - d3 + 4 * (d1 - d2);
+    t[w3 + j] = s + q;
+    t[w4 + j] = s - q;
+    t[w5 + j] = 4 * d1 - 5 * d3 + d5;
+  }
+}
+
+/**
  * V[(ξ·6 + ν)·stride + at + tw] = Σ_j Bᵀ[ν][j]·t[ξ][4·tw + j] for the `tiles` tiles of a row:
  * the transform along each tile's rows, into the 36 products' inputs.
  */

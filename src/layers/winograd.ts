@@ -56,7 +56,7 @@ import { defineJob, pieceRange, piecesFor, splitInto, threadCount } from "../thr
 import type { ConvGeometry } from "./conv-geometry.js";
 import { gemmBackend, gemmHere, type GemmKernel } from "./gemm.js";
 import { winogradTransforms, type WinogradTransforms } from "./winograd-transforms.js";
-import { inputColumns43, inputRows43, outputColumns43, outputRows43 } from "./winograd-f43.js";
+import { inputColumns43, inputColumnsFromImage43, inputRows43, outputColumns43, outputRows43 } from "./winograd-f43.js";
 
 /** The tile size used: F(4×4, 3×3) (see the header for the measurements behind it). */
 export const WINOGRAD_M = 4;
@@ -262,6 +262,14 @@ export function winogradInput(V: Floats, x: Floats, wg: WinogradGeometry, p0: nu
       c = plane % C;
     const xc = plane * H * W;
     for (let th = 0; th < tilesH; th++) {
+      const tile0 = (n * tilesH + th) * tilesW;
+      const ih0 = th * m - padH; // the first input row under this row of tiles
+      if (f43 && ih0 >= 0 && ih0 + alpha <= H && colLo < colHi) {
+        // Every input row inside the image: the column transform reads it in place.
+        inputColumnsFromImage43(t, x, xc + ih0 * W - padW, W, width, colLo, colHi);
+        inputRows43(V, c * T + tile0, stride, t, width, tilesW);
+        continue;
+      }
       // d[i][·] = input row th·m − padH + i, columns −padW …, zero outside
       for (let i = 0; i < alpha; i++) {
         const ih = th * m - padH + i,
@@ -275,7 +283,6 @@ export function winogradInput(V: Floats, x: Floats, wg: WinogradGeometry, p0: nu
         for (let j = colLo; j < colHi; j++) d[row + j] = x[src + j]!;
         d.fill(0, row + colHi, row + width);
       }
-      const tile0 = (n * tilesH + th) * tilesW;
       if (f43) {
         inputColumns43(t, d, width);
         inputRows43(V, c * T + tile0, stride, t, width, tilesW);

@@ -23,6 +23,7 @@ import {
   winogradEligible,
   winogradForward,
 } from "../../src/layers/winograd.js";
+import { inputColumns43, inputColumnsFromImage43 } from "../../src/layers/winograd-f43.js";
 import { winogradTransforms } from "../../src/layers/winograd-transforms.js";
 import { allocFloats } from "../../src/tensor/buffers.js";
 import { Tensor } from "../../src/tensor/tensor.js";
@@ -244,6 +245,31 @@ describe("Winograd on threads", () => {
       withThreads(n, compute).forEach((a, k) => {
         expect(Array.from(a), `output ${k} at ${n} threads`).toEqual(one[k]);
       });
+    }
+  });
+});
+
+describe("F(4, 3)'s column transform read in place", () => {
+  it("gives the bits of gathering the six rows (zero-padded) and transforming them", () => {
+    const W = 23,
+      width = 26; // a row of 6 tiles over 23 columns, padding 1 on the left and 2 on the right
+    for (const Type of [Float32Array, Float64Array]) {
+      const x = random(9 * W, 7, Type);
+      x[2 * W + 5] = -0;
+      for (const [lo, hi] of [
+        [1, 24],
+        [0, 23],
+        [3, 20],
+      ] as const) {
+        const src = W - lo; // the six rows start at image row 1; column j of the row is x column j − lo
+        const d = new Float64Array(6 * width),
+          expected = new Float64Array(6 * width);
+        for (let i = 0; i < 6; i++) for (let j = lo; j < hi; j++) d[i * width + j] = x[src + i * W + j]!;
+        inputColumns43(expected, d, width);
+        const t = random(6 * width, 8, Float64Array); // stale values must be overwritten
+        inputColumnsFromImage43(t, x, src, W, width, lo, hi);
+        expect(Array.from(t, (v) => Object.is(v, -0) ? "-0" : v)).toEqual(Array.from(expected, (v) => Object.is(v, -0) ? "-0" : v));
+      }
     }
   });
 });
