@@ -69,6 +69,26 @@ describe.each(gemmKernels().filter((k) => k !== "js"))("gemm on WebAssembly SIMD
     expect(second).toEqual(first);
   });
 
+  it("keeps a NaN or an infinity in one column of B to that column of C, whichever way B is copied in", () => {
+    // N = 65 is copied in as one run (a panel past column 64 reads the next row's column 0), N = 64
+    // also copies C as one run, N = 2100 row by row; a mask (maskB) is applied on the way in.
+    for (const N of [65, 64, 2100]) {
+      const [M, K] = [6, 20];
+      const A = fillUniform(new Float32Array(M * K), 11),
+        B = fillUniform(new Float32Array(K * N), 12),
+        by = fillUniform(new Float32Array(K * N), 13);
+      for (let p = 0; p < K; p++) B[p * N] = p % 2 === 0 ? Number.NaN : Number.POSITIVE_INFINITY;
+      for (const opts of [{}, { accumulate: true }, { maskB: { by, slope: 0 } }] as GemmOptions[]) {
+        const C = fillUniform(new Float32Array(M * N), 14);
+        gemm(C, A, B, M, N, K, opts);
+        for (let i = 0; i < M; i++) {
+          expect(Number.isFinite(C[i * N]!)).toBe(false);
+          expect(C.subarray(i * N + 1, (i + 1) * N).every(Number.isFinite)).toBe(true);
+        }
+      }
+    }
+  });
+
   it("leaves subarray neighbours alone and handles empty products", () => {
     const big = fillUniform(new Float32Array(100), 8);
     const before = big.slice();

@@ -149,7 +149,13 @@ export function gemmSimd(
   }
   for (let jc = n0; jc < n1; jc += NC) {
     const nc = Math.min(NC, n1 - jc), ldc = roundUp(nc, NR);
-    if (accumulate) {
+    // A block of columns that holds every column of C is copied in and out as one run, not row by
+    // row: on a product with short rows (a Winograd product over 49 tiles) each row's call costs
+    // more than its copy.
+    const wholeRows = nc === N && ldc === N;
+    if (accumulate && wholeRows) {
+      heap.set(C, cStrip);
+    } else if (accumulate) {
       for (let i = 0; i < M; i++) heap.set(C.subarray(i * N + jc, i * N + jc + nc), cStrip + i * ldc);
     } else if (rowBias !== undefined) {
       for (let i = 0; i < M; i++) heap.fill(rowBias[i]!, cStrip + i * ldc, cStrip + (i + 1) * ldc);
@@ -161,6 +167,20 @@ export function gemmSimd(
       const kc = Math.min(KC, K - pc);
       if (transB) {
         packPanels(heap, B_OFFSET / 4, B, pc * bRow + jc * bCol, nc, kc, bCol, bRow, NR);
+      } else if (N <= NC && 2 * nc >= N) {
+        // The block's kc rows as one run of B (what lies between them included, at most as much
+        // again), read by packB with B's own row stride. A panel that runs past the block's last
+        // column reads the next row's values (or, past the last row, stale ones): they only ever
+        // meet C's padded columns, which are never copied back.
+        const from = pc * N + jc,
+          len = (kc - 1) * N + nc;
+        if (maskB === undefined || maskInWasm) heap.set(B.subarray(from, from + len), rawB);
+        else copyMasked(heap, rawB, B, maskB.by, maskB.slope, from, len);
+        if (maskInWasm) {
+          heap.set(maskB!.by.subarray(from, from + len), rawBy);
+          maskFloats(RAW_B_OFFSET, BY_OFFSET, RAW_B_OFFSET + roundUp(len, 4) * 4, maskB!.slope);
+        }
+        packB(RAW_B_OFFSET, B_OFFSET, kc, ldc, N * 4);
       } else {
         // Rows of B in, zero-padded to ldc (the padding only ever meets C's padded columns).
         for (let p = 0; p < kc; p++) {
@@ -180,7 +200,8 @@ export function gemmSimd(
       }
     }
     if (relu) reluFloats(C_OFFSET, C_OFFSET + M * ldc * 4); // the epilogue, on the strip's real rows
-    for (let i = 0; i < M; i++) C.set(heap.subarray(cStrip + i * ldc, cStrip + i * ldc + nc), i * N + jc);
+    if (wholeRows) C.set(heap.subarray(cStrip, cStrip + M * N));
+    else for (let i = 0; i < M; i++) C.set(heap.subarray(cStrip + i * ldc, cStrip + i * ldc + nc), i * N + jc);
   }
 }
 
