@@ -17,6 +17,8 @@ const shapes = [
   [1, 3, 1, 130],
   [1, 16, 13, 21],
   [2, 5, 16, 16],
+  [1, 6, 33, 71], // 2343 pixels: two whole blocks of 1024 and a last one of 295
+  [2, 3, 1, 1030],
 ];
 
 afterEach(() => setGemmBackend("auto"));

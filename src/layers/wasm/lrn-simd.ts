@@ -12,8 +12,8 @@
 // value is the same arithmetic whatever block or thread computes it.
 //
 // The arrays live outside WebAssembly memory, so the driver copies blocks in and out: a block
-// is BLOCK pixels of every channel of one image, laid out channel by channel, rows of BLOCK
-// floats. The windows are clipped at the first and last channel by h zero rows above and below
+// is up to BLOCK pixels of every channel of one image, laid out channel by channel, one row of
+// floats per channel (the block's length rounded up to 4). The windows are clipped at the first and last channel by h zero rows above and below
 // x (and t), so every window has n terms and the kernels have no edge cases. Layout, in rows:
 //
 //   forward   X: h zero rows, C rows of x, h zero rows  |  Y: C rows  |  S: C rows
@@ -135,8 +135,12 @@ export function lrnModuleBytes(): Uint8Array {
 
 // ---- The driver ---------------------------------------------------------------------------
 
-/** Pixels per block: 128 pixels of 192 channels are 96 KiB a row set, seven sets in L2. */
-const BLOCK = 128;
+/**
+ * Pixels per block, at most (a block of a small plane is its size, rounded up to 4). Each row is a
+ * copy in or out, a call whose cost is paid per row: 128 pixels took 72 ms for norm1 + norm2's
+ * forward and backward at 448² (one thread), 256 41 ms, 512 38 ms, 1024 34–39 ms, 2048 40 ms.
+ */
+const BLOCK = 1024;
 const ROW_BYTES = 4 * BLOCK;
 const PAGE = 65536;
 
@@ -162,7 +166,7 @@ export function fitsLrnSimd(g: LrnGeometry): boolean {
   return g.region === "across" && g.beta === 0.75 && lrnSimdAvailable();
 }
 
-/** The kernels, with at least `rows` rows of BLOCK floats of memory, and the padding rows zeroed. */
+/** The kernels, with at least `rows` rows of BLOCK floats of memory. */
 function instance(rows: number): LrnKernels {
   const bytes = rows * ROW_BYTES;
   if (memory === null) {
@@ -179,14 +183,14 @@ function instance(rows: number): LrnKernels {
   return kernels!;
 }
 
-/** Copies `len` pixels from p of every channel plane of `src` (image offset `base`) into rows from `row`. */
-function copyIn(src: Float32Array, base: number, P: number, C: number, p: number, len: number, row: number): void {
-  for (let c = 0; c < C; c++) heap.set(src.subarray(base + c * P + p, base + c * P + p + len), (row + c) * BLOCK);
+/** Copies `len` pixels from p of every channel plane of `src` (image offset `base`) into rows of `L` floats from `row`. */
+function copyIn(src: Float32Array, base: number, P: number, C: number, p: number, len: number, row: number, L: number): void {
+  for (let c = 0; c < C; c++) heap.set(src.subarray(base + c * P + p, base + c * P + p + len), (row + c) * L);
 }
 
-/** The inverse of copyIn: rows from `row` back into the planes of `dst`. */
-function copyOut(dst: Float32Array, base: number, P: number, C: number, p: number, len: number, row: number): void {
-  for (let c = 0; c < C; c++) dst.set(heap.subarray((row + c) * BLOCK, (row + c) * BLOCK + len), base + c * P + p);
+/** The inverse of copyIn: rows of `L` floats from `row` back into the planes of `dst`. */
+function copyOut(dst: Float32Array, base: number, P: number, C: number, p: number, len: number, row: number, L: number): void {
+  for (let c = 0; c < C; c++) dst.set(heap.subarray((row + c) * L, (row + c) * L + len), base + c * P + p);
 }
 
 /** Pixels [p0, p1) of every plane: y = x · scale^−β and scale, as ../lrn.ts's lrnAcrossForward. */
@@ -194,17 +198,18 @@ export function lrnAcrossForwardSimd(y: Float32Array, scale: Float32Array, x: Fl
   const { N, C, localSize: n } = g, P = g.H * g.W, h = (n - 1) / 2;
   const X = 0, Y = C + 2 * h, S = Y + C; // first rows of the regions
   const { lrnForward4 } = instance(S + C);
-  heap.fill(0, X * BLOCK, (X + h) * BLOCK);
-  heap.fill(0, (X + h + C) * BLOCK, Y * BLOCK);
   for (let b = 0; b < N; b++) {
     for (let p = p0; p < p1; p += BLOCK) {
       const len = Math.min(BLOCK, p1 - p);
-      copyIn(x, b * C * P, P, C, p, len, X + h);
-      // All C rows in one call: each lane is one pixel's channels, so the lanes past len (stale
-      // values from the previous block) are computed and never copied out, and touch no other lane.
-      lrnForward4(X * ROW_BYTES, (X + h) * ROW_BYTES, Y * ROW_BYTES, S * ROW_BYTES, (Y + C) * ROW_BYTES, n, ROW_BYTES, g.k, g.alpha / n);
-      copyOut(y, b * C * P, P, C, p, len, Y);
-      copyOut(scale, b * C * P, P, C, p, len, S);
+      const L = roundUp4(len); // this block's row length: a short last block (a small plane) costs its own size
+      heap.fill(0, X * L, (X + h) * L);
+      heap.fill(0, (X + h + C) * L, Y * L);
+      copyIn(x, b * C * P, P, C, p, len, X + h, L);
+      // All C rows in one call: each lane is one pixel's channels, so the up to 3 lanes past len
+      // (stale values) are computed and never copied out, and touch no other lane.
+      lrnForward4(X * 4 * L, (X + h) * 4 * L, Y * 4 * L, S * 4 * L, (Y + C) * 4 * L, n, 4 * L, g.k, g.alpha / n);
+      copyOut(y, b * C * P, P, C, p, len, Y, L);
+      copyOut(scale, b * C * P, P, C, p, len, S, L);
     }
   }
 }
@@ -216,21 +221,26 @@ export function lrnAcrossBackwardSimd(
   const { N, C, localSize: n, alpha, beta } = g, P = g.H * g.W, h = (n - 1) / 2;
   const T = 0, X = C + 2 * h, DY = X + C, Y = DY + C, S = Y + C, DX = S + C;
   const { lrnT4, lrnBackward4 } = instance(DX + C);
-  heap.fill(0, T * BLOCK, (T + h) * BLOCK);
-  heap.fill(0, (T + h + C) * BLOCK, X * BLOCK);
   const coef = (2 * alpha * beta) / n;
   for (let b = 0; b < N; b++) {
     const base = b * C * P;
     for (let p = p0; p < p1; p += BLOCK) {
       const len = Math.min(BLOCK, p1 - p);
-      copyIn(x, base, P, C, p, len, X);
-      copyIn(dy, base, P, C, p, len, DY);
-      copyIn(y, base, P, C, p, len, Y);
-      copyIn(scale, base, P, C, p, len, S);
-      copyIn(dx, base, P, C, p, len, DX);
-      lrnT4((T + h) * ROW_BYTES, DY * ROW_BYTES, Y * ROW_BYTES, S * ROW_BYTES, (T + h + C) * ROW_BYTES);
-      lrnBackward4(T * ROW_BYTES, DX * ROW_BYTES, DY * ROW_BYTES, X * ROW_BYTES, S * ROW_BYTES, (DX + C) * ROW_BYTES, n, ROW_BYTES, coef);
-      copyOut(dx, base, P, C, p, len, DX);
+      const L = roundUp4(len), R = 4 * L; // row length in floats, and in bytes
+      heap.fill(0, T * L, (T + h) * L);
+      heap.fill(0, (T + h + C) * L, X * L);
+      copyIn(x, base, P, C, p, len, X, L);
+      copyIn(dy, base, P, C, p, len, DY, L);
+      copyIn(y, base, P, C, p, len, Y, L);
+      copyIn(scale, base, P, C, p, len, S, L);
+      copyIn(dx, base, P, C, p, len, DX, L);
+      lrnT4((T + h) * R, DY * R, Y * R, S * R, (T + h + C) * R);
+      lrnBackward4(T * R, DX * R, DY * R, X * R, S * R, (DX + C) * R, n, R, coef);
+      copyOut(dx, base, P, C, p, len, DX, L);
     }
   }
+}
+
+function roundUp4(n: number): number {
+  return (n + 3) & ~3;
 }
