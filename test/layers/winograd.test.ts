@@ -268,7 +268,7 @@ describe("F(4, 3)'s column transform read in place", () => {
         inputColumns43(expected, d, width);
         const t = random(6 * width, 8, Float64Array); // stale values must be overwritten
         inputColumnsFromImage43(t, x, src, W, width, lo, hi);
-        expect(Array.from(t, (v) => Object.is(v, -0) ? "-0" : v)).toEqual(Array.from(expected, (v) => Object.is(v, -0) ? "-0" : v));
+        expect(Array.from(t, (v) => (Object.is(v, -0) ? "-0" : v))).toEqual(Array.from(expected, (v) => (Object.is(v, -0) ? "-0" : v)));
       }
     }
   });
