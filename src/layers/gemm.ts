@@ -42,6 +42,8 @@
 
 import type { Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, splitInto } from "../threads/pool.js";
+import type { ConvGeometry } from "./conv-geometry.js";
+import { im2col, im2colNaive } from "./im2col.js";
 import { packPanels, roundUp } from "./pack-panels.js";
 import { SIMD_TILE_COLUMNS, gemmSimd, simdFlavour, supportsSimdFlavour } from "./wasm/gemm-simd.js";
 import type { SimdFlavour } from "./wasm/gemm-simd-module.js";
@@ -70,6 +72,13 @@ export interface GemmOptions {
    * `reluMask(B, by, slope)` (./relu.ts) before the product; B itself is not written.
    */
   maskB?: { by: Floats; slope: number };
+  /**
+   * B is not given as a matrix but as the image it is the im2col of (../im2col.ts): B holds x
+   * [C/G, H, W] of one image and group, and op(B) = im2col(x) under this geometry (K = C/G·R·S,
+   * N = OH·OW; not with `transB` or `maskB`). The WebAssembly kernel gathers each block of B from
+   * the image as it packs it, so the K×N matrix is never built; the plain-JS kernel builds it.
+   */
+  imageB?: ConvGeometry;
 }
 
 const MR = 4; // rows of the register tile
@@ -92,6 +101,10 @@ export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: n
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
   const float32 = C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
   const kernel = float32 ? (chosen ?? chooseFromEnvironment()) : "js";
+  if (opts.imageB !== undefined && kernel === "js") {
+    B = columnsOf(B, opts.imageB, K, N);
+    opts = { ...opts, imageB: undefined };
+  }
   const pieces = M * N * K >= PARALLEL_MIN_WORK ? splitInto(Math.ceil(N / MIN_PIECE_COLUMNS)) : 1;
   gemmJob.run({ C, A, B, M, N, K, opts, flavour: kernel === "js" ? null : FLAVOURS[kernel], call: ++calls }, pieces);
 }
@@ -145,6 +158,10 @@ export function gemmHere(
 ): void {
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
   const flavour = kernel === "js" || !(C instanceof Float32Array) ? null : FLAVOURS[kernel];
+  if (opts.imageB !== undefined && flavour === null) {
+    B = columnsOf(B, opts.imageB, K, N);
+    opts = { ...opts, imageB: undefined };
+  }
   gemmTiles({ C, A, B, M, N, K, opts, flavour, call: 0 }, 0, Math.ceil(N / SIMD_TILE_COLUMNS));
 }
 
@@ -366,9 +383,22 @@ function addTile(C: Floats, origin: number, ldc: number, mr: number, nr: number)
   }
 }
 
+/** `imageB`'s matrix for the plain-JS kernel: im2col of the image x, in a new array of x's type. */
+function columnsOf(x: Floats, g: ConvGeometry, K: number, N: number): Floats {
+  const col = x instanceof Float32Array ? new Float32Array(K * N) : new Float64Array(K * N);
+  im2col(col, x, g, 0, g.OH);
+  return col;
+}
+
 /** The reference: one dot product per element of C. Same contract as `gemm`. */
 export function gemmNaive(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
   checkGemmArgs("gemmNaive", C, A, B, M, N, K, opts);
+  if (opts.imageB !== undefined) {
+    const col = B instanceof Float32Array ? new Float32Array(K * N) : new Float64Array(K * N);
+    im2colNaive(col, B, opts.imageB);
+    gemmNaive(C, A, col, M, N, K, { ...opts, imageB: undefined });
+    return;
+  }
   const { transA = false, transB = false, accumulate = false, rowBias, relu = false, maskB } = opts;
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {
@@ -414,7 +444,19 @@ function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number,
   }
   expect("C", C, M, N);
   expect("A", A, M, K);
-  expect("B", B, K, N);
+  if (opts.imageB === undefined) {
+    expect("B", B, K, N);
+    return;
+  }
+  const g = opts.imageB,
+    Cg = g.C / g.groups;
+  if (opts.transB || opts.maskB !== undefined) throw new RangeError(`${name}: imageB cannot be combined with transB or maskB`);
+  if (K !== Cg * g.R * g.S || N !== g.OH * g.OW) {
+    throw new RangeError(
+      `${name}: with imageB, K must be C/G·R·S = ${Cg * g.R * g.S} and N must be OH·OW = ${g.OH * g.OW}, got K=${K}, N=${N}`,
+    );
+  }
+  expect("B (the image, imageB)", B, Cg, g.H * g.W);
 }
 
 /** max(v, 0) with WebAssembly's f32x4.max rules: NaN stays NaN, −0 becomes +0. */

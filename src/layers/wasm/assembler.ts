@@ -37,11 +37,15 @@ export const Op = {
   localTee: 0x22, // local.tee <index>: stores into a local, keeping the value on the stack
   f32Load: 0x2a, // f32.load <memarg>: pops an address, pushes the f32 there
   f32Store: 0x38, // f32.store <memarg>: pops a value and an address
+  select: 0x1b, // select: pops c, b, a; pushes a if c ≠ 0, else b
   i32Const: 0x41, // i32.const <sleb128>
+  i32Eq: 0x46, // i32.eq: pops b, a; pushes a = b
   i32Ne: 0x47, // i32.ne: pops b, a; pushes a ≠ b
   i32LtU: 0x49, // i32.lt_u: pops b, a; pushes a < b, unsigned
   i32Add: 0x6a, // i32.add
+  i32Sub: 0x6b, // i32.sub: pops b, a; pushes a − b
   i32Mul: 0x6c, // i32.mul
+  i32And: 0x71, // i32.and
   i32Shl: 0x74, // i32.shl: pops b, a; pushes a << b
   f32Add: 0x92, // f32.add
   f32Mul: 0x94, // f32.mul

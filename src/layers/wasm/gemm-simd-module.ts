@@ -5,6 +5,7 @@
 //   packB       a row-major block of B → panels of 8 columns, k-major
 //   reluFloats  max(·, 0) over the C strip: the GEMM's ReLU epilogue
 //   maskFloats  B·relu'(by) over a copied-in block of B: a ReLU's backward folded into the GEMM
+//   im2colRow   one row of a block of B gathered from an image: im2col (../im2col.ts) never built
 //
 // The micro-kernel holds a 4×8 tile of C in eight v128 accumulators (row r, columns 0–3 and
 // 4–7). Each step p loads the 8 values of B's panel row p as two vectors, and for each of the
@@ -19,8 +20,8 @@
 // tiles (./gemm-simd.ts gives the layout).
 
 import {
-  doWhile, emitModule, f32x4Add, f32x4Gt, f32x4Max, f32x4Mul, f32x4RelaxedMadd, f32x4Splat, i32Const, localGet, localSet,
-  localTee, Op, v128Bitselect, v128Load, v128Load32Splat, v128Store, v128Zero, ValType, type FuncDef,
+  doWhile, emitModule, f32Load, f32Store, f32x4Add, f32x4Gt, f32x4Max, f32x4Mul, f32x4RelaxedMadd, f32x4Splat, i32Const,
+  localGet, localSet, localTee, Op, v128Bitselect, v128Load, v128Load32Splat, v128Store, v128Zero, ValType, type FuncDef,
 } from "./assembler.js";
 
 /** Rows of the register tile. */
@@ -37,6 +38,10 @@ export interface GemmKernels {
   packB(src: number, dst: number, kc: number, nc: number, ldb: number): void;
   reluFloats(p: number, end: number): void;
   maskFloats(p: number, by: number, end: number, slope: number): void;
+  im2colRow(
+    dst: number, x: number, n: number, ow: number, OW: number, ih: number, iw: number, iw0: number,
+    H: number, W: number, strideH: number, strideW: number, zero: number,
+  ): void;
 }
 
 /**
@@ -215,11 +220,72 @@ function maskFloatsFunction(): FuncDef {
   };
 }
 
-/** The module's bytes: `gemmBlock`, `packB`, `reluFloats` and `maskFloats`, over an imported memory. */
+/**
+ * im2colRow(dst, x, n, ow, OW, ih, iw, iw0, H, W, strideH, strideW, zero): n floats of one row
+ * (c, r, s) of the im2col matrix, for output pixels from (oh, ow) on in reading order, stored
+ * from byte address dst; x is the byte address of the image plane c (H × W floats). The caller
+ * gives, for the first pixel, the input cell it reads, (ih, iw) = (oh·strideH − padH + r·dilationH,
+ * ow·strideW − padW + s·dilationW), and iw0 = iw at ow = 0; each next pixel moves strideW right, and
+ * at the end of an output row back to iw0 and strideH down. A cell outside the image (ih or iw
+ * outside [0, H) or [0, W), compared unsigned so that negatives are outside too) reads the 0.0 at
+ * byte address `zero` instead: no branch, and never an address outside the image.
+ *
+ *     end = dst + 4n
+ *     do                                              each output row's part of the n pixels
+ *       segEnd = min(dst + 4·(OW − ow), end);  rowInside = ih <ᵤ H;  row = x + 4·ih·W
+ *       do                                            its pixels: only iw and dst carry over
+ *         f32 at dst = f32 at (rowInside & (iw <ᵤ W) ? row + 4·iw : zero)
+ *         iw += strideW; dst += 4
+ *       while dst ≠ segEnd
+ *       ow = 0; iw = iw0; ih += strideH
+ *     while dst ≠ end
+ *
+ * (A first version carried the row's wrap through selects from pixel to pixel: that chain made it
+ * as slow as im2col in JS.)
+ */
+function im2colRowFunction(): FuncDef {
+  const dst = 0, x = 1, n = 2, ow = 3, OW = 4, ih = 5, iw = 6, iw0 = 7, H = 8, W = 9, strideH = 10, strideW = 11, zero = 12;
+  const end = 13, segEnd = 14, rowInside = 15, row = 16;
+  const { i32 } = ValType;
+  const pixel = [
+    ...localGet(dst),
+    ...localGet(row), ...localGet(iw), ...i32Const(4), Op.i32Mul, Op.i32Add, // the cell's address
+    ...localGet(zero),
+    ...localGet(rowInside), ...localGet(iw), ...localGet(W), Op.i32LtU, Op.i32And,
+    Op.select, ...f32Load(0), ...f32Store(0),
+    ...localGet(iw), ...localGet(strideW), Op.i32Add, ...localSet(iw),
+    ...localGet(dst), ...i32Const(4), Op.i32Add, ...localTee(dst),
+  ];
+  const segment = [
+    // segEnd = min(dst + 4·(OW − ow), end)
+    ...localGet(dst), ...localGet(OW), ...localGet(ow), Op.i32Sub, ...i32Const(4), Op.i32Mul, Op.i32Add, ...localTee(segEnd),
+    ...localGet(end),
+    ...localGet(segEnd), ...localGet(end), Op.i32LtU,
+    Op.select, ...localSet(segEnd),
+    ...localGet(ih), ...localGet(H), Op.i32LtU, ...localSet(rowInside),
+    ...localGet(x), ...localGet(ih), ...localGet(W), Op.i32Mul, ...i32Const(4), Op.i32Mul, Op.i32Add, ...localSet(row),
+    ...doWhile(pixel, [...localGet(segEnd), Op.i32Ne]),
+    ...i32Const(0), ...localSet(ow),
+    ...localGet(iw0), ...localSet(iw),
+    ...localGet(ih), ...localGet(strideH), Op.i32Add, ...localSet(ih),
+  ];
+  return {
+    name: "im2colRow",
+    params: repeat(i32, 13),
+    results: [],
+    locals: repeat(i32, 4),
+    body: [
+      ...localGet(dst), ...localGet(n), ...i32Const(4), Op.i32Mul, Op.i32Add, ...localSet(end),
+      ...doWhile(segment, [...localGet(dst), ...localGet(end), Op.i32Ne]),
+    ],
+  };
+}
+
+/** The module's bytes: `gemmBlock`, `packB`, `reluFloats`, `maskFloats` and `im2colRow`, over an imported memory. */
 export function gemmModuleBytes(flavour: SimdFlavour): Uint8Array {
   return emitModule({
     memoryPages: 1,
-    functions: [gemmBlockFunction(flavour), packBFunction(), reluFloatsFunction(), maskFloatsFunction()],
+    functions: [gemmBlockFunction(flavour), packBFunction(), reluFloatsFunction(), maskFloatsFunction(), im2colRowFunction()],
   });
 }
 

@@ -15,7 +15,8 @@
 //     copy C[:, jc:jc+nc] into the C strip (or start it at 0 or the rows' bias), rows padded
 //     to 4, columns to 8
 //     for pc over K in blocks of KC
-//       pack B[pc:pc+kc, jc:jc+nc] → panels of 8 columns, k-major        (WASM, or JS if transB)
+//       pack B[pc:pc+kc, jc:jc+nc] → panels of 8 columns, k-major        (WASM, or JS if transB;
+//         with `imageB` the rows are first gathered from the image, by im2colRow, in WASM)
 //       for ic over M in blocks of MC
 //         gemmBlock: for each B panel, for each A panel, the 4×8 tile     (WASM)
 //     with `relu`, max(·, 0) over the strip (WASM), then copy it back into C[:, jc:jc+nc]
@@ -32,6 +33,9 @@
 //   RAW_B_OFFSET     B block as copied in: kc rows × ldc floats           (KC·NC·4 bytes)
 //   BY_OFFSET        with `maskB`, the ReLU outputs under that block, likewise (KC·NC·4 bytes)
 //   C_OFFSET         C strip: roundUp(M, 4) rows × ldc floats, ldc = roundUp(nc, 8)
+//   X_OFFSET         with `imageB`, after the widest strip (roundUp(M, 4)·NC floats): the image
+//                    [C/G, H, W] whose im2col B is, copied in once per call, then one 0.0 that
+//                    the gather reads for cells outside the image
 //
 // Padding makes every tile whole, so the kernel has no edge cases: packed panels are
 // zero-filled past the matrix, and the padded rows and columns of the strip are never copied
@@ -96,6 +100,7 @@ function instance(f: SimdFlavour, bytesNeeded: number): GemmKernels {
       packB: exports.packB as GemmKernels["packB"],
       reluFloats: exports.reluFloats as GemmKernels["reluFloats"],
       maskFloats: exports.maskFloats as GemmKernels["maskFloats"],
+      im2colRow: exports.im2colRow as GemmKernels["im2colRow"],
     };
     kernels.set(f, k);
   }
@@ -116,7 +121,7 @@ export function gemmSimd(
   C: Float32Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number, opts: GemmOptions = {},
   columns: readonly [number, number] = [0, N], call = 0, flavour: SimdFlavour | null = simdFlavour(),
 ): void {
-  const { transA = false, transB = false, accumulate = false, rowBias, relu = false, maskB } = opts;
+  const { transA = false, transB = false, accumulate = false, rowBias, relu = false, maskB, imageB } = opts;
   const [n0, n1] = columns;
   if (M === 0 || n1 <= n0 || K === 0) {
     if (!accumulate) for (let i = 0; i < M; i++) C.fill(relu ? Math.max(rowBias?.[i] ?? 0, 0) : rowBias?.[i] ?? 0, i * N + n0, i * N + n1);
@@ -130,9 +135,21 @@ export function gemmSimd(
   const B_OFFSET = A_OFFSET + rows * K * 4, RAW_B_OFFSET = B_OFFSET + B_BYTES, BY_OFFSET = RAW_B_OFFSET + B_BYTES;
   const C_OFFSET = BY_OFFSET + B_BYTES;
   const ldcMax = roundUp(Math.min(NC, n1 - n0), NR);
+  // With `imageB`, the image after the widest C strip (so at the same place for every piece of a
+  // call), then one 0.0 for the cells outside it.
+  const X_OFFSET = C_OFFSET + rows * NC * 4, imageFloats = imageB === undefined ? 0 : B.length;
+  const ZERO_OFFSET = X_OFFSET + imageFloats * 4;
   if (flavour === null) throw new Error("gemmSimd: this runtime has no WebAssembly SIMD (simd128)");
-  const { gemmBlock, packB, reluFloats, maskFloats } = instance(flavour, C_OFFSET + rows * ldcMax * 4);
+  const { gemmBlock, packB, reluFloats, maskFloats, im2colRow } = instance(
+    flavour,
+    imageB === undefined ? C_OFFSET + rows * ldcMax * 4 : ZERO_OFFSET + 16,
+  );
   const cStrip = C_OFFSET / 4, rawB = RAW_B_OFFSET / 4, rawBy = BY_OFFSET / 4; // in floats
+  if (imageB !== undefined && (call === 0 || call !== imageCall)) {
+    heap.set(B, X_OFFSET / 4);
+    heap[ZERO_OFFSET / 4] = 0;
+    imageCall = call;
+  }
   // The mask runs in WebAssembly where that gives reluMask's bits: ReLU outputs in float32, and a
   // finite float32 slope (every slope a Caffe file holds). Otherwise it is applied in JS.
   const maskInWasm =
@@ -165,7 +182,25 @@ export function gemmSimd(
     }
     for (let pc = 0; pc < K; pc += KC) {
       const kc = Math.min(KC, K - pc);
-      if (transB) {
+      if (imageB !== undefined) {
+        // Rows (c, r, s) of the block gathered from the image in memory, zero-padded to ldc.
+        const { H, W, R, S, OW, strideH, strideW, padH, padW, dilationH, dilationW } = imageB;
+        const oh = Math.floor(jc / OW),
+          ow = jc % OW;
+        for (let p = 0; p < kc; p++) {
+          const q = pc + p,
+            s = q % S,
+            r = Math.floor(q / S) % R,
+            c = Math.floor(q / (R * S));
+          const iw0 = s * dilationW - padW;
+          im2colRow(
+            RAW_B_OFFSET + p * ldc * 4, X_OFFSET + c * H * W * 4, nc, ow, OW,
+            oh * strideH - padH + r * dilationH, ow * strideW + iw0, iw0, H, W, strideH, strideW, ZERO_OFFSET,
+          );
+          if (ldc > nc) heap.fill(0, rawB + p * ldc + nc, rawB + (p + 1) * ldc);
+        }
+        packB(RAW_B_OFFSET, B_OFFSET, kc, ldc, ldc * 4);
+      } else if (transB) {
         packPanels(heap, B_OFFSET / 4, B, pc * bRow + jc * bCol, nc, kc, bCol, bRow, NR);
       } else if (N <= NC && 2 * nc >= N) {
         // The block's kc rows as one run of B (what lies between them included, at most as much
@@ -215,6 +250,8 @@ function copyMasked(dst: Float32Array, at: number, B: Float32Array, by: Floats, 
 
 /** The `call` whose A is packed in memory now (0: none to reuse). */
 let packedCall = 0;
+/** The `call` whose image (`imageB`) is in memory now (0: none). */
+let imageCall = 0;
 
 /**
  * `packPanels` with width 4, for A: whole panels unrolled (3× faster than the general loop,
