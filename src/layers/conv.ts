@@ -24,7 +24,7 @@
 import { allocOutput, scratchFor } from "../tensor/buffers.js";
 import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { record } from "../autograd/tape.js";
-import { gemm } from "./gemm.js";
+import { gemm, gemmBackend } from "./gemm.js";
 import { reluForwardInThreads, reluMaskInThreads } from "./relu.js";
 import { convGeometry, type Conv2dOptions, type ConvGeometry } from "./conv-geometry.js";
 import { col2imInThreads, im2colInThreads } from "./im2col.js";
@@ -67,7 +67,11 @@ export function conv2dForward(
     CRS = Cg * g.R * g.S,
     P = OH * OW;
   const pointwise = isPointwise(g);
-  const col = pointwise ? null : columnBuffer(x, CRS * P, scratch);
+  // On the WebAssembly GEMM the columns are gathered from the image block by block as B is packed
+  // (GemmOptions.imageB), never built: for conv1 at 448² that is 7.4 M values not written and read
+  // back. A caller's column buffer, and the plain-JS kernel, keep the im2col pass.
+  const fromImage = !pointwise && scratch === undefined && x instanceof Float32Array && gemmBackend() !== "js";
+  const col = pointwise || fromImage ? null : columnBuffer(x, CRS * P, scratch);
   for (let n = 0; n < N; n++) {
     for (let grp = 0; grp < groups; grp++) {
       const xg = x.subarray((n * C + grp * Cg) * H * W, (n * C + (grp + 1) * Cg) * H * W); // [C/G, H, W]
@@ -75,7 +79,8 @@ export function conv2dForward(
       const og = out.subarray((n * K + grp * Kg) * P, (n * K + (grp + 1) * Kg) * P); // [K/G, P]
       if (col !== null) im2colInThreads(col, xg, g);
       // The GEMM starts each output row at its bias and adds the product on top.
-      gemm(og, wg, col ?? xg, Kg, P, CRS, { relu, rowBias: bias?.subarray(grp * Kg, (grp + 1) * Kg) });
+      const rowBias = bias?.subarray(grp * Kg, (grp + 1) * Kg);
+      gemm(og, wg, col ?? xg, Kg, P, CRS, fromImage ? { relu, rowBias, imageB: g } : { relu, rowBias });
     }
   }
 }
