@@ -20,36 +20,13 @@
 // Each 2-D transform is the 1-D one down the columns of a row of tiles (contiguous, whole rows at
 // a time), then along each tile's rows. All sums are in Float64 and rounded once, on the store.
 
-/** t[ξ][·] = Σ_i Bᵀ[ξ][i]·d[i][·] for six rows of `width` values (rows `width` apart). */
-export function inputColumns43(t: Float64Array, d: Float64Array, width: number): void {
-  const w2 = 2 * width,
-    w3 = 3 * width,
-    w4 = 4 * width,
-    w5 = 5 * width;
-  for (let j = 0; j < width; j++) {
-    const d0 = d[j]!,
-      d1 = d[width + j]!,
-      d2 = d[w2 + j]!,
-      d3 = d[w3 + j]!,
-      d4 = d[w4 + j]!,
-      d5 = d[w5 + j]!;
-    const s = d4 - d2,
-      q = 2 * (d3 - d1);
-    t[j] = 4 * d0 - 5 * d2 + d4;
-    t[width + j] = d3 + d4 - 4 * (d1 + d2);
-    t[w2 + j] = d4 - d3 + 4 * (d1 - d2);
-    t[w3 + j] = s + q;
-    t[w4 + j] = s - q;
-    t[w5 + j] = 4 * d1 - 5 * d3 + d5;
-  }
-}
-
 /**
- * `inputColumns43` read straight from the image, for a row of tiles whose six input rows all lie
- * inside it: d[i][j] = x[src + i·W + j] for the columns j in [lo, hi), 0 outside (the padding,
- * where every t is 0). The same values as gathering d first, without the pass that gathers it.
+ * t[ξ][j] = Σ_i Bᵀ[ξ][i]·d[i][j] for the `width` columns of six rows, with d[i][j] = x[src + i·W + j]
+ * for the columns j in [lo, hi) and 0 outside them (the padding, where every t is 0); t's rows are
+ * `width` apart. Reading the six rows in place from the image saves the pass that gathers them
+ * wherever they all lie inside it; elsewhere x is that gathered, zero-padded copy (W = width).
  */
-export function inputColumnsFromImage43(
+export function inputColumns43(
   t: Float64Array,
   x: Float32Array | Float64Array,
   src: number,

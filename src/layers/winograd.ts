@@ -56,7 +56,7 @@ import { defineJob, pieceRange, piecesFor, splitInto, threadCount } from "../thr
 import type { ConvGeometry } from "./conv-geometry.js";
 import { gemmBackend, gemmHere, type GemmKernel } from "./gemm.js";
 import { winogradTransforms, type WinogradTransforms } from "./winograd-transforms.js";
-import { inputColumns43, inputColumnsFromImage43, inputRows43, outputColumns43, outputRows43 } from "./winograd-f43.js";
+import { inputColumns43, inputRows43, outputColumns43, outputRows43 } from "./winograd-f43.js";
 
 /** The tile size used: F(4×4, 3×3) (see the header for the measurements behind it). */
 export const WINOGRAD_M = 4;
@@ -266,7 +266,7 @@ export function winogradInput(V: Floats, x: Floats, wg: WinogradGeometry, p0: nu
       const ih0 = th * m - padH; // the first input row under this row of tiles
       if (f43 && ih0 >= 0 && ih0 + alpha <= H && colLo < colHi) {
         // Every input row inside the image: the column transform reads it in place.
-        inputColumnsFromImage43(t, x, xc + ih0 * W - padW, W, width, colLo, colHi);
+        inputColumns43(t, x, xc + ih0 * W - padW, W, width, colLo, colHi);
         inputRows43(V, c * T + tile0, stride, t, width, tilesW);
         continue;
       }
@@ -284,7 +284,7 @@ export function winogradInput(V: Floats, x: Floats, wg: WinogradGeometry, p0: nu
         d.fill(0, row + colHi, row + width);
       }
       if (f43) {
-        inputColumns43(t, d, width);
+        inputColumns43(t, d, 0, width, width, 0, width);
         inputRows43(V, c * T + tile0, stride, t, width, tilesW);
         continue;
       }
