@@ -45,7 +45,7 @@ import { defineJob, pieceRange, splitInto } from "../threads/pool.js";
 import type { ConvGeometry } from "./conv-geometry.js";
 import { im2col, im2colNaive } from "./im2col.js";
 import { packPanels, roundUp } from "./pack-panels.js";
-import { SIMD_TILE_COLUMNS, gemmSimd, simdFlavour, supportsSimdFlavour } from "./wasm/gemm-simd.js";
+import { SIMD_TILE_COLUMNS, gemmSimd, packedALength, simdFlavour, supportsSimdFlavour } from "./wasm/gemm-simd.js";
 import type { SimdFlavour } from "./wasm/gemm-simd-module.js";
 
 export interface GemmOptions {
@@ -79,6 +79,12 @@ export interface GemmOptions {
    * the image as it packs it, so the K×N matrix is never built; the plain-JS kernel builds it.
    */
   imageB?: ConvGeometry;
+  /**
+   * A is not the M×K matrix but its packing for the WebAssembly kernel, by `packAForSimd`
+   * (./wasm/gemm-simd.ts; packedALength(M, K) values; not with `transA`): a matrix that is A in
+   * many products is packed once. Only the WebAssembly kernels take it.
+   */
+  packedA?: boolean;
 }
 
 const MR = 4; // rows of the register tile
@@ -101,6 +107,7 @@ export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: n
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
   const float32 = C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
   const kernel = float32 ? (chosen ?? chooseFromEnvironment()) : "js";
+  if (opts.packedA && kernel === "js") throw new RangeError("gemm: packedA needs a WebAssembly kernel, and this product runs in plain JS");
   if (opts.imageB !== undefined && kernel === "js") {
     B = columnsOf(B, opts.imageB, K, N);
     opts = { ...opts, imageB: undefined };
@@ -158,6 +165,7 @@ export function gemmHere(
 ): void {
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
   const flavour = kernel === "js" || !(C instanceof Float32Array) ? null : FLAVOURS[kernel];
+  if (opts.packedA && flavour === null) throw new RangeError("gemm: packedA needs a WebAssembly kernel, and this product runs in plain JS");
   if (opts.imageB !== undefined && flavour === null) {
     B = columnsOf(B, opts.imageB, K, N);
     opts = { ...opts, imageB: undefined };
@@ -393,6 +401,7 @@ function columnsOf(x: Floats, g: ConvGeometry, K: number, N: number): Floats {
 /** The reference: one dot product per element of C. Same contract as `gemm`. */
 export function gemmNaive(C: Floats, A: Floats, B: Floats, M: number, N: number, K: number, opts: GemmOptions = {}): void {
   checkGemmArgs("gemmNaive", C, A, B, M, N, K, opts);
+  if (opts.packedA) throw new RangeError("gemmNaive: packedA is the WebAssembly kernel's form of A; give A itself");
   if (opts.imageB !== undefined) {
     const col = B instanceof Float32Array ? new Float32Array(K * N) : new Float64Array(K * N);
     im2colNaive(col, B, opts.imageB);
@@ -443,7 +452,12 @@ function checkGemmArgs(name: string, C: Floats, A: Floats, B: Floats, M: number,
     expect("rowBias", opts.rowBias, M, 1);
   }
   expect("C", C, M, N);
-  expect("A", A, M, K);
+  if (opts.packedA) {
+    if (opts.transA) throw new RangeError(`${name}: packedA cannot be combined with transA (the packing applies it)`);
+    if (A.length !== packedALength(M, K)) throw new RangeError(`${name}: packed A has ${A.length} values, expected ${packedALength(M, K)}`);
+  } else {
+    expect("A", A, M, K);
+  }
   if (opts.imageB === undefined) {
     expect("B", B, K, N);
     return;

@@ -55,6 +55,7 @@ import { isShared, scratchFor } from "../tensor/buffers.js";
 import { defineJob, pieceRange, piecesFor, splitInto, threadCount } from "../threads/pool.js";
 import type { ConvGeometry } from "./conv-geometry.js";
 import { gemmBackend, gemmHere, type GemmKernel } from "./gemm.js";
+import { packAForSimd, packedALength } from "./wasm/gemm-simd.js";
 import { winogradTransforms, type WinogradTransforms } from "./winograd-transforms.js";
 import { inputColumns43, inputRows43, outputColumns43, outputRows43 } from "./winograd-f43.js";
 
@@ -162,19 +163,43 @@ interface CachedTransforms {
 }
 const cache = new WeakMap<Floats, CachedTransforms>();
 
-/** U for weights w [K, C, r, r] (rotated for the input gradient), from the cache when w is unchanged. */
-export function transformedWeights(w: Floats, K: number, C: number, t: WinogradTransforms, rotated: boolean): Floats {
+/**
+ * U for weights w [K, C, r, r] (rotated for the input gradient), from the cache when w is unchanged.
+ * With `packed` (Float32 weights, for the WebAssembly GEMM), each U[ξν] is kept as that kernel packs
+ * its A (packAForSimd, GemmOptions.packedA), packedALength values apart: the α² products then copy
+ * their A in instead of packing it every call, which on small products (49 or 196 tiles) cost as
+ * much as a third of the product's time.
+ */
+export function transformedWeights(w: Floats, K: number, C: number, t: WinogradTransforms, rotated: boolean, packed = false): Floats {
   let entry = cache.get(w);
   if (entry === undefined || !sameBits(entry.snapshot, w)) {
     entry = { snapshot: w.slice(), byUse: new Map() };
     cache.set(w, entry);
   }
-  const key = `${rotated ? "backward" : "forward"} ${t.m}`;
+  const key = `${rotated ? "backward" : "forward"} ${t.m}${packed ? " packed" : ""}`;
   let U = entry.byUse.get(key);
   // U must be in shared memory while threads are in use, or the products would run on one thread.
   if (U === undefined || isShared(U) !== threadCount() > 1) {
-    U = scratchFor(w instanceof Float64Array ? new Float64Array(0) : new Float32Array(0), t.alpha * t.alpha * K * C);
-    transformWeights(U, w, K, C, t, rotated);
+    const alpha2 = t.alpha * t.alpha;
+    if (packed) {
+      const rows = rotated ? C : K,
+        cols = rotated ? K : C,
+        plain = new Float32Array(alpha2 * K * C),
+        block = packedALength(rows, cols);
+      transformWeights(plain, w, K, C, t, rotated);
+      U = scratchFor(new Float32Array(0), alpha2 * block);
+      for (let q = 0; q < alpha2; q++) {
+        packAForSimd(
+          U.subarray(q * block, (q + 1) * block) as Float32Array,
+          plain.subarray(q * rows * cols, (q + 1) * rows * cols),
+          rows,
+          cols,
+        );
+      }
+    } else {
+      U = scratchFor(w instanceof Float64Array ? new Float64Array(0) : new Float32Array(0), alpha2 * K * C);
+      transformWeights(U, w, K, C, t, rotated);
+    }
     entry.byUse.set(key, U);
   }
   return U;
@@ -391,6 +416,7 @@ interface ProductArgs {
   V: Floats;
   wg: WinogradGeometry;
   kernel: GemmKernel;
+  packed: boolean; // U as packed for the WebAssembly kernel (transformedWeights)
 }
 interface OutputArgs {
   out: Floats;
@@ -406,21 +432,26 @@ export const winogradInputJob = defineJob("winogradInput", (a: InputArgs, piece:
 );
 
 /** Products [q0, q1) of the α² M[ξν] = U[ξν]·V[ξν], each whole on one thread, on the caller's backend. */
-export const winogradProductJob = defineJob("winogradProduct", ({ M, U, V, wg, kernel }: ProductArgs, piece: number, pieces: number) => {
-  const { C, K, T } = wg;
-  const [q0, q1] = pieceRange(wg.alpha * wg.alpha, piece, pieces);
-  for (let q = q0; q < q1; q++) {
-    gemmHere(
-      M.subarray(q * K * T, (q + 1) * K * T),
-      U.subarray(q * K * C, (q + 1) * K * C),
-      V.subarray(q * C * T, (q + 1) * C * T),
-      K,
-      T,
-      C,
-      kernel,
-    );
-  }
-});
+export const winogradProductJob = defineJob(
+  "winogradProduct",
+  ({ M, U, V, wg, kernel, packed }: ProductArgs, piece: number, pieces: number) => {
+    const { C, K, T } = wg;
+    const [q0, q1] = pieceRange(wg.alpha * wg.alpha, piece, pieces);
+    const block = packed ? packedALength(K, C) : K * C; // U[q]'s values
+    for (let q = q0; q < q1; q++) {
+      gemmHere(
+        M.subarray(q * K * T, (q + 1) * K * T),
+        U.subarray(q * block, (q + 1) * block),
+        V.subarray(q * C * T, (q + 1) * C * T),
+        K,
+        T,
+        C,
+        kernel,
+        packed ? { packedA: true } : {},
+      );
+    }
+  },
+);
 
 export const winogradOutputJob = defineJob("winogradOutput", (a: OutputArgs, piece: number, pieces: number) =>
   winogradOutput(a.out, a.M, a.bias, a.wg, a.accumulate, a.relu, ...pieceRange(a.wg.N * a.wg.K, piece, pieces)),
@@ -435,6 +466,7 @@ function winogradRun(
   out: Floats,
   x: Floats,
   U: Floats,
+  packed: boolean,
   bias: Floats | null,
   wg: WinogradGeometry,
   accumulate: boolean,
@@ -453,7 +485,7 @@ function winogradRun(
     M = buf.subarray(vSize, vSize + mSize);
   winogradInputJob.run({ V, x, wg }, piecesFor(vSize, N * C));
   const products = alpha * alpha * K * C * T >= 1 << 20 ? splitInto(alpha * alpha) : 1;
-  winogradProductJob.run({ M, U, V, wg, kernel: gemmBackend() }, products);
+  winogradProductJob.run({ M, U, V, wg, kernel: gemmBackend(), packed }, products);
   winogradOutputJob.run({ out, M, bias, wg, accumulate, relu }, piecesFor(mSize, N * K));
 }
 
@@ -473,14 +505,21 @@ export function winogradForward(
   m: number = WINOGRAD_M,
   scratch?: Floats,
 ): void {
-  const wg = forwardGeometry(g, m);
-  winogradRun(out, x, transformedWeights(w, g.K, g.C, planFor(m, g.R).t, false), bias, wg, false, relu, scratch);
+  const wg = forwardGeometry(g, m),
+    packed = packsWeights(w);
+  winogradRun(out, x, transformedWeights(w, g.K, g.C, planFor(m, g.R).t, false, packed), packed, bias, wg, false, relu, scratch);
 }
 
 /** dx += the input gradient of that convolution for dout [N, K, OH, OW]: itself a convolution (see the header). */
 export function winogradBackwardData(dx: Floats, dout: Floats, w: Floats, g: ConvGeometry, m: number = WINOGRAD_M, scratch?: Floats): void {
-  const wg = backwardGeometry(g, m);
-  winogradRun(dx, dout, transformedWeights(w, g.K, g.C, planFor(m, g.R).t, true), null, wg, true, false, scratch);
+  const wg = backwardGeometry(g, m),
+    packed = packsWeights(w);
+  winogradRun(dx, dout, transformedWeights(w, g.K, g.C, planFor(m, g.R).t, true, packed), packed, null, wg, true, false, scratch);
+}
+
+/** Whether the products take their transformed weights packed: Float32, on a WebAssembly kernel. */
+function packsWeights(w: Floats): boolean {
+  return w instanceof Float32Array && gemmBackend() !== "js";
 }
 
 /** The scratch values (V and M) of the forward and of the input gradient, whichever is larger. */
@@ -507,7 +546,8 @@ const N_TILES = (size: number): number => Math.ceil(size / WINOGRAD_M);
  */
 export function winogradKeptValues(K: number, C: number): number {
   const alpha = WINOGRAD_M + 2;
-  return K * C * (9 + 2 * alpha * alpha);
+  // the snapshot, then U forward and backward, packed with their rows padded to whole panels
+  return K * C * 9 + alpha * alpha * (packedALength(K, C) + packedALength(C, K));
 }
 
 // ---------------------------------------------------------------------------------------------

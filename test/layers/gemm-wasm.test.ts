@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gemm, gemmBackend, gemmKernels, gemmNaive, setGemmBackend, type GemmKernel, type GemmOptions } from "../../src/layers/gemm.js";
-import { simdFlavour } from "../../src/layers/wasm/gemm-simd.js";
+import { packAForSimd, packedALength, simdFlavour } from "../../src/layers/wasm/gemm-simd.js";
 import { fillUniform } from "../../src/tensor/random.js";
 
 // The WebAssembly SIMD GEMM against gemmNaive, through `gemm` with the backend forced.
@@ -135,5 +135,40 @@ describe("gemm backend choice", () => {
     expect(() => setGemmBackend("gpu" as "js")).toThrow(
       'setGemmBackend: unknown backend "gpu"; choose from auto, js, wasm, wasm-plain, wasm-relaxed',
     );
+  });
+});
+
+describe.each(gemmKernels().filter((k) => k !== "js"))("gemm with A packed once (packedA, %s)", (kernel) => {
+  afterAll(() => setGemmBackend("auto"));
+  it.each([
+    [7, 65, 13],
+    [130, 49, 257],
+    [129, 2100, 300],
+  ])("gives the bits of packing A in the call: M=%i N=%i K=%i", (M, N, K) => {
+    setGemmBackend(kernel);
+    const A = fillUniform(new Float32Array(M * K), 21),
+      B = fillUniform(new Float32Array(K * N), 22);
+    const packed = new Float32Array(packedALength(M, K));
+    packAForSimd(packed, A, M, K);
+    for (const opts of [{}, { accumulate: true }, { rowBias: fillUniform(new Float32Array(M), 23), relu: true }] as GemmOptions[]) {
+      const start = fillUniform(new Float32Array(M * N), 24);
+      const expected = start.slice(),
+        C = start.slice();
+      gemm(expected, A, B, M, N, K, opts);
+      gemm(C, packed, B, M, N, K, { ...opts, packedA: true });
+      expect(new Uint32Array(C.buffer)).toEqual(new Uint32Array(expected.buffer));
+    }
+  });
+
+  it("is refused where it cannot be meant: the plain-JS kernel, transA, the wrong length, the oracle", () => {
+    const packed = new Float32Array(packedALength(6, 3));
+    const B = new Float32Array(3 * 5),
+      C = new Float32Array(6 * 5);
+    setGemmBackend("js");
+    expect(() => gemm(C, packed, B, 6, 5, 3, { packedA: true })).toThrow("gemm: packedA needs a WebAssembly kernel");
+    setGemmBackend(kernel);
+    expect(() => gemm(C, packed, B, 6, 5, 3, { packedA: true, transA: true })).toThrow("packedA cannot be combined with transA");
+    expect(() => gemm(C, packed.subarray(1), B, 6, 5, 3, { packedA: true })).toThrow("gemm: packed A has 23 values, expected 24");
+    expect(() => gemmNaive(C, packed, B, 6, 5, 3, { packedA: true })).toThrow("gemmNaive: packedA is the WebAssembly kernel's form of A");
   });
 });

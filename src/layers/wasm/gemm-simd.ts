@@ -156,12 +156,8 @@ export function gemmSimd(
     maskB !== undefined && maskB.by instanceof Float32Array && Number.isFinite(maskB.slope) && Math.fround(maskB.slope) === maskB.slope;
 
   if (call === 0 || call !== packedCall) {
-    for (let pc = 0; pc < K; pc += KC) {
-      const kc = Math.min(KC, K - pc);
-      for (let ic = 0; ic < M; ic += MC) {
-        packA(heap, A_OFFSET / 4 + pc * rows + ic * kc, A, ic * aRow + pc * aCol, Math.min(MC, M - ic), kc, aRow, aCol);
-      }
-    }
+    if (opts.packedA) heap.set(A, A_OFFSET / 4); // packed once by packAForSimd: one copy
+    else packAInto(heap, A_OFFSET / 4, A, M, K, aRow, aCol);
     packedCall = call;
   }
   for (let jc = n0; jc < n1; jc += NC) {
@@ -246,6 +242,29 @@ function copyMasked(dst: Float32Array, at: number, B: Float32Array, by: Floats, 
     const keep = +(by[row + j]! > 0);
     dst[at + j] = B[row + j]! * (keep + (1 - keep) * slope); // reluMask's arithmetic, rounded to Float32 alike
   }
+}
+
+/** The packed A of every slab and row block, from dst[at] on, as the kernel reads it (the layout above). */
+function packAInto(dst: Float32Array, at: number, A: Float32Array, M: number, K: number, aRow: number, aCol: number): void {
+  const rows = roundUp(M, MR);
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = Math.min(KC, K - pc);
+    for (let ic = 0; ic < M; ic += MC) packA(dst, at + pc * rows + ic * kc, A, ic * aRow + pc * aCol, Math.min(MC, M - ic), kc, aRow, aCol);
+  }
+}
+
+/** The values of an M×K matrix packed for the kernel (`packAForSimd`): its rows padded to whole panels. */
+export function packedALength(M: number, K: number): number {
+  return roundUp(M, MR) * K;
+}
+
+/**
+ * A [M×K] packed as `gemmSimd` packs it into its memory, into dst (packedALength(M, K) values):
+ * for a matrix used as A in many products (transformed weights), pass the packed copy with
+ * GemmOptions.packedA and each product copies it in at once instead of packing it again.
+ */
+export function packAForSimd(dst: Float32Array, A: Float32Array, M: number, K: number): void {
+  packAInto(dst, 0, A, M, K, K, 1);
 }
 
 /** The `call` whose A is packed in memory now (0: none to reuse). */
