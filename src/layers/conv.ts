@@ -16,6 +16,8 @@
 //
 // The fast kernels go through im2col + GEMM, per image and group (./im2col.ts explains why):
 //     out_g[K/G × P] = w_g[K/G × C/G·R·S] · col[C/G·R·S × P]
+// On the WebAssembly GEMM the forward never builds col: the GEMM gathers each block of it from
+// the image as it packs it (GemmOptions.imageB in ./gemm.ts).
 // A 1×1, stride-1, unpadded convolution (37 of GoogLeNet's 57) needs no im2col at all: the
 // input x_g [C/G × H·W] already is the column matrix. A 3×3 stride-1 one runs by Winograd's
 // algorithm instead (./winograd.ts), forward and dx, unless `setConvAlgorithm("im2col")`; so
