@@ -107,11 +107,7 @@ export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: n
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
   const float32 = C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
   const kernel = float32 ? (chosen ?? chooseFromEnvironment()) : "js";
-  if (opts.packedA && kernel === "js") throw new RangeError("gemm: packedA needs a WebAssembly kernel, and this product runs in plain JS");
-  if (opts.imageB !== undefined && kernel === "js") {
-    B = columnsOf(B, opts.imageB, K, N);
-    opts = { ...opts, imageB: undefined };
-  }
+  if (kernel === "js") [B, opts] = forPlainJs(B, opts, K, N);
   const pieces = M * N * K >= PARALLEL_MIN_WORK ? splitInto(Math.ceil(N / MIN_PIECE_COLUMNS)) : 1;
   gemmJob.run({ C, A, B, M, N, K, opts, flavour: kernel === "js" ? null : FLAVOURS[kernel], call: ++calls }, pieces);
 }
@@ -165,11 +161,7 @@ export function gemmHere(
 ): void {
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
   const flavour = kernel === "js" || !(C instanceof Float32Array) ? null : FLAVOURS[kernel];
-  if (opts.packedA && flavour === null) throw new RangeError("gemm: packedA needs a WebAssembly kernel, and this product runs in plain JS");
-  if (opts.imageB !== undefined && flavour === null) {
-    B = columnsOf(B, opts.imageB, K, N);
-    opts = { ...opts, imageB: undefined };
-  }
+  if (flavour === null) [B, opts] = forPlainJs(B, opts, K, N);
   gemmTiles({ C, A, B, M, N, K, opts, flavour, call: 0 }, 0, Math.ceil(N / SIMD_TILE_COLUMNS));
 }
 
@@ -391,10 +383,20 @@ function addTile(C: Floats, origin: number, ldc: number, mr: number, nr: number)
   }
 }
 
-/** `imageB`'s matrix for the plain-JS kernel: im2col of the image x, in a new array of x's type. */
-function columnsOf(x: Floats, g: ConvGeometry, K: number, N: number): Floats {
+/**
+ * B and the options as the plain-JS kernel takes them: `imageB`'s matrix built (im2col of the
+ * image, in a new array of its type), and `packedA` refused, since that kernel reads A itself.
+ */
+function forPlainJs(B: Floats, opts: GemmOptions, K: number, N: number): [Floats, GemmOptions] {
+  if (opts.packedA) throw new RangeError("gemm: packedA needs a WebAssembly kernel, and this product runs in plain JS");
+  if (opts.imageB === undefined) return [B, opts];
+  return [columnsOf(B, opts.imageB, K, N, (col, x, g) => im2col(col, x, g, 0, g.OH)), { ...opts, imageB: undefined }];
+}
+
+/** `imageB`'s matrix, im2col of the image x by `build` (im2col, or the oracle's im2colNaive), in a new array of x's type. */
+function columnsOf(x: Floats, g: ConvGeometry, K: number, N: number, build: (col: Floats, x: Floats, g: ConvGeometry) => void): Floats {
   const col = x instanceof Float32Array ? new Float32Array(K * N) : new Float64Array(K * N);
-  im2col(col, x, g, 0, g.OH);
+  build(col, x, g);
   return col;
 }
 
@@ -403,9 +405,7 @@ export function gemmNaive(C: Floats, A: Floats, B: Floats, M: number, N: number,
   checkGemmArgs("gemmNaive", C, A, B, M, N, K, opts);
   if (opts.packedA) throw new RangeError("gemmNaive: packedA is the WebAssembly kernel's form of A; give A itself");
   if (opts.imageB !== undefined) {
-    const col = B instanceof Float32Array ? new Float32Array(K * N) : new Float64Array(K * N);
-    im2colNaive(col, B, opts.imageB);
-    gemmNaive(C, A, col, M, N, K, { ...opts, imageB: undefined });
+    gemmNaive(C, A, columnsOf(B, opts.imageB, K, N, im2colNaive), M, N, K, { ...opts, imageB: undefined });
     return;
   }
   const { transA = false, transB = false, accumulate = false, rowBias, relu = false, maskB } = opts;

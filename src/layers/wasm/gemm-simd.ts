@@ -154,6 +154,16 @@ export function gemmSimd(
   // finite float32 slope (every slope a Caffe file holds). Otherwise it is applied in JS.
   const maskInWasm =
     maskB !== undefined && maskB.by instanceof Float32Array && Number.isFinite(maskB.slope) && Math.fround(maskB.slope) === maskB.slope;
+  // n values of B from `from` into the raw block at `at` (floats): masked in JS, or with the ReLU
+  // outputs under them copied beside for maskFloats, or plain.
+  const copyB = (at: number, from: number, n: number): void => {
+    if (maskB !== undefined && !maskInWasm) {
+      copyMasked(heap, rawB + at, B, maskB.by, maskB.slope, from, n);
+      return;
+    }
+    heap.set(B.subarray(from, from + n), rawB + at);
+    if (maskInWasm) heap.set(maskB!.by.subarray(from, from + n), rawBy + at);
+  };
 
   if (call === 0 || call !== packedCall) {
     if (opts.packedA) heap.set(A, A_OFFSET / 4); // packed once by packAForSimd: one copy
@@ -203,25 +213,17 @@ export function gemmSimd(
         // again), read by packB with B's own row stride. A panel that runs past the block's last
         // column reads the next row's values (or, past the last row, stale ones): they only ever
         // meet C's padded columns, which are never copied back.
-        const from = pc * N + jc,
-          len = (kc - 1) * N + nc;
-        if (maskB === undefined || maskInWasm) heap.set(B.subarray(from, from + len), rawB);
-        else copyMasked(heap, rawB, B, maskB.by, maskB.slope, from, len);
-        if (maskInWasm) {
-          heap.set(maskB!.by.subarray(from, from + len), rawBy);
-          maskFloats(RAW_B_OFFSET, BY_OFFSET, RAW_B_OFFSET + roundUp(len, 4) * 4, maskB!.slope);
-        }
+        const len = (kc - 1) * N + nc;
+        copyB(0, pc * N + jc, len);
+        if (maskInWasm) maskFloats(RAW_B_OFFSET, BY_OFFSET, RAW_B_OFFSET + roundUp(len, 4) * 4, maskB!.slope);
         packB(RAW_B_OFFSET, B_OFFSET, kc, ldc, N * 4);
       } else {
         // Rows of B in, zero-padded to ldc (the padding only ever meets C's padded columns).
         for (let p = 0; p < kc; p++) {
-          const row = (pc + p) * N + jc;
-          if (maskB === undefined || maskInWasm) heap.set(B.subarray(row, row + nc), rawB + p * ldc);
-          else copyMasked(heap, rawB + p * ldc, B, maskB.by, maskB.slope, row, nc);
+          copyB(p * ldc, (pc + p) * N + jc, nc);
           if (ldc > nc) heap.fill(0, rawB + p * ldc + nc, rawB + (p + 1) * ldc);
-          if (maskInWasm) heap.set(maskB!.by.subarray(row, row + nc), rawBy + p * ldc); // its padding meets only B's zeros
         }
-        if (maskInWasm) maskFloats(RAW_B_OFFSET, BY_OFFSET, RAW_B_OFFSET + kc * ldc * 4, maskB!.slope);
+        if (maskInWasm) maskFloats(RAW_B_OFFSET, BY_OFFSET, RAW_B_OFFSET + kc * ldc * 4, maskB!.slope); // by's padding meets only B's zeros
         packB(RAW_B_OFFSET, B_OFFSET, kc, ldc, ldc * 4);
       }
       for (let ic = 0; ic < M; ic += MC) {

@@ -13,8 +13,9 @@
 //
 // The arrays live outside WebAssembly memory, so the driver copies blocks in and out: a block
 // is up to BLOCK pixels of every channel of one image, laid out channel by channel, one row of
-// floats per channel (the block's length rounded up to 4). The windows are clipped at the first and last channel by h zero rows above and below
-// x (and t), so every window has n terms and the kernels have no edge cases. Layout, in rows:
+// floats per channel (the block's length rounded up to 4). The windows are clipped at the first
+// and last channel by h zero rows above and below x (and t), so every window has n terms and the
+// kernels have no edge cases. Layout, in rows:
 //
 //   forward   X: h zero rows, C rows of x, h zero rows  |  Y: C rows  |  S: C rows
 //   backward  T: h zero, C rows of t, h zero  |  X, DY, Y, S, DX: C rows each
@@ -26,6 +27,7 @@ import {
   localGet, localSet, localTee, newMemory, Op, v128Load, v128Store, v128Zero, validates, ValType, type FuncDef, type WasmMemory,
 } from "./assembler.js";
 import type { LrnGeometry } from "../lrn.js";
+import { roundUp } from "../pack-panels.js";
 
 const { i32, f32, v128 } = ValType;
 const ONE = i32x4Const([0x3f800000, 0x3f800000, 0x3f800000, 0x3f800000]); // 1.0f in four lanes
@@ -201,7 +203,7 @@ export function lrnAcrossForwardSimd(y: Float32Array, scale: Float32Array, x: Fl
   for (let b = 0; b < N; b++) {
     for (let p = p0; p < p1; p += BLOCK) {
       const len = Math.min(BLOCK, p1 - p);
-      const L = roundUp4(len); // this block's row length: a short last block (a small plane) costs its own size
+      const L = roundUp(len, 4); // this block's row length: a short last block (a small plane) costs its own size
       heap.fill(0, X * L, (X + h) * L);
       heap.fill(0, (X + h + C) * L, Y * L);
       copyIn(x, b * C * P, P, C, p, len, X + h, L);
@@ -226,7 +228,7 @@ export function lrnAcrossBackwardSimd(
     const base = b * C * P;
     for (let p = p0; p < p1; p += BLOCK) {
       const len = Math.min(BLOCK, p1 - p);
-      const L = roundUp4(len), R = 4 * L; // row length in floats, and in bytes
+      const L = roundUp(len, 4), R = 4 * L; // row length in floats, and in bytes
       heap.fill(0, T * L, (T + h) * L);
       heap.fill(0, (T + h + C) * L, X * L);
       copyIn(x, base, P, C, p, len, X, L);
@@ -239,8 +241,4 @@ export function lrnAcrossBackwardSimd(
       copyOut(dx, base, P, C, p, len, DX, L);
     }
   }
-}
-
-function roundUp4(n: number): number {
-  return (n + 3) & ~3;
 }
