@@ -8,11 +8,9 @@ import { convGeometry, type Conv2dOptions } from "../../src/layers/conv-geometry
 import { gemm, gemmKernels, gemmNaive, setGemmBackend, type GemmOptions } from "../../src/layers/gemm.js";
 import { im2col } from "../../src/layers/im2col.js";
 import { random } from "../random.js";
+import { sameBits } from "../same-bits.js";
 
 afterEach(() => setGemmBackend("auto"));
-
-const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
-const sameBits = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && bits(a).every((v, i) => v === bits(b)[i]);
 
 const cases: Array<[name: string, x: number[], w: number[], o: Conv2dOptions]> = [
   ["7×7 stride 2 pad 3 (conv1), 3 blocks of columns", [1, 3, 141, 127], [16, 3, 7, 7], { stride: [2, 2], pad: [3, 3] }],

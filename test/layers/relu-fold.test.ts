@@ -9,6 +9,7 @@ import { conv2d, conv2dBackward, convGeometry, setConvAlgorithm } from "../../sr
 import { reluMask } from "../../src/layers/relu.js";
 import { Tensor } from "../../src/tensor/tensor.js";
 import { random } from "../random.js";
+import { sameBits } from "../same-bits.js";
 
 afterEach(() => setGemmBackend("auto"));
 
@@ -20,10 +21,6 @@ function reluOutput(n: number, seed: number): Float32Array {
   by[n >> 1] = NaN;
   return by;
 }
-
-const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
-/** Whether two arrays hold the same bits (one boolean, so a failure does not print thousands of values). */
-const sameBits = (a: Float32Array, b: Float32Array): boolean => a.length === b.length && bits(a).every((v, i) => v === bits(b)[i]);
 
 describe.each(["js", "wasm"] as const)("gemm with maskB (%s)", (backend) => {
   it.each([
