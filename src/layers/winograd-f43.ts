@@ -1,4 +1,5 @@
-// F(4×4, 3×3)'s input and output transforms written out, the hot loops of ./winograd.ts.
+// F(4×4, 3×3)'s input and output transforms written out, the hot loops of ./winograd.ts (for
+// Float32 data, ./wasm/winograd-simd.ts runs these sums two tiles at a time, with the same bits).
 //
 // The general kernels there apply Bᵀ and Aᵀ as sparse matrices, an entry at a time. For the
 // one tile size in use the rows are fixed (points 0, ±1, ±2, ∞; ./winograd-transforms.ts), and

@@ -23,7 +23,8 @@
 export const ValType = {
   i32: 0x7f, // 32-bit integer: sizes, loop counters, byte addresses
   f32: 0x7d, // 32-bit float
-  v128: 0x7b, // 128-bit SIMD vector (here always four f32 lanes)
+  f64: 0x7c, // 64-bit float
+  v128: 0x7b, // 128-bit SIMD vector: four f32 lanes, or two f64 lanes
 } as const;
 export type ValType = (typeof ValType)[keyof typeof ValType];
 
@@ -39,6 +40,7 @@ export const Op = {
   f32Store: 0x38, // f32.store <memarg>: pops a value and an address
   select: 0x1b, // select: pops c, b, a; pushes a if c ≠ 0, else b
   i32Const: 0x41, // i32.const <sleb128>
+  f64Const: 0x44, // f64.const <8 bytes, little-endian IEEE 754>
   i32Eq: 0x46, // i32.eq: pops b, a; pushes a = b
   i32Ne: 0x47, // i32.ne: pops b, a; pushes a ≠ b
   i32LtU: 0x49, // i32.lt_u: pops b, a; pushes a < b, unsigned
@@ -47,6 +49,7 @@ export const Op = {
   i32Mul: 0x6c, // i32.mul
   i32And: 0x71, // i32.and
   i32Shl: 0x74, // i32.shl: pops b, a; pushes a << b
+  i32ShrU: 0x76, // i32.shr_u: pops b, a; pushes a >>> b
   f32Add: 0x92, // f32.add
   f32Mul: 0x94, // f32.mul
   simdPrefix: 0xfd, // the next LEB128 is a SIMD sub-opcode (below)
@@ -61,8 +64,18 @@ export const SimdOp = {
   i8x16Shuffle: 0x0d, // i8x16.shuffle <16 lane indices>: bytes picked from the 32 of two vectors
   i32x4Splat: 0x11, // i32x4.splat: one i32 copied to 4 lanes
   f32x4Splat: 0x13, // f32x4.splat: one f32 copied to 4 lanes
+  f64x2Splat: 0x14, // f64x2.splat: one f64 copied to 2 lanes
   f32x4Gt: 0x44, // f32x4.gt: lane-wise a > b as all ones or all zeros (false where either is NaN)
+  f64x2Ne: 0x48, // f64x2.ne: lane-wise a ≠ b (true where either is NaN)
+  f64x2Gt: 0x4a, // f64x2.gt: lane-wise a > b (false where either is NaN)
+  v128And: 0x4e, // v128.and: bitwise a & b
+  v128Or: 0x50, // v128.or: bitwise a | b
   v128Bitselect: 0x52, // v128.bitselect: pops c, b, a; bits of a where c is 1, of b where it is 0
+  v128Load64Lane: 0x57, // v128.load64_lane <memarg> <lane>: pops a vector and an address, replaces that lane with the 8 bytes there
+  v128Store64Lane: 0x5b, // v128.store64_lane <memarg> <lane>: pops a vector and an address, stores that lane's 8 bytes
+  v128Load64Zero: 0x5d, // v128.load64_zero <memarg>: 8 bytes at the address into the low lane, the high lane 0
+  f32x4DemoteF64x2Zero: 0x5e, // f32x4.demote_f64x2_zero: both f64 lanes rounded to f32 (to nearest), in the low two lanes
+  f64x2PromoteLowF32x4: 0x5f, // f64x2.promote_low_f32x4: the two low f32 lanes as f64 (exact)
   i32x4Add: 0xae, // i32x4.add: lane-wise a + b
   f32x4Sqrt: 0xe3, // f32x4.sqrt: lane-wise √a, correctly rounded
   f32x4Add: 0xe4, // f32x4.add: lane-wise a + b
@@ -70,6 +83,9 @@ export const SimdOp = {
   f32x4Mul: 0xe6, // f32x4.mul: lane-wise a · b
   f32x4Div: 0xe7, // f32x4.div: lane-wise a / b
   f32x4Max: 0xe9, // f32x4.max: lane-wise max(a, b); NaN if either is NaN, and max(−0, +0) = +0
+  f64x2Add: 0xf0, // f64x2.add: lane-wise a + b
+  f64x2Sub: 0xf1, // f64x2.sub: lane-wise a − b
+  f64x2Mul: 0xf2, // f64x2.mul: lane-wise a · b
   f32x4RelaxedMadd: 0x105, // f32x4.relaxed_madd (relaxed SIMD): a · b + c, fused where the CPU can
 } as const;
 
@@ -153,6 +169,31 @@ export const i8x16Shuffle = (lanes: readonly number[]): number[] => {
   return simd(SimdOp.i8x16Shuffle, ...lanes);
 };
 export const f32x4RelaxedMadd = (): number[] => simd(SimdOp.f32x4RelaxedMadd);
+/** f64.const: the number's 8 bytes, little-endian. */
+export const f64Const = (v: number): number[] => {
+  const bytes = new DataView(new ArrayBuffer(8));
+  bytes.setFloat64(0, v, true);
+  return [Op.f64Const, ...new Uint8Array(bytes.buffer)];
+};
+export const f64x2Splat = (): number[] => simd(SimdOp.f64x2Splat);
+export const f64x2Add = (): number[] => simd(SimdOp.f64x2Add);
+export const f64x2Sub = (): number[] => simd(SimdOp.f64x2Sub);
+export const f64x2Mul = (): number[] => simd(SimdOp.f64x2Mul);
+export const f64x2Gt = (): number[] => simd(SimdOp.f64x2Gt);
+export const f64x2Ne = (): number[] => simd(SimdOp.f64x2Ne);
+export const v128And = (): number[] => simd(SimdOp.v128And);
+export const v128Or = (): number[] => simd(SimdOp.v128Or);
+export const f64x2PromoteLow = (): number[] => simd(SimdOp.f64x2PromoteLowF32x4);
+export const f32x4DemoteZero = (): number[] => simd(SimdOp.f32x4DemoteF64x2Zero);
+/** v128.load64_zero: 8 bytes (two f32) into the low half, the high half zero. */
+export const v128Load64Zero = (offset = 0): number[] => simd(SimdOp.v128Load64Zero, ...memarg(3, offset));
+/** v128.load64_lane: the vector on the stack with lane `lane` (0 or 1) replaced by the 8 bytes at the address below it. */
+export const v128Load64Lane = (offset: number, lane: 0 | 1): number[] => simd(SimdOp.v128Load64Lane, ...memarg(3, offset), lane);
+/** v128.store64_lane: lane `lane` (0 or 1) of the vector on the stack, 8 bytes, to the address below it. */
+export const v128Store64Lane = (offset: number, lane: 0 | 1): number[] => simd(SimdOp.v128Store64Lane, ...memarg(3, offset), lane);
+
+/** memory.copy (bulk memory): pops n, src, dst (pushed dst, src, n); copies n bytes, overlap allowed. */
+export const memoryCopy = (): number[] => [0xfc, ...uleb128(10), 0x00, 0x00];
 
 /** `body` repeated while the i32 that `condition` pushes is non-zero: a do–while loop. */
 export function doWhile(body: number[], condition: number[]): number[] {
