@@ -34,7 +34,7 @@ import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 import type { Pair } from "./conv-geometry.js";
 import { gemmBackend } from "./gemm.js";
-import { maxPool3x3Quads, maxPoolPlanes, maxPoolSimdAvailable } from "./wasm/max-pool-simd.js";
+import { maxPoolPlaneSimd, maxPoolSimdAvailable } from "./wasm/max-pool-simd.js";
 
 /** Max pooling or average pooling. */
 export type PoolMethod = "max" | "ave";
@@ -234,9 +234,10 @@ function windowArgmax(x: Floats, xBase: number, W: number, h0: number, h1: numbe
 
 /**
  * `maxPoolForward` of a 3×3 pooling with horizontal stride 1 or 2 (`fitsMaxPoolSimd`), the same
- * bits: along each output row the run of whole windows goes through WebAssembly SIMD four at a
- * time (./wasm/max-pool-simd.ts), and the clipped windows at the edges, and the tail of the run,
- * through `windowArgmax`. Each plane is copied into the module's memory and its outputs back.
+ * bits: each plane through WebAssembly SIMD whole, four windows at a time, its edges padded by
+ * replication so that every window is whole (./wasm/max-pool-simd.ts explains why that changes
+ * nothing). A window wholly outside the image (a vertical stride above 3 can leave one) then gets
+ * 0 and argmax −1, as `maxPoolForward` gives it.
  */
 export function maxPoolForwardSimd(
   y: Float32Array,
@@ -249,35 +250,21 @@ export function maxPoolForwardSimd(
   const { H, W, OH, OW } = g;
   const rows = axisWindows(OH, H, g.kernelH, g.strideH, g.padH),
     cols = axisWindows(OW, W, g.kernelW, g.strideW, g.padW);
-  let whole0 = 0; // the output columns [whole0, whole1) whose windows lie wholly inside the image
-  while (whole0 < OW && cols.end[whole0]! - cols.start[whole0]! < 3) whole0++;
-  let whole1 = whole0;
-  while (whole1 < OW && cols.end[whole1]! - cols.start[whole1]! === 3) whole1++;
-  const quads = (whole1 - whole0) >> 2,
-    simdEnd = whole0 + 4 * quads;
-  const planes = maxPoolPlanes(H * W, OH * OW);
-  for (let plane = first; plane < end; plane++) {
-    const shift = plane * H * W; // a cell's index in x minus its index in planes.x
-    planes.x.set(x.subarray(shift, shift + H * W));
-    for (let oh = 0, o = 0; oh < OH; oh++) {
-      const h0 = rows.start[oh]!,
-        h1 = rows.end[oh]!;
-      const simd = h1 - h0 === 3 && quads > 0;
-      if (simd)
-        maxPool3x3Quads(g.strideW as 1 | 2, h0 * W + cols.start[whole0]!, o + whole0, quads, W, shift + h0 * W + cols.start[whole0]!);
-      for (let ow = 0; ow < OW; ow++, o++) {
-        if (simd && ow === whole0) {
-          ow = simdEnd - 1; // done by the SIMD kernel
-          o += 4 * quads - 1;
-          continue;
+  const plane = { H, W, OH, OW, strideH: g.strideH, strideW: g.strideW as 1 | 2, padH: g.padH, padW: g.padW };
+  const empty = (w: AxisWindows): boolean => w.start.some((s, i) => s >= w.end[i]!);
+  const mend = empty(rows) || empty(cols);
+  for (let p = first; p < end; p++) {
+    const o = p * OH * OW;
+    maxPoolPlaneSimd(y, argmax, o, x, p * H * W, plane);
+    if (!mend) continue;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        if (rows.start[oh]! >= rows.end[oh]! || cols.start[ow]! >= cols.end[ow]!) {
+          y[o + oh * OW + ow] = 0;
+          argmax[o + oh * OW + ow] = -1;
         }
-        const best = windowArgmax(planes.x, 0, W, h0, h1, cols.start[ow]!, cols.end[ow]!);
-        planes.y[o] = best < 0 ? 0 : planes.x[best]!;
-        planes.argmax[o] = best < 0 ? -1 : best + shift;
       }
     }
-    y.set(planes.y, plane * OH * OW);
-    argmax.set(planes.argmax, plane * OH * OW);
   }
 }
 

@@ -41,6 +41,10 @@ function awkwardValues(n: number, seed: number): Float32Array {
 
 afterEach(() => setGemmBackend("auto"));
 
+it("the module validates here (Node has SIMD): the tests below cannot skip for a broken module", () => {
+  expect(maxPoolSimdAvailable()).toBe(true);
+});
+
 describe.skipIf(!maxPoolSimdAvailable())("max pooling on WebAssembly SIMD", () => {
   it.each(cases)("matches the naive twin bit for bit: %j %j", (shape, p) => {
     const g = poolGeometry(shape, p);

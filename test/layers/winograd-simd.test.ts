@@ -40,6 +40,10 @@ const geometries = (): Array<[string, WinogradGeometry]> =>
     ] as Array<[string, WinogradGeometry]>;
   });
 
+it("the module validates here (Node has SIMD): the tests below cannot skip for a broken module", () => {
+  expect(winogradSimdAvailable()).toBe(true);
+});
+
 describe.runIf(winogradSimdAvailable())("F(4, 3)'s transforms on WebAssembly SIMD", () => {
   for (const [name, wg] of geometries()) {
     const planesIn = wg.N * wg.C,

@@ -36,14 +36,18 @@ export const Op = {
   localGet: 0x20, // local.get <index>: pushes a local (the parameters come first)
   localSet: 0x21, // local.set <index>: pops into a local
   localTee: 0x22, // local.tee <index>: stores into a local, keeping the value on the stack
+  i32Load: 0x28, // i32.load <memarg>: pops an address, pushes the i32 there
   f32Load: 0x2a, // f32.load <memarg>: pops an address, pushes the f32 there
+  i32Store: 0x36, // i32.store <memarg>: pops a value and an address
   f32Store: 0x38, // f32.store <memarg>: pops a value and an address
   select: 0x1b, // select: pops c, b, a; pushes a if c ≠ 0, else b
   i32Const: 0x41, // i32.const <sleb128>
   f64Const: 0x44, // f64.const <8 bytes, little-endian IEEE 754>
   i32Eq: 0x46, // i32.eq: pops b, a; pushes a = b
   i32Ne: 0x47, // i32.ne: pops b, a; pushes a ≠ b
+  i32LtS: 0x48, // i32.lt_s: pops b, a; pushes a < b, signed
   i32LtU: 0x49, // i32.lt_u: pops b, a; pushes a < b, unsigned
+  i32GtS: 0x4a, // i32.gt_s: pops b, a; pushes a > b, signed
   i32Add: 0x6a, // i32.add
   i32Sub: 0x6b, // i32.sub: pops b, a; pushes a − b
   i32Mul: 0x6c, // i32.mul
@@ -138,6 +142,8 @@ export const localGet = (i: number): number[] => [Op.localGet, ...uleb128(i)];
 export const localSet = (i: number): number[] => [Op.localSet, ...uleb128(i)];
 export const localTee = (i: number): number[] => [Op.localTee, ...uleb128(i)];
 export const i32Const = (v: number): number[] => [Op.i32Const, ...sleb128(v)];
+export const i32Load = (offset = 0): number[] => [Op.i32Load, ...memarg(2, offset)];
+export const i32Store = (offset = 0): number[] => [Op.i32Store, ...memarg(2, offset)];
 export const f32Load = (offset = 0): number[] => [Op.f32Load, ...memarg(2, offset)];
 export const f32Store = (offset = 0): number[] => [Op.f32Store, ...memarg(2, offset)];
 export const v128Load = (offset = 0): number[] => simd(SimdOp.v128Load, ...memarg(4, offset));
