@@ -163,7 +163,7 @@ export function conv2dBackward(
           gemm(dxg, wg, dg, CRS, P, Kg, { transA: true, accumulate: true, maskB });
         } else {
           gemm(col, wg, dg, CRS, P, Kg, { transA: true, maskB }); // col now holds dcol_g
-          col2imInThreads(dxg, col, g);
+          col2imInThreads(dxg, col, g, gemmBackend() !== "js"); // on WebAssembly SIMD too, unless every kernel is forced to JS
         }
       }
     }

@@ -22,6 +22,7 @@
 import type { Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 import type { ConvGeometry } from "./conv-geometry.js";
+import { col2imSimd, col2imSimdAvailable } from "./wasm/col2im-simd.js";
 
 /**
  * With stride 1 a patch row is a contiguous run of x, and `TypedArray.set` copies it as one block:
@@ -100,21 +101,30 @@ export function col2im(x: Floats, col: Floats, g: ConvGeometry, h0: number, h1: 
 }
 
 type Columns = { col: Floats; x: Floats; g: ConvGeometry };
+type Uncolumns = Columns & { simd: boolean };
 export const im2colJob = defineJob("im2col", (a: Columns, piece: number, pieces: number) =>
   im2col(a.col, a.x, a.g, ...pieceRange(a.g.OH, piece, pieces)),
 );
-export const col2imJob = defineJob("col2im", (a: Columns, piece: number, pieces: number) =>
-  col2im(a.x, a.col, a.g, ...pieceRange(a.g.H, piece, pieces)),
-);
+export const col2imJob = defineJob("col2im", (a: Uncolumns, piece: number, pieces: number) => {
+  const [h0, h1] = pieceRange(a.g.H, piece, pieces);
+  if (a.simd) col2imSimd(a.x as Float32Array, a.col as Float32Array, a.g, h0, h1, validRange);
+  else col2im(a.x, a.col, a.g, h0, h1);
+});
 
 /** `im2col` of every output row, in as many bands as the threads and the size make worth it. */
 export function im2colInThreads(col: Floats, x: Floats, g: ConvGeometry): void {
   im2colJob.run({ col, x, g }, piecesFor(col.length, g.OH));
 }
 
-/** `col2im` of every input row, in bands across the threads; the sums do not depend on them. */
-export function col2imInThreads(x: Floats, col: Floats, g: ConvGeometry): void {
-  col2imJob.run({ x, col, g }, piecesFor(col.length, g.H));
+/**
+ * `col2im` of every input row, in bands across the threads; the sums do not depend on them.
+ * With `wasm` (the caller's GEMM is not the plain-JS one), Float32 data with a horizontal stride
+ * of 1 or 2 goes through WebAssembly SIMD (./wasm/col2im-simd.ts, the same bits).
+ */
+export function col2imInThreads(x: Floats, col: Floats, g: ConvGeometry, wasm = false): void {
+  const simd =
+    wasm && x instanceof Float32Array && col instanceof Float32Array && (g.strideW === 1 || g.strideW === 2) && col2imSimdAvailable(); // decided here: a worker's default may differ
+  col2imJob.run({ x, col, g, simd }, piecesFor(col.length, g.H));
 }
 
 /** The output columns [lo, hi) whose input column ow·stride + offset lies inside [0, size). */

@@ -30,7 +30,9 @@ export type ValType = (typeof ValType)[keyof typeof ValType];
 
 /** One-byte opcodes: only those the kernels and tests use. */
 export const Op = {
+  block: 0x02, // block <blocktype>: `br 0` inside jumps to its end
   loop: 0x03, // loop <blocktype>: `br 0` inside jumps back to its start
+  br: 0x0c, // br <depth>: jumps to the end of that block, or the start of that loop
   end: 0x0b, // ends a block, a loop or a function body
   brIf: 0x0d, // br_if <depth>: pops an i32, branches if it is non-zero
   localGet: 0x20, // local.get <index>: pushes a local (the parameters come first)
@@ -42,6 +44,7 @@ export const Op = {
   f32Store: 0x38, // f32.store <memarg>: pops a value and an address
   select: 0x1b, // select: pops c, b, a; pushes a if c ≠ 0, else b
   i32Const: 0x41, // i32.const <sleb128>
+  i32Eqz: 0x45, // i32.eqz: pops a; pushes a = 0
   f64Const: 0x44, // f64.const <8 bytes, little-endian IEEE 754>
   i32Eq: 0x46, // i32.eq: pops b, a; pushes a = b
   i32Ne: 0x47, // i32.ne: pops b, a; pushes a ≠ b
@@ -145,6 +148,7 @@ export const i32Const = (v: number): number[] => [Op.i32Const, ...sleb128(v)];
 export const i32Load = (offset = 0): number[] => [Op.i32Load, ...memarg(2, offset)];
 export const i32Store = (offset = 0): number[] => [Op.i32Store, ...memarg(2, offset)];
 export const f32Load = (offset = 0): number[] => [Op.f32Load, ...memarg(2, offset)];
+export const f32Add = (): number[] => [Op.f32Add];
 export const f32Store = (offset = 0): number[] => [Op.f32Store, ...memarg(2, offset)];
 export const v128Load = (offset = 0): number[] => simd(SimdOp.v128Load, ...memarg(4, offset));
 export const v128Load32Splat = (offset = 0): number[] => simd(SimdOp.v128Load32Splat, ...memarg(2, offset));
@@ -197,6 +201,11 @@ export const v128Load64Zero = (offset = 0): number[] => simd(SimdOp.v128Load64Ze
 export const v128Load64Lane = (offset: number, lane: 0 | 1): number[] => simd(SimdOp.v128Load64Lane, ...memarg(3, offset), lane);
 /** v128.store64_lane: lane `lane` (0 or 1) of the vector on the stack, 8 bytes, to the address below it. */
 export const v128Store64Lane = (offset: number, lane: 0 | 1): number[] => simd(SimdOp.v128Store64Lane, ...memarg(3, offset), lane);
+
+/** `body` repeated while the i32 that `condition` pushes is non-zero, tested first: a while loop (zero times if false at once). */
+export function whileDo(condition: number[], body: number[]): number[] {
+  return [Op.block, BlockTypeEmpty, Op.loop, BlockTypeEmpty, ...condition, Op.i32Eqz, Op.brIf, 1, ...body, Op.br, 0, Op.end, Op.end];
+}
 
 /** memory.copy (bulk memory): pops n, src, dst (pushed dst, src, n); copies n bytes, overlap allowed. */
 export const memoryCopy = (): number[] => [0xfc, ...uleb128(10), 0x00, 0x00];
