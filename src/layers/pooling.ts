@@ -34,7 +34,7 @@ import { allocLike, formatShape, Tensor, type Floats } from "../tensor/tensor.js
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 import type { Pair } from "./conv-geometry.js";
 import { gemmBackend } from "./gemm.js";
-import { maxPoolPlaneSimd, maxPoolSimdAvailable } from "./wasm/max-pool-simd.js";
+import { maxPoolBackwardSimd, maxPoolPlaneSimd, maxPoolSimdAvailable } from "./wasm/max-pool-simd.js";
 
 /** Max pooling or average pooling. */
 export type PoolMethod = "max" | "ave";
@@ -287,7 +287,7 @@ export function maxPoolBackward(dx: Floats, dy: Floats, argmax: Int32Array, g: P
 
 type MaxPool = { argmax: Int32Array; g: PoolGeometry };
 type MaxPoolForward = MaxPool & { y: Floats; x: Floats; simd: boolean };
-type MaxPoolBackward = MaxPool & { dx: Floats; dy: Floats; overwrite: boolean };
+type MaxPoolBackward = MaxPool & { dx: Floats; dy: Floats; overwrite: boolean; simd: boolean };
 export const maxPoolForwardJob = defineJob("maxPoolForward", (a: MaxPoolForward, piece: number, pieces: number) => {
   const [first, end] = pieceRange(a.g.N * a.g.C, piece, pieces);
   if (a.simd) maxPoolForwardSimd(a.y as Float32Array, a.argmax, a.x as Float32Array, a.g, first, end);
@@ -295,6 +295,10 @@ export const maxPoolForwardJob = defineJob("maxPoolForward", (a: MaxPoolForward,
 });
 export const maxPoolBackwardJob = defineJob("maxPoolBackward", (a: MaxPoolBackward, piece: number, pieces: number) => {
   const [first, end] = pieceRange(a.g.N * a.g.C, piece, pieces);
+  if (a.simd) {
+    maxPoolBackwardSimd(a.dx as Float32Array, a.dy as Float32Array, a.argmax, a.g.H, a.g.W, a.g.OH * a.g.OW, first, end, a.overwrite);
+    return;
+  }
   if (a.overwrite) a.dx.fill(0, first * a.g.H * a.g.W, end * a.g.H * a.g.W); // the piece's own planes, just before it adds into them
   maxPoolBackward(a.dx, a.dy, a.argmax, a.g, first, end);
 });
@@ -315,7 +319,9 @@ export function maxPoolForwardInThreads(y: Floats, argmax: Int32Array, x: Floats
  * gradient needs no zeroing pass (and job) of its own.
  */
 export function maxPoolBackwardInThreads(dx: Floats, dy: Floats, argmax: Int32Array, g: PoolGeometry, overwrite = false): void {
-  maxPoolBackwardJob.run({ dx, dy, argmax, g, overwrite }, piecesFor(dx.length, g.N * g.C));
+  // WebAssembly where the forward would use it (any window shape: the scatter does not care), the same bits
+  const simd = dx instanceof Float32Array && dy instanceof Float32Array && gemmBackend() !== "js" && maxPoolSimdAvailable();
+  maxPoolBackwardJob.run({ dx, dy, argmax, g, overwrite, simd }, piecesFor(dx.length, g.N * g.C));
 }
 
 // ---- Average pooling ----------------------------------------------------------------------------

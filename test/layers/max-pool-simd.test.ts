@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { gemmBackend, setGemmBackend } from "../../src/layers/gemm.js";
 import {
   fitsMaxPoolSimd,
+  maxPoolBackward,
   maxPoolBackwardInThreads,
   maxPoolForwardInThreads,
   maxPoolForwardNaive,
@@ -13,7 +14,7 @@ import {
   poolGeometry,
   type PoolParams,
 } from "../../src/layers/pooling.js";
-import { maxPoolSimdAvailable } from "../../src/layers/wasm/max-pool-simd.js";
+import { maxPoolBackwardSimd, maxPoolSimdAvailable } from "../../src/layers/wasm/max-pool-simd.js";
 import { random } from "../random.js";
 
 const pool = (stride: [number, number], pad: [number, number]): PoolParams => ({ method: "max", kernel: [3, 3], stride, pad });
@@ -101,6 +102,32 @@ describe.skipIf(!maxPoolSimdAvailable())("max pooling on WebAssembly SIMD", () =
     const simd = run();
     setGemmBackend("js");
     expect(run()).toEqual(simd);
+  });
+});
+
+describe.skipIf(!maxPoolSimdAvailable())("max pooling backward on WebAssembly", () => {
+  it.each(cases)("adds what the JS kernel adds, bit for bit, onto what dx held: %j %j", (shape, p) => {
+    const g = poolGeometry(shape, p);
+    const x = awkwardValues(
+      shape.reduce((a, b) => a * b, 1),
+      shape[2]!,
+    );
+    const y = new Float32Array(g.N * g.C * g.OH * g.OW),
+      argmax = new Int32Array(y.length);
+    maxPoolForwardNaive(y, argmax, x, g); // with argmax −1 for windows outside the image
+    const dy = awkwardValues(y.length, 11);
+    const start = awkwardValues(x.length, 12);
+    const js = start.slice(),
+      simd = start.slice();
+    maxPoolBackward(js, dy, argmax, g, 0, g.N * g.C);
+    maxPoolBackwardSimd(simd, dy, argmax, g.H, g.W, g.OH * g.OW, 0, g.N * g.C, false);
+    // NaN for NaN (which NaN an addition gives is the engine's choice), −0 for −0, else the same bits
+    expect(simd.every((v, i) => Object.is(v, js[i]))).toBe(true);
+    const fresh = random(x.length, 13, Float32Array); // overwrite: set, whatever dx held
+    maxPoolBackwardSimd(fresh, dy, argmax, g.H, g.W, g.OH * g.OW, 0, g.N * g.C, true);
+    const zeros = new Float32Array(x.length);
+    maxPoolBackward(zeros, dy, argmax, g, 0, g.N * g.C);
+    expect(fresh.every((v, i) => Object.is(v, zeros[i]))).toBe(true);
   });
 });
 

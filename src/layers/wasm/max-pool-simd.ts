@@ -193,18 +193,51 @@ function remapFunction(): FuncDef {
   };
 }
 
-/** The module's bytes: `maxPool3x3S1`, `maxPool3x3S2`, `padPlane` and `remap`, over an imported memory. */
+/**
+ * scatter(dy, a, n, dx, shift, spare): dx[a[o] − shift] += dy[o] for the n outputs o in order, the
+ * backward of any max pooling (one addition per output, in the JS kernel's order, so the same
+ * bits); an output with no window (argmax −1) adds into the float at `spare` instead of branching.
+ * dy, a, dx, spare byte addresses; n ≥ 1.
+ */
+function scatterFunction(): FuncDef {
+  const dy = 0, a = 1, n = 2, dx = 3, shift = 4, spare = 5; // parameters
+  const end = 6, at = 7, index = 8; // locals
+  return {
+    name: "scatter",
+    params: new Array<ValType>(6).fill(ValType.i32),
+    results: [],
+    locals: new Array<ValType>(3).fill(ValType.i32),
+    body: [
+      ...localGet(dy), ...localGet(n), ...i32Const(2), Op.i32Shl, Op.i32Add, ...localSet(end),
+      ...doWhile(
+        [
+          // at = index < 0 ? spare : dx + 4·(index − shift)
+          ...localGet(spare),
+          ...localGet(a), ...i32Load(0), ...localTee(index), ...localGet(shift), Op.i32Sub, ...i32Const(2), Op.i32Shl, ...localGet(dx), Op.i32Add,
+          ...localGet(index), ...i32Const(0), Op.i32LtS, Op.select, ...localTee(at),
+          ...localGet(at), ...f32Load(0), ...localGet(dy), ...f32Load(0), ...[Op.f32Add], ...f32Store(0),
+          ...localGet(a), ...i32Const(4), Op.i32Add, ...localSet(a),
+          ...localGet(dy), ...i32Const(4), Op.i32Add, ...localTee(dy),
+        ],
+        [...localGet(end), Op.i32Ne],
+      ),
+    ],
+  };
+}
+
+/** The module's bytes: `maxPool3x3S1`, `maxPool3x3S2`, `padPlane`, `remap` and `scatter`, over an imported memory. */
 export function maxPoolModuleBytes(): Uint8Array {
-  return emitModule({ memoryPages: 1, functions: [maxPoolFunction(1), maxPoolFunction(2), padFunction(), remapFunction()] });
+  return emitModule({ memoryPages: 1, functions: [maxPoolFunction(1), maxPoolFunction(2), padFunction(), remapFunction(), scatterFunction()] });
 }
 
 type Plane = (x: number, y: number, a: number, quads: number, W: number, index: number, rows: number, xStep: number, yStep: number, indexStep: number) => void;
 type Pad = (src: number, H: number, W: number, dst: number, Hp: number, Wp: number, padH: number, padW: number) => void;
 type Remap = (a: number, t: number, n: number, shift: number) => void;
+type Scatter = (dy: number, a: number, n: number, dx: number, shift: number, spare: number) => void;
 
 let available: boolean | null = null;
 let memory: WasmMemory | null = null;
-let kernels: { s1: Plane; s2: Plane; pad: Pad; remap: Remap } | null = null;
+let kernels: { s1: Plane; s2: Plane; pad: Pad; remap: Remap; scatter: Scatter } | null = null;
 let heap = new Float32Array(0);
 let heapInts = new Int32Array(0);
 /** The geometry whose table (padded index → image index) is in memory now. */
@@ -216,6 +249,52 @@ const PAGE = 65536;
 export function maxPoolSimdAvailable(): boolean {
   available ??= validates(maxPoolModuleBytes());
   return available;
+}
+
+/** This thread's kernels, their memory at least `floats` floats long. */
+function kernelsWith(floats: number): NonNullable<typeof kernels> {
+  if (memory === null) {
+    memory = newMemory(Math.ceil((4 * floats) / PAGE));
+    const exports = instantiate(maxPoolModuleBytes(), memory);
+    kernels = {
+      s1: exports.maxPool3x3S1 as Plane,
+      s2: exports.maxPool3x3S2 as Plane,
+      pad: exports.padPlane as Pad,
+      remap: exports.remap as Remap,
+      scatter: exports.scatter as Scatter,
+    };
+  }
+  if (memory.buffer.byteLength < 4 * floats) memory.grow(Math.ceil((4 * floats - memory.buffer.byteLength) / PAGE));
+  if (heap.buffer !== memory.buffer) {
+    heap = new Float32Array(memory.buffer); // growing detaches the old buffer
+    heapInts = new Int32Array(memory.buffer);
+    tableFor = "";
+  }
+  return kernels!;
+}
+
+/**
+ * dx += the gradient routed to each window's argmax, for the planes [first, end) of a max pooling
+ * from [H, W] to OH·OW outputs a plane (Float32), one plane at a time in memory — ../pooling.ts's
+ * `maxPoolBackward` with the same bits; with `overwrite` dx's planes are set, not added to.
+ */
+export function maxPoolBackwardSimd(
+  dx: Float32Array, dy: Float32Array, argmax: Int32Array, H: number, W: number, outputs: number, first: number, end: number, overwrite: boolean,
+): void {
+  const plane = H * W;
+  const aAt = Math.ceil(outputs / 4) * 4,
+    dxAt = 2 * aAt,
+    spare = dxAt + Math.ceil(plane / 4) * 4;
+  const { scatter } = kernelsWith(spare + 4);
+  tableFor = ""; // the pooling's table is overwritten
+  for (let p = first; p < end; p++) {
+    heap.set(dy.subarray(p * outputs, (p + 1) * outputs), 0);
+    heapInts.set(argmax.subarray(p * outputs, (p + 1) * outputs), aAt);
+    if (overwrite) heap.fill(0, dxAt, dxAt + plane);
+    else heap.set(dx.subarray(p * plane, (p + 1) * plane), dxAt);
+    if (outputs > 0) scatter(0, 4 * aAt, outputs, 4 * dxAt, p * plane, 4 * spare);
+    dx.set(heap.subarray(dxAt, dxAt + plane), p * plane);
+  }
 }
 
 /** The sizes of one plane's pooling, as `maxPoolPlaneSimd` takes them. */
@@ -247,18 +326,7 @@ export function maxPoolPlaneSimd(
     outAt = pAt + Math.ceil((Hp * Wp + 16) / 4) * 4,
     aAt = outAt + Math.ceil((OH * OW + 4) / 4) * 4,
     tAt = aAt + Math.ceil((OH * OW + 4) / 4) * 4;
-  const floats = tAt + Hp * Wp;
-  if (memory === null) {
-    memory = newMemory(Math.ceil((4 * floats) / PAGE));
-    const exports = instantiate(maxPoolModuleBytes(), memory);
-    kernels = { s1: exports.maxPool3x3S1 as Plane, s2: exports.maxPool3x3S2 as Plane, pad: exports.padPlane as Pad, remap: exports.remap as Remap };
-  }
-  if (memory.buffer.byteLength < 4 * floats) memory.grow(Math.ceil((4 * floats - memory.buffer.byteLength) / PAGE));
-  if (heap.buffer !== memory.buffer) {
-    heap = new Float32Array(memory.buffer); // growing detaches the old buffer
-    heapInts = new Int32Array(memory.buffer);
-    tableFor = "";
-  }
+  const { s1, s2, pad, remap } = kernelsWith(tAt + Hp * Wp);
   const key = `${H} ${W} ${Hp} ${Wp} ${padH} ${padW} ${tAt}`;
   if (tableFor !== key) {
     for (let i = 0; i < Hp; i++) {
@@ -268,7 +336,6 @@ export function maxPoolPlaneSimd(
     tableFor = key;
   }
   heap.set(x.subarray(xAt, xAt + H * W), 0);
-  const { s1, s2, pad, remap } = kernels!;
   pad(0, H, W, 4 * pAt, Hp, Wp, padH, padW);
   (strideW === 1 ? s1 : s2)(4 * pAt, 4 * outAt, 4 * aAt, quads, Wp, 0, OH, 4 * strideH * Wp, 4 * OW, strideH * Wp);
   remap(4 * aAt, 4 * tAt, OH * OW, xAt);
