@@ -101,8 +101,9 @@ export function conv2dForward(
  *
  * `doutRelu` says that dout is the gradient of relu(out), whose output is `by`: the ReLU's
  * backward, dout·relu'(by), is then done as the dx GEMM copies dout (GemmOptions.maskB), not in
- * a pass of its own, and dout is left as it was — except on the Winograd and depthwise paths,
- * which mask dout in place first. Only for dx alone (dw and db null).
+ * a pass of its own, and dout is left as it was — the Winograd path does it in its input
+ * transform on WebAssembly, and masks dout in place first otherwise, as the depthwise path does.
+ * Only for dx alone (dw and db null).
  */
 export function conv2dBackward(
   dx: Floats | null,
@@ -132,8 +133,8 @@ export function conv2dBackward(
     }
   }
   if (dx !== null && scratch === undefined && usesWinograd(g)) {
-    if (doutRelu !== undefined) reluMaskInThreads(dout, doutRelu.by, doutRelu.slope); // Winograd reads dout in its own transform
-    winogradBackwardData(dx, dout, w, g, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined)); // ./winograd.ts
+    // ./winograd.ts; it folds the ReLU's backward into its input transform, or masks dout first
+    winogradBackwardData(dx, dout, w, g, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined), doutRelu);
     dx = null;
   }
   if (dx !== null && scratch === undefined && usesDepthwise(g)) {

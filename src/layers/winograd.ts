@@ -59,6 +59,7 @@ import { isShared, scratchFor } from "../tensor/buffers.js";
 import { defineJob, pieceRange, piecesFor, splitInto, threadCount } from "../threads/pool.js";
 import type { ConvGeometry } from "./conv-geometry.js";
 import { gemmBackend, gemmHere, type GemmKernel } from "./gemm.js";
+import { reluMaskInThreads } from "./relu.js";
 import { packAForSimd, packedALength } from "./wasm/gemm-simd.js";
 import { winogradTransforms, type WinogradTransforms } from "./winograd-transforms.js";
 import { inputColumns43, inputRows43, outputColumns43, outputRows43 } from "./winograd-f43.js";
@@ -415,6 +416,7 @@ interface InputArgs {
   x: Floats;
   wg: WinogradGeometry;
   simd: boolean; // on WebAssembly SIMD (transformsInSimd)
+  mask?: { by: Float32Array; slope: number }; // x · relu'(by), folded into the SIMD transform
 }
 interface ProductArgs {
   M: Floats;
@@ -436,7 +438,7 @@ interface OutputArgs {
 
 export const winogradInputJob = defineJob("winogradInput", (a: InputArgs, piece: number, pieces: number) => {
   const [p0, p1] = pieceRange(a.wg.N * a.wg.C, piece, pieces);
-  if (a.simd) winogradInputSimd(a.V as Float32Array, a.x as Float32Array, a.wg, p0, p1);
+  if (a.simd) winogradInputSimd(a.V as Float32Array, a.x as Float32Array, a.wg, p0, p1, a.mask);
   else winogradInput(a.V, a.x, a.wg, p0, p1);
 });
 
@@ -500,6 +502,7 @@ function winogradRun(
   accumulate: boolean,
   relu: boolean,
   scratch: Floats | undefined,
+  xRelu?: { by: Floats; slope: number },
 ): void {
   const { N, C, K, T, alpha } = wg;
   const vSize = alpha * alpha * C * T,
@@ -512,7 +515,15 @@ function winogradRun(
   const V = buf.subarray(0, vSize),
     M = buf.subarray(vSize, vSize + mSize);
   const simd = transformsInSimd(x, out, wg);
-  winogradInputJob.run({ V, x, wg, simd }, piecesFor(vSize, N * C));
+  // x · relu'(by) in the SIMD input transform where it gives reluMask's bits (the GEMM's maskFloats
+  // rule: Float32 ReLU outputs, a finite Float32 slope); otherwise masked in place first.
+  let mask: InputArgs["mask"];
+  if (xRelu !== undefined) {
+    const { by, slope } = xRelu;
+    if (simd && by instanceof Float32Array && Number.isFinite(slope) && Math.fround(slope) === slope) mask = { by, slope };
+    else reluMaskInThreads(x, by, slope);
+  }
+  winogradInputJob.run({ V, x, wg, simd, mask }, piecesFor(vSize, N * C));
   const products = alpha * alpha * K * C * T >= 1 << 20 ? splitInto(alpha * alpha) : 1;
   winogradProductJob.run({ M, U, V, wg, kernel: gemmBackend(), packed }, products);
   winogradOutputJob.run({ out, M, bias, wg, accumulate, relu, simd }, piecesFor(mSize, N * K));
@@ -539,11 +550,25 @@ export function winogradForward(
   winogradRun(out, x, transformedWeights(w, g.K, g.C, planFor(m, g.R).t, false, packed), packed, bias, wg, false, relu, scratch);
 }
 
-/** dx += the input gradient of that convolution for dout [N, K, OH, OW]: itself a convolution (see the header). */
-export function winogradBackwardData(dx: Floats, dout: Floats, w: Floats, g: ConvGeometry, m: number = WINOGRAD_M, scratch?: Floats): void {
+/**
+ * dx += the input gradient of that convolution for dout [N, K, OH, OW]: itself a convolution (see
+ * the header). With `doutRelu`, dout is the gradient of a ReLU's output `by` after the convolution,
+ * and dout · relu'(by) is what is convolved: folded into the input transform where it runs on
+ * WebAssembly (dout left as it was), otherwise masked in place first.
+ */
+export function winogradBackwardData(
+  dx: Floats,
+  dout: Floats,
+  w: Floats,
+  g: ConvGeometry,
+  m: number = WINOGRAD_M,
+  scratch?: Floats,
+  doutRelu?: { by: Floats; slope: number },
+): void {
   const wg = backwardGeometry(g, m),
     packed = packsWeights(w);
-  winogradRun(dx, dout, transformedWeights(w, g.K, g.C, planFor(m, g.R).t, true, packed), packed, null, wg, true, false, scratch);
+  const U = transformedWeights(w, g.K, g.C, planFor(m, g.R).t, true, packed);
+  winogradRun(dx, dout, U, packed, null, wg, true, false, scratch, doutRelu);
 }
 
 /** Whether the products take their transformed weights packed: Float32, on a WebAssembly kernel. */

@@ -3,12 +3,14 @@
 // same V and the same outputs, bit for bit, on awkward geometries — an odd number of tiles a row
 // (the tile pairs' spare lane), sizes that are not whole tiles, padding 0, 1, 2 and a negative one
 // (the input gradient of a convolution padded by 3), two images, more planes than one chunk
-// moves through WebAssembly memory at once — and every epilogue: bias, the
+// moves through WebAssembly memory at once — every epilogue, and a ReLU's backward folded into
+// the input transform: bias, the
 // fused ReLU (−0 becomes 0, NaN stays), and accumulating onto what the output held.
 import { describe, expect, it } from "vitest";
 import { convGeometry } from "../../src/layers/conv.js";
 import { backwardGeometry, forwardGeometry, winogradInput, winogradOutput, type WinogradGeometry } from "../../src/layers/winograd.js";
 import { winogradInputSimd, winogradOutputSimd, winogradSimdAvailable } from "../../src/layers/wasm/winograd-simd.js";
+import { reluMask } from "../../src/layers/relu.js";
 import { random } from "../random.js";
 import { sameBits } from "../same-bits.js";
 
@@ -86,6 +88,25 @@ describe.runIf(winogradSimdAvailable())("F(4, 3)'s transforms on WebAssembly SIM
       });
     }
   }
+
+  it("input with a ReLU's backward folded in: the V of the masked input, the input untouched", () => {
+    for (const [, wg] of geometries().slice(0, 6)) {
+      const planes = wg.N * wg.C;
+      const x = awkward(planes * wg.H * wg.W, 9),
+        by = awkward(x.length, 10);
+      for (const slope of [0, 0.25]) {
+        const masked = x.slice();
+        reluMask(masked, by, slope, 0, masked.length);
+        const js = new Float32Array(36 * wg.C * wg.T),
+          simd = random(js.length, 11, Float32Array);
+        winogradInput(js, masked, wg, 0, planes);
+        const before = x.slice();
+        winogradInputSimd(simd, x, wg, 0, planes, { by, slope });
+        expect(sameBits(simd, js)).toBe(true);
+        expect(sameBits(x, before)).toBe(true);
+      }
+    }
+  });
 
   it("an input after an output transform (the memory is shared) still reads a zero border", () => {
     const [, wg] = geometries()[1]!;

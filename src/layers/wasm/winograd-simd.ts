@@ -39,7 +39,7 @@
 import {
   doWhile, emitModule, f32x4DemoteZero, f64Const, f64x2Add, f64x2Gt, f64x2Mul, f64x2Ne, f64x2PromoteLow, f64x2Splat, f64x2Sub,
   i32Const, instantiate, localGet, localSet, localTee, newMemory, Op, v128And, v128Load, v128Load64Lane, v128Load64Zero, v128Or,
-  memoryCopy, v128Store, v128Store64Lane, v128Zero, validates, ValType, type FuncDef, type WasmMemory,
+  memoryCopy, v128Store, v128Store64Lane, v128Zero, validates, ValType, whileDo, f32Const, f32x4Splat, f32x4Gt, f32x4Mul, v128Bitselect, type FuncDef, type WasmMemory,
 } from "./assembler.js";
 import type { WinogradGeometry } from "../winograd.js";
 
@@ -290,7 +290,40 @@ function copyRowsFunction(): FuncDef {
   };
 }
 
-/** The module's bytes: input43, the output transform's four epilogues, and copyRows. */
+/**
+ * mask(x, by, end, slope): x ← x · relu'(by) over the floats from x to end (multiples of 4
+ * apart), in place: x where by > 0, else x · slope — a ReLU's backward (../relu.ts's reluMask)
+ * folded into the input transform of a convolution's input gradient. For a Float32 slope the
+ * product rounds as reluMask's does (the Float64 product of two Float32s is exact).
+ */
+function maskFunction(): FuncDef {
+  const x = 0, by = 1, end = 2, slope = 3; // parameters (slope: f32)
+  const one = 4, slopes = 5; // v128 locals
+  const { i32, f32, v128 } = ValType;
+  return {
+    name: "mask",
+    params: [i32, i32, i32, f32],
+    results: [],
+    locals: [v128, v128],
+    body: [
+      ...f32Const(1), ...f32x4Splat(), ...localSet(one),
+      ...localGet(slope), ...f32x4Splat(), ...localSet(slopes),
+      ...whileDo(
+        [...localGet(x), ...localGet(end), Op.i32Ne],
+        [
+          ...localGet(x),
+          ...localGet(x), ...v128Load(0),
+          ...localGet(one), ...localGet(slopes), ...localGet(by), ...v128Load(0), ...v128Zero(), ...f32x4Gt(), ...v128Bitselect(),
+          ...f32x4Mul(), ...v128Store(0),
+          ...localGet(x), ...i32Const(16), Op.i32Add, ...localSet(x),
+          ...localGet(by), ...i32Const(16), Op.i32Add, ...localSet(by),
+        ],
+      ),
+    ],
+  };
+}
+
+/** The module's bytes: input43, the output transform's four epilogues, copyRows and mask. */
 export function winogradModuleBytes(): Uint8Array {
   return emitModule({
     memoryPages: 1,
@@ -301,6 +334,7 @@ export function winogradModuleBytes(): Uint8Array {
       outputFunction(true, false),
       outputFunction(true, true),
       copyRowsFunction(),
+      maskFunction(),
     ],
   });
 }
@@ -310,11 +344,13 @@ export function winogradModuleBytes(): Uint8Array {
 type InputFn = (x: number, rowBytes: number, tilesH: number, tilesW: number, t: number, v: number, qsBytes: number) => void;
 type OutputFn = (m: number, qsBytes: number, tilesH: number, tilesW: number, u: number, y: number, yRowBytes: number, bias: number) => void;
 type CopyRows = (dst: number, dstStride: number, src: number, srcStride: number, bytes: number, rows: number) => void;
+type Mask = (x: number, by: number, end: number, slope: number) => void;
 
 interface Kernels {
   input43: InputFn;
   outputs: Map<string, OutputFn>;
   copyRows: CopyRows;
+  mask: Mask;
 }
 
 let available: boolean | null = null;
@@ -342,7 +378,7 @@ function kernelsWith(bytes: number): Kernels {
     const exports = instantiate(winogradModuleBytes(), memory);
     const outputs = new Map<string, OutputFn>();
     for (const name of ["output43Bias", "output43BiasRelu", "output43Acc", "output43AccRelu"]) outputs.set(name, exports[name] as OutputFn);
-    kernels = { input43: exports.input43 as InputFn, outputs, copyRows: exports.copyRows as CopyRows };
+    kernels = { input43: exports.input43 as InputFn, outputs, copyRows: exports.copyRows as CopyRows, mask: exports.mask as Mask };
   }
   if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
   if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer); // growing detaches the old buffer
@@ -358,8 +394,20 @@ function chunkEnd(p: number, p1: number, images: number, perPlane: number, fixed
   return images > 1 ? p + 1 : Math.min(p1, p + Math.max(1, Math.floor((CHUNK_FLOATS - fixed) / perPlane)));
 }
 
-/** `winogradInput` of ../winograd.ts for F(4, 3) on Float32 data: input planes [p0, p1), the same bits. */
-export function winogradInputSimd(V: Float32Array, x: Float32Array, wg: WinogradGeometry, p0: number, p1: number): void {
+/**
+ * `winogradInput` of ../winograd.ts for F(4, 3) on Float32 data: input planes [p0, p1), the same
+ * bits. With `mask`, x is first multiplied by relu'(mask.by) as it is copied in (`maskFloats`'s
+ * rule: a finite Float32 slope), x itself left as it was: a convolution's input gradient reads
+ * the gradient of the ReLU after it, and would otherwise mask it in a pass of its own.
+ */
+export function winogradInputSimd(
+  V: Float32Array,
+  x: Float32Array,
+  wg: WinogradGeometry,
+  p0: number,
+  p1: number,
+  mask?: { by: Float32Array; slope: number },
+): void {
   const { C, H, W, padH, padW, tilesH, tilesW, T } = wg;
   const rows = 4 * tilesH + 2,
     width = 4 * tilesW + 2,
@@ -375,11 +423,12 @@ export function winogradInputSimd(V: Float32Array, x: Float32Array, wg: Winograd
     rowHi = Math.min(rows, H + padH);
   const stride = C * T;
   for (let p = p0; p < p1; ) {
-    const end = chunkEnd(p, p1, wg.N, 36 * tiles + plane, fixed),
+    const end = chunkEnd(p, p1, wg.N, 36 * tiles + (mask === undefined ? plane : 2 * plane), fixed),
       count = end - p;
     const qs = roundUp(count * tiles + 1, 4),
-      rawAt = vAt + 36 * qs * 4;
-    const { input43, copyRows } = kernelsWith(rawAt + count * plane * 4);
+      rawAt = vAt + 36 * qs * 4,
+      byAt = rawAt + roundUp(count * plane, 4) * 4; // the ReLU outputs, with `mask`
+    const { input43, copyRows, mask: maskRaw } = kernelsWith(byAt + (mask === undefined ? 0 : roundUp(count * plane, 4) * 4));
     // The zero border is the same for every plane of one geometry: written once, then only the
     // image's rows are copied over it.
     const key = `${rows} ${width} ${padH} ${padW} ${H} ${W}`;
@@ -388,6 +437,10 @@ export function winogradInputSimd(V: Float32Array, x: Float32Array, wg: Winograd
       zeroedFor = key;
     }
     heap.set(x.subarray(p * plane, end * plane), rawAt / 4);
+    if (mask !== undefined) {
+      heap.set(mask.by.subarray(p * plane, end * plane), byAt / 4);
+      maskRaw(rawAt, byAt, rawAt + roundUp(count * plane, 4) * 4, mask.slope); // past the planes: stale floats, never read
+    }
     for (let i = 0; i < count; i++) {
       if (colLo < colHi && rowLo < rowHi) {
         const src = rawAt + 4 * (i * plane + (rowLo - padH) * W + colLo - padW);
