@@ -23,7 +23,7 @@
 // algorithm instead (./winograd.ts), forward and dx, unless `setConvAlgorithm("im2col")`; so
 // does a depthwise one (group = C) by its direct kernels (./depthwise.ts).
 
-import { allocOutput, scratchFor } from "../tensor/buffers.js";
+import { allocOutput, scratchFor, zeroInThreads } from "../tensor/buffers.js";
 import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { record } from "../autograd/tape.js";
 import { gemm, gemmBackend } from "./gemm.js";
@@ -115,6 +115,7 @@ export function conv2dBackward(
   g: ConvGeometry,
   scratch?: Floats,
   doutRelu?: { by: Floats; slope: number },
+  overwriteDx = false,
 ): void {
   checkBuffers("conv2dBackward", g, { out: dout, x, w, bias: db, dx, dw });
   if (doutRelu !== undefined && (dw !== null || db !== null)) throw new RangeError("conv2dBackward: doutRelu is only for dx alone");
@@ -134,8 +135,13 @@ export function conv2dBackward(
   }
   if (dx !== null && scratch === undefined && usesWinograd(g)) {
     // ./winograd.ts; it folds the ReLU's backward into its input transform, or masks dout first
-    winogradBackwardData(dx, dout, w, g, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined), doutRelu);
+    winogradBackwardData(dx, dout, w, g, WINOGRAD_M, columnBuffer(x, winogradScratchValues(g), undefined), doutRelu, overwriteDx);
     dx = null;
+  }
+  // Only the Winograd path and the pointwise GEMMs write every value of dx once; the others add into it.
+  if (dx !== null && overwriteDx && !(isPointwise(g) && scratch === undefined && !usesDepthwise(g))) {
+    zeroInThreads(dx);
+    overwriteDx = false;
   }
   if (dx !== null && scratch === undefined && usesDepthwise(g)) {
     if (doutRelu !== undefined) reluMaskInThreads(dout, doutRelu.by, doutRelu.slope);
@@ -161,7 +167,7 @@ export function conv2dBackward(
       if (dx !== null) {
         const dxg = dx.subarray(xOffset, xEnd);
         if (col === null) {
-          gemm(dxg, wg, dg, CRS, P, Kg, { transA: true, accumulate: true, maskB });
+          gemm(dxg, wg, dg, CRS, P, Kg, { transA: true, accumulate: !overwriteDx, maskB });
         } else {
           gemm(col, wg, dg, CRS, P, Kg, { transA: true, maskB }); // col now holds dcol_g
           col2imInThreads(dxg, col, g, gemmBackend() !== "js"); // on WebAssembly SIMD too, unless every kernel is forced to JS
@@ -193,12 +199,12 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptio
   return record(y, slope === undefined ? "conv2d" : "conv2d+relu", inputs, (dy) => {
     // dL/dz = dL/dy · relu'(z): folded into the dx GEMM when only dx is wanted (DeepDream),
     // otherwise computed in dy's own array (the tape never reads dy again).
-    const dx = x.requiresGrad ? allocLike(x.data) : null;
+    const dx = x.requiresGrad ? allocOutput(x.data) : null; // set, not added to: no zeroing
     const dw = w.requiresGrad ? allocLike(w.data) : null;
     const db = bias?.requiresGrad ? allocLike(bias.data) : null;
     const fold = slope !== undefined && dx !== null && dw === null && db === null;
     if (slope !== undefined && !fold) reluMaskInThreads(dy, y.data, slope);
-    conv2dBackward(dx, dw, db, dy, x.data, w.data, g, undefined, fold ? { by: y.data, slope } : undefined);
+    conv2dBackward(dx, dw, db, dy, x.data, w.data, g, undefined, fold ? { by: y.data, slope } : undefined, true);
     return bias === null ? [dx, dw] : [dx, dw, db];
   });
 }

@@ -554,7 +554,8 @@ export function winogradForward(
  * dx += the input gradient of that convolution for dout [N, K, OH, OW]: itself a convolution (see
  * the header). With `doutRelu`, dout is the gradient of a ReLU's output `by` after the convolution,
  * and dout · relu'(by) is what is convolved: folded into the input transform where it runs on
- * WebAssembly (dout left as it was), otherwise masked in place first.
+ * WebAssembly (dout left as it was), otherwise masked in place first. With `overwrite`, dx is
+ * set to the gradient instead (the same bits as adding it to zeros: both sum 0 + y).
  */
 export function winogradBackwardData(
   dx: Floats,
@@ -564,11 +565,12 @@ export function winogradBackwardData(
   m: number = WINOGRAD_M,
   scratch?: Floats,
   doutRelu?: { by: Floats; slope: number },
+  overwrite = false,
 ): void {
   const wg = backwardGeometry(g, m),
     packed = packsWeights(w);
   const U = transformedWeights(w, g.K, g.C, planFor(m, g.R).t, true, packed);
-  winogradRun(dx, dout, U, packed, null, wg, true, false, scratch, doutRelu);
+  winogradRun(dx, dout, U, packed, null, wg, !overwrite, false, scratch, doutRelu);
 }
 
 /** Whether the products take their transformed weights packed: Float32, on a WebAssembly kernel. */

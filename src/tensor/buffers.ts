@@ -81,6 +81,11 @@ export function copyOf(a: Floats): Floats {
   return out;
 }
 
+/** Zeroes `a` (any Float32Array or Float64Array), in pieces across the threads. */
+export function zeroInThreads(a: Floats): void {
+  zeroJob.run({ a }, piecesFor(a.length, Math.ceil(a.length / 4096)));
+}
+
 /** Zeroes `a`, in pieces for threads: the kernel is `fill` over the piece's range. */
 export const zeroJob = defineJob("zero", ({ a }: { a: Recyclable }, piece: number, pieces: number) =>
   a.fill(0, ...pieceRange(a.length, piece, pieces)),

@@ -200,3 +200,34 @@ describe("conv2d op", () => {
     expect(() => conv2d(x, w.to("float64"), null)).toThrow("conv2d: inputs must share a dtype, got float32, float64");
   });
 });
+
+describe("conv2dBackward with overwriteDx", () => {
+  // The op's backward hands in an unzeroed dx: each path sets it, or zeroes it first and adds.
+  for (const [name, xShape, wShape, options] of [
+    ["pointwise (a GEMM that sets dx)", [1, 6, 5, 7], [4, 6, 1, 1], {}],
+    ["3×3 (Winograd, set by its output transform)", [1, 5, 9, 8], [4, 5, 3, 3], { pad: [1, 1] }],
+    ["5×5 (col2im adds: zeroed first)", [1, 3, 9, 9], [4, 3, 5, 5], { pad: [2, 2] }],
+    ["depthwise (adds: zeroed first)", [1, 4, 7, 7], [4, 1, 3, 3], { pad: [1, 1], group: 4 }],
+    ["two images, two groups", [2, 4, 6, 6], [6, 2, 1, 1], { group: 2 }],
+  ] as const) {
+    it(`gives what adding into zeros gives, whatever dx held: ${name}`, () => {
+      const g = convGeometry([...xShape], [...wShape], options as Conv2dOptions);
+      const x = random(
+          xShape.reduce((a, b) => a * b),
+          1,
+          Float32Array,
+        ),
+        w = random(
+          wShape.reduce((a, b) => a * b),
+          2,
+          Float32Array,
+        );
+      const dout = random(g.N * g.K * g.OH * g.OW, 3, Float32Array);
+      const added = new Float32Array(x.length),
+        set = random(x.length, 4, Float32Array, [-9, 9]);
+      conv2dBackward(added, null, null, dout, x, w, g);
+      conv2dBackward(set, null, null, dout, x, w, g, undefined, undefined, true);
+      expect(Array.from(set)).toEqual(Array.from(added));
+    });
+  }
+});
