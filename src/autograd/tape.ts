@@ -6,6 +6,12 @@
 // `backward(y)` sorts the recorded graph topologically and walks it in reverse, summing the
 // contributions that reach a tensor along several paths (fan-out: z = f(x) + g(x)).
 //
+// Summing costs a pass over memory per extra path (in GoogLeNet every inception module's input
+// feeds four branches). So the tape offers each op the gradient an input has gathered so far,
+// `into`: an op whose backward can add its contribution into that array at no cost to the bits
+// (a convolution whose GEMM would start from zeros starts from it instead) returns it, and the
+// tape then has nothing to add. Every other op ignores `into`, and the tape sums as before.
+//
 // The chain rule is all there is: for y = f(x1, …, xn),  dL/dxi += J_f,i(x)ᵀ · dL/dy.
 
 import { allocLike, copyOf, formatShape, type Floats, type Tensor } from "../tensor/tensor.js";
@@ -20,8 +26,11 @@ export interface Node {
   /**
    * Given dL/dy, the gradient w.r.t. each input (null if not needed). dL/dy is the closure's
    * to use up: the tape never reads it again, so it may be overwritten (a fused ReLU does).
+   * `into[k]`, where given, is the gradient input k has gathered from other paths, the tape's
+   * own array: the op may add its gradient into it and return that very array, which must then
+   * hold exactly what adding the two would (the same bits); or ignore it.
    */
-  readonly backward: (dy: Floats) => ReadonlyArray<Floats | null>;
+  readonly backward: (dy: Floats, into: ReadonlyArray<Floats | undefined>) => ReadonlyArray<Floats | null>;
 }
 
 /** True if any of the tensors needs a gradient, i.e. the op must be recorded. */
@@ -89,7 +98,10 @@ export function backward(y: Tensor | readonly Tensor[], seed?: Floats | readonly
     grads.delete(t); // intermediates: release as we go
     const profiler = activeProfiler(),
       t0 = profiler === null ? 0 : performance.now();
-    const inputGrads = node.backward(g);
+    // What each input has gathered so far, offered to the op to add into (not for an input the op
+    // reads twice, which would add into one array twice).
+    const into = node.inputs.map((x, k) => (node.inputs.indexOf(x) === k && node.inputs.lastIndexOf(x) === k ? grads.get(x) : undefined));
+    const inputGrads = node.backward(g, into);
     if (profiler !== null) profiler.backward(node.op, performance.now() - t0);
     if (inputGrads.length !== node.inputs.length) {
       throw new Error(`backward of op "${node.op}" returned ${inputGrads.length} gradients for ${node.inputs.length} inputs`);
@@ -98,7 +110,7 @@ export function backward(y: Tensor | readonly Tensor[], seed?: Floats | readonly
       const gx = inputGrads[k];
       if (gx === null || gx === undefined || !x.requiresGrad) return;
       checkGradient(gx, x, `op "${node.op}" input ${k}`);
-      give(x, gx);
+      if (gx !== into[k]) give(x, gx); // else the op has added its gradient into x's
     });
   }
 }

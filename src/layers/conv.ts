@@ -26,7 +26,7 @@
 import { allocOutput, scratchFor, zeroInThreads } from "../tensor/buffers.js";
 import { allocLike, checkSameDtype, formatShape, Tensor, type Floats } from "../tensor/tensor.js";
 import { record } from "../autograd/tape.js";
-import { gemm, gemmBackend } from "./gemm.js";
+import { gemm, gemmBackend, GEMM_DEPTH_BLOCK } from "./gemm.js";
 import { reluForwardInThreads, reluMaskInThreads } from "./relu.js";
 import { convGeometry, type Conv2dOptions, type ConvGeometry } from "./conv-geometry.js";
 import { col2imInThreads, im2colInThreads } from "./im2col.js";
@@ -196,17 +196,32 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, p: Conv2dOptio
   // backward needs the sign of z, which y keeps (slope ≥ 0).
   conv2dForward(y.data, x.data, w.data, bias?.data ?? null, g, undefined, slope === 0);
   if (slope !== undefined && slope !== 0) reluForwardInThreads(y.data, y.data, slope);
-  return record(y, slope === undefined ? "conv2d" : "conv2d+relu", inputs, (dy) => {
+  return record(y, slope === undefined ? "conv2d" : "conv2d+relu", inputs, (dy, into) => {
     // dL/dz = dL/dy · relu'(z): folded into the dx GEMM when only dx is wanted (DeepDream),
     // otherwise computed in dy's own array (the tape never reads dy again).
-    const dx = x.requiresGrad ? allocOutput(x.data) : null; // set, not added to: no zeroing
+    // dx: added into what x's gradient has gathered where that is the same sum (`addsExactly`),
+    // else a fresh array that the backward sets (no zeroing).
+    const gathered = x.requiresGrad && addsExactly(g, x.data) ? into[0] : undefined;
+    const dx = x.requiresGrad ? (gathered ?? allocOutput(x.data)) : null;
     const dw = w.requiresGrad ? allocLike(w.data) : null;
     const db = bias?.requiresGrad ? allocLike(bias.data) : null;
     const fold = slope !== undefined && dx !== null && dw === null && db === null;
     if (slope !== undefined && !fold) reluMaskInThreads(dy, y.data, slope);
-    conv2dBackward(dx, dw, db, dy, x.data, w.data, g, undefined, fold ? { by: y.data, slope } : undefined, true);
+    conv2dBackward(dx, dw, db, dy, x.data, w.data, g, undefined, fold ? { by: y.data, slope } : undefined, gathered === undefined);
     return bias === null ? [dx, dw] : [dx, dw, db];
   });
+}
+
+/**
+ * Whether this convolution's dx can be added straight into a gradient gathered elsewhere with
+ * the bits of adding it afterwards: its dx is one WebAssembly GEMM per image and group whose
+ * depth (K/G) fits one of the GEMM's blocks, so each value is start + one partial sum either
+ * way — and the sum from zeros is never −0, so 0 + S = S exactly. (The plain-JS GEMM adds Float64
+ * sums into C, which would round once where adding afterwards rounds twice; Winograd's epilogue
+ * likewise; col2im sums many entries.)
+ */
+function addsExactly(g: ConvGeometry, x: Floats): boolean {
+  return isPointwise(g) && x instanceof Float32Array && gemmBackend() !== "js" && g.K / g.groups <= GEMM_DEPTH_BLOCK && !usesDepthwise(g);
 }
 
 /** 1×1 kernel, stride 1, no padding: the input is its own column matrix. */

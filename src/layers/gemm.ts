@@ -45,7 +45,7 @@ import { defineJob, pieceRange, splitInto } from "../threads/pool.js";
 import type { ConvGeometry } from "./conv-geometry.js";
 import { im2col, im2colNaive } from "./im2col.js";
 import { packPanels, roundUp } from "./pack-panels.js";
-import { SIMD_TILE_COLUMNS, gemmSimd, packedALength, simdFlavour, supportsSimdFlavour } from "./wasm/gemm-simd.js";
+import { SIMD_DEPTH_BLOCK, SIMD_TILE_COLUMNS, gemmSimd, packedALength, simdFlavour, supportsSimdFlavour } from "./wasm/gemm-simd.js";
 import type { SimdFlavour } from "./wasm/gemm-simd-module.js";
 
 export interface GemmOptions {
@@ -98,6 +98,12 @@ const NC = 2048; // columns of B packed at once (a multiple of NR)
 const packedA = new Float64Array(MC * KC);
 let packedB = new Float64Array(0);
 const tile = new Float64Array(MR * NR);
+
+/**
+ * The WebAssembly GEMM's depth block: with K no larger, each value of C is its start value (C's
+ * own with `accumulate`) plus one partial sum of K products, summed from zero.
+ */
+export const GEMM_DEPTH_BLOCK = SIMD_DEPTH_BLOCK;
 
 /**
  * C[M×N] = op(A)·op(B), or C += op(A)·op(B) with `accumulate`. Row-major, contiguous arrays of

@@ -64,3 +64,63 @@ describe("tape with several outputs", () => {
     expect(x.grad).toBeAllClose([2 + 6, 4], { atol: 0, rtol: 0 });
   });
 });
+
+describe("gradients added in place (`into`)", () => {
+  /** y = scale·x, whose backward adds into `into` when offered (and `use` says so). */
+  const scaled = (x: Tensor, scale: number, seen: Array<Floats | undefined>, use: boolean): Tensor =>
+    record(
+      new Tensor(
+        x.data.map((v) => v * scale),
+        x.shape,
+      ),
+      "scaled",
+      [x],
+      (dy, into) => {
+        seen.push(into[0]);
+        const g = into[0] !== undefined && use ? into[0] : new Float64Array(dy.length);
+        for (let i = 0; i < dy.length; i++) g[i]! += scale * dy[i]!;
+        return [g];
+      },
+    );
+  const sum = (a: Tensor, b: Tensor): Tensor =>
+    record(
+      new Tensor(
+        a.data.map((v, i) => v + b.data[i]!),
+        a.shape,
+      ),
+      "sum",
+      [a, b],
+      (dy) => [dy, dy],
+    );
+
+  it("offers the second path the first path's gradient, and takes the array it returns as the sum", () => {
+    for (const use of [true, false]) {
+      const x = new Tensor(Float64Array.from([1, 2, 3]), [3], true);
+      const seen: Array<Floats | undefined> = [];
+      backward(sum(scaled(x, 2, seen, use), scaled(x, 5, seen, use)));
+      expect(Array.from(x.grad!)).toEqual([7, 7, 7]); // 2 + 5, in place or summed by the tape
+      expect(seen[0]).toBeUndefined(); // the first path has nothing to add into
+      expect(seen[1]).toBeDefined();
+    }
+  });
+
+  it("offers nothing for an input an op reads twice", () => {
+    const x = new Tensor(Float64Array.from([1, 2]), [2], true);
+    const seen: Array<Floats | undefined> = [];
+    const twice = record(
+      new Tensor(
+        x.data.map((v) => v * v),
+        x.shape,
+      ),
+      "square",
+      [x, x],
+      (dy, into) => {
+        seen.push(...into);
+        return [dy.map((v, i) => v * x.data[i]!), dy.map((v, i) => v * x.data[i]!)];
+      },
+    );
+    backward(sum(twice, scaled(x, 1, [], true)));
+    expect(seen).toEqual([undefined, undefined]);
+    expect(Array.from(x.grad!)).toEqual([3, 5]); // 2x + 1
+  });
+});

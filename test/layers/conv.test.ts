@@ -212,16 +212,9 @@ describe("conv2dBackward with overwriteDx", () => {
   ] as const) {
     it(`gives what adding into zeros gives, whatever dx held: ${name}`, () => {
       const g = convGeometry([...xShape], [...wShape], options as Conv2dOptions);
-      const x = random(
-          xShape.reduce((a, b) => a * b),
-          1,
-          Float32Array,
-        ),
-        w = random(
-          wShape.reduce((a, b) => a * b),
-          2,
-          Float32Array,
-        );
+      const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+      const x = random(size(xShape), 1, Float32Array),
+        w = random(size(wShape), 2, Float32Array);
       const dout = random(g.N * g.K * g.OH * g.OW, 3, Float32Array);
       const added = new Float32Array(x.length),
         set = random(x.length, 4, Float32Array, [-9, 9]);
@@ -230,4 +223,37 @@ describe("conv2dBackward with overwriteDx", () => {
       expect(Array.from(set)).toEqual(Array.from(added));
     });
   }
+});
+
+describe("a 1×1 convolution's dx added in place into a gathered gradient", () => {
+  it("gives the bits of adding it afterwards (a fan-out into two 1×1 convolutions and a 3×3 one)", () => {
+    const x = new Tensor(random(1 * 8 * 6 * 7, 1, Float32Array), [1, 8, 6, 7], true);
+    const weights = [
+      [5, 8, 1, 1],
+      [3, 8, 3, 3],
+      [4, 8, 1, 1],
+    ].map(
+      (s, k) =>
+        new Tensor(
+          random(
+            s.reduce((a, b) => a * b, 1),
+            2 + k,
+            Float32Array,
+          ),
+          s,
+        ),
+    );
+    const branches = (): Tensor[] => weights.map((w) => conv2d(x, w, null, { pad: w.shape[2] === 3 ? [1, 1] : [0, 0], relu: 0 }));
+    // Each branch's dx alone, summed in the tape's order afterwards (reverse of recording).
+    const alone = weights.map((_, k) => {
+      x.grad = null;
+      backward(branches()[k]!);
+      return x.grad!.slice();
+    });
+    const summed = alone[2]!.map((v, i) => v + alone[1]![i]!).map((v, i) => v + alone[0]![i]!);
+    x.grad = null;
+    const ys = branches();
+    backward(ys);
+    expect(Array.from(x.grad!)).toEqual(Array.from(summed));
+  });
 });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 // mocks apply to this whole file, hence its own file.
 vi.mock("../../src/layers/wasm/gemm-simd.js", () => ({
   SIMD_TILE_COLUMNS: 8,
+  SIMD_DEPTH_BLOCK: 256,
   simdFlavour: () => null,
   supportsSimdFlavour: () => false,
   gemmSimd: () => {

@@ -53,7 +53,7 @@ describe("prelu by hand", () => {
     const x = new Tensor(Float64Array.from(xValues), [1, 2, 1, 3], true);
     const a = new Tensor(Float64Array.from([0.25, -0.5]), [2]);
     const y = prelu(x, a);
-    expect(y.node!.backward(Float64Array.from([1, 1, 1, 1, 1, 1]))[1]).toBeNull();
+    expect(y.node!.backward(Float64Array.from([1, 1, 1, 1, 1, 1]), [])[1]).toBeNull();
   });
 
   it("refuses slopes that are neither one per channel nor one, and inputs without channels", () => {

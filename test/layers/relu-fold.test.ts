@@ -80,7 +80,7 @@ describe("a convolution's fused ReLU, backward", () => {
       const y = conv2d(x, w, null, { pad: [pad, pad], relu: 0 });
       const dy = random(y.size, 7, Float32Array),
         dyBefore = dy.slice();
-      const [dx] = y.node!.backward(dy);
+      const [dx] = y.node!.backward(dy, []);
       if (algorithm === "im2col" || R === 1) expect(sameBits(dy, dyBefore)).toBe(true); // Winograd masks dy in place first
       const g = convGeometry(x.shape, w.shape, { pad: [pad, pad] });
       const masked = dy.slice(),

@@ -58,6 +58,8 @@ import { packPanels, roundUp } from "../pack-panels.js";
 /** The columns of the kernel's register tile: ../gemm.ts cuts products between threads at multiples of it. */
 export const SIMD_TILE_COLUMNS = NR;
 const KC = 256; // depth of a packed slab: a 4×256 A panel (4 KiB) + a 256×8 B panel (8 KiB) in L1
+/** The depth of a packed slab: a product of depth K ≤ it sums each value of C as start + one partial sum. */
+export const SIMD_DEPTH_BLOCK = KC;
 const MC = 128; // rows of A packed at once (128 KiB, in L2); a multiple of MR
 const NC = 2048; // columns of B packed at once (2 MiB); a multiple of NR
 
