@@ -174,8 +174,11 @@ function withinPoolGeometry(g: LrnGeometry): PoolGeometry {
  * forward's sliding channel sum, run over t instead of x²; for WITHIN it is the average-pooling
  * backward applied to t. Accumulates into dx.
  */
-export function lrnBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry): void {
-  if (g.region === "across") lrnAcrossBackwardJob.run({ dx, dy, x, y, scale, g, simd: useSimd(x, g) }, acrossPieces(g));
+export function lrnBackward(dx: Floats, dy: Floats, x: Floats, y: Floats, scale: Floats, g: LrnGeometry, overwrite = false): void {
+  const simd = g.region === "across" && useSimd(x, g);
+  // With `overwrite` dx is set instead: the SIMD kernel adds into zeros of its own, the others into dx zeroed here.
+  if (overwrite && !simd) dx.fill(0);
+  if (g.region === "across") lrnAcrossBackwardJob.run({ dx, dy, x, y, scale, g, simd, overwrite: overwrite && simd }, acrossPieces(g));
   else lrnWithinBackward(dx, dy, x, y, scale, g);
 }
 
@@ -216,11 +219,11 @@ export function lrnAcrossBackward(
   }
 }
 
-type AcrossBackward = Across & { dx: Floats; dy: Floats };
+type AcrossBackward = Across & { dx: Floats; dy: Floats; overwrite: boolean };
 export const lrnAcrossBackwardJob = defineJob("lrnAcrossBackward", (a: AcrossBackward, piece: number, pieces: number) => {
   const [p0, p1] = pieceRange(a.g.H * a.g.W, piece, pieces);
   const f32 = (v: Floats): Float32Array => v as Float32Array;
-  if (a.simd) lrnAcrossBackwardSimd(f32(a.dx), f32(a.dy), f32(a.x), f32(a.y), f32(a.scale), a.g, p0, p1);
+  if (a.simd) lrnAcrossBackwardSimd(f32(a.dx), f32(a.dy), f32(a.x), f32(a.y), f32(a.scale), a.g, p0, p1, a.overwrite);
   else lrnAcrossBackward(a.dx, a.dy, a.x, a.y, a.scale, a.g, p0, p1);
 });
 
@@ -244,8 +247,8 @@ export function lrn(x: Tensor, p: LrnParams): Tensor {
   const scale = allocOutput(x.data);
   lrnForward(y.data, scale, x.data, g);
   return record(y, "lrn", [x], (dy) => {
-    const dx = allocLike(x.data);
-    lrnBackward(dx, dy, x.data, y.data, scale, g);
+    const dx = allocOutput(x.data); // set by the backward: no zeroing pass
+    lrnBackward(dx, dy, x.data, y.data, scale, g, true);
     return [dx];
   });
 }

@@ -104,3 +104,26 @@ describe.skipIf(!lrnSimdAvailable())("LRN across channels on WebAssembly SIMD", 
     expect(js[0]!.some((v, i) => v !== simd[0]![i])).toBe(true); // Float64 sliding sums: other rounding, another kernel
   });
 });
+
+describe("LRN backward with overwrite", () => {
+  it("sets dx to what adding into zeros gives, whatever dx held, on both kernels", () => {
+    for (const [backend, p] of [
+      ["wasm", across(5)],
+      ["js", across(5)],
+      ["wasm", { ...across(3), region: "within" }],
+    ] as const) {
+      setGemmBackend(backend);
+      const g = lrnGeometry([1, 6, 5, 7], p as LrnParams);
+      const x = random(210, 8, Float32Array, [-50, 50]),
+        dy = random(210, 9, Float32Array);
+      const y = new Float32Array(210),
+        scale = new Float32Array(210);
+      lrnForward(y, scale, x, g);
+      const added = new Float32Array(210),
+        set = random(210, 10, Float32Array, [-9, 9]);
+      lrnBackward(added, dy, x, y, scale, g);
+      lrnBackward(set, dy, x, y, scale, g, true);
+      expect(Array.from(set), `${backend} ${g.region}`).toEqual(Array.from(added));
+    }
+  });
+});

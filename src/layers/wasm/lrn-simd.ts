@@ -219,6 +219,7 @@ export function lrnAcrossForwardSimd(y: Float32Array, scale: Float32Array, x: Fl
 /** Pixels [p0, p1) of every plane: dx += the LRN backward, as ../lrn.ts's lrnAcrossBackward. */
 export function lrnAcrossBackwardSimd(
   dx: Float32Array, dy: Float32Array, x: Float32Array, y: Float32Array, scale: Float32Array, g: LrnGeometry, p0: number, p1: number,
+  overwrite = false,
 ): void {
   const { N, C, localSize: n, alpha, beta } = g, P = g.H * g.W, h = (n - 1) / 2;
   const T = 0, X = C + 2 * h, DY = X + C, Y = DY + C, S = Y + C, DX = S + C;
@@ -235,7 +236,8 @@ export function lrnAcrossBackwardSimd(
       copyIn(dy, base, P, C, p, len, DY, L);
       copyIn(y, base, P, C, p, len, Y, L);
       copyIn(scale, base, P, C, p, len, S, L);
-      copyIn(dx, base, P, C, p, len, DX, L);
+      if (overwrite) heap.fill(0, DX * L, (DX + C) * L); // dx is set: its old values are not read
+      else copyIn(dx, base, P, C, p, len, DX, L);
       lrnT4((T + h) * R, DY * R, Y * R, S * R, (T + h + C) * R);
       lrnBackward4(T * R, DX * R, DY * R, X * R, S * R, (DX + C) * R, n, R, coef);
       copyOut(dx, base, P, C, p, len, DX, L);
