@@ -120,9 +120,11 @@ export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: n
 
 // The pieces for threads are blocks of columns of C, cut at multiples of the SIMD kernel's tile
 // width, SIMD_TILE_COLUMNS: every element of C is the same sum in the same order whichever piece it falls in.
-// A piece copies its rows of B and C in and out, so it is at least MIN_PIECE_COLUMNS wide; a
-// 14×14 layer (N = 196) still splits four ways.
-const MIN_PIECE_COLUMNS = 48;
+// A piece copies its rows of B and C in and out, and every thread packs all of A, so a piece is at
+// least MIN_PIECE_COLUMNS wide: a 28×28 layer (N = 784) splits four ways, a 14×14 one not at all.
+// Measured on the 224² and 448² steps, 2 threads (bench/README.md): 48 columns cost 3–13% more wall
+// time and 5–10% more CPU time than 256, whose smaller products the second thread only slowed.
+const MIN_PIECE_COLUMNS = 256;
 const PARALLEL_MIN_WORK = 1 << 20; // M·N·K: smaller products are not worth a worker's wake-up
 
 interface GemmJob {
