@@ -17,7 +17,9 @@
 // col2im is the adjoint (transpose) of im2col: it adds every column entry back onto the pixel it
 // was copied from, summing where patches overlap. That is what the backward pass needs:
 // dx = col2im(Wᵀ · dout). The adjoint identity ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ is tested.
-// The sizes (OH, OW, …) come from `convGeometry` in ./conv-geometry.ts.
+// The sizes (OH, OW, …) come from `convGeometry` in ./conv-geometry.ts. For Float32 data with a
+// horizontal stride of 1 or 2, col2im runs on WebAssembly SIMD (./wasm/col2im-simd.ts), the same
+// additions in the same order.
 
 import type { Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";

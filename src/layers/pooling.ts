@@ -25,8 +25,9 @@
 // Legend: N batch, C channels, H W input height/width, kernelH kernelW window, strideH strideW
 // stride, padH padW pad, OH OW output height/width — named as a convolution's (./conv-geometry.ts).
 //
-// Float32 3×3 max pooling with horizontal stride 1 or 2 runs its whole windows on WebAssembly
-// SIMD where there is SIMD (./wasm/max-pool-simd.ts), with the same bits as the JS kernel.
+// Float32 3×3 max pooling with horizontal stride 1 or 2 runs a plane at a time on WebAssembly
+// SIMD where there is SIMD (./wasm/max-pool-simd.ts), edges included, with the same bits as the
+// JS kernel; so does every Float32 max pooling's backward (a scatter onto the argmaxes).
 
 import { record } from "../autograd/tape.js";
 import { allocIndices, allocOutput } from "../tensor/buffers.js";
