@@ -1,5 +1,7 @@
 // conv-geometry.ts — the sizes of one convolution, checked once and shared by its kernels
-// (./conv.ts, ./im2col.ts), and the one vocabulary for its hyper-parameters.
+// (./conv.ts, ./im2col.ts), and the one vocabulary for its hyper-parameters; with them, which
+// input cells a row of output cells reads (`validRange`) and col2im's walk over them
+// (`col2imRuns`), which the JS kernels and their WebAssembly twins share.
 //
 // Legend: N batch, C input channels, H W input height and width; K output channels, R S kernel
 // height and width; OH OW output height and width; G groups (each sees C/G inputs, makes K/G
@@ -103,4 +105,43 @@ export function convGeometry(xShape: readonly number[], wShape: readonly number[
     );
   }
   return { N, C, H, W, K, R, S, strideH, strideW, padH, padW, dilationH, dilationW, groups, OH, OW };
+}
+
+/** The output columns [lo, hi) whose input column ow·stride + offset lies inside [0, size). */
+export function validRange(offset: number, stride: number, size: number, outSize: number): [number, number] {
+  const lo = offset >= 0 ? 0 : Math.ceil(-offset / stride);
+  const hi = Math.min(outSize, Math.floor((size - 1 - offset) / stride) + 1);
+  return [Math.min(lo, outSize), Math.max(hi, 0)];
+}
+
+/**
+ * The loops of col2im (./im2col.ts), shared by its WebAssembly twin: for each column row
+ * (c, r, s) in order, the output rows [ohLo, ohHi) whose entries land in input rows [h0, h1) and
+ * the output columns [owLo, owHi) whose input column lies inside the image, when both are
+ * non-empty; `row` is the column row's first entry in col, ((c·R + r)·S + s)·OH·OW, and (ih, iw)
+ * the input pixel that entry (ohLo, owLo) lands on. Entry (oh, ow) lands on
+ * (ih + (oh − ohLo)·strideH, iw + (ow − owLo)·strideW) of channel c.
+ */
+export function col2imRuns(
+  g: ConvGeometry,
+  h0: number,
+  h1: number,
+  visit: (row: number, c: number, ohLo: number, ohHi: number, owLo: number, owHi: number, ih: number, iw: number) => void,
+): void {
+  const { W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
+  let row = 0;
+  for (let c = 0; c < g.C / g.groups; c++) {
+    for (let r = 0; r < R; r++) {
+      // The output rows whose input row oh·strideH − padH + r·dilationH falls in [h0, h1).
+      const shift = padH - r * dilationH;
+      const ohLo = Math.max(0, Math.ceil((h0 + shift) / strideH)),
+        ohHi = Math.min(OH, Math.ceil((h1 + shift) / strideH));
+      for (let s = 0; s < S; s++) {
+        const dw = s * dilationW - padW;
+        const [owLo, owHi] = validRange(dw, strideW, W, OW);
+        if (ohHi > ohLo && owHi > owLo) visit(row, c, ohLo, ohHi, owLo, owHi, ohLo * strideH - shift, dw + owLo * strideW);
+        row += OH * OW;
+      }
+    }
+  }
 }

@@ -66,7 +66,7 @@ import type { Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
 import type { ConvGeometry } from "./conv-geometry.js";
 import { gemmBackend } from "./gemm.js";
-import { validRange } from "./im2col.js";
+import { validRange } from "./conv-geometry.js";
 import { depthwise3x3Quads, depthwisePlanes, depthwiseSimdAvailable, type DepthwisePlanes } from "./wasm/depthwise-simd.js";
 import { convAlgorithm } from "./winograd.js";
 

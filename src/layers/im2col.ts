@@ -23,7 +23,7 @@
 
 import type { Floats } from "../tensor/tensor.js";
 import { defineJob, pieceRange, piecesFor } from "../threads/pool.js";
-import type { ConvGeometry } from "./conv-geometry.js";
+import { col2imRuns, validRange, type ConvGeometry } from "./conv-geometry.js";
 import { col2imSimd, col2imSimdAvailable } from "./wasm/col2im-simd.js";
 
 /**
@@ -79,27 +79,14 @@ export function im2col(col: Floats, x: Floats, g: ConvGeometry, oh0: number, oh1
  * onto the pixels they came from — the adjoint of `im2col`. Accumulates into `x`.
  */
 export function col2im(x: Floats, col: Floats, g: ConvGeometry, h0: number, h1: number): void {
-  const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
-  let row = 0;
-  for (let c = 0; c < g.C / g.groups; c++) {
-    const xc = c * H * W;
-    for (let r = 0; r < R; r++) {
-      // The output rows whose input row oh·strideH − padH + r·dilationH falls in [h0, h1).
-      const shift = padH - r * dilationH;
-      const ohLo = Math.max(0, Math.ceil((h0 + shift) / strideH)),
-        ohHi = Math.min(OH, Math.ceil((h1 + shift) / strideH));
-      for (let s = 0; s < S; s++) {
-        const dw = s * dilationW - padW;
-        const [owLo, owHi] = validRange(dw, strideW, W, OW);
-        for (let oh = ohLo; oh < ohHi; oh++) {
-          const o = row + oh * OW;
-          const xrow = xc + (oh * strideH - shift) * W + dw;
-          for (let ow = owLo; ow < owHi; ow++) x[xrow + ow * strideW]! += col[o + ow]!;
-        }
-        row += OH * OW;
-      }
+  const { H, W, OW, strideH, strideW } = g;
+  col2imRuns(g, h0, h1, (row, c, ohLo, ohHi, owLo, owHi, ih, iw) => {
+    for (let oh = ohLo; oh < ohHi; oh++) {
+      const o = row + oh * OW;
+      const xrow = c * H * W + (ih + (oh - ohLo) * strideH) * W + iw - owLo * strideW; // + ow·strideW gives the pixel
+      for (let ow = owLo; ow < owHi; ow++) x[xrow + ow * strideW]! += col[o + ow]!;
     }
-  }
+  });
 }
 
 type Columns = { col: Floats; x: Floats; g: ConvGeometry };
@@ -109,7 +96,7 @@ export const im2colJob = defineJob("im2col", (a: Columns, piece: number, pieces:
 );
 export const col2imJob = defineJob("col2im", (a: Uncolumns, piece: number, pieces: number) => {
   const [h0, h1] = pieceRange(a.g.H, piece, pieces);
-  if (a.simd) col2imSimd(a.x as Float32Array, a.col as Float32Array, a.g, h0, h1, validRange);
+  if (a.simd) col2imSimd(a.x as Float32Array, a.col as Float32Array, a.g, h0, h1);
   else col2im(a.x, a.col, a.g, h0, h1);
 });
 
@@ -127,13 +114,6 @@ export function col2imInThreads(x: Floats, col: Floats, g: ConvGeometry, wasm = 
   const simd =
     wasm && x instanceof Float32Array && col instanceof Float32Array && (g.strideW === 1 || g.strideW === 2) && col2imSimdAvailable(); // decided here: a worker's default may differ
   col2imJob.run({ x, col, g, simd }, piecesFor(col.length, g.H));
-}
-
-/** The output columns [lo, hi) whose input column ow·stride + offset lies inside [0, size). */
-export function validRange(offset: number, stride: number, size: number, outSize: number): [number, number] {
-  const lo = offset >= 0 ? 0 : Math.ceil(-offset / stride);
-  const hi = Math.min(outSize, Math.floor((size - 1 - offset) / stride) + 1);
-  return [Math.min(lo, outSize), Math.max(hi, 0)];
 }
 
 /** Reference im2col: the defining formula, one bounds check per element. */

@@ -26,6 +26,7 @@ import {
   emitModule, f32Add, f32Load, f32Store, f32x4Add, i32Const, i32x4Splat, i8x16Shuffle, instantiate, localGet, localSet, newMemory, Op,
   v128Load, v128Store, validates, ValType, whileDo, type FuncDef, type WasmMemory,
 } from "./assembler.js";
+import { col2imRuns, type ConvGeometry } from "../conv-geometry.js";
 
 /**
  * addRows{S1,S2}(x, xStep, col, colStep, rows, count): for `rows` rows, x[j·stride] += col[j] for
@@ -92,38 +93,12 @@ export function col2imSimdAvailable(): boolean {
   return available;
 }
 
-/** The sizes `col2imSimd` needs (a convolution's geometry; only the horizontal stride 1 or 2). */
-export interface Col2imGeometry {
-  C: number;
-  groups: number;
-  H: number;
-  W: number;
-  R: number;
-  S: number;
-  OH: number;
-  OW: number;
-  strideH: number;
-  strideW: number;
-  padH: number;
-  padW: number;
-  dilationH: number;
-  dilationW: number;
-}
-
 /**
  * `col2im` of ../im2col.ts for Float32 data and a horizontal stride of 1 or 2: input rows
- * [h0, h1) of x [C/G, H, W] += the column entries of col that land there, the same bits. `valid`
- * is ../im2col.ts's validRange (the output columns whose input column lies inside the image).
+ * [h0, h1) of x [C/G, H, W] += the column entries of col that land there, the same bits.
  */
-export function col2imSimd(
-  x: Float32Array,
-  col: Float32Array,
-  g: Col2imGeometry,
-  h0: number,
-  h1: number,
-  valid: (offset: number, stride: number, size: number, outSize: number) => [number, number],
-): void {
-  const { H, W, R, S, OH, OW, strideH, strideW, padH, padW, dilationH, dilationW } = g;
+export function col2imSimd(x: Float32Array, col: Float32Array, g: ConvGeometry, h0: number, h1: number): void {
+  const { H, W, OH, OW, strideH, strideW } = g;
   const Cg = g.C / g.groups,
     band = h1 - h0;
   if (band <= 0) return;
@@ -138,23 +113,10 @@ export function col2imSimd(
   if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer); // growing detaches the old buffer
   const addRows = strideW === 1 ? kernels!.s1 : kernels!.s2;
   for (let c = 0; c < Cg; c++) heap.set(x.subarray(c * H * W + h0 * W, c * H * W + h1 * W), c * band * W);
-  let row = 0;
-  for (let c = 0; c < Cg; c++) {
-    for (let r = 0; r < R; r++) {
-      const shift = padH - r * dilationH;
-      const ohLo = Math.max(0, Math.ceil((h0 + shift) / strideH)),
-        ohHi = Math.min(OH, Math.ceil((h1 + shift) / strideH));
-      for (let s = 0; s < S; s++) {
-        const dw = s * dilationW - padW;
-        const [owLo, owHi] = valid(dw, strideW, W, OW);
-        if (ohHi > ohLo && owHi > owLo) {
-          heap.set(col.subarray(row + ohLo * OW, row + ohHi * OW), colAt);
-          const xAt = c * band * W + (ohLo * strideH - shift - h0) * W + dw + owLo * strideW;
-          addRows(4 * xAt, 4 * strideH * W, 4 * (colAt + owLo), 4 * OW, ohHi - ohLo, owHi - owLo);
-        }
-        row += OH * OW;
-      }
-    }
-  }
+  col2imRuns(g, h0, h1, (row, c, ohLo, ohHi, owLo, owHi, ih, iw) => {
+    heap.set(col.subarray(row + ohLo * OW, row + ohHi * OW), colAt);
+    const xAt = c * band * W + (ih - h0) * W + iw;
+    addRows(4 * xAt, 4 * strideH * W, 4 * (colAt + owLo), 4 * OW, ohHi - ohLo, owHi - owLo);
+  });
   for (let c = 0; c < Cg; c++) x.set(heap.subarray(c * band * W, (c + 1) * band * W), c * H * W + h0 * W);
 }
