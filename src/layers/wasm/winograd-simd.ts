@@ -8,9 +8,11 @@
 // keep those bits: f64x2.promote_low_f32x4 is exact, f32x4.demote_f64x2_zero rounds to nearest
 // as a Float32Array store does, and every +, −, × on f64 lanes is the IEEE operation JS does.
 //
-// One plane (one channel of one image) per call. The arrays live outside WebAssembly memory, so
-// the driver (below) copies a plane in, transforms it, and copies the result out; each thread has
-// its own instance and memory.
+// One plane (one channel of one image) per call of a transform. The arrays live outside
+// WebAssembly memory, so the driver (below) moves planes in chunks: one copy brings a chunk's
+// planes in (and, with a folded ReLU, the outputs it masks by), each plane is padded into place
+// (copyRows) and transformed, and one copy per V row takes the chunk's tiles out — with one image,
+// consecutive planes' tiles are one run of each row. Each thread has its own instance and memory.
 //
 // The input transform, V[ξν][tile] = (Bᵀ d B)[ξ][ν], per row of tiles:
 //   1. down the columns: t[ξ][j] = Σ_i Bᵀ[ξ][i]·x[4·th + i][j] for every column j of the six input
@@ -27,14 +29,18 @@
 // finds column 4·tw + j of the tile pair's first tile at (j >> 1)·96 + (j & 1)·8 + ξ·16, and of
 // its second 192 bytes (four columns) further.
 //
-// Layouts in memory, in bytes (planes of f32 unless said):
-//   input call:   X_AT = 0  the zero-padded input plane, (4·tilesH + 2) rows × (4·tilesW + 2)
-//                 T_AT      the scratch t, (tilesW + 2)·192 bytes of f64
-//                 V_AT      the plane's V: 36 rows of `qs` floats (qs ≥ tiles + 1: a row of an odd
-//                           number of tiles writes one value past its end, overwritten later or spare)
-//   output call:  M_AT = 0  the plane's M, 36 rows of `qs` floats
-//                 U_AT      the scratch u, (tilesW + 2)·192 bytes of f64
-//                 Y_AT      the output plane, 4·tilesH rows × 4·tilesW (the caller's part copied out)
+// Layouts in memory for a chunk of `count` planes of `tiles` tiles each (f32 unless said):
+//   input:   0        the zero-padded plane being transformed, (4·tilesH + 2) rows × (4·tilesW + 2);
+//                     its border is written once per geometry, only the image's rows after that
+//            tAt      the scratch t, (tilesW + 2)·192 bytes of f64
+//            vAt      the chunk's V: 36 rows of qs ≥ count·tiles + 1 floats (a row of tiles of odd
+//                     length writes one value past its end: the next plane's, rewritten, or spare)
+//            rawAt    the chunk's planes as copied in, H·W each; then, with a folded ReLU, byAt
+//                     the outputs under them
+//   output:  0        the chunk's M, 36 rows of qs floats
+//            uAt      the scratch u, (tilesW + 2)·192 bytes of f64
+//            yAt      the chunk's output planes as computed, whole tiles, 4·tilesH × 4·tilesW each
+//            rawAt    the caller's planes, OH·OW each, where those differ from whole tiles
 
 import {
   doWhile, emitModule, f32x4DemoteZero, f64Const, f64x2Add, f64x2Gt, f64x2Mul, f64x2Ne, f64x2PromoteLow, f64x2Splat, f64x2Sub,
