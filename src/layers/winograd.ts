@@ -61,6 +61,7 @@ import type { ConvGeometry } from "./conv-geometry.js";
 import { gemmBackend, gemmHere, type GemmKernel } from "./gemm.js";
 import { reluMaskInThreads } from "./relu.js";
 import { packAForSimd, packedALength } from "./wasm/gemm-simd.js";
+import { maskFloatsKeepsBits } from "./wasm/gemm-simd-module.js";
 import { winogradTransforms, type WinogradTransforms } from "./winograd-transforms.js";
 import { inputColumns43, inputRows43, outputColumns43, outputRows43 } from "./winograd-f43.js";
 import { winogradInputSimd, winogradOutputSimd, winogradSimdAvailable } from "./wasm/winograd-simd.js";
@@ -515,12 +516,12 @@ function winogradRun(
   const V = buf.subarray(0, vSize),
     M = buf.subarray(vSize, vSize + mSize);
   const simd = transformsInSimd(x, out, wg);
-  // x · relu'(by) in the SIMD input transform where it gives reluMask's bits (the GEMM's maskFloats
-  // rule: Float32 ReLU outputs, a finite Float32 slope); otherwise masked in place first.
+  // x · relu'(by) in the SIMD input transform where that gives reluMask's bits (the GEMM module's
+  // maskFloats, reused there); otherwise masked in place first.
   let mask: InputArgs["mask"];
   if (xRelu !== undefined) {
     const { by, slope } = xRelu;
-    if (simd && by instanceof Float32Array && Number.isFinite(slope) && Math.fround(slope) === slope) mask = { by, slope };
+    if (simd && maskFloatsKeepsBits(by, slope)) mask = { by, slope };
     else reluMaskInThreads(x, by, slope);
   }
   winogradInputJob.run({ V, x, wg, simd, mask }, piecesFor(vSize, N * C));

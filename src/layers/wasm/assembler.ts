@@ -45,7 +45,6 @@ export const Op = {
   select: 0x1b, // select: pops c, b, a; pushes a if c ≠ 0, else b
   i32Const: 0x41, // i32.const <sleb128>
   i32Eqz: 0x45, // i32.eqz: pops a; pushes a = 0
-  f32Const: 0x43, // f32.const <4 bytes, little-endian IEEE 754>
   f64Const: 0x44, // f64.const <8 bytes, little-endian IEEE 754>
   i32Eq: 0x46, // i32.eq: pops b, a; pushes a = b
   i32Ne: 0x47, // i32.ne: pops b, a; pushes a ≠ b
@@ -180,12 +179,6 @@ export const i8x16Shuffle = (lanes: readonly number[]): number[] => {
   return simd(SimdOp.i8x16Shuffle, ...lanes);
 };
 export const f32x4RelaxedMadd = (): number[] => simd(SimdOp.f32x4RelaxedMadd);
-/** f32.const: the number rounded to Float32, 4 bytes, little-endian. */
-export const f32Const = (v: number): number[] => {
-  const bytes = new DataView(new ArrayBuffer(4));
-  bytes.setFloat32(0, v, true);
-  return [Op.f32Const, ...new Uint8Array(bytes.buffer)];
-};
 /** f64.const: the number's 8 bytes, little-endian. */
 export const f64Const = (v: number): number[] => {
   const bytes = new DataView(new ArrayBuffer(8));

@@ -187,14 +187,23 @@ function reluFloatsFunction(): FuncDef {
 }
 
 /**
+ * Whether `maskFloats` gives reluMask's bits for these ReLU outputs and slope: outputs in Float32
+ * and a finite Float32 slope (every slope a Caffe file holds). Elsewhere the mask is applied in JS.
+ */
+export function maskFloatsKeepsBits(by: Float32Array | Float64Array, slope: number): by is Float32Array {
+  return by instanceof Float32Array && Number.isFinite(slope) && Math.fround(slope) === slope;
+}
+
+/**
  * maskFloats(p, by, end, slope): in place for the floats from byte address p up to end, four at
  * a time (end − p a positive multiple of 16), v ← v where the float at the same place from `by`
  * on is > 0, else v·slope (also where it is NaN): ../relu.ts's reluMask, the backward of a ReLU
- * whose output is `by`, applied to the block of B just copied in, before `packB`. Where `slope`
+ * whose output is `by`, applied to the block of B just copied in, before `packB` (and in
+ * ./winograd-simd.ts to the planes of dout a 3×3 input gradient reads). Where `slope`
  * is a float32, the values are reluMask's bits (v·1 = v, and v·slope is the one rounding of the
  * exact product either way).
  */
-function maskFloatsFunction(): FuncDef {
+export function maskFloatsFunction(): FuncDef {
   const p = 0, by = 1, end = 2, slope = 3;
   const v = 4, slopes = 5, zero = 6;
   const { i32, f32, v128 } = ValType;

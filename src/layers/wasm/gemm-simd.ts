@@ -50,7 +50,7 @@
 // worker never computes its pieces of a product with the other flavour.
 
 import { instantiate, newMemory, validates, type WasmMemory } from "./assembler.js";
-import { MR, NR, gemmModuleBytes, type GemmKernels, type SimdFlavour } from "./gemm-simd-module.js";
+import { MR, NR, gemmModuleBytes, maskFloatsKeepsBits, type GemmKernels, type SimdFlavour } from "./gemm-simd-module.js";
 import type { GemmOptions } from "../gemm.js";
 import type { Floats } from "../../tensor/tensor.js";
 import { packPanels, roundUp } from "../pack-panels.js";
@@ -152,10 +152,8 @@ export function gemmSimd(
     heap[ZERO_OFFSET / 4] = 0;
     imageCall = call;
   }
-  // The mask runs in WebAssembly where that gives reluMask's bits: ReLU outputs in float32, and a
-  // finite float32 slope (every slope a Caffe file holds). Otherwise it is applied in JS.
-  const maskInWasm =
-    maskB !== undefined && maskB.by instanceof Float32Array && Number.isFinite(maskB.slope) && Math.fround(maskB.slope) === maskB.slope;
+  // The mask runs in WebAssembly where that gives reluMask's bits (maskFloatsKeepsBits), otherwise in JS.
+  const maskInWasm = maskB !== undefined && maskFloatsKeepsBits(maskB.by, maskB.slope);
   // n values of B from `from` into the raw block at `at` (floats): masked in JS, or with the ReLU
   // outputs under them copied beside for maskFloats, or plain.
   const copyB = (at: number, from: number, n: number): void => {

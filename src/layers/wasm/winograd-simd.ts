@@ -45,9 +45,10 @@
 import {
   doWhile, emitModule, f32x4DemoteZero, f64Const, f64x2Add, f64x2Gt, f64x2Mul, f64x2Ne, f64x2PromoteLow, f64x2Splat, f64x2Sub,
   i32Const, instantiate, localGet, localSet, localTee, newMemory, Op, v128And, v128Load, v128Load64Lane, v128Load64Zero, v128Or,
-  memoryCopy, v128Store, v128Store64Lane, v128Zero, validates, ValType, whileDo, f32Const, f32x4Splat, f32x4Gt, f32x4Mul, v128Bitselect, type FuncDef, type WasmMemory,
+  memoryCopy, v128Store, v128Store64Lane, v128Zero, validates, ValType, type FuncDef, type WasmMemory,
 } from "./assembler.js";
 import type { WinogradGeometry } from "../winograd.js";
+import { maskFloatsFunction } from "./gemm-simd-module.js";
 
 // ---- The module -----------------------------------------------------------------------------
 
@@ -296,40 +297,7 @@ function copyRowsFunction(): FuncDef {
   };
 }
 
-/**
- * mask(x, by, end, slope): x ← x · relu'(by) over the floats from x to end (multiples of 4
- * apart), in place: x where by > 0, else x · slope — a ReLU's backward (../relu.ts's reluMask)
- * folded into the input transform of a convolution's input gradient. For a Float32 slope the
- * product rounds as reluMask's does (the Float64 product of two Float32s is exact).
- */
-function maskFunction(): FuncDef {
-  const x = 0, by = 1, end = 2, slope = 3; // parameters (slope: f32)
-  const one = 4, slopes = 5; // v128 locals
-  const { i32, f32, v128 } = ValType;
-  return {
-    name: "mask",
-    params: [i32, i32, i32, f32],
-    results: [],
-    locals: [v128, v128],
-    body: [
-      ...f32Const(1), ...f32x4Splat(), ...localSet(one),
-      ...localGet(slope), ...f32x4Splat(), ...localSet(slopes),
-      ...whileDo(
-        [...localGet(x), ...localGet(end), Op.i32Ne],
-        [
-          ...localGet(x),
-          ...localGet(x), ...v128Load(0),
-          ...localGet(one), ...localGet(slopes), ...localGet(by), ...v128Load(0), ...v128Zero(), ...f32x4Gt(), ...v128Bitselect(),
-          ...f32x4Mul(), ...v128Store(0),
-          ...localGet(x), ...i32Const(16), Op.i32Add, ...localSet(x),
-          ...localGet(by), ...i32Const(16), Op.i32Add, ...localSet(by),
-        ],
-      ),
-    ],
-  };
-}
-
-/** The module's bytes: input43, the output transform's four epilogues, copyRows and mask. */
+/** The module's bytes: input43, the output transform's four epilogues, copyRows, and the GEMM module's maskFloats. */
 export function winogradModuleBytes(): Uint8Array {
   return emitModule({
     memoryPages: 1,
@@ -340,7 +308,7 @@ export function winogradModuleBytes(): Uint8Array {
       outputFunction(true, false),
       outputFunction(true, true),
       copyRowsFunction(),
-      maskFunction(),
+      maskFloatsFunction(),
     ],
   });
 }
@@ -384,7 +352,7 @@ function kernelsWith(bytes: number): Kernels {
     const exports = instantiate(winogradModuleBytes(), memory);
     const outputs = new Map<string, OutputFn>();
     for (const name of ["output43Bias", "output43BiasRelu", "output43Acc", "output43AccRelu"]) outputs.set(name, exports[name] as OutputFn);
-    kernels = { input43: exports.input43 as InputFn, outputs, copyRows: exports.copyRows as CopyRows, mask: exports.mask as Mask };
+    kernels = { input43: exports.input43 as InputFn, outputs, copyRows: exports.copyRows as CopyRows, mask: exports.maskFloats as Mask };
   }
   if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
   if (heap.buffer !== memory.buffer) heap = new Float32Array(memory.buffer); // growing detaches the old buffer
@@ -402,9 +370,10 @@ function chunkEnd(p: number, p1: number, images: number, perPlane: number, fixed
 
 /**
  * `winogradInput` of ../winograd.ts for F(4, 3) on Float32 data: input planes [p0, p1), the same
- * bits. With `mask`, x is first multiplied by relu'(mask.by) as it is copied in (`maskFloats`'s
- * rule: a finite Float32 slope), x itself left as it was: a convolution's input gradient reads
- * the gradient of the ReLU after it, and would otherwise mask it in a pass of its own.
+ * bits. With `mask`, x is first multiplied by relu'(mask.by) as it is copied in (by the GEMM
+ * module's `maskFloats`, where maskFloatsKeepsBits), x itself left as it was: a convolution's
+ * input gradient reads the gradient of the ReLU after it, and would otherwise mask it in a pass
+ * of its own.
  */
 export function winogradInputSimd(
   V: Float32Array,
