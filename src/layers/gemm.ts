@@ -41,11 +41,19 @@
 // MC = 96 (a 192 KiB packed A block, in L2).
 
 import type { Floats } from "../tensor/tensor.js";
-import { defineJob, pieceRange, splitInto } from "../threads/pool.js";
+import { defineJob, pieceRange, splitInto, threadCount } from "../threads/pool.js";
 import type { ConvGeometry } from "./conv-geometry.js";
 import { im2col, im2colNaive } from "./im2col.js";
 import { packPanels, roundUp } from "./pack-panels.js";
-import { SIMD_DEPTH_BLOCK, SIMD_TILE_COLUMNS, gemmSimd, packedALength, simdFlavour, supportsSimdFlavour } from "./wasm/gemm-simd.js";
+import {
+  SIMD_DEPTH_BLOCK,
+  SIMD_TILE_COLUMNS,
+  SIMD_TILE_ROWS,
+  gemmSimd,
+  packedALength,
+  simdFlavour,
+  supportsSimdFlavour,
+} from "./wasm/gemm-simd.js";
 import type { SimdFlavour } from "./wasm/gemm-simd-module.js";
 
 export interface GemmOptions {
@@ -114,8 +122,15 @@ export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: n
   const float32 = C instanceof Float32Array && A instanceof Float32Array && B instanceof Float32Array;
   const kernel = float32 ? (chosen ?? chooseFromEnvironment()) : "js";
   if (kernel === "js") [B, opts] = forPlainJs(B, opts, K, N);
-  const pieces = M * N * K >= PARALLEL_MIN_WORK ? splitInto(Math.ceil(N / MIN_PIECE_COLUMNS)) : 1;
-  gemmJob.run({ C, A, B, M, N, K, opts, flavour: kernel === "js" ? null : FLAVOURS[kernel], call: ++calls }, pieces);
+  const flavour = kernel === "js" ? null : FLAVOURS[kernel];
+  if (M * N * K < PARALLEL_MIN_WORK) {
+    gemmJob.run({ C, A, B, M, N, K, opts, flavour, call: ++calls, byRows: false }, 1);
+    return;
+  }
+  const columnPieces = splitInto(Math.ceil(N / MIN_PIECE_COLUMNS));
+  const rowPieces = flavour === null || opts.packedA ? 1 : splitInto(Math.floor(M / MIN_PIECE_ROWS));
+  const byRows = columnPieces < 2 * threadCount() && rowPieces > columnPieces;
+  gemmJob.run({ C, A, B, M, N, K, opts, flavour, call: ++calls, byRows }, byRows ? rowPieces : columnPieces);
 }
 
 // The pieces for threads are blocks of columns of C, cut at multiples of the SIMD kernel's tile
@@ -124,7 +139,17 @@ export function gemm(C: Floats, A: Floats, B: Floats, M: number, N: number, K: n
 // least MIN_PIECE_COLUMNS wide: a 28×28 layer (N = 784) splits four ways, a 14×14 one not at all.
 // Measured on the 224² and 448² steps, 2 threads (bench/README.md): 48 columns cost 3–13% more wall
 // time and 5–10% more CPU time than 256, whose smaller products the second thread only slowed.
+//
+// A product too narrow for two column pieces per thread — a 14×14 layer's (one piece), a 25×25
+// one's (three, which two threads share 2 : 1) — is cut into blocks of rows instead, on the SIMD
+// kernel, at multiples of its register tile's 4 rows (each value of C is again the same sum). A
+// row piece packs only its rows of A, but all of B: at least MIN_PIECE_ROWS rows, so that B's
+// copy stays small beside the piece's arithmetic. A packed A (Winograd's products, which are
+// split over threads a product each) is never cut. Measured side by side on Node 24 (medians of
+// paired ratios, 21 steps, 2026-12-02), the 2-thread step: 224² 0.88–0.91×, 396² 0.94–0.95×;
+// 448², whose narrowest products already have four column pieces, unchanged.
 const MIN_PIECE_COLUMNS = 256;
+const MIN_PIECE_ROWS = 32;
 const PARALLEL_MIN_WORK = 1 << 20; // M·N·K: smaller products are not worth a worker's wake-up
 
 interface GemmJob {
@@ -137,6 +162,7 @@ interface GemmJob {
   opts: GemmOptions;
   flavour: SimdFlavour | null; // the SIMD kernel the caller chose (null: plain JS): a worker's own default may differ
   call: number; // numbers this product, so that a thread packs A once for all its pieces
+  byRows: boolean; // pieces are blocks of rows of C (on the SIMD kernel), not of columns
 }
 
 let calls = 0;
@@ -144,14 +170,21 @@ let calls = 0;
 /** The columns of C in tiles [t0, t1) of SIMD_TILE_COLUMNS, on the backend the caller chose. */
 function gemmTiles({ C, A, B, M, N, K, opts, flavour, call }: GemmJob, t0: number, t1: number): void {
   const columns = [t0 * SIMD_TILE_COLUMNS, Math.min(N, t1 * SIMD_TILE_COLUMNS)] as const;
-  if (flavour !== null) gemmSimd(C as Float32Array, A as Float32Array, B as Float32Array, M, N, K, opts, columns, call, flavour);
+  if (flavour !== null) gemmSimd(C as Float32Array, A as Float32Array, B as Float32Array, M, N, K, opts, { columns, call }, flavour);
   else gemmJs(C, A, B, M, N, K, opts, columns);
 }
 
 /** The job that `gemm` splits between threads (listed in ../worker-jobs.ts). */
-export const gemmJob = defineJob("gemm", (j: GemmJob, piece: number, pieces: number) =>
-  gemmTiles(j, ...pieceRange(Math.ceil(j.N / SIMD_TILE_COLUMNS), piece, pieces)),
-);
+export const gemmJob = defineJob("gemm", (j: GemmJob, piece: number, pieces: number) => {
+  if (!j.byRows) {
+    gemmTiles(j, ...pieceRange(Math.ceil(j.N / SIMD_TILE_COLUMNS), piece, pieces));
+    return;
+  }
+  const [p0, p1] = pieceRange(Math.ceil(j.M / SIMD_TILE_ROWS), piece, pieces);
+  const rows = [p0 * SIMD_TILE_ROWS, Math.min(j.M, p1 * SIMD_TILE_ROWS)] as const;
+  const { C, A, B, M, N, K, opts, flavour, call } = j;
+  gemmSimd(C as Float32Array, A as Float32Array, B as Float32Array, M, N, K, opts, { rows, call }, flavour);
+});
 
 /**
  * `gemm` on the calling thread alone, on the kernel the caller chose (`kernel`, for Float32; Float64
@@ -170,7 +203,7 @@ export function gemmHere(
   checkGemmArgs("gemm", C, A, B, M, N, K, opts);
   const flavour = kernel === "js" || !(C instanceof Float32Array) ? null : FLAVOURS[kernel];
   if (flavour === null) [B, opts] = forPlainJs(B, opts, K, N);
-  gemmTiles({ C, A, B, M, N, K, opts, flavour, call: 0 }, 0, Math.ceil(N / SIMD_TILE_COLUMNS));
+  gemmTiles({ C, A, B, M, N, K, opts, flavour, call: 0, byRows: false }, 0, Math.ceil(N / SIMD_TILE_COLUMNS));
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   defineJob,
   definedJobs,
   pieceRange,
+  setProfiler,
   setThreads,
   shutdownThreads,
   threadCount,
@@ -102,6 +103,46 @@ describe("kernels split over threads give the same bits", () => {
       } finally {
         setGemmBackend(initial);
       }
+    });
+  }
+
+  // A product too narrow for a column piece per thread (N < 2·256) is cut into blocks of rows on
+  // the SIMD kernels: each thread packs its rows of A, all of B, and writes its rows of C.
+  for (const backend of gemmKernels().filter((k) => k !== "js")) {
+    it(`gemm (${backend}) cut into rows when too narrow for columns: every option, ragged M`, () => {
+      const initial = gemmBackend();
+      setGemmBackend(backend);
+      const cuts: number[] = [];
+      const previous = setProfiler({
+        job: (name, pieces) => (name === "gemm" ? cuts.push(pieces) : 0),
+        forward() {},
+        backward() {},
+      });
+      try {
+        const [M, N, K] = [130, 196, 83]; // 14×14 columns; 130 rows: 32 panels of 4 and a ragged 2
+        const g = convGeometry([1, 7, 14, 14], [M, 7, 5, 5], { pad: [2, 2] }); // a 5×5 conv's B, gathered from the image
+        sameForEveryThreadCount(() => {
+          const A = random(M * K, 11, float32s),
+            B = random(K * N, 12, float32s);
+          const C1 = allocFloats("float32", M * N);
+          gemm(C1, A, B, M, N, K, { relu: true, rowBias: random(M, 13, float32s) });
+          const C2 = random(M * N, 14, float32s);
+          gemm(C2, A, B, M, N, K, { accumulate: true });
+          const C3 = allocFloats("float32", M * N);
+          gemm(C3, A, random(N * K, 15, float32s), M, N, K, { transB: true });
+          const C4 = allocFloats("float32", K * N); // Aᵀ: op(A)'s rows are A's columns
+          gemm(C4, A, C1, K, N, M, { transA: true, maskB: { by: random(M * N, 16, float32s), slope: 0 } });
+          const image = random(7 * 14 * 14, 17, float32s),
+            W = random(M * 7 * 25, 18, float32s);
+          const C5 = allocFloats("float32", M * N);
+          gemm(C5, W, image, M, N, 7 * 25, { imageB: g, rowBias: random(M, 19, float32s) });
+          return [C1, C2, C3, C4, C5];
+        });
+      } finally {
+        setProfiler(previous);
+        setGemmBackend(initial);
+      }
+      expect(Math.max(...cuts), "the products were cut at 2 and 3 threads").toBeGreaterThan(1);
     });
   }
 

@@ -23,7 +23,9 @@
 //
 // A is packed whole, once, and kept: a call may cover many column blocks, and when ../gemm.ts
 // splits a product into pieces of columns for several threads, each thread is called once per
-// piece with the same `call` number and packs A only for the first.
+// piece with the same `call` number and packs A only for the first. A product too narrow for
+// that is split into blocks of rows instead (`GemmPart.rows`): each is the product of those rows
+// of op(A) with all of op(B), and packs only its rows of A (M below is then the block's rows).
 //
 // Linear memory, in bytes (all offsets multiples of 16, so vector accesses are aligned):
 //
@@ -57,6 +59,8 @@ import { packPanels, roundUp } from "../pack-panels.js";
 
 /** The columns of the kernel's register tile: ../gemm.ts cuts products between threads at multiples of it. */
 export const SIMD_TILE_COLUMNS = NR;
+/** The rows of the kernel's register tile: ../gemm.ts cuts products into rows at multiples of it. */
+export const SIMD_TILE_ROWS = MR;
 const KC = 256; // depth of a packed slab: a 4×256 A panel (4 KiB) + a 256×8 B panel (8 KiB) in L1
 /** The depth of a packed slab: a product of depth K ≤ it sums each value of C as start + one partial sum. */
 export const SIMD_DEPTH_BLOCK = KC;
@@ -111,26 +115,59 @@ function instance(f: SimdFlavour, bytesNeeded: number): GemmKernels {
   return k;
 }
 
+/** The part of a product one call computes (./gemm.ts splits products between threads into them). */
+export interface GemmPart {
+  /** Columns [n0, n1) of C (default all). */
+  columns?: readonly [number, number];
+  /** Rows [m0, m1) of C (default all), m0 a multiple of 4; not with `packedA`. */
+  rows?: readonly [number, number];
+  /**
+   * Numbers the product: calls with the same non-zero `call` (and the same rows) promise the
+   * same A and image, and reuse their copies in memory.
+   */
+  call?: number;
+}
+
 /**
- * C[M×N] = op(A)·op(B), or C += op(A)·op(B) with `accumulate`, on WebAssembly SIMD — only
- * columns [n0, n1) of C when `columns` is given (each column's values do not depend on the
- * range, which is how ../gemm.ts splits a product between threads). Calls that pass the same
- * non-zero `call` number promise the same A, and reuse its packing. `flavour` picks the module
+ * C[M×N] = op(A)·op(B), or C += op(A)·op(B) with `accumulate`, on WebAssembly SIMD — only the
+ * columns and rows of C that `part` names (each value of C does not depend on the part it falls
+ * in, which is how ../gemm.ts splits a product between threads). `flavour` picks the module
  * (default: the best this runtime has). The arguments are assumed checked (`gemm` in ../gemm.ts
  * does it and dispatches here).
  */
 export function gemmSimd(
   C: Float32Array, A: Float32Array, B: Float32Array, M: number, N: number, K: number, opts: GemmOptions = {},
-  columns: readonly [number, number] = [0, N], call = 0, flavour: SimdFlavour | null = simdFlavour(),
+  part: GemmPart = {}, flavour: SimdFlavour | null = simdFlavour(),
 ): void {
-  const { transA = false, transB = false, accumulate = false, rowBias, relu = false, maskB, imageB } = opts;
+  const [m0, m1] = part.rows ?? [0, M];
+  // op(A)[i, p] = A[i·aRow + p·aCol], strides of the whole A
+  const aRow = opts.transA ? 1 : K, aCol = opts.transA ? M : 1;
+  const columns = part.columns ?? [0, N], call = part.call ?? 0;
+  if (m0 === 0 && m1 === M) {
+    gemmRows(C, A, aRow, aCol, B, M, N, K, opts, columns, call, 0, flavour);
+    return;
+  }
+  if (opts.packedA) throw new Error("gemmSimd: a packed A is whole, so the product cannot be cut into rows");
+  // Rows [m0, m1) of C are a product of their own: those rows of op(A) times op(B), their biases.
+  const rowBias = opts.rowBias?.subarray(m0, m1);
+  gemmRows(C.subarray(m0 * N, m1 * N), A.subarray(m0 * aRow), aRow, aCol, B, m1 - m0, N, K, { ...opts, rowBias }, columns, call, m0, flavour);
+}
+
+/**
+ * gemmSimd on every row of a C[M×N] — rows firstRow… of the caller's — with op(A)[i, p] =
+ * A[i·aRow + p·aCol]: the blocking, the packing and the module's calls.
+ */
+function gemmRows(
+  C: Float32Array, A: Float32Array, aRow: number, aCol: number, B: Float32Array, M: number, N: number, K: number,
+  opts: GemmOptions, columns: readonly [number, number], call: number, firstRow: number, flavour: SimdFlavour | null,
+): void {
+  const { transB = false, accumulate = false, rowBias, relu = false, maskB, imageB } = opts;
   const [n0, n1] = columns;
   if (M === 0 || n1 <= n0 || K === 0) {
     if (!accumulate) for (let i = 0; i < M; i++) C.fill(relu ? Math.max(rowBias?.[i] ?? 0, 0) : rowBias?.[i] ?? 0, i * N + n0, i * N + n1);
     return;
   }
-  // op(A)[i, p] = A[i·aRow + p·aCol];  op(B)[p, j] = B[p·bRow + j·bCol]
-  const aRow = transA ? 1 : K, aCol = transA ? M : 1;
+  // op(B)[p, j] = B[p·bRow + j·bCol]
   const bRow = transB ? 1 : N, bCol = transB ? K : 1;
 
   const rows = roundUp(M, MR); // rows of the C strip, and of packed A
@@ -147,10 +184,11 @@ export function gemmSimd(
     imageB === undefined ? C_OFFSET + rows * ldcMax * 4 : ZERO_OFFSET + 16,
   );
   const cStrip = C_OFFSET / 4, rawB = RAW_B_OFFSET / 4, rawBy = BY_OFFSET / 4; // in floats
-  if (imageB !== undefined && (call === 0 || call !== imageCall)) {
+  if (imageB !== undefined && (call === 0 || call !== imageCall || X_OFFSET !== imageAt)) {
     heap.set(B, X_OFFSET / 4);
     heap[ZERO_OFFSET / 4] = 0;
     imageCall = call;
+    imageAt = X_OFFSET; // row parts of different heights put it at different places
   }
   // The mask runs in WebAssembly where that gives reluMask's bits (maskFloatsKeepsBits), otherwise in JS.
   const maskInWasm = maskB !== undefined && maskFloatsKeepsBits(maskB.by, maskB.slope);
@@ -165,10 +203,11 @@ export function gemmSimd(
     if (maskInWasm) heap.set(maskB!.by.subarray(from, from + n), rawBy + at);
   };
 
-  if (call === 0 || call !== packedCall) {
+  if (call === 0 || call !== packedCall || firstRow !== packedRow) {
     if (opts.packedA) heap.set(A, A_OFFSET / 4); // packed once by packAForSimd: one copy
     else packAInto(heap, A_OFFSET / 4, A, M, K, aRow, aCol);
     packedCall = call;
+    packedRow = firstRow;
   }
   for (let jc = n0; jc < n1; jc += NC) {
     const nc = Math.min(NC, n1 - jc), ldc = roundUp(nc, NR);
@@ -271,8 +310,12 @@ export function packAForSimd(dst: Float32Array, A: Float32Array, M: number, K: n
 
 /** The `call` whose A is packed in memory now (0: none to reuse). */
 let packedCall = 0;
+/** …and its first row in C (a row part packs only its rows of A). */
+let packedRow = 0;
 /** The `call` whose image (`imageB`) is in memory now (0: none). */
 let imageCall = 0;
+/** …and the byte offset it was copied to. */
+let imageAt = 0;
 
 /**
  * `packPanels` with width 4, for A: whole panels unrolled (3× faster than the general loop,
