@@ -10,8 +10,13 @@
 // and `/usr/bin/python3` (Debian's, when a version manager shadows it) that can import torch.
 // Validated first: every PyTorch configuration must give the golden cat's loss and input gradient
 // (googlenet_step.py refuses to time one that does not), and our threads the 1-thread step.
-import { spawnSync } from "node:child_process";
+// Last, the two sides alternate step by step — ours, then PyTorch's fastest configuration in a
+// PyTorch process kept open — and the ratio is the median of the rounds' ratios: the table to
+// read on a machine whose speed drifts.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inputGradient, type InputGradient } from "../src/dream/objective.js";
@@ -69,32 +74,29 @@ export async function run({ quick }: BenchOptions): Promise<void> {
   // PyTorch's OpenMP threads spin while they wait, so on a machine whose cores are busy with
   // other work its 2-thread time degrades far more than the 1-thread one.
   const netJson = exportGoogLeNet();
+  const scriptArgs = (threads: number, side: number): string[] => [
+    SCRIPT,
+    "--net",
+    netJson,
+    "--weights",
+    join(DEFAULT_EXPORT_DIR, "weights.f32"),
+    "--layer",
+    LAYER,
+    "--golden-input",
+    fileURLToPath(new URL(cat.input, GOLDEN)),
+    "--golden-grad",
+    fileURLToPath(new URL(cat.gradient.file, GOLDEN)),
+    "--golden-loss",
+    String(cat.gradient.loss),
+    "--sizes",
+    String(side),
+    "--reps",
+    String(reps),
+    "--threads",
+    String(threads),
+  ];
   const torchRun = (threads: number, side: number): TorchResult => {
-    const r = spawnSync(
-      python,
-      [
-        SCRIPT,
-        "--net",
-        netJson,
-        "--weights",
-        join(DEFAULT_EXPORT_DIR, "weights.f32"),
-        "--layer",
-        LAYER,
-        "--golden-input",
-        fileURLToPath(new URL(cat.input, GOLDEN)),
-        "--golden-grad",
-        fileURLToPath(new URL(cat.gradient.file, GOLDEN)),
-        "--golden-loss",
-        String(cat.gradient.loss),
-        "--sizes",
-        String(side),
-        "--reps",
-        String(reps),
-        "--threads",
-        String(threads),
-      ],
-      { encoding: "utf8", maxBuffer: 1 << 20 },
-    );
+    const r = spawnSync(python, scriptArgs(threads, side), { encoding: "utf8", maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(`pytorch bench: ${python} ${SCRIPT} failed:\n${r.stderr}`);
     const result = JSON.parse(r.stdout.trim().split("\n").pop()!) as TorchResult;
     if (result.best[String(side)] === undefined)
@@ -116,6 +118,7 @@ export async function run({ quick }: BenchOptions): Promise<void> {
   const configRows: string[][] = [];
   const cpuRows: string[][] = [];
   let version = "";
+  const bestOf = new Map<number, { two: string; one: string }>(); // side → PyTorch's fastest configurations
   for (const side of sizes) {
     const input = new Tensor(
       fillRandom(new Float32Array(3 * side * side), side).map((v) => v * 100),
@@ -147,6 +150,7 @@ export async function run({ quick }: BenchOptions): Promise<void> {
     };
     const [name2, two] = best(torch2),
       [name1, one1] = best(torch1);
+    bestOf.set(side, { two: name2, one: name1 });
     rows.push([
       `${side}²`,
       oursN.toFixed(0),
@@ -192,4 +196,112 @@ export async function run({ quick }: BenchOptions): Promise<void> {
   printTable(["input", "ours CPU ms", "PyTorch CPU ms", "which", "ours / PyTorch"], cpuRows);
   console.log("\nPyTorch per configuration, ms (median; the fastest of each row is the one compared above)");
   printTable(["input", "threads", ...configNames], configRows);
+
+  // The figures above time each side in a block of its own, seconds apart; this machine's speed
+  // drifts by up to 1.4× within minutes, which moves a ratio taken that way by as much. So, last,
+  // the two alternate step by step: ours, then PyTorch's fastest configuration of the run above
+  // in a PyTorch process kept open (googlenet_step.py --serve), and again, with a pause between
+  // so that neither side's spinning threads overlap the other's step. The ratio reported is the
+  // median of the rounds' ratios.
+  const rounds = quick ? 3 : 9;
+  const used = [...new Set([...bestOf.values()].flatMap((b) => [b.two, b.one]))];
+  const server = new TorchServer(python, [...scriptArgs(2, sizes[0]!), "--configs", used.join(","), "--serve"]);
+  try {
+    const ready = JSON.parse(await server.next()) as TorchResult;
+    for (const name of used) {
+      const c = ready.configs[name];
+      if (c === undefined || c.error !== undefined) throw new Error(`pytorch bench: ${name} no longer gives the golden step: ${c?.error}`);
+    }
+    const alternating: string[][] = [];
+    for (const side of sizes) {
+      const input = new Tensor(
+        fillRandom(new Float32Array(3 * side * side), side).map((v) => v * 100),
+        [1, 3, side, side],
+      );
+      const step = (): InputGradient => inputGradient(net, input, { layer: LAYER });
+      const row = [`${side}²`];
+      for (const [threads, torchThreads, config] of [
+        [many, 2, bestOf.get(side)!.two],
+        [1, 1, bestOf.get(side)!.one],
+      ] as const) {
+        const ours: number[] = [],
+          theirs: number[] = [];
+        for (let r = -1; r < rounds; r++) {
+          const t0 = performance.now();
+          withThreads(threads, step);
+          const t = performance.now() - t0;
+          await sleep(PAUSE_MS);
+          const tt = await server.step(config, torchThreads, side);
+          await sleep(PAUSE_MS);
+          if (r < 0) continue; // the warm-up round
+          ours.push(t);
+          theirs.push(tt);
+        }
+        const ratios = ours.map((t, i) => t / theirs[i]!);
+        row.push(median(ours).toFixed(0), `${median(theirs).toFixed(0)} (${config})`, `${median(ratios).toFixed(2)}×`);
+      }
+      alternating.push(row);
+    }
+    console.log(
+      `\nAlternating step by step, ${rounds} rounds after one warm-up: medians, and the median of the rounds' ratios ours / PyTorch`,
+    );
+    printTable(
+      [
+        "input",
+        `ours ms, ${many} threads`,
+        "PyTorch ms, 2 threads",
+        `ours-${many} / PyTorch-2`,
+        "ours ms, 1 thread",
+        "PyTorch ms, 1 thread",
+        "ours-1 / PyTorch-1",
+      ],
+      alternating,
+    );
+  } finally {
+    server.close();
+  }
+}
+
+/** Between the two sides' steps: longer than either side's threads spin before they sleep. */
+const PAUSE_MS = 20;
+
+/** A PyTorch process that runs one step per request (googlenet_step.py --serve), answering a line each. */
+class TorchServer {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly lines: string[] = [];
+  private readonly waiting: Array<{ resolve: (line: string) => void; reject: (e: Error) => void }> = [];
+  private failure: Error | null = null;
+
+  constructor(python: string, args: string[]) {
+    this.child = spawn(python, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    this.child.stderr.on("data", (d) => (stderr += d));
+    createInterface({ input: this.child.stdout }).on("line", (line) => {
+      const w = this.waiting.shift();
+      if (w !== undefined) w.resolve(line);
+      else this.lines.push(line);
+    });
+    this.child.on("exit", (code) => {
+      this.failure = new Error(`pytorch bench: the PyTorch process ended (exit ${code}):\n${stderr}`);
+      for (const w of this.waiting.splice(0)) w.reject(this.failure);
+    });
+  }
+
+  /** The process's next line of output. */
+  next(): Promise<string> {
+    const line = this.lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  /** One step in `config` on `threads` threads at side², its wall time in ms as PyTorch measured it. */
+  async step(config: string, threads: number, side: number): Promise<number> {
+    this.child.stdin.write(`${config} ${threads} ${side}\n`);
+    return (JSON.parse(await this.next()) as { ms: number }).ms;
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
 }

@@ -17,9 +17,15 @@ x * (k + alpha/n * sum of x^2 over n channels)^-beta, which is local_response_no
 Prints one JSON object on the last line:
   {"torch", "threads", "configs": {name: {"loss", "gradRelErr", "ms": {side: median wall ms},
    "cpuMs": {side: median CPU ms of the process}} or {"error"}}, "best": {side: name}}.
+
+With --serve it times nothing by itself: it validates the configurations, prints that object
+(without times), and then runs one step per line read from standard input, "CONFIG THREADS SIDE",
+answering each with a line {"ms", "cpuMs"} — so that the caller can alternate PyTorch's steps
+with its own, one by one, on a machine whose speed drifts.
 """
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
@@ -116,6 +122,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--serve", action="store_true", help="after validating, time one step per line of stdin")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -127,7 +134,7 @@ def main():
     for side in sides:
         inputs[side] = torch.rand(1, 3, side, side, generator=gen) * 200 - 100
 
-    configs = {}
+    configs, forwards = {}, {}
     for config in args.configs.split(","):
         try:
             forward = build(args.net, args.weights, args.layer, config)
@@ -143,7 +150,8 @@ def main():
         if not (loss_err < 1e-4 and grad_err < 1e-3):
             entry["error"] = f"wrong step: loss rel. error {loss_err:.1e}, gradient {grad_err:.1e}"
             continue
-        for side in sides:
+        forwards[config] = forward
+        for side in sides if not args.serve else []:
             step(forward, inputs[side])  # warm-up: oneDNN picks its kernels on first use
             times, cpu = [], []
             for _ in range(args.reps):
@@ -154,8 +162,27 @@ def main():
             entry["ms"][side] = float(np.median(times))
             entry["cpuMs"][side] = float(np.median(cpu))
     ok = {name: c for name, c in configs.items() if "error" not in c}
+    if args.serve:
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "configs": configs, "best": {}}), flush=True)
+        serve(forwards)
+        return
     best = {side: min(ok, key=lambda name: ok[name]["ms"][side]) for side in sides} if ok else {}
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "configs": configs, "best": best}))
+
+
+def serve(forwards):
+    """One step per line of stdin, "CONFIG THREADS SIDE", on an input of that side seeded per side."""
+    inputs = {}
+    for line in sys.stdin:
+        config, threads, side = line.split()
+        threads, side = int(threads), int(side)
+        if side not in inputs:
+            inputs[side] = torch.rand(1, 3, side, side, generator=torch.Generator().manual_seed(side)) * 200 - 100
+        torch.set_num_threads(threads)
+        t0, c0 = time.perf_counter(), time.process_time()
+        step(forwards[config], inputs[side])
+        ms, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
+        print(json.dumps({"ms": ms, "cpuMs": cpu}), flush=True)
 
 
 if __name__ == "__main__":
