@@ -84,11 +84,17 @@ export const JOBS: ReadonlyArray<ParallelJob<never>> = [
  */
 export function serveJobs(poll?: () => WorkerInit | JobMessage | undefined): (message: WorkerInit | JobMessage) => void {
   const serveOne = serveMessages();
-  if (poll === undefined) return serveOne;
+  let polling = poll !== undefined;
   return (message) => {
     serveOne(message);
-    for (let until = performance.now() + POLL_MS; performance.now() < until; ) {
-      const next = poll();
+    for (let until = performance.now() + POLL_MS; polling && performance.now() < until; ) {
+      let next: WorkerInit | JobMessage | undefined;
+      try {
+        next = poll!();
+      } catch {
+        polling = false; // a runtime whose port cannot be polled after all: events alone, as without a poll
+        break;
+      }
       if (next === undefined) continue;
       serveOne(next);
       until = performance.now() + POLL_MS;

@@ -78,6 +78,23 @@ describe("a worker that polls for its next job", () => {
     expect(text).toContain('unknown job "no such job"');
   });
 
+  it("stops polling for good when the poll throws, and goes on serving what it is handed", () => {
+    const { init, next, flags } = setup();
+    let polls = 0;
+    const serve = serveJobs(() => {
+      polls++;
+      throw new TypeError('The "port" argument must be a MessagePort instance'); // Deno's parentPort
+    });
+    expect(() => serve(init)).not.toThrow();
+    const a = sharedFloats([3, 4]);
+    Atomics.store(next, 0, 0);
+    Atomics.store(flags, 0, PENDING);
+    expect(() => serve(zeroJob(a, 1))).not.toThrow();
+    expect([...a]).toEqual([0, 0]);
+    expect(Atomics.load(flags, 0)).toBe(DONE);
+    expect(polls).toBe(1);
+  });
+
   it("without a poll, serves only the message it is handed", () => {
     const { init } = setup();
     const serve = serveJobs();
