@@ -129,10 +129,7 @@ def main():
     cat = torch.from_numpy(np.fromfile(args.golden_input, dtype="<f4").reshape(1, 3, 224, 224).copy())
     golden = np.fromfile(args.golden_grad, dtype="<f8")
     sides = [int(s) for s in args.sizes.split(",")]
-    inputs = {}
-    gen = torch.Generator().manual_seed(0)
-    for side in sides:
-        inputs[side] = torch.rand(1, 3, side, side, generator=gen) * 200 - 100
+    inputs = {side: random_input(side) for side in sides}
 
     configs, forwards = {}, {}
     for config in args.configs.split(","):
@@ -151,7 +148,9 @@ def main():
             entry["error"] = f"wrong step: loss rel. error {loss_err:.1e}, gradient {grad_err:.1e}"
             continue
         forwards[config] = forward
-        for side in sides if not args.serve else []:
+        if args.serve:
+            continue  # timed by request, in serve()
+        for side in sides:
             step(forward, inputs[side])  # warm-up: oneDNN picks its kernels on first use
             times, cpu = [], []
             for _ in range(args.reps):
@@ -170,14 +169,19 @@ def main():
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "configs": configs, "best": best}))
 
 
+def random_input(side):
+    """A [1, 3, side, side] input in the range of a mean-subtracted picture, seeded by its side."""
+    return torch.rand(1, 3, side, side, generator=torch.Generator().manual_seed(side)) * 200 - 100
+
+
 def serve(forwards):
-    """One step per line of stdin, "CONFIG THREADS SIDE", on an input of that side seeded per side."""
+    """One step per line of stdin, "CONFIG THREADS SIDE", on random_input(SIDE)."""
     inputs = {}
     for line in sys.stdin:
         config, threads, side = line.split()
         threads, side = int(threads), int(side)
         if side not in inputs:
-            inputs[side] = torch.rand(1, 3, side, side, generator=torch.Generator().manual_seed(side)) * 200 - 100
+            inputs[side] = random_input(side)
         torch.set_num_threads(threads)
         t0, c0 = time.perf_counter(), time.process_time()
         step(forwards[config], inputs[side])
